@@ -1,0 +1,31 @@
+"""gradstep: train neural networks with gradient descent on NumPy, with PyTorch's API.
+
+    import gradstep as gs
+    x = gs.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad          # tensor([2., 4.])
+"""
+
+from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                        is_tensor, linspace, normal, numel, ones, ones_like, rand, rand_like, randint,
+                        randn, randn_like, randperm, tensor, zeros, zeros_like)
+from ._dtype import (bool, double, float, float16, float32, float64, get_default_dtype, half, int,
+                     int8, int16, int32, int64, long, set_default_dtype, short, uint8)
+from ._errors import ShapeError
+from ._functions import *  # noqa: F401,F403
+from ._functions import __all__ as _function_names
+from .autograd import (Function, Tensor, enable_grad, gradcheck, is_grad_enabled, no_grad,
+                       set_grad_enabled)
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+
+__version__ = "0.1.0"
+
+__all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
+           "arange", "linspace", "eye", "rand", "randn", "randint", "randperm", "normal",
+           "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
+           "is_tensor", "numel", "manual_seed", "seed", "initial_seed", "get_rng_state",
+           "set_rng_state", "Generator", "default_generator", "no_grad", "enable_grad",
+           "set_grad_enabled", "is_grad_enabled", "gradcheck", "ShapeError",
+           "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16",
+           "short", "int32", "int", "int64", "long", "bool", "get_default_dtype",
+           "set_default_dtype", *_function_names]

@@ -1,0 +1,98 @@
+"""dtypes, the default floating dtype, and PyTorch's type-promotion rules on NumPy arrays.
+
+gradstep's dtypes are NumPy dtypes (``gradstep.float32 == numpy.float32``), so any NumPy dtype or
+type is accepted wherever a dtype is expected.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+float16 = half = np.dtype("float16")
+float32 = float = np.dtype("float32")
+float64 = double = np.dtype("float64")
+uint8 = np.dtype("uint8")
+int8 = np.dtype("int8")
+int16 = short = np.dtype("int16")
+int32 = int = np.dtype("int32")
+int64 = long = np.dtype("int64")
+bool = np.dtype("bool")
+
+_default_float = [float32]
+
+
+def get_default_dtype() -> np.dtype:
+    """The floating dtype given to Python floats and lists (float32 unless changed)."""
+    return _default_float[0]
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the default floating dtype; only float32 and float64 are allowed, as in PyTorch."""
+    dt = as_dtype(dtype)
+    if dt not in (float32, float64):
+        raise TypeError(f"only float32 and float64 can be the default dtype, got {dt}")
+    _default_float[0] = dt
+
+
+_KINDS = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def as_dtype(dtype) -> np.dtype | None:
+    """Turn ``dtype`` (None, a NumPy dtype or type, or a name) into a NumPy dtype."""
+    if dtype is None or isinstance(dtype, np.dtype):
+        return dtype
+    if dtype is builtins.float:
+        return get_default_dtype()
+    if dtype is builtins.int:
+        return int64
+    if dtype is builtins.bool:
+        return bool
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}; expected e.g. gradstep.float32") from None
+    if dt.kind not in _KINDS:
+        raise TypeError(f"unsupported dtype {dt}; gradstep supports bool, integer and float dtypes")
+    return dt
+
+
+def category(dt: np.dtype) -> builtins.int:
+    """0 for bool, 1 for integers, 2 for floating point."""
+    try:
+        return _KINDS[dt.kind]
+    except KeyError:
+        raise TypeError(f"unsupported dtype {dt}; gradstep supports bool, integer and float dtypes") from None
+
+
+def promote(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """Result dtype of a binary op between two tensors' arrays, by PyTorch's rules.
+
+    Dimensioned operands take priority over zero-dimensional ones of the same category, so
+    ``float32 tensor + float64 0-d tensor`` stays float32; a higher category always wins.
+    """
+    da, db = a.dtype, b.dtype
+    if da == db:
+        return da
+    ca, cb = category(da), category(db)
+    if (a.ndim == 0) == (b.ndim == 0) or ca != cb:
+        if ca == cb:
+            return np.promote_types(da, db)
+        return da if ca > cb else db
+    return db if a.ndim == 0 else da
+
+
+def scalar_result(dt: np.dtype, value) -> np.dtype:
+    """Result dtype of ``tensor <op> python_scalar`` by PyTorch's rules."""
+    if isinstance(value, builtins.bool):
+        return dt
+    if isinstance(value, builtins.int):
+        return int64 if dt.kind == "b" else dt
+    if dt.kind in "biu":
+        return get_default_dtype()
+    return dt
+
+
+def is_floating_point(dt: np.dtype) -> builtins.bool:
+    return dt.kind == "f"

@@ -1,0 +1,260 @@
+"""The graph and the engine: ``Function`` (one node per operation) and reverse-mode ``backward``.
+
+An operation is a ``Function`` subclass with two static methods that work on NumPy arrays::
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = np.exp(x)
+            ctx.save_for_backward(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            (out,) = ctx.saved_tensors
+            return grad * out           # d exp(x) / dx = exp(x)
+
+``Exp.apply(tensor)`` runs ``forward`` and, when gradients are being recorded and an input
+requires them, keeps the node (the ``ctx``) as the output's ``grad_fn``. ``backward`` returns one
+gradient per positional input (None where there is none). A backward never writes into the
+gradient it receives: arrays are shared between nodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._errors import ShapeError
+from . import grad_mode
+from .tensor import Tensor
+
+_grad_state = grad_mode._state
+_FREED = object()
+
+
+class Function:
+    """A node of the graph; instances are the ``ctx`` of ``forward``/``backward``."""
+
+    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_hooks", "_retain", "__dict__")
+
+    def __init__(self):
+        self.inputs = ()
+        self.saved_tensors = ()
+        self._hooks = None
+        self._retain = None
+
+    def save_for_backward(self, *arrays) -> None:
+        self.saved_tensors = arrays
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs) -> Tensor:
+        """Run the op on tensors (and plain values) and record it when an input requires grad."""
+        return cls._run(cls(), args, kwargs)
+
+    @classmethod
+    def _run(cls, ctx, args, kwargs) -> Tensor:
+        record = _grad_state.enabled
+        arrays = []
+        needs = []
+        any_needs = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                n = record and a._requires_grad
+                needs.append(n)
+                any_needs = any_needs or n
+            else:
+                arrays.append(a)
+                needs.append(False)
+        ctx.needs_input_grad = needs
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if not any_needs:
+            return Tensor._make(out)
+        ctx.inputs = tuple(a if n else None for a, n in zip(args, needs))
+        t = Tensor._make(out, True)
+        t._node = ctx
+        return t
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @property
+    def next_functions(self):
+        return tuple((None if t is None else t._node) for t in self.inputs)
+
+
+def _topological_order(roots):
+    """Nodes reachable from ``roots``, every node after all nodes that consume its output.
+
+    Iterative depth-first search (no recursion limit), inputs visited in their positional order.
+    """
+    visited = set()
+    post = []
+    stack = [(r, False) for r in reversed(roots)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            post.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for t in reversed(node.inputs):
+            if t is not None:
+                n = t._node
+                if n is not None and n not in visited:
+                    stack.append((n, False))
+    post.reverse()
+    return post
+
+
+def _check_grad(t: Tensor, g) -> np.ndarray:
+    if g is None:
+        if t._data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; this tensor has shape "
+                f"{tuple(t.shape)}: pass backward(gradient=...) of that shape")
+        return np.ones_like(t._data)
+    g = g._data if isinstance(g, Tensor) else np.asarray(g, dtype=t._data.dtype)
+    if g.shape != t._data.shape:
+        raise ShapeError(f"gradient has shape {g.shape} but the tensor it belongs to has shape "
+                         f"{t._data.shape}")
+    return g.astype(t._data.dtype, copy=False)
+
+
+def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None, allow_unused=False):
+    """Back-propagate from ``tensors``; accumulate into leaves' ``.grad`` or, with ``inputs``,
+    return the gradients of ``inputs`` without touching any ``.grad``."""
+    if len(grad_tensors) != len(tensors):
+        raise ValueError(f"got {len(grad_tensors)} gradients for {len(tensors)} tensors")
+    node_grads = {}
+    leaf_grads = {}
+    roots = []
+    for t, g in zip(tensors, grad_tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward expects tensors, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn: nothing to differentiate (did you call it under no_grad, "
+                               "or forget requires_grad=True?)")
+        g = _check_grad(t, g)
+        _give(t, g, node_grads, leaf_grads)
+        if t._node is not None:
+            roots.append(t._node)
+
+    for node in _topological_order(roots):
+        g = node_grads.pop(node, None)
+        if g is None:
+            continue
+        if node._hooks:
+            for hook in node._hooks:
+                r = hook(Tensor._make(g))
+                if r is not None:
+                    g = r._data
+        if node._retain is not None:
+            _accumulate_leaf(node._retain, g)
+        if node.saved_tensors is _FREED:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (through {node.name()}): its "
+                f"saved values were freed by the first backward. Call backward(retain_graph=True) "
+                f"the first time, or run the forward pass again.")
+        in_grads = node.backward(node, g)
+        if type(in_grads) is not tuple:
+            in_grads = (in_grads,)
+        for t, ig in zip(node.inputs, in_grads):
+            if t is not None and ig is not None:
+                _give(t, ig, node_grads, leaf_grads)
+        if not retain_graph:
+            if node.saved_tensors:
+                node.saved_tensors = _FREED
+
+    if inputs is not None:
+        out = []
+        for i, t in enumerate(inputs):
+            entry = leaf_grads.get(id(t))
+            if entry is None:
+                if not allow_unused:
+                    raise RuntimeError(f"input {i} was not used in the graph; pass allow_unused=True "
+                                       f"to get None for it")
+                out.append(None)
+            else:
+                out.append(Tensor._make(np.array(entry[1], dtype=t._data.dtype)))
+        return tuple(out)
+    for t, g in leaf_grads.values():
+        _accumulate_leaf(t, g)
+    return None
+
+
+def _give(t: Tensor, g, node_grads: dict, leaf_grads: dict) -> None:
+    node = t._node
+    if node is None:
+        entry = leaf_grads.get(id(t))
+        if entry is None:
+            leaf_grads[id(t)] = [t, g]
+        else:
+            entry[1] = entry[1] + g
+    else:
+        prev = node_grads.get(node)
+        node_grads[node] = g if prev is None else prev + g
+
+
+def _accumulate_leaf(t: Tensor, g) -> None:
+    """``t.grad += g`` (or ``t.grad = g`` the first time), in ``t``'s dtype and shape."""
+    if t._hooks:
+        for hook in t._hooks:
+            r = hook(Tensor._make(g))
+            if r is not None:
+                g = r._data
+    data = t._data
+    if g.shape != data.shape:
+        g = np.broadcast_to(g, data.shape) if g.size == 1 else g
+        if g.shape != data.shape:
+            raise ShapeError(f"gradient of shape {g.shape} computed for a tensor of shape {data.shape}")
+    cur = t._grad
+    if cur is None:
+        buf = t._grad_buffer
+        if buf is not None and buf.shape == data.shape and buf.dtype == data.dtype:
+            np.copyto(buf, g)
+            t._grad = Tensor._make(buf)
+        else:
+            t._grad = Tensor._make(np.array(g, dtype=data.dtype))
+    else:
+        np.add(cur._data, g, out=cur._data, casting="unsafe")
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs`` (leaves), as in ``torch.autograd.grad``;
+    no ``.grad`` attribute is changed."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or t._node is not None or not t._requires_grad:
+            raise ValueError(f"inputs[{i}] must be a leaf tensor that requires grad")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    return run_backward(outputs, list(grad_outputs), retain_graph, inputs, allow_unused)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=False) -> None:
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad``."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    run_backward(tensors, list(grad_tensors), retain_graph)

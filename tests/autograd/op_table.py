@@ -1,0 +1,194 @@
+"""The table of differentiable operations: one row per op and input configuration.
+
+Each row's ``fn(m, *inputs)`` is written once and runs on both libraries: ``m`` is the module
+(``gradstep`` or ``torch``) and the inputs are that library's tensors. The gradcheck test and the
+PyTorch comparison test both run over ``CASES``; adding an op means adding a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Input:
+    shape: tuple
+    domain: str = "any"          # "any": U(-2, 2); "positive": U(0.5, 2); "nonzero": |x| in [0.5, 2]
+    transposed: bool = False     # a non-contiguous view: the transpose of a C-ordered array
+    grad: bool = True            # whether the input requires grad
+
+    def make(self, rng: np.random.Generator, dtype) -> np.ndarray:
+        shape = self.shape[::-1] if self.transposed else self.shape
+        if self.domain == "positive":
+            a = rng.uniform(0.5, 2.0, shape)
+        elif self.domain == "nonzero":
+            a = rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+        else:
+            a = rng.uniform(-2.0, 2.0, shape)
+        a = a.astype(dtype)
+        return a.T if self.transposed else a
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    fn: object
+    inputs: tuple
+    differentiable: bool = True
+    tags: tuple = field(default=())
+
+    @property
+    def id(self) -> str:
+        shapes = ",".join("x".join(map(str, i.shape)) + ("T" if i.transposed else "") for i in self.inputs)
+        return f"{self.name}[{shapes}]"
+
+
+def I(*shape, **kw) -> Input:  # noqa: E743 - short name keeps the table readable
+    return Input(tuple(shape), **kw)
+
+
+def _setitem(m, x, v):
+    y = x * 1.0
+    y[1] = v
+    return y
+
+
+def _setitem_mask(m, x):
+    y = x * 1.0
+    y[y > 0.5] = 0.0
+    return y
+
+
+def _inplace_add(m, x, y):
+    z = x * 2.0
+    z.add_(y)
+    z.mul_(y)
+    return z
+
+
+CASES = [
+    # arithmetic, broadcasting both ways, size-1 and zero-size dims, non-contiguous inputs
+    *[Case(op, f, ins) for op, f in [("add", lambda m, a, b: a + b), ("sub", lambda m, a, b: a - b),
+                                     ("mul", lambda m, a, b: a * b)]
+      for ins in [(I(3, 4), I(3, 4)), (I(3, 4), I(4)), (I(4), I(3, 4)), (I(3, 1), I(1, 4)),
+                  (I(2, 3, 4), I(3, 1)), (I(2, 0, 3), I(3)), (I(3, 4, transposed=True), I(3, 4)),
+                  (I(), I(2, 3))]],
+    Case("add_scalar", lambda m, a: 2.5 + a - 1, (I(3, 4),)),
+    Case("rsub_scalar", lambda m, a: 1.5 - a, (I(3, 4),)),
+    Case("mul_scalar", lambda m, a: a * 3 * -0.5, (I(2, 3),)),
+    Case("div", lambda m, a, b: a / b, (I(3, 4), I(3, 4, domain="nonzero"))),
+    Case("div", lambda m, a, b: a / b, (I(3, 4), I(4, domain="nonzero"))),
+    Case("div", lambda m, a, b: a / b, (I(1, 4), I(3, 1, domain="nonzero"))),
+    Case("rdiv_scalar", lambda m, a: 2.0 / a, (I(3, 4, domain="nonzero"),)),
+    Case("pow_scalar", lambda m, a: a ** 2, (I(3, 4),)),
+    Case("pow_scalar", lambda m, a: a ** 3, (I(5,),)),
+    Case("pow_frac", lambda m, a: a ** 0.5, (I(3, 4, domain="positive"),)),
+    Case("pow_tensor", lambda m, a, b: a ** b, (I(3, 4, domain="positive"), I(3, 4))),
+    Case("pow_tensor", lambda m, a, b: a ** b, (I(3, 4, domain="positive"), I(4))),
+    Case("rpow", lambda m, a: 2.0 ** a, (I(3, 4),)),
+    Case("neg", lambda m, a: -a, (I(3, 4),)),
+    Case("matmul", lambda m, a, b: a @ b, (I(3, 4), I(4, 5))),
+    Case("matmul", lambda m, a, b: a @ b, (I(3, 4, transposed=True), I(4, 5, transposed=True))),
+    Case("matmul", lambda m, a, b: a @ b, (I(4), I(4, 5))),
+    Case("matmul", lambda m, a, b: a @ b, (I(3, 4), I(4))),
+    Case("matmul", lambda m, a, b: a @ b, (I(4), I(4))),
+    Case("matmul", lambda m, a, b: a @ b, (I(2, 3, 4), I(4, 5))),
+    Case("matmul", lambda m, a, b: a @ b, (I(2, 3, 4), I(2, 4, 5))),
+    Case("matmul", lambda m, a, b: a @ b, (I(1, 3, 4), I(2, 4, 5))),
+    Case("matmul", lambda m, a, b: a @ b, (I(2, 3, 4), I(4))),
+    Case("matmul", lambda m, a, b: a @ b, (I(0, 4), I(4, 5))),
+    Case("matmul_fn", lambda m, a, b: m.matmul(a, b), (I(3, 4), I(4, 2))),
+    # elementwise functions, as methods and as module functions
+    Case("exp", lambda m, a: m.exp(a), (I(3, 4),)),
+    Case("exp", lambda m, a: a.exp(), (I(3, 4, transposed=True),)),
+    Case("log", lambda m, a: m.log(a), (I(3, 4, domain="positive"),)),
+    Case("sqrt", lambda m, a: m.sqrt(a), (I(3, 4, domain="positive"),)),
+    Case("abs", lambda m, a: m.abs(a), (I(3, 4),)),
+    Case("sin", lambda m, a: m.sin(a), (I(3, 4),)),
+    Case("cos", lambda m, a: a.cos(), (I(3, 4),)),
+    Case("tanh", lambda m, a: m.tanh(a), (I(3, 4),)),
+    Case("sigmoid", lambda m, a: m.sigmoid(a), (I(3, 4),)),
+    Case("sigmoid_large", lambda m, a: (a * 50).sigmoid(), (I(3, 4),)),
+    Case("relu", lambda m, a: m.relu(a), (I(3, 4),)),
+    Case("relu", lambda m, a: a.relu(), (I(2, 0, 3),)),
+    Case("clamp", lambda m, a: m.clamp(a, -0.5, 0.7), (I(3, 4),)),
+    Case("clamp_min", lambda m, a: a.clamp(min=0.1), (I(3, 4),)),
+    Case("clamp_max", lambda m, a: a.clamp(max=-0.1), (I(3, 4),)),
+    Case("maximum", lambda m, a, b: m.maximum(a, b), (I(3, 4), I(3, 4))),
+    Case("maximum", lambda m, a, b: m.maximum(a, b), (I(3, 4), I(4))),
+    Case("minimum", lambda m, a, b: m.minimum(a, b), (I(3, 1), I(1, 4))),
+    Case("where", lambda m, a, b: m.where(a > b, a, b * 2), (I(3, 4), I(3, 4))),
+    Case("where", lambda m, a, b: m.where(a > 0, a, b), (I(3, 4), I(4))),
+    Case("masked_fill", lambda m, a: a.masked_fill(a > 0.5, 0.0), (I(3, 4),)),
+    # reductions
+    Case("sum", lambda m, a: a.sum(), (I(3, 4),)),
+    Case("sum", lambda m, a: a.sum(0), (I(3, 4),)),
+    Case("sum", lambda m, a: a.sum(dim=-1, keepdim=True), (I(3, 4),)),
+    Case("sum", lambda m, a: a.sum(dim=(0, 2)), (I(2, 3, 4),)),
+    Case("sum", lambda m, a: m.sum(a, 1), (I(2, 0, 3),)),
+    Case("sum", lambda m, a: a.sum(1), (I(3, 4, transposed=True),)),
+    Case("mean", lambda m, a: a.mean(), (I(3, 4),)),
+    Case("mean", lambda m, a: m.mean(a, dim=1, keepdim=True), (I(3, 4),)),
+    Case("mean", lambda m, a: a.mean((0, 1)), (I(2, 3, 4),)),
+    Case("var", lambda m, a: a.var(), (I(3, 4),)),
+    Case("var", lambda m, a: a.var(dim=0), (I(3, 4),)),
+    Case("var", lambda m, a: a.var(1, unbiased=False, keepdim=True), (I(3, 4),)),
+    Case("var", lambda m, a: m.var(a, dim=(0, 2), correction=0), (I(2, 3, 4),)),
+    Case("std", lambda m, a: a.std(dim=1), (I(3, 4),)),
+    Case("max", lambda m, a: a.max(), (I(3, 4),)),
+    Case("max_dim", lambda m, a: a.max(dim=1)[0], (I(3, 4),)),
+    Case("max_dim", lambda m, a: a.max(0, keepdim=True).values, (I(3, 4),)),
+    Case("min", lambda m, a: m.min(a), (I(3, 4),)),
+    Case("min_dim", lambda m, a: m.min(a, dim=-1).values, (I(2, 3, 4),)),
+    Case("max_indices", lambda m, a: a.max(dim=1)[1], (I(3, 4),), differentiable=False),
+    Case("argmax", lambda m, a: a.argmax(), (I(3, 4),), differentiable=False),
+    Case("argmax", lambda m, a: m.argmax(a, dim=1), (I(3, 4),), differentiable=False),
+    Case("argmin", lambda m, a: a.argmin(dim=0, keepdim=True), (I(3, 4),), differentiable=False),
+    Case("logsumexp", lambda m, a: m.logsumexp(a, dim=1), (I(3, 4),)),
+    # shape
+    Case("reshape", lambda m, a: a.reshape(4, 3), (I(3, 4),)),
+    Case("reshape", lambda m, a: a.reshape(-1), (I(3, 4, transposed=True),)),
+    Case("view", lambda m, a: a.view(2, -1, 2), (I(3, 4),)),
+    Case("flatten", lambda m, a: a.flatten(1), (I(2, 3, 4),)),
+    Case("flatten", lambda m, a: m.flatten(a), (I(2, 3, 4),)),
+    Case("squeeze", lambda m, a: a.squeeze(), (I(3, 1, 4, 1),)),
+    Case("squeeze", lambda m, a: a.squeeze(1), (I(3, 1, 4),)),
+    Case("unsqueeze", lambda m, a: a.unsqueeze(-1), (I(3, 4),)),
+    Case("unsqueeze", lambda m, a: m.unsqueeze(a, 0), (I(3, 4),)),
+    Case("transpose", lambda m, a: a.transpose(0, 1), (I(3, 4),)),
+    Case("transpose", lambda m, a: m.transpose(a, -1, 0), (I(2, 3, 4),)),
+    Case("permute", lambda m, a: a.permute(2, 0, 1), (I(2, 3, 4),)),
+    Case("T", lambda m, a: a.T, (I(3, 4),)),
+    Case("expand", lambda m, a: a.expand(2, 3, 4), (I(3, 1),)),
+    # indexing (repeated indices accumulate)
+    Case("index_int", lambda m, a: a[1], (I(3, 4),)),
+    Case("index_slice", lambda m, a: a[1:, ::2], (I(3, 4),)),
+    Case("index_none_ellipsis", lambda m, a: a[None, ..., 1], (I(2, 3, 4),)),
+    Case("index_array_repeats", lambda m, a: a[m.tensor([0, 2, 0, 0])], (I(3, 4),)),
+    Case("index_2d_arrays", lambda m, a: a[m.tensor([0, 1, 1]), m.tensor([3, 3, 0])], (I(3, 4),)),
+    Case("index_mixed", lambda m, a: a[1:, m.tensor([2, 2, 0])], (I(3, 4),)),
+    Case("index_mask", lambda m, a: a[a > 0], (I(3, 4),)),
+    Case("index_transposed", lambda m, a: a[m.tensor([1, 1])], (I(3, 4, transposed=True),)),
+    Case("setitem", _setitem, (I(3, 4), I(4))),
+    Case("setitem_mask", _setitem_mask, (I(3, 4),)),
+    Case("inplace_on_nonleaf", _inplace_add, (I(3, 4), I(4))),
+    # joining
+    Case("cat", lambda m, a, b: m.cat([a, b]), (I(2, 3), I(4, 3))),
+    Case("cat", lambda m, a, b, c: m.cat([a, b, c], dim=1), (I(2, 3), I(2, 1), I(2, 0))),
+    Case("stack", lambda m, a, b: m.stack([a, b]), (I(2, 3), I(2, 3))),
+    Case("stack", lambda m, a, b: m.stack((a, b), dim=-1), (I(2, 3), I(2, 3, transposed=True))),
+    # softmax family
+    Case("softmax", lambda m, a: m.softmax(a, dim=-1), (I(3, 4),)),
+    Case("softmax", lambda m, a: a.softmax(0), (I(3, 4),)),
+    Case("log_softmax", lambda m, a: m.log_softmax(a, dim=1), (I(3, 4),)),
+    Case("log_softmax", lambda m, a: a.log_softmax(0), (I(2, 3, 4),)),
+    # comparisons and logic: values only
+    *[Case(name, f, (I(3, 4), I(4)), differentiable=False) for name, f in [
+        ("gt", lambda m, a, b: a > b), ("ge", lambda m, a, b: a >= b), ("lt", lambda m, a, b: a < b),
+        ("le", lambda m, a, b: a <= b), ("eq", lambda m, a, b: a == a), ("ne", lambda m, a, b: a != b),
+        ("and", lambda m, a, b: (a > 0) & (b > 0)), ("or", lambda m, a, b: (a > 0) | (b < 0)),
+        ("invert", lambda m, a, b: ~(a > b))]],
+    Case("detach", lambda m, a: a.detach() * 2, (I(3,),), differentiable=False),
+]
