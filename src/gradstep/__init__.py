@@ -6,17 +6,63 @@
     x.grad          # tensor([2., 4.])
 """
 
-from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
-                        is_tensor, linspace, normal, numel, ones, ones_like, rand, rand_like, randint,
-                        randn, randn_like, randperm, tensor, zeros, zeros_like)
-from ._dtype import (bool, double, float, float16, float32, float64, get_default_dtype, half, int,
-                     int8, int16, int32, int64, long, set_default_dtype, short, uint8)
+from ._creation import (
+                        arange,
+                        as_tensor,
+                        empty,
+                        empty_like,
+                        eye,
+                        from_numpy,
+                        full,
+                        full_like,
+                        is_tensor,
+                        linspace,
+                        normal,
+                        numel,
+                        ones,
+                        ones_like,
+                        rand,
+                        rand_like,
+                        randint,
+                        randn,
+                        randn_like,
+                        randperm,
+                        tensor,
+                        zeros,
+                        zeros_like,
+)
+from ._dtype import (
+                        bool,
+                        double,
+                        float,
+                        float16,
+                        float32,
+                        float64,
+                        get_default_dtype,
+                        half,
+                        int,
+                        int8,
+                        int16,
+                        int32,
+                        int64,
+                        long,
+                        set_default_dtype,
+                        short,
+                        uint8,
+)
 from ._errors import ShapeError
 from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _function_names
-from .autograd import (Function, Tensor, enable_grad, gradcheck, is_grad_enabled, no_grad,
-                       set_grad_enabled)
-from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .autograd import Function, Tensor, enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
+from .random import (
+                        Generator,
+                        default_generator,
+                        get_rng_state,
+                        initial_seed,
+                        manual_seed,
+                        seed,
+                        set_rng_state,
+)
 
 __version__ = "0.1.0"
 

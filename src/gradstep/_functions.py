@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from ._dtype import get_default_dtype
 from .autograd.tensor import Tensor
 from .autograd.tensor_math import _as_tensor_like, cat, matmul, maximum, minimum, stack, where
-from ._dtype import get_default_dtype
-
-import numpy as np
 
 __all__ = ["exp", "log", "sqrt", "rsqrt", "square", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
            "clamp", "clip", "maximum", "minimum", "where", "sum", "mean", "var", "std", "max", "min",

@@ -7,6 +7,8 @@ of their own.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..kernels import softmax as ksoftmax
@@ -379,9 +381,10 @@ class Mean(Function):
     def forward(ctx, a, axes, keepdim):
         ctx.shape = a.shape
         ctx.axes = axes
-        ctx.count = a.size if axes is None else int(np.prod([a.shape[i] for i in axes]))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.mean(a, axis=axes, keepdims=keepdim)
+        ctx.count = a.size if axes is None else math.prod(a.shape[i] for i in axes)
+        if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch, without NumPy's warning
+            return np.full(np.sum(a, axis=axes, keepdims=keepdim).shape, np.nan, dtype=a.dtype)
+        return np.mean(a, axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -393,7 +396,7 @@ class Mean(Function):
 class Var(Function):
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim):
-        count = a.size if axes is None else int(np.prod([a.shape[i] for i in axes]))
+        count = a.size if axes is None else math.prod(a.shape[i] for i in axes)
         diff = a - a.mean(axis=axes, keepdims=True)
         denom = max(count - correction, 0)
         ctx.save_for_backward(diff)

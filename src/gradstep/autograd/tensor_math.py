@@ -631,7 +631,8 @@ def cat(tensors, dim: builtins.int = 0) -> Tensor:
     ndim = tensors[0].ndim
     axis = _dim(dim, ndim)
     for i, t in enumerate(tensors):
-        if t.ndim != ndim or any(s != s0 for j, (s, s0) in enumerate(zip(t.shape, tensors[0].shape)) if j != axis):
+        mismatch = any(s != s0 for j, (s, s0) in enumerate(zip(t.shape, tensors[0].shape)) if j != axis)
+        if t.ndim != ndim or mismatch:
             raise ShapeError(f"cat: tensor {i} has shape {t.shape}, which does not match "
                              f"{tensors[0].shape} outside dim {axis}")
     return ops.Cat.apply(*tensors, axis=axis)
@@ -646,5 +647,5 @@ def stack(tensors, dim: builtins.int = 0) -> Tensor:
     return ops.Stack.apply(*tensors, axis=_dim(dim, tensors[0].ndim + 1))
 
 
-from .tensor import Tensor  # noqa: E402  (circular: Tensor subclasses TensorMath)
 from . import ops  # noqa: E402
+from .tensor import Tensor  # noqa: E402  (circular: Tensor subclasses TensorMath)
