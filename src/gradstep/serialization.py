@@ -1,0 +1,266 @@
+"""Saving and loading tensors safely: the safetensors format, atomic writes, strict validation.
+
+``gradstep.save(state_dict, path)`` writes a safetensors file that ``safetensors.torch.load_file``
+reads straight into the same architecture built in PyTorch. Nested objects (a training checkpoint
+holding model, optimizer, scheduler, RNG and loader states) are stored in one file too: every
+array becomes a tensor named by its path, and the structure, with the plain Python values, goes
+into the file's metadata as JSON.
+
+Writes are atomic: a temporary file in the same directory, flushed and fsynced, then
+``os.replace``, so a crash at any moment leaves the previous file intact. Loading checks the
+header (its size, the JSON, every dtype, shape and byte range) before any data is read and raises
+``CheckpointError`` naming the file and the problem. Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import tempfile
+from collections.abc import Mapping
+
+import numpy as np
+
+from .autograd.tensor import Tensor
+
+__all__ = ["save", "load", "CheckpointError", "atomic_write_bytes"]
+
+_STRUCTURE_KEY = "gradstep.structure"
+_MAX_HEADER = 100_000_000  # the safetensors format's own limit
+_DTYPES = {"BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "I16": np.int16, "I32": np.int32,
+           "I64": np.int64, "F16": np.float16, "F32": np.float32, "F64": np.float64}
+_SEP = "/"
+
+
+class CheckpointError(ValueError):
+    """A file that is not a valid gradstep/safetensors file, or that does not fit what loads it."""
+
+
+# ---------------------------------------------------------------------- flattening
+
+def _flatten(obj, path: str, arrays: dict):
+    """Replace every array in ``obj`` by a reference to its entry in ``arrays``; return the rest."""
+    if isinstance(obj, Tensor):
+        obj = obj.detach().numpy()
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in "biuf":
+            raise TypeError(f"cannot save an array of dtype {obj.dtype} at {path or 'the top level'}")
+        arrays[path] = obj if obj.flags.c_contiguous else obj.copy(order="C")
+        return {"__tensor__": path}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Mapping):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, (str, int)) or (isinstance(k, str) and _SEP in k):
+                raise TypeError(f"cannot save key {k!r} at {path or 'the top level'}: keys must be "
+                                f"ints or strings without {_SEP!r}")
+            sub = f"{path}{_SEP}{k}" if path else str(k)
+            out[("i:" if isinstance(k, int) else "s:") + str(k)] = _flatten(v, sub, arrays)
+        return {"__dict__": out}
+    if isinstance(obj, (list, tuple)):
+        items = [_flatten(v, f"{path}{_SEP}{i}" if path else str(i), arrays) for i, v in enumerate(obj)]
+        return {"__list__": items} if isinstance(obj, list) else {"__tuple__": items}
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else {"__float__": repr(obj)}
+    raise TypeError(f"cannot save an object of type {type(obj).__name__} at {path or 'the top level'}; "
+                    f"gradstep saves tensors, arrays, numbers, strings, lists and dicts")
+
+
+def _unflatten(node, arrays: dict, where: str):
+    if isinstance(node, dict):
+        if "__tensor__" in node:
+            key = node["__tensor__"]
+            if key not in arrays:
+                raise CheckpointError(f"{where}: the structure names tensor {key!r}, which the file lacks")
+            return Tensor._make(arrays[key])
+        if "__dict__" in node:
+            out = {}
+            for k, v in node["__dict__"].items():
+                out[int(k[2:]) if k.startswith("i:") else k[2:]] = _unflatten(v, arrays, where)
+            return out
+        if "__list__" in node:
+            return [_unflatten(v, arrays, where) for v in node["__list__"]]
+        if "__tuple__" in node:
+            return tuple(_unflatten(v, arrays, where) for v in node["__tuple__"])
+        if "__float__" in node:
+            return float(node["__float__"])
+        raise CheckpointError(f"{where}: unknown entry in the saved structure: {sorted(node)}")
+    return node
+
+
+def _is_flat_tensor_dict(obj) -> bool:
+    return isinstance(obj, Mapping) and all(
+        isinstance(k, str) and isinstance(v, (Tensor, np.ndarray)) for k, v in obj.items())
+
+
+# ---------------------------------------------------------------------- writing
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that the file is, at every moment, either the old or the new one."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + ".", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _remove_stale_temporaries(directory, os.path.basename(path))
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def _remove_stale_temporaries(directory: str, name: str) -> None:
+    """Remove temporaries left by writers of ``name`` that were killed before their rename."""
+    prefix = ".tmp-" + name + "."
+    for entry in os.listdir(directory):
+        if entry.startswith(prefix):
+            try:
+                os.unlink(os.path.join(directory, entry))
+            except OSError:
+                pass
+
+
+def save(obj, path, metadata: dict | None = None, require_finite: bool = False) -> None:
+    """Save ``obj`` (a state dict, or any nesting of dicts/lists of tensors and plain values) to
+    ``path`` in the safetensors format, atomically.
+
+    A flat dict of tensors (``model.state_dict()``) is stored under its own keys, so PyTorch's
+    ``safetensors.torch.load_file`` loads it into the same architecture. ``metadata`` adds
+    string entries to the header. With ``require_finite``, a NaN or infinity anywhere raises
+    ``ValueError`` naming the tensor, and nothing is written.
+    """
+    from safetensors.numpy import save as st_save
+
+    arrays: dict = {}
+    structure = _flatten(obj, "", arrays)
+    if require_finite:
+        for k, a in arrays.items():
+            if a.dtype.kind == "f" and not np.isfinite(a).all():
+                raise ValueError(f"refusing to save: tensor {k!r} holds NaN or infinite values")
+    meta = {str(k): str(v) for k, v in (metadata or {}).items()}
+    if not _is_flat_tensor_dict(obj):
+        meta[_STRUCTURE_KEY] = json.dumps(structure, allow_nan=False)
+    data = st_save(arrays, metadata=meta or None)
+    atomic_write_bytes(path, data)
+
+
+# ---------------------------------------------------------------------- reading
+
+def _read_header(path: str, blob: bytes) -> tuple[dict, int]:
+    if len(blob) < 8:
+        raise CheckpointError(f"{path}: not a safetensors file: only {len(blob)} bytes")
+    (n,) = struct.unpack("<Q", blob[:8])
+    if n > _MAX_HEADER or n > len(blob) - 8:
+        raise CheckpointError(f"{path}: not a safetensors file (or truncated): the header claims "
+                              f"{n} bytes but the file has {len(blob) - 8} after the length field")
+    try:
+        header = json.loads(blob[8:8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{path}: not a safetensors file: the header is not JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: the safetensors header must be a JSON object")
+    return header, 8 + n
+
+
+def _validate(path: str, header: dict, start: int, size: int) -> dict:
+    """Check every entry's dtype, shape and byte range; return name -> (dtype, shape, begin, end)."""
+    entries = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            if not isinstance(info, dict) or not all(isinstance(v, str) for v in info.values()):
+                raise CheckpointError(f"{path}: __metadata__ must map strings to strings")
+            continue
+        try:
+            dtype, shape, (begin, end) = info["dtype"], info["shape"], info["data_offsets"]
+        except (KeyError, TypeError, ValueError):
+            raise CheckpointError(f"{path}: tensor {name!r} has a malformed header entry: {info!r}") from None
+        if dtype not in _DTYPES:
+            raise CheckpointError(f"{path}: tensor {name!r} has unsupported dtype {dtype!r}")
+        if not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape):
+            raise CheckpointError(f"{path}: tensor {name!r} has an invalid shape {shape!r}")
+        if not (isinstance(begin, int) and isinstance(end, int) and 0 <= begin <= end):
+            raise CheckpointError(f"{path}: tensor {name!r} has invalid offsets {[begin, end]!r}")
+        nbytes = math.prod(shape) * np.dtype(_DTYPES[dtype]).itemsize
+        if end - begin != nbytes:
+            raise CheckpointError(f"{path}: tensor {name!r} of shape {shape} and dtype {dtype} needs "
+                                  f"{nbytes} bytes but its offsets span {end - begin}")
+        if start + end > size:
+            raise CheckpointError(f"{path}: tensor {name!r} ends at byte {start + end} but the file has "
+                                  f"only {size} bytes (truncated?)")
+        entries[name] = (dtype, shape, begin, end)
+    spans = sorted((b, e, n) for n, (_, _, b, e) in entries.items() if e > b)
+    for (_, e0, n0), (b1, _, n1) in zip(spans, spans[1:]):
+        if b1 < e0:
+            raise CheckpointError(f"{path}: the data of tensors {n0!r} and {n1!r} overlap")
+    return entries
+
+
+def load(path, map_location=None, weights_only: bool = True):
+    """Load what ``save`` wrote: a dict of tensors, or the saved nesting of dicts and lists.
+
+    The file is validated before anything is read from it; ``map_location`` and
+    ``weights_only`` are accepted for PyTorch compatibility (gradstep never unpickles).
+    """
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as st_load
+
+    if map_location not in (None, "cpu"):
+        raise ValueError(f"gradstep runs on the CPU only; map_location={map_location!r} is not available")
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except OSError as e:
+        raise CheckpointError(f"cannot read {path}: {e.strerror}") from None
+    header, start = _read_header(path, blob)
+    _validate(path, header, start, len(blob))
+    try:
+        arrays = st_load(blob)
+    except SafetensorError as e:
+        raise CheckpointError(f"{path}: invalid safetensors file: {e}") from None
+    arrays = {k: np.array(v) for k, v in arrays.items()}  # writable, owned arrays
+    meta = header.get("__metadata__") or {}
+    if _STRUCTURE_KEY not in meta:
+        return {k: Tensor._make(v) for k, v in arrays.items()}
+    try:
+        structure = json.loads(meta[_STRUCTURE_KEY])
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path}: the saved structure is not valid JSON ({e})") from None
+    return _unflatten(structure, arrays, path)
+
+
+def load_metadata(path) -> dict:
+    """The string metadata of a safetensors file's header, without reading its tensors."""
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise CheckpointError(f"{path}: not a safetensors file: only {len(head)} bytes")
+        (n,) = struct.unpack("<Q", head)
+        size = os.fstat(f.fileno()).st_size
+        if n > _MAX_HEADER or n > size - 8:
+            raise CheckpointError(f"{path}: not a safetensors file (or truncated): the header claims "
+                                  f"{n} bytes but the file has {size - 8} after the length field")
+        header, _ = _read_header(path, head + f.read(n))
+    meta = header.get("__metadata__") or {}
+    return {k: v for k, v in meta.items() if k != _STRUCTURE_KEY}
