@@ -1,0 +1,303 @@
+"""Callbacks: everything optional about training, as hooks on the Trainer's small loop.
+
+A callback overrides the hooks it needs; each may keep state that ``state_dict()`` returns (plain
+values and arrays), so that a run resumed from a checkpoint continues every callback exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_fit_start(self, trainer) -> None: ...
+    def on_epoch_start(self, trainer) -> None: ...
+    def on_batch_start(self, trainer) -> None: ...
+    def on_before_optimizer_step(self, trainer) -> None: ...
+    def on_batch_end(self, trainer, logs: dict) -> None: ...
+    def on_epoch_end(self, trainer, logs: dict) -> None: ...
+    def on_fit_end(self, trainer) -> None: ...
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- non-finite guard
+
+class NonFiniteGuard(Callback):
+    """Stop in the step where the loss or a gradient becomes NaN or infinite.
+
+    It checks before the optimizer step, so the weights are still the last finite ones; it names
+    the first non-finite quantity (the loss, or which parameter's gradient) and, when the loss had
+    been growing, says that the learning rate is the likely cause (seed 004's lr = 5 run).
+    """
+
+    def __init__(self, growth_window: int = 20, growth_factor: float = 10.0):
+        self.growth_window = growth_window
+        self.growth_factor = growth_factor
+
+    def on_before_optimizer_step(self, trainer) -> None:
+        problem = self._first_nonfinite(trainer)
+        if problem is None:
+            return
+        losses = [v for v in trainer.history.iteration_loss if math.isfinite(v)]
+        msg = (f"training stopped at epoch {trainer.epoch + 1}, step {trainer.global_step + 1}: "
+               f"{problem} became non-finite")
+        if losses:
+            recent = losses[-self.growth_window:]
+            first, last = min(losses[:max(1, len(losses) - len(recent))] + recent[:1]), recent[-1]
+            if last > self.growth_factor * max(first, 1e-12) or _rising(recent):
+                msg += (f"; the loss grew from {first:.4g} to {last:.4g} before it, so the learning rate "
+                        f"({_lr_text(trainer.optimizer)}) is the likely cause: try a smaller one")
+        msg += ". The weights are those of the last finite step."
+        trainer.stop(msg, diverged=True)
+
+    @staticmethod
+    def _first_nonfinite(trainer) -> str | None:
+        if not math.isfinite(trainer.last_loss):
+            return f"the loss ({trainer.last_loss})"
+        for name, p in trainer.named_parameters:
+            g = p.grad
+            if g is not None and not math.isfinite(float(np.sum(g._data))):
+                if not np.isfinite(g._data).all():
+                    return f"the gradient of parameter {name!r}"
+        return None
+
+
+def _rising(values: list[float]) -> bool:
+    return len(values) >= 5 and all(b > a for a, b in zip(values[-5:], values[-4:]))
+
+
+def _lr_text(optimizer) -> str:
+    lrs = sorted({g["lr"] for g in optimizer.param_groups})
+    return ", ".join(f"lr={lr:g}" for lr in lrs)
+
+
+# --------------------------------------------------------------------------- progress
+
+class ProgressBar(Callback):
+    """A tqdm bar per epoch (loss, accuracy, learning rate, samples per second) on a terminal;
+    one plain line per epoch otherwise."""
+
+    def __init__(self, stream=None, refresh_every: int = 20):
+        self.stream = stream or sys.stderr
+        self.refresh_every = refresh_every
+        self._bar = None
+
+    def _interactive(self) -> bool:
+        return hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def on_epoch_start(self, trainer) -> None:
+        self._t0, self._seen = time.perf_counter(), 0
+        if self._interactive():
+            from tqdm.auto import tqdm
+            total = _length(trainer.train_loader)
+            self._bar = tqdm(total=total, initial=trainer.batch_in_epoch, file=self.stream, leave=True,
+                             desc=f"epoch {trainer.epoch + 1}/{trainer.epochs}", dynamic_ncols=True)
+
+    def on_batch_end(self, trainer, logs: dict) -> None:
+        self._seen += logs.get("batch_size", 0)
+        if self._bar is not None:
+            self._bar.update(1)
+            if trainer.batch_in_epoch % self.refresh_every == 0:
+                self._bar.set_postfix(self._postfix(trainer, logs), refresh=False)
+
+    def _postfix(self, trainer, logs) -> dict:
+        rate = self._seen / max(time.perf_counter() - self._t0, 1e-9)
+        post = {"loss": f"{logs['loss']:.4f}", "lr": f"{logs['lr']:.3g}", "samples/s": f"{rate:.0f}"}
+        acc = trainer.running_metric("accuracy")
+        if acc is not None:
+            post["acc"] = f"{acc:.3f}"
+        return post
+
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        rate = self._seen / max(time.perf_counter() - self._t0, 1e-9)
+        parts = [f"epoch {logs['epoch']}/{trainer.epochs}"]
+        parts += [f"{k} {v:.4f}" for k, v in logs.items()
+                  if k not in ("epoch", "time", "lr") and isinstance(v, float) and math.isfinite(v)]
+        parts += [f"lr {logs['lr']:.3g}", f"{rate:.0f} samples/s", f"{logs['time']:.1f}s"]
+        line = " | ".join(parts)
+        if self._bar is not None:
+            self._bar.set_postfix_str(line.split(" | ", 1)[1], refresh=True)
+            self._bar.close()
+            self._bar = None
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def on_fit_end(self, trainer) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        if trainer.stop_reason and trainer.diverged:
+            print(trainer.stop_reason, file=self.stream, flush=True)
+
+
+def _length(loader):
+    try:
+        return len(loader)
+    except TypeError:
+        return None
+
+
+# --------------------------------------------------------------------------- early stopping
+
+def _improved(value: float, best: float, mode: str, min_delta: float) -> bool:
+    return value < best - min_delta if mode == "min" else value > best + min_delta
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs; with
+    ``restore_best_weights`` the model ends with the weights of its best epoch."""
+
+    def __init__(self, monitor: str = "val_loss", mode: str = "min", patience: int = 5,
+                 min_delta: float = 0.0, restore_best_weights: bool = False):
+        _check_mode(mode)
+        if patience < 0:
+            raise ValueError(f"patience must be >= 0, got {patience}")
+        if min_delta < 0:
+            raise ValueError(f"min_delta must be >= 0, got {min_delta}")
+        self.monitor, self.mode, self.patience = monitor, mode, patience
+        self.min_delta, self.restore_best_weights = min_delta, restore_best_weights
+        self.best = math.inf if mode == "min" else -math.inf
+        self.wait = 0
+        self.best_epoch = None
+        self.best_weights = None
+
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        value = logs.get(self.monitor)
+        if value is None:
+            raise KeyError(f"EarlyStopping monitors {self.monitor!r}, which this run does not log; "
+                           f"it logs {sorted(logs)}")
+        if _improved(value, self.best, self.mode, self.min_delta):
+            self.best, self.wait, self.best_epoch = value, 0, logs["epoch"]
+            if self.restore_best_weights:
+                self.best_weights = {k: v.numpy().copy() for k, v in trainer.model.state_dict().items()}
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            trainer.stop(f"early stopping: {self.monitor} did not improve for {self.patience} epochs "
+                         f"(best {self.best:.4g} at epoch {self.best_epoch})")
+            if self.restore_best_weights and self.best_weights is not None:
+                trainer.model.load_state_dict(self.best_weights)
+
+    def state_dict(self) -> dict:
+        return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch,
+                "best_weights": self.best_weights}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.wait, self.best_epoch = state["best"], state["wait"], state["best_epoch"]
+        w = state.get("best_weights")
+        self.best_weights = None if w is None else {k: _array(v) for k, v in w.items()}
+
+
+def _array(v):
+    return v.numpy() if isinstance(v, Tensor) else np.asarray(v)
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+class ModelCheckpoint(Callback):
+    """Write ``last.safetensors`` (the whole training state, for ``resume``) at every epoch end,
+    every ``every_n_steps`` optimizer steps if given, and when training stops; and
+    ``best.safetensors`` (the model's weights, loadable by PyTorch) whenever ``monitor`` improves.
+
+    Every write is atomic and refuses non-finite values, so the files on disk always load and
+    never hold NaN weights.
+    """
+
+    def __init__(self, dirpath, monitor: str | None = "val_accuracy", mode: str = "max",
+                 save_last: bool = True, save_best: bool = True, every_n_steps: int | None = None,
+                 metadata: dict | None = None):
+        _check_mode(mode)
+        self.dirpath = os.fspath(dirpath)
+        self.monitor, self.mode = monitor, mode
+        self.save_last, self.save_best = save_last, save_best and monitor is not None
+        self.every_n_steps = every_n_steps
+        self.metadata = dict(metadata or {})
+        self.best = math.inf if mode == "min" else -math.inf
+
+    @property
+    def last_path(self) -> str:
+        return os.path.join(self.dirpath, "last.safetensors")
+
+    @property
+    def best_path(self) -> str:
+        return os.path.join(self.dirpath, "best.safetensors")
+
+    def on_batch_end(self, trainer, logs: dict) -> None:
+        if (self.save_last and self.every_n_steps and logs.get("stepped")
+                and trainer.global_step % self.every_n_steps == 0):
+            trainer.save_checkpoint(self.last_path, metadata=self.metadata)
+
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        if self.save_best:
+            value = logs.get(self.monitor)
+            if value is None:
+                raise KeyError(f"ModelCheckpoint monitors {self.monitor!r}, which this run does not log; "
+                               f"it logs {sorted(logs)}")
+            if _improved(value, self.best, self.mode, 0.0):
+                self.best = value
+                meta = dict(self.metadata, epoch=str(logs["epoch"]), monitor=self.monitor, value=repr(value))
+                trainer.save_weights(self.best_path, metadata=meta)
+        if self.save_last:
+            trainer.save_checkpoint(self.last_path, metadata=self.metadata)
+
+    def on_fit_end(self, trainer) -> None:
+        if self.save_last and trainer.stop_reason:
+            trainer.save_checkpoint(self.last_path, metadata=self.metadata)
+
+    def state_dict(self) -> dict:
+        return {"best": self.best}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best = state["best"]
+
+
+# --------------------------------------------------------------------------- logging
+
+class LearningRateMonitor(Callback):
+    """Record every parameter group's learning rate at every optimizer step (``self.lrs``) and
+    add ``lr/group<i>`` columns to the epoch history."""
+
+    def __init__(self):
+        self.lrs: list[list[float]] = []
+
+    def on_batch_end(self, trainer, logs: dict) -> None:
+        self.lrs.append([float(g["lr"]) for g in trainer.optimizer.param_groups])
+
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        for i, g in enumerate(trainer.optimizer.param_groups):
+            logs[f"lr/group{i}"] = float(g["lr"])
+
+    def state_dict(self) -> dict:
+        return {"lrs": self.lrs}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.lrs = [list(map(float, r)) for r in state["lrs"]]
+
+
+class CSVLogger(Callback):
+    """Rewrite ``path`` (one row per epoch) at every epoch end."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        trainer.history.save_csv(self.path)

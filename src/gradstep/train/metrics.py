@@ -1,0 +1,59 @@
+"""Metrics accumulated over an epoch from each batch's outputs and targets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Metric:
+    """Accumulates ``update(output, target)`` over an epoch; ``compute()`` gives the value."""
+
+    name = "metric"
+
+    def reset(self) -> None: ...
+    def update(self, output: np.ndarray, target: np.ndarray) -> None: ...
+    def compute(self) -> float: ...
+    def state_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    def load_state_dict(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+
+class Accuracy(Metric):
+    """The fraction of samples whose largest output is the target class (index targets), or
+    whose rounded sigmoid output matches a 0/1 target (one output column)."""
+
+    name = "accuracy"
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.correct = 0
+        self.total = 0
+
+    def update(self, output: np.ndarray, target: np.ndarray) -> None:
+        if output.ndim >= 2 and output.shape[1] > 1:
+            pred = output.argmax(axis=1)
+            if target.ndim == output.ndim:  # class probabilities
+                target = target.argmax(axis=1)
+        else:
+            pred = (output.reshape(target.shape) > 0).astype(target.dtype)
+        self.correct += int(np.count_nonzero(pred == target))
+        self.total += int(target.size)
+
+    def compute(self) -> float:
+        return self.correct / self.total if self.total else float("nan")
+
+
+METRICS = {"accuracy": Accuracy, "acc": Accuracy}
+
+
+def make_metric(spec) -> Metric:
+    if isinstance(spec, Metric):
+        return spec
+    try:
+        return METRICS[spec]()
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown metric {spec!r}; known: {sorted(METRICS)} or a Metric instance") from None

@@ -1,0 +1,268 @@
+"""``Trainer``: the training loop, small, with everything optional in callbacks.
+
+    trainer = Trainer(model, optimizer, nn.CrossEntropyLoss(), scheduler=sched,
+                      callbacks=[EarlyStopping(patience=3)])
+    history = trainer.fit(train_loader, epochs=5, val_loader=test_loader)
+
+One iteration is what a user writes by hand (seed 002): ``out = model(x); loss = loss_fn(out, y);
+loss.backward(); optimizer.step(); optimizer.zero_grad()``. Around it the Trainer counts epochs and
+steps, accumulates gradients over ``accumulate_steps`` batches, clips them, steps the scheduler per
+epoch or per step, keeps the ``History`` and calls the callbacks. ``state_dict()`` holds every
+piece of state (model, optimizer, scheduler, RNG, the loader's position, history, callbacks), so
+a run saved mid-epoch and resumed in a new process ends with bitwise the same weights.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .. import random as _random
+from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
+from ..serialization import CheckpointError, load, save
+from .callbacks import Callback, NonFiniteGuard, ProgressBar
+from .history import History
+from .metrics import make_metric
+
+CHECKPOINT_FORMAT = "gradstep-training-checkpoint/1"
+
+
+class Trainer:
+    """Fit ``model`` with ``optimizer`` on ``loss_fn``; see the module docstring.
+
+    ``scheduler_interval`` is ``"epoch"`` (step the scheduler after every epoch; a
+    ``ReduceLROnPlateau`` gets the validation loss, or the training loss without validation) or
+    ``"step"`` (after every optimizer step). The non-finite guard is on unless
+    ``nonfinite_guard=False``; a progress bar is shown unless ``verbose=0``.
+    """
+
+    def __init__(self, model, optimizer, loss_fn, scheduler=None, scheduler_interval: str = "epoch",
+                 metrics=("accuracy",), callbacks=(), grad_clip_norm: float | None = None,
+                 accumulate_steps: int = 1, nonfinite_guard: bool = True, verbose: int = 1):
+        if scheduler_interval not in ("epoch", "step"):
+            raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
+        if not isinstance(accumulate_steps, int) or accumulate_steps < 1:
+            raise ValueError(f"accumulate_steps must be a positive integer, got {accumulate_steps!r}")
+        if grad_clip_norm is not None and not grad_clip_norm > 0:
+            raise ValueError(f"grad_clip_norm must be positive, got {grad_clip_norm!r}")
+        self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
+        self.metrics = [make_metric(m) for m in metrics]
+        self.grad_clip_norm, self.accumulate_steps = grad_clip_norm, accumulate_steps
+        extra = ([NonFiniteGuard()] if nonfinite_guard else []) + ([ProgressBar()] if verbose else [])
+        self.callbacks: list[Callback] = extra + list(callbacks)
+        self.named_parameters = list(model.named_parameters())
+        self.history = History()
+        self.epoch = 0              # completed epochs
+        self.global_step = 0        # optimizer steps taken
+        self.batch_in_epoch = 0     # batches consumed in the current epoch
+        self.epochs = 0
+        self.train_loader = None
+        self.last_loss = float("nan")
+        self.stop_reason: str | None = None
+        self.diverged = False
+        self._reset_epoch_totals()
+
+    # ------------------------------------------------------------------ the loop
+
+    def fit(self, train_loader, epochs: int, val_loader=None, max_steps: int | None = None) -> History:
+        """Train until ``epochs`` epochs are complete (counting those of a resumed run), a callback
+        stops it, or ``max_steps`` optimizer steps have been taken in all."""
+        self.train_loader, self.epochs = train_loader, epochs
+        self.stop_reason, self.diverged = None, False
+        self._call("on_fit_start")
+        while self.epoch < epochs and self.stop_reason is None:
+            if self.batch_in_epoch == 0:
+                self._reset_epoch_totals()
+                self._call("on_epoch_start")
+            self._epoch_started = time.perf_counter()
+            self.model.train()
+            for x, y in train_loader:
+                self._train_batch(x, y)
+                if self.stop_reason is None and max_steps is not None and self.global_step >= max_steps:
+                    self.stop(f"reached max_steps={max_steps}")
+                if self.stop_reason is not None:
+                    break
+            self._epoch_time += time.perf_counter() - self._epoch_started
+            if self.stop_reason is not None:
+                break
+            self._end_epoch(val_loader)
+        self.history.stopped_reason = self.stop_reason
+        self._call("on_fit_end")
+        return self.history
+
+    def _train_batch(self, x, y) -> None:
+        self._call("on_batch_start")
+        out = self.model(x)
+        loss = self.loss_fn(out, y)
+        self.last_loss = loss_value = loss.item()
+        (loss / self.accumulate_steps if self.accumulate_steps > 1 else loss).backward()
+        n = len(y) if hasattr(y, "__len__") else 1
+        self._loss_sum += loss_value * n
+        self._samples += n
+        if self.metrics:
+            o, t = out._data, (y._data if isinstance(y, Tensor) else np.asarray(y))
+            for m in self.metrics:
+                m.update(o, t)
+        self.batch_in_epoch += 1
+        stepped = self.batch_in_epoch % self.accumulate_steps == 0
+        if stepped:
+            self._optimizer_step()
+            if self.stop_reason is not None:
+                return
+        lr = self.optimizer.param_groups[0]["lr"]
+        self.history.log_iteration(loss_value, lr)
+        self._call("on_batch_end", {"loss": loss_value, "lr": lr, "batch_size": n, "stepped": stepped})
+
+    def _optimizer_step(self) -> None:
+        self._call("on_before_optimizer_step")
+        if self.stop_reason is not None:
+            return
+        if self.grad_clip_norm is not None:
+            from ..nn.utils import clip_grad_norm_
+            clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        self.global_step += 1
+        if self.scheduler is not None and self.scheduler_interval == "step":
+            self.scheduler.step()
+
+    def _end_epoch(self, val_loader) -> None:
+        if self.batch_in_epoch % self.accumulate_steps:  # a last, partial accumulation
+            self._optimizer_step()
+            if self.stop_reason is not None:
+                return
+        logs = {"epoch": self.epoch + 1, "train_loss": self._loss_sum / max(self._samples, 1)}
+        for m in self.metrics:
+            logs[f"train_{m.name}"] = m.compute()
+        if val_loader is not None:
+            logs.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
+        logs["lr"] = self.optimizer.param_groups[0]["lr"]
+        logs["time"] = self._epoch_time
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
+            if _is_plateau(self.scheduler):
+                self.scheduler.step(logs.get("val_loss", logs["train_loss"]))
+            else:
+                self.scheduler.step()
+        self.epoch += 1
+        self.batch_in_epoch = 0
+        self.history.log_epoch(logs)
+        self._call("on_epoch_end", logs)
+
+    def _reset_epoch_totals(self) -> None:
+        self._loss_sum, self._samples, self._epoch_time = 0.0, 0, 0.0
+        for m in self.metrics:
+            m.reset()
+
+    def stop(self, reason: str, diverged: bool = False) -> None:
+        """Ask the loop to stop after the current step (callbacks call this)."""
+        if self.stop_reason is None:
+            self.stop_reason, self.diverged = reason, diverged
+
+    def running_metric(self, name: str):
+        for m in self.metrics:
+            if m.name == name:
+                return m.compute()
+        return None
+
+    def _call(self, hook: str, *args) -> None:
+        for cb in self.callbacks:
+            getattr(cb, hook)(self, *args)
+
+    # ------------------------------------------------------------------ evaluation
+
+    @no_grad()
+    def evaluate(self, loader) -> dict:
+        """Mean loss and metrics over ``loader``, in eval mode (the model's mode is restored)."""
+        was_training = self.model.training
+        self.model.eval()
+        metrics = [type(m)() for m in self.metrics]
+        total, n = 0.0, 0
+        try:
+            for x, y in loader:
+                out = self.model(x)
+                k = len(y) if hasattr(y, "__len__") else 1
+                total += self.loss_fn(out, y).item() * k
+                n += k
+                t = y._data if isinstance(y, Tensor) else np.asarray(y)
+                for m in metrics:
+                    m.update(out._data, t)
+        finally:
+            self.model.train(was_training)
+        return {"loss": total / max(n, 1), **{m.name: m.compute() for m in metrics}}
+
+    @no_grad()
+    def predict(self, loader) -> np.ndarray:
+        """The model's outputs for every batch of ``loader`` (inputs, or (inputs, targets)), stacked."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            outs = [self.model(b[0] if isinstance(b, (tuple, list)) else b)._data for b in loader]
+        finally:
+            self.model.train(was_training)
+        return np.concatenate(outs) if outs else np.empty((0,))
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict:
+        """Everything a bitwise-exact resume needs, as tensors and plain values."""
+        loader = self.train_loader
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "rng": _random.get_rng_state(),
+            "loader": loader.state_dict() if hasattr(loader, "state_dict") else None,
+            "trainer": {"epoch": self.epoch, "global_step": self.global_step,
+                        "batch_in_epoch": self.batch_in_epoch, "loss_sum": self._loss_sum,
+                        "samples": self._samples, "epoch_time": self._epoch_time,
+                        "metrics": [m.state_dict() for m in self.metrics]},
+            "history": self.history.to_dict(),
+            "callbacks": [cb.state_dict() for cb in self.callbacks],
+        }
+
+    def load_state_dict(self, state: dict, train_loader=None) -> None:
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError(f"not a gradstep training checkpoint (format {state.get('format')!r})")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state["scheduler"] is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        _random.set_rng_state(state["rng"])
+        if train_loader is not None and state["loader"] is not None:
+            train_loader.load_state_dict(state["loader"])
+            self.train_loader = train_loader
+        t = state["trainer"]
+        self.epoch, self.global_step, self.batch_in_epoch = t["epoch"], t["global_step"], t["batch_in_epoch"]
+        self._loss_sum, self._samples, self._epoch_time = t["loss_sum"], t["samples"], t["epoch_time"]
+        for m, s in zip(self.metrics, t["metrics"]):
+            m.load_state_dict(s)
+        self.history = History.from_dict(state["history"])
+        for cb, s in zip(self.callbacks, state["callbacks"]):
+            cb.load_state_dict(s)
+
+    def save_checkpoint(self, path, metadata: dict | None = None) -> None:
+        """Write the whole training state atomically; never writes non-finite values."""
+        save(self.state_dict(), path, metadata=metadata, require_finite=True)
+
+    def load_checkpoint(self, path, train_loader=None) -> None:
+        """Restore a checkpoint of ``save_checkpoint``; errors name the file and what does not fit."""
+        state = load(path)
+        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError(f"{path}: not a gradstep training checkpoint (a weights-only file? "
+                                  f"load it with model.load_state_dict(gradstep.load(path)))")
+        try:
+            self.load_state_dict(state, train_loader)
+        except (ValueError, KeyError, TypeError) as e:
+            raise CheckpointError(f"{path}: does not fit this model/optimizer: {e}") from None
+
+    def save_weights(self, path, metadata: dict | None = None) -> None:
+        """Write the model's ``state_dict`` alone (PyTorch-loadable), atomically and finite."""
+        save(self.model.state_dict(), path, metadata=metadata, require_finite=True)
+
+
+def _is_plateau(scheduler) -> bool:
+    return type(scheduler).__name__ == "ReduceLROnPlateau" or getattr(scheduler, "needs_metric", False)
