@@ -94,6 +94,7 @@ class CIFAR10(ImageDataset):
                 raise DataFileError(f"{d} holds the Python (pickled) version of CIFAR-10; "
                                     f"{_PICKLE_REFUSED}")
         missing = [n for n in names if not (candidates[0] / n).is_file()]
-        raise DatasetNotFoundError(f"CIFAR10: {', '.join(missing)} not found in {candidates[0]} or {base}.\n"
-                                   f"Download {self.url}{self.archive} and extract it into {base} (it creates "
-                                   f"{self.base_folder}/), or pass download=True.")
+        raise DatasetNotFoundError(f"CIFAR10: {', '.join(missing)} not found in {candidates[0]} or "
+                                   f"{base}.\n"
+                                   f"Download {self.url}{self.archive} and extract it into {base} "
+                                   f"(it creates {self.base_folder}/), or pass download=True.")
