@@ -56,10 +56,8 @@ def _as_array(x, position: int) -> np.ndarray:
     """The array behind a tensor, NumPy array (memmaps stay memmaps) or sequence of numbers."""
     if isinstance(x, Tensor):
         return x._data
-    if isinstance(x, np.ndarray):
-        return x
     try:
-        arr = np.asarray(x)
+        arr = x if isinstance(x, np.ndarray) else np.asarray(x)
     except ValueError as e:
         raise TypeError(f"TensorDataset: argument {position} could not be made an array: {e}") from None
     if arr.dtype.kind not in "biuf":
