@@ -29,12 +29,15 @@ def test_tensor_dataset_batch_fetch_equals_collated_samples():
         assert f.dtype == s.dtype and np.array_equal(f.numpy(), s.numpy())
 
 
-@pytest.mark.parametrize("args,match", [
-    ((np.zeros((5, 2)), np.zeros(4)), r"same first dimension.*\[5, 4\]"),
-    ((np.zeros(3), 5.0), "argument 1 is a scalar"),
-    ((), "at least one"),
-    ((np.array(["a", "b"]),), "dtype"),
-])
+@pytest.mark.parametrize(
+    "args,match",
+    [
+        ((np.zeros((5, 2)), np.zeros(4)), r"same first dimension.*\[5, 4\]"),
+        ((np.zeros(3), 5.0), "argument 1 is a scalar"),
+        ((), "at least one"),
+        ((np.array(["a", "b"]),), "dtype"),
+    ],
+)
 def test_tensor_dataset_errors(args, match):
     with pytest.raises((ValueError, TypeError), match=match):
         gd.TensorDataset(*args)
@@ -59,8 +62,9 @@ def test_subset_and_concat():
         gd.ConcatDataset([])
 
 
-@pytest.mark.parametrize("n,lengths", [(10, [3, 7]), (30, [0.3, 0.3, 0.4]), (11, [0.5, 0.5]),
-                                       (7, [0.1, 0.2, 0.7]), (5, [1.0])])
+@pytest.mark.parametrize(
+    "n,lengths", [(10, [3, 7]), (30, [0.3, 0.3, 0.4]), (11, [0.5, 0.5]), (7, [0.1, 0.2, 0.7]), (5, [1.0])]
+)
 def test_random_split_lengths_match_pytorch(n, lengths, torch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -17,15 +17,21 @@ def _tensor_data():
 
 MAKERS = {  # name -> loader factory taking num_workers
     "augmented": lambda nw: gd.DataLoader(Augmented(24), batch_size=3, shuffle=True, num_workers=nw),
-    "augmented_persistent": lambda nw: gd.DataLoader(Augmented(24), batch_size=3, shuffle=True, num_workers=nw,
-                                                     persistent_workers=nw > 0),
-    "tensor_drop_last": lambda nw: gd.DataLoader(_tensor_data(), batch_size=6, shuffle=True, drop_last=True,
-                                                 num_workers=nw),
-    "own_generator": lambda nw: gd.DataLoader(_tensor_data(), batch_size=4, shuffle=True, num_workers=nw,
-                                              generator=gs.Generator(11)),
+    "augmented_persistent": lambda nw: gd.DataLoader(
+        Augmented(24), batch_size=3, shuffle=True, num_workers=nw, persistent_workers=nw > 0
+    ),
+    "tensor_drop_last": lambda nw: gd.DataLoader(
+        _tensor_data(), batch_size=6, shuffle=True, drop_last=True, num_workers=nw
+    ),
+    "own_generator": lambda nw: gd.DataLoader(
+        _tensor_data(), batch_size=4, shuffle=True, num_workers=nw, generator=gs.Generator(11)
+    ),
     "replacement_sampler": lambda nw: gd.DataLoader(
-        Augmented(10), batch_size=4, num_workers=nw,
-        sampler=gd.RandomSampler(range(10), replacement=True, num_samples=17)),
+        Augmented(10),
+        batch_size=4,
+        num_workers=nw,
+        sampler=gd.RandomSampler(range(10), replacement=True, num_samples=17),
+    ),
 }
 
 
@@ -97,12 +103,17 @@ def test_resume_at_an_epoch_boundary_starts_the_next_epoch():
     assert [values(resumed), values(resumed)] == expected
 
 
-def test_resume_with_a_different_number_of_workers_keeps_the_batches():
+def _one_batch_in(name: str, num_workers: int):
+    """A loader seeded with 0 that has handed out one batch: (loader, its iterator, its state dict)."""
     gs.manual_seed(0)
-    loader = MAKERS["tensor_drop_last"](2)
+    loader = MAKERS[name](num_workers)
     it = iter(loader)
     next(it)
-    state = loader.state_dict()
+    return loader, it, loader.state_dict()
+
+
+def test_resume_with_a_different_number_of_workers_keeps_the_batches():
+    _, it, state = _one_batch_in("tensor_drop_last", 2)
     expected = values(it)
     resumed = MAKERS["tensor_drop_last"](0)
     with pytest.warns(UserWarning, match="taken with 2 workers"):
@@ -111,11 +122,7 @@ def test_resume_with_a_different_number_of_workers_keeps_the_batches():
 
 
 def test_state_dict_holds_plain_values_and_arrays():
-    gs.manual_seed(0)
-    loader = MAKERS["augmented"](2)
-    it = iter(loader)
-    next(it)
-    state = loader.state_dict()
+    _, _, state = _one_batch_in("augmented", 2)
     assert state["epoch"] == 0 and state["position"] == 1
     assert isinstance(state["indices"], np.ndarray) and state["indices"].dtype == np.int64
     assert sorted(state["indices"].tolist()) == list(range(24))
@@ -138,11 +145,7 @@ def test_iterable_dataset_resumes_by_replaying():
 
 
 def test_load_state_dict_rejects_a_state_that_does_not_fit():
-    gs.manual_seed(0)
-    loader = MAKERS["tensor_drop_last"](0)
-    it = iter(loader)
-    next(it)
-    state = loader.state_dict()
+    loader, _, state = _one_batch_in("tensor_drop_last", 0)
     small = gd.DataLoader(gd.TensorDataset(np.arange(5)), batch_size=2)
     with pytest.raises(ValueError, match="dataset has 5 samples"):
         small.load_state_dict(state)

@@ -44,31 +44,47 @@ CASES = {
     "random_sampler": (lambda M, ds: dict(batch_size=3, sampler=M.RandomSampler(ds)), "perm"),
     "random_sampler_replacement": (
         lambda M, ds: dict(batch_size=4, sampler=M.RandomSampler(ds, replacement=True, num_samples=25)),
-        "draws"),
+        "draws",
+    ),
     "random_sampler_more_samples": (
-        lambda M, ds: dict(batch_size=4, sampler=M.RandomSampler(ds, num_samples=2 * N)), "perm"),
+        lambda M, ds: dict(batch_size=4, sampler=M.RandomSampler(ds, num_samples=2 * N)),
+        "perm",
+    ),
     "random_sampler_fewer_samples": (
-        lambda M, ds: dict(batch_size=4, sampler=M.RandomSampler(ds, num_samples=7)), "draws"),
+        lambda M, ds: dict(batch_size=4, sampler=M.RandomSampler(ds, num_samples=7)),
+        "draws",
+    ),
     "subset_random": (lambda M, ds: dict(batch_size=3, sampler=M.SubsetRandomSampler(SUBSET)), "subset"),
     "weighted": (lambda M, ds: dict(batch_size=3, sampler=M.WeightedRandomSampler(WEIGHTS, 13)), "weighted"),
     "weighted_no_replacement": (
         lambda M, ds: dict(batch_size=3, sampler=M.WeightedRandomSampler(WEIGHTS, 9, replacement=False)),
-        "weighted"),
+        "weighted",
+    ),
     "batch_sampler": (
-        lambda M, ds: dict(batch_sampler=M.BatchSampler(M.SequentialSampler(ds), 4, drop_last=False)), "exact"),
+        lambda M, ds: dict(batch_sampler=M.BatchSampler(M.SequentialSampler(ds), 4, drop_last=False)),
+        "exact",
+    ),
     "batch_sampler_drop_last": (
-        lambda M, ds: dict(batch_sampler=M.BatchSampler(M.SequentialSampler(ds), 4, drop_last=True)), "exact"),
+        lambda M, ds: dict(batch_sampler=M.BatchSampler(M.SequentialSampler(ds), 4, drop_last=True)),
+        "exact",
+    ),
     "batch_sampler_lists": (lambda M, ds: dict(batch_sampler=[[3, 1], [0], [9, 8, 7]]), "exact"),
     "batch_sampler_random": (
-        lambda M, ds: dict(batch_sampler=M.BatchSampler(M.RandomSampler(ds), 3, drop_last=False)), "perm"),
+        lambda M, ds: dict(batch_sampler=M.BatchSampler(M.RandomSampler(ds), 3, drop_last=False)),
+        "perm",
+    ),
     "collate_fn": (lambda M, ds: dict(batch_size=4, collate_fn=lambda b: [int(s[1]) for s in b]), "exact"),
 }
 for _r in range(3):
     for _drop in (False, True):
         CASES[f"distributed_rank{_r}_drop{_drop}"] = (
-            lambda M, ds, r=_r, d=_drop: dict(batch_size=2, sampler=_distributed(M, ds, r, d, False)), "exact")
+            lambda M, ds, r=_r, d=_drop: dict(batch_size=2, sampler=_distributed(M, ds, r, d, False)),
+            "exact",
+        )
     CASES[f"distributed_shuffle_rank{_r}"] = (
-        lambda M, ds, r=_r: dict(batch_size=2, sampler=_distributed(M, ds, r, False, True)), "draws")
+        lambda M, ds, r=_r: dict(batch_size=2, sampler=_distributed(M, ds, r, False, True)),
+        "draws",
+    )
 
 
 def _distributed(M, ds, rank, drop_last, shuffle):
@@ -96,8 +112,9 @@ def _run(M, TD, torch_x, torch_y, case):
 def test_batches_match_pytorch(case, torch):
     X, y = _arrays()
     glen, gbatches = _run(gd, gd.TensorDataset, X, y, case)
-    tlen, tbatches = _run(torch.utils.data, torch.utils.data.TensorDataset, torch.from_numpy(X),
-                          torch.from_numpy(y), case)
+    tlen, tbatches = _run(
+        torch.utils.data, torch.utils.data.TensorDataset, torch.from_numpy(X), torch.from_numpy(y), case
+    )
     assert glen == tlen
     assert [len(b) for b in gbatches] == [len(b) for b in tbatches]
     flat_g = [i for b in gbatches for i in b]
@@ -124,10 +141,13 @@ def test_batches_match_pytorch(case, torch):
 @pytest.mark.parametrize("n", [9, 10, 11])
 def test_distributed_sampler_covers_the_dataset_like_pytorch(n, drop_last, shuffle, torch):
     """Across ranks: PyTorch's padding (repeat the start) or cut, same shares and lengths."""
-    ranks_g = [list(gd.DistributedSampler(range(n), 4, r, shuffle=shuffle, drop_last=drop_last))
-               for r in range(4)]
-    ranks_t = [list(torch.utils.data.DistributedSampler(range(n), 4, r, shuffle=shuffle, drop_last=drop_last))
-               for r in range(4)]
+    ranks_g = [
+        list(gd.DistributedSampler(range(n), 4, r, shuffle=shuffle, drop_last=drop_last)) for r in range(4)
+    ]
+    ranks_t = [
+        list(torch.utils.data.DistributedSampler(range(n), 4, r, shuffle=shuffle, drop_last=drop_last))
+        for r in range(4)
+    ]
     assert [len(r) for r in ranks_g] == [len(r) for r in ranks_t]
     if not shuffle:
         assert ranks_g == ranks_t
@@ -147,11 +167,14 @@ def test_distributed_sampler_set_epoch_changes_the_order_on_every_rank_alike():
     assert [list(gd.DistributedSampler(range(20), 2, r, seed=3)) for r in range(2)] == first
 
 
-@pytest.mark.parametrize("env,expected", [
-    ({"PMI_RANK": "2", "PMI_SIZE": "4"}, (2, 4)),
-    ({"OMPI_COMM_WORLD_RANK": "1", "OMPI_COMM_WORLD_SIZE": "3"}, (1, 3)),
-    ({}, (0, 1)),
-])
+@pytest.mark.parametrize(
+    "env,expected",
+    [
+        ({"PMI_RANK": "2", "PMI_SIZE": "4"}, (2, 4)),
+        ({"OMPI_COMM_WORLD_RANK": "1", "OMPI_COMM_WORLD_SIZE": "3"}, (1, 3)),
+        ({}, (0, 1)),
+    ],
+)
 def test_distributed_sampler_reads_the_mpi_launchers_environment(env, expected, monkeypatch):
     for var in ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"):
         monkeypatch.delenv(var, raising=False)
@@ -164,10 +187,12 @@ def test_distributed_sampler_reads_the_mpi_launchers_environment(env, expected, 
 
 def test_samplers_are_deterministic_given_the_seed():
     ds = range(50)
-    for make in (lambda g: gd.RandomSampler(ds, generator=g),
-                 lambda g: gd.RandomSampler(ds, replacement=True, num_samples=30, generator=g),
-                 lambda g: gd.SubsetRandomSampler(list(range(0, 50, 3)), generator=g),
-                 lambda g: gd.WeightedRandomSampler(np.arange(50) + 1.0, 20, generator=g)):
+    for make in (
+        lambda g: gd.RandomSampler(ds, generator=g),
+        lambda g: gd.RandomSampler(ds, replacement=True, num_samples=30, generator=g),
+        lambda g: gd.SubsetRandomSampler(list(range(0, 50, 3)), generator=g),
+        lambda g: gd.WeightedRandomSampler(np.arange(50) + 1.0, 20, generator=g),
+    ):
         a = list(make(gs.Generator(5)))
         b = list(make(gs.Generator(5)))
         c = list(make(gs.Generator(6)))
@@ -179,11 +204,18 @@ def test_samplers_are_deterministic_given_the_seed():
 ERRORS = {
     "sampler_and_shuffle": (lambda M, ds: dict(sampler=M.SequentialSampler(ds), shuffle=True), "shuffle"),
     "batch_sampler_and_batch_size": (
-        lambda M, ds: dict(batch_sampler=[[0, 1]], batch_size=2), "batch_sampler"),
+        lambda M, ds: dict(batch_sampler=[[0, 1]], batch_size=2),
+        "batch_sampler",
+    ),
     "batch_sampler_and_shuffle": (lambda M, ds: dict(batch_sampler=[[0, 1]], shuffle=True), "batch_sampler"),
     "batch_sampler_and_sampler": (
-        lambda M, ds: dict(batch_sampler=[[0, 1]], sampler=M.SequentialSampler(ds)), "batch_sampler"),
-    "batch_sampler_and_drop_last": (lambda M, ds: dict(batch_sampler=[[0, 1]], drop_last=True), "batch_sampler"),
+        lambda M, ds: dict(batch_sampler=[[0, 1]], sampler=M.SequentialSampler(ds)),
+        "batch_sampler",
+    ),
+    "batch_sampler_and_drop_last": (
+        lambda M, ds: dict(batch_sampler=[[0, 1]], drop_last=True),
+        "batch_sampler",
+    ),
     "batch_size_0": (lambda M, ds: dict(batch_size=0), "batch_size"),
     "batch_size_negative": (lambda M, ds: dict(batch_size=-3), "batch_size"),
     "no_batching_drop_last": (lambda M, ds: dict(batch_size=None, drop_last=True), "drop_last"),
@@ -223,7 +255,9 @@ def test_iterable_dataset_refuses_samplers_and_shuffle_like_pytorch(kwargs, torc
         gd.DataLoader(_Stream(), **kwargs)
 
 
-@pytest.mark.parametrize("batch_size,drop_last", [(None, False), (1, False), (2, False), (2, True), (5, True)])
+@pytest.mark.parametrize(
+    "batch_size,drop_last", [(None, False), (1, False), (2, False), (2, True), (5, True)]
+)
 def test_iterable_dataset_batches_like_pytorch(batch_size, drop_last, torch):
     class TorchStream(torch.utils.data.IterableDataset):
         def __iter__(self):
@@ -232,7 +266,9 @@ def test_iterable_dataset_batches_like_pytorch(batch_size, drop_last, torch):
     t = list(torch.utils.data.DataLoader(TorchStream(), batch_size=batch_size, drop_last=drop_last))
     g = list(gd.DataLoader(_Stream(), batch_size=batch_size, drop_last=drop_last))
     assert [type(b) is int for b in g] == [type(b) is int for b in t]  # no batching: samples as they are
-    assert [np.atleast_1d(np.asarray(b)).tolist() for b in g] == [np.atleast_1d(np.asarray(b)).tolist() for b in t]
+    assert [np.atleast_1d(np.asarray(b)).tolist() for b in g] == [
+        np.atleast_1d(np.asarray(b)).tolist() for b in t
+    ]
 
 
 def test_sampler_constructors_reject_what_pytorch_rejects(torch):

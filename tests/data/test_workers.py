@@ -14,9 +14,17 @@ import gradstep.data as gd
 from ._datasets import Augmented, FailsAt, Indexed, SlowAt, Unsendable, indices, values
 
 
-@pytest.mark.parametrize("kwargs", [dict(batch_size=3), dict(batch_size=4, drop_last=True),
-                                    dict(batch_size=5, shuffle=True), dict(batch_size=None),
-                                    dict(batch_size=2, prefetch_factor=1), dict(batch_size=1, prefetch_factor=4)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(batch_size=3),
+        dict(batch_size=4, drop_last=True),
+        dict(batch_size=5, shuffle=True),
+        dict(batch_size=None),
+        dict(batch_size=2, prefetch_factor=1),
+        dict(batch_size=1, prefetch_factor=4),
+    ],
+)
 @pytest.mark.parametrize("num_workers", [1, 3])
 def test_workers_give_the_same_batches_in_the_same_order(kwargs, num_workers):
     def run(nw):
@@ -32,7 +40,9 @@ def test_workers_really_are_other_processes_and_tensor_dataset_takes_the_fast_pa
     pids = {int(p) for b in gd.DataLoader(Indexed(12), batch_size=2, num_workers=2) for p in b[1].numpy()}
     assert len(pids) == 2 and os.getpid() not in pids
     X = np.random.rand(50, 3).astype(np.float32)
-    got = [b[0].numpy() for b in gd.DataLoader(gd.TensorDataset(X, np.arange(50)), batch_size=8, num_workers=2)]
+    got = [
+        b[0].numpy() for b in gd.DataLoader(gd.TensorDataset(X, np.arange(50)), batch_size=8, num_workers=2)
+    ]
     assert np.array_equal(np.concatenate(got), X)
 
 
@@ -88,17 +98,22 @@ def test_iterable_dataset_with_workers_matches_pytorch(torch):
     def make(base):
         class Stream(base):
             def __iter__(self):
-                info = (gd.get_worker_info if base is gd.IterableDataset
-                        else torch.utils.data.get_worker_info)()
+                info = (
+                    gd.get_worker_info if base is gd.IterableDataset else torch.utils.data.get_worker_info
+                )()
                 lo, hi = (0, 11) if info is None else (info.id * 5, min(11, info.id * 5 + 5 + info.id))
                 return iter(range(lo, hi))
+
         return Stream()
 
     for bs in (None, 2, 3):
         g = list(gd.DataLoader(make(gd.IterableDataset), batch_size=bs, num_workers=2))
-        t = list(torch.utils.data.DataLoader(make(torch.utils.data.IterableDataset), batch_size=bs, num_workers=2))
-        assert [np.atleast_1d(np.asarray(b)).tolist() for b in g] == [np.atleast_1d(np.asarray(b)).tolist()
-                                                                      for b in t]
+        t = list(
+            torch.utils.data.DataLoader(make(torch.utils.data.IterableDataset), batch_size=bs, num_workers=2)
+        )
+        assert [np.atleast_1d(np.asarray(b)).tolist() for b in g] == [
+            np.atleast_1d(np.asarray(b)).tolist() for b in t
+        ]
 
 
 def test_a_killed_worker_raises_a_clear_error():
@@ -130,7 +145,9 @@ def test_timeout_raises_instead_of_hanging():
 
 
 def test_an_exception_in_a_worker_is_raised_with_its_type_and_traceback():
-    with pytest.raises(ValueError, match=r"Caught ValueError in DataLoader worker process 1(.|\n)*bad sample 3"):
+    with pytest.raises(
+        ValueError, match=r"Caught ValueError in DataLoader worker process 1(.|\n)*bad sample 3"
+    ):
         list(gd.DataLoader(FailsAt(8, 3), batch_size=1, num_workers=2))
 
 
