@@ -1,15 +1,17 @@
 """How a batch crosses the pipe between a worker and the main process, without pickling.
 
-A message is a JSON header (the structure: lists, tuples, dicts, Python values, and for every array
-its dtype and shape) followed by one raw message per array, received straight into a freshly
-allocated array. Only plain data can travel this way; nothing on the receiving side ever
-reconstructs arbitrary objects.
+The two ends of a stream socket (``socket.socketpair``) carry messages made of an 8-byte length, a
+JSON header (the structure: lists, tuples, dicts, Python values, and for every array its dtype and
+shape) and the raw bytes of each array in turn, sent from the array's memory and received straight
+into a freshly allocated array. Only plain data can travel this way; nothing on the receiving side
+ever reconstructs arbitrary objects.
 """
 
 from __future__ import annotations
 
 import json
-from multiprocessing.connection import Connection
+import socket
+import struct
 
 import numpy as np
 
@@ -51,20 +53,26 @@ def encode(obj, arrays: list):
     raise TypeError(_UNSUPPORTED.format(type(obj).__name__))
 
 
-def _receive_array(conn: Connection, leaf: dict) -> np.ndarray:
+def _recv_into(sock: socket.socket, buf: memoryview) -> None:
+    """Fill ``buf`` from ``sock``; ``EOFError`` if the other end closes first."""
+    while len(buf):
+        n = sock.recv_into(buf)
+        if n == 0:
+            raise EOFError("the other end of the pipe was closed")
+        buf = buf[n:]
+
+
+def _receive_array(conn: socket.socket, leaf: dict) -> np.ndarray:
     dtype = np.dtype(leaf["dtype"])
     if dtype.kind not in "biufcSU":
         raise RuntimeError(f"DataLoader: a worker announced an array of dtype {dtype}, which is not "
                            "plain data")
     arr = np.empty([int(s) for s in leaf["shape"]], dtype=dtype)
-    n = conn.recv_bytes_into(arr.reshape(-1).view(np.uint8))
-    if n != arr.nbytes:
-        raise RuntimeError(f"DataLoader: a worker sent {n} bytes for an array of shape {arr.shape} and "
-                           f"dtype {dtype} ({arr.nbytes} bytes expected)")
+    _recv_into(conn, memoryview(arr.reshape(-1).view(np.uint8)))
     return arr
 
 
-def decode(tree: dict, conn: Connection):
+def decode(tree: dict, conn: socket.socket):
     """Rebuild the object described by ``tree``, reading its arrays from ``conn`` in order."""
     kind = tree["k"]
     if kind == "value":
@@ -88,16 +96,20 @@ def decode(tree: dict, conn: Connection):
     raise RuntimeError(f"DataLoader: unknown item kind {kind!r} in a worker's message")
 
 
-def send(conn: Connection, header: dict, obj=None) -> None:
+def send(conn: socket.socket, header: dict, obj=None) -> None:
     """Send ``header`` (JSON-able) and ``obj``'s structure and arrays."""
     arrays: list = []
-    header = dict(header, tree=encode(obj, arrays))
-    conn.send_bytes(json.dumps(header).encode())
+    head = json.dumps(dict(header, tree=encode(obj, arrays))).encode()
+    conn.sendall(struct.pack("<Q", len(head)) + head)
     for a in arrays:
-        conn.send_bytes(a.reshape(-1).view(np.uint8))
+        conn.sendall(memoryview(a.reshape(-1).view(np.uint8)))
 
 
-def receive(conn: Connection) -> tuple[dict, object]:
+def receive(conn: socket.socket) -> tuple[dict, object]:
     """The header and the object of one message sent with ``send``."""
-    header = json.loads(conn.recv_bytes())
+    size = bytearray(8)
+    _recv_into(conn, memoryview(size))
+    head = bytearray(struct.unpack("<Q", size)[0])
+    _recv_into(conn, memoryview(head))
+    header = json.loads(head)
     return header, decode(header["tree"], conn)

@@ -19,6 +19,7 @@ import multiprocessing.connection
 import os
 import random
 import signal
+import socket
 import time
 import traceback
 from collections.abc import Callable
@@ -70,7 +71,7 @@ def _worker_loop(worker_id: int, num_workers: int, dataset, fetcher, conn, paren
     init_error = None
     initialised = False
     while True:
-        while not conn.poll(1.0):
+        while not multiprocessing.connection.wait([conn], timeout=1.0):
             if os.getppid() != parent_pid:  # the main process died: nobody will read our batches
                 return
         try:
@@ -133,7 +134,7 @@ def _reraise(worker_id: int, error: dict):
 
 
 class WorkerPool:
-    """``num_workers`` forked worker processes, each with its own duplex pipe."""
+    """``num_workers`` forked worker processes, each with its own socket pair to the main process."""
 
     def __init__(self, dataset, fetcher, num_workers: int, worker_init_fn: Callable | None = None):
         try:
@@ -142,7 +143,7 @@ class WorkerPool:
             raise RuntimeError("DataLoader with num_workers > 0 needs the 'fork' start method, which this "
                                "platform lacks; use num_workers=0") from None
         self.num_workers = num_workers
-        pipes = [ctx.Pipe(duplex=True) for _ in range(num_workers)]
+        pipes = [socket.socketpair() for _ in range(num_workers)]
         self.conns = [parent for parent, _ in pipes]
         self._child_conns = [child for _, child in pipes]
         self.outstanding = [0] * num_workers
@@ -166,7 +167,10 @@ class WorkerPool:
         for c in self.conns + self._child_conns:
             if c is not conn:
                 c.close()
-        _worker_loop(w, num_workers, dataset, fetcher, conn, parent_pid, worker_init_fn)
+        try:
+            _worker_loop(w, num_workers, dataset, fetcher, conn, parent_pid, worker_init_fn)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the main process closed its end: nobody is listening any more
 
     def start_epoch(self, base_seed: int, rng_states: list | None = None) -> None:
         """Reseed every worker with ``base_seed + worker_id`` (then restore ``rng_states`` if given)."""
