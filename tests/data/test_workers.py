@@ -151,6 +151,14 @@ def test_an_exception_in_a_worker_is_raised_with_its_type_and_traceback():
         list(gd.DataLoader(FailsAt(8, 3), batch_size=1, num_workers=2))
 
 
+def test_a_failing_worker_init_fn_is_reported():
+    def init(worker_id):
+        raise OSError("no such device")
+
+    with pytest.raises(RuntimeError, match="worker_init_fn failed in worker 0"):
+        list(gd.DataLoader(Indexed(4), batch_size=1, num_workers=2, worker_init_fn=init))
+
+
 def test_data_that_cannot_travel_without_pickling_is_a_clear_error():
     with pytest.raises(TypeError, match="nothing is pickled"):
         list(gd.DataLoader(Unsendable(4), batch_size=1, num_workers=1, collate_fn=lambda b: b[0]))

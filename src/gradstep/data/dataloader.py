@@ -116,11 +116,9 @@ class DataLoader:
             raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive "
                              "with drop_last")
         if not self._iterable and sampler is None:
-            try:
-                len(dataset)
-            except TypeError:
+            if batch_sampler is None and not hasattr(type(dataset), "__len__"):
                 raise TypeError(f"DataLoader: the dataset ({type(dataset).__name__}) must be a map-style "
-                                "dataset with __getitem__ and __len__, or an IterableDataset") from None
+                                "dataset with __getitem__ and __len__, or an IterableDataset")
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None and not self._iterable:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
