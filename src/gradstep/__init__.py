@@ -67,6 +67,8 @@ from .serialization import CheckpointError, load, save
 
 __version__ = "0.1.0"
 
+from . import data, utils  # noqa: E402,F401
+
 __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
            "arange", "linspace", "eye", "rand", "randn", "randint", "randperm", "normal",
            "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
