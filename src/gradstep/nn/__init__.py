@@ -1,0 +1,9 @@
+"""Neural-network building blocks with ``torch.nn``'s API: ``Module``, layers, losses, ``functional``,
+``init`` and ``utils``."""
+
+from . import functional, init, utils  # noqa: F401
+from .modules.container import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .modules.flatten import Flatten, Unflatten  # noqa: F401
+from .modules.linear import Identity, Linear  # noqa: F401
+from .modules.module import Module, RemovableHandle, StateDictError  # noqa: F401
+from .parameter import Parameter  # noqa: F401
