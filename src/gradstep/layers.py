@@ -15,6 +15,7 @@ from .autograd import ops
 from .kernels import batchnorm as kbn
 from .kernels import dropout as kdropout
 from .kernels import linear as klinear
+from .kernels import loss as kloss
 from .random import Generator, rng
 
 
@@ -65,6 +66,23 @@ def affine_relu_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray):
 def affine_relu_backward(dout: np.ndarray, cache):
     fc_cache, relu_cache = cache
     return affine_backward(relu_backward(dout, relu_cache), fc_cache)
+
+
+def softmax_loss(x: np.ndarray, y: np.ndarray):
+    """Softmax cross-entropy averaged over the N rows of scores ``x`` (N, C) with labels ``y`` (N,).
+
+    Returns ``(loss, dx)``; the same kernel as ``nn.CrossEntropyLoss`` (dx = (softmax - onehot) / N).
+    """
+    losses, denom, saved = kloss.cross_entropy(x, np.asarray(y))
+    row_grad = kloss.reduce_backward(np.ones((), x.dtype), "mean", denom, losses.shape)
+    dx, _ = kloss.cross_entropy_backward(row_grad, saved)
+    return float(kloss.reduce(losses, "mean", denom)), dx
+
+
+def svm_loss(x: np.ndarray, y: np.ndarray):
+    """Multi-class SVM (hinge, margin 1) loss averaged over the N rows; returns ``(loss, dx)``."""
+    loss, dx = kloss.multiclass_svm(x, np.asarray(y))
+    return float(loss), dx
 
 
 # ----------------------------------------------------------------------------------------------
