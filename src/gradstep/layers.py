@@ -86,7 +86,7 @@ def svm_loss(x: np.ndarray, y: np.ndarray):
 
 
 # ----------------------------------------------------------------------------------------------
-# Batch normalisation and dropout (batchnorm_forward/backward, dropout_forward/backward) go below.
+# Batch normalisation and dropout
 # ----------------------------------------------------------------------------------------------
 
 
