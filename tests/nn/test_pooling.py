@@ -101,3 +101,12 @@ def test_float64_stays_float64():
 ])
 def test_errors_name_the_problem(call, error, words):
     assert_raises_naming(call, error, words)
+
+
+def test_max_pool_nan_wins_as_in_torch(torch):
+    x = np.random.default_rng(0).standard_normal((1, 1, 4, 4))
+    x[0, 0, 0, 1] = x[0, 0, 3, 3] = x[0, 0, 3, 2] = np.nan
+    g_out, g_idx = F.max_pool2d(gs.tensor(x), 2, return_indices=True)
+    t_out, t_idx = torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(g_out.numpy(), t_out.numpy())      # NaNs in the same places
+    np.testing.assert_array_equal(g_idx.numpy(), t_idx.numpy())

@@ -40,19 +40,25 @@ def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, di
                        out_hw: Pair) -> tuple[np.ndarray, np.ndarray]:
     """The window maxima and, for each, the flat offset ``i * kw + j`` of the tap that won.
 
-    Ties go to the first tap in row-major order; a NaN in a window wins, as in PyTorch.
+    Ties go to the first tap in row-major order; a NaN wins (the last NaN), as in PyTorch. The
+    winner is tracked with arithmetic (``arg += wins * (k - arg)``): boolean-mask assignment
+    is several times slower on these strided views.
     """
     xp = pad2d(x, pads, value=-np.inf)
-    best = arg = None
+    best = arg = step = None
     for i, j, index in offset_slices(kernel, stride, dilation, out_hw):
         tap = xp[index]
         if best is None:
             best = tap.copy()
-            arg = np.zeros(best.shape, dtype=np.int32)
+            arg = np.zeros(best.shape, dtype=np.min_scalar_type(-kernel[0] * kernel[1]))
+            step = np.empty_like(arg)
             continue
-        wins = (tap > best) | np.isnan(tap)
-        np.copyto(best, tap, where=wins)
-        arg[wins] = i * kernel[1] + j
+        wins = tap > best
+        wins |= np.isnan(tap)
+        np.maximum(best, tap, out=best)
+        np.subtract(arg.dtype.type(i * kernel[1] + j), arg, out=step)
+        step *= wins
+        arg += step
     return best, arg
 
 
@@ -63,9 +69,8 @@ def max_pool2d_backward(grad: np.ndarray, arg: np.ndarray, x_shape: tuple, kerne
     (pt, pb), (pl, pr) = pads
     padded = x_shape[:-2] + (x_shape[-2] + pt + pb, x_shape[-1] + pl + pr)
     dxp = np.zeros(padded, dtype=grad.dtype)
-    zero = np.zeros((), dtype=grad.dtype)
     for i, j, index in offset_slices(kernel, stride, dilation, grad.shape[-2:]):
-        dxp[index] += np.where(arg == i * kernel[1] + j, grad, zero)
+        dxp[index] += grad * (arg == i * kernel[1] + j)
     return np.ascontiguousarray(crop2d(dxp, pads))
 
 
