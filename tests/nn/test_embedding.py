@@ -8,7 +8,7 @@ from gradstep import nn
 from gradstep.kernels.embedding import embedding_backward
 from gradstep.nn import functional as F
 
-from .layer_table import assert_raises_naming
+from .conv_norm_table import assert_raises_naming
 
 
 def test_lookup_and_repeated_indices_accumulate():

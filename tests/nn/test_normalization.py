@@ -10,7 +10,7 @@ from gradstep import layers, nn
 from gradstep.autograd.gradcheck import numerical_gradient
 from gradstep.nn import functional as F
 
-from .layer_table import assert_raises_naming
+from .conv_norm_table import assert_raises_naming
 
 
 def test_training_normalises_each_channel_and_updates_running_stats():

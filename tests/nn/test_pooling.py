@@ -10,7 +10,7 @@ import gradstep as gs
 from gradstep import nn
 from gradstep.nn import functional as F
 
-from .layer_table import assert_raises_naming
+from .conv_norm_table import assert_raises_naming
 
 
 @st.composite

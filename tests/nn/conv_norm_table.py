@@ -1,8 +1,11 @@
-"""The table of layers: one row per layer configuration and input shape.
+"""The table of convolution, pooling, normalisation, dropout and embedding layers: one row per
+configuration and input shape (``layer_table.py`` holds the linear layers and activations).
 
 ``build(nn)`` is written once and runs on both libraries (``gradstep.nn`` or ``torch.nn``), so
-the gradcheck test and the PyTorch comparison test both run over ``LAYERS``; adding a layer
-configuration means adding a row.
+the gradcheck test and the PyTorch comparison test in ``test_conv_norm_table.py`` both run over
+``LAYERS``; adding a layer configuration means adding a row. These rows need more than the
+linear table's harness: several training steps with the running statistics compared after them,
+integer inputs, random training outputs (dropout).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 import gradstep as gs
 from gradstep.autograd.gradcheck import gradcheck
 
-from .layer_table import LAYERS
+from .conv_norm_table import LAYERS
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 
