@@ -45,26 +45,24 @@ def reduce(losses: np.ndarray, reduction: str, denom) -> np.ndarray:
     total = losses.sum()
     if reduction == "sum":
         return total
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(total / denom, dtype=losses.dtype)
+    if not denom:  # nothing to average (an empty batch, every label ignored): NaN as in PyTorch
+        return np.asarray(np.nan, dtype=losses.dtype)
+    return np.asarray(total / denom, dtype=losses.dtype)
 
 
 def reduce_backward(grad: np.ndarray, reduction: str, denom, shape: tuple) -> np.ndarray:
-    """dL/d(loss of each element), of ``shape``, given dL/d(reduced loss)."""
+    """dL/d(loss of each element) given dL/d(reduced loss): an array of ``shape`` for 'none', a
+    0-d array (broadcasting over every element) for 'sum' and 'mean'."""
     if reduction == "none":
         return grad.reshape(shape)
     if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            grad = grad / denom
-    return np.broadcast_to(grad, shape)
+        return grad / denom if denom else np.full_like(grad, np.nan)
+    return grad
 
 
 # --------------------------------------------------------------------------- class labels
 
-def check_labels(target: np.ndarray, n_classes: int, ignore_index: int | None = None) -> None:
-    """Raise ``LabelError`` naming the first label outside [0, n_classes) (other than ignore_index)."""
-    if target.size == 0 or (target.min() >= 0 and target.max() < n_classes):
-        return
+def _raise_bad_label(target: np.ndarray, n_classes: int, ignore_index: int | None) -> None:
     bad = (target < 0) | (target >= n_classes)
     if ignore_index is not None:
         bad &= target != ignore_index
@@ -74,27 +72,41 @@ def check_labels(target: np.ndarray, n_classes: int, ignore_index: int | None = 
                          f"for {n_classes} classes")
 
 
+def check_labels(target: np.ndarray, n_classes: int, ignore_index: int | None = None) -> None:
+    """Raise ``LabelError`` naming the first label outside [0, n_classes) (other than ignore_index)."""
+    if target.size and (target.min() < 0 or target.max() >= n_classes):
+        _raise_bad_label(target, n_classes, ignore_index)
+
+
 def _label_weights(target: np.ndarray, n_classes: int, weight, ignore_index: int, dtype):
-    """(safe labels, per-row weight w[y] (0 for ignored rows), mask of ignored rows or None)."""
-    check_labels(target, n_classes, ignore_index)
-    ignored = target == ignore_index
-    if ignored.any():
-        target = np.where(ignored, 0, target)
-    else:
-        ignored = None
+    """Validated labels for a class loss: (labels with ignored rows set to 0, per-row weight w[y]
+    with 0 on ignored rows -- or None when every row weighs 1 --, mask of ignored rows or None)."""
+    ignored = None
+    if target.size:
+        lo, hi = target.min(), target.max()
+        if lo < 0 or hi >= n_classes:
+            _raise_bad_label(target, n_classes, ignore_index)
+        if lo <= ignore_index <= hi:
+            mask = target == ignore_index
+            if mask.any():
+                ignored = mask
+                target = np.where(mask, 0, target)
+    if weight is None and ignored is None:
+        return target, None, None
     w = np.ones(target.shape, dtype) if weight is None else weight[target]
     if ignored is not None:
-        w = np.where(ignored, np.zeros((), dtype), w)
+        w[ignored] = 0
     return target, w, ignored
 
 
 class CrossEntropySaved(NamedTuple):
-    """What the backward of softmax cross-entropy needs."""
-    probs: np.ndarray            # softmax of the rows, (M, C)
-    logp: np.ndarray             # log-softmax, (M, C)
+    """What the backward of softmax cross-entropy needs (softmax = exps / sums)."""
+    exps: np.ndarray             # exp(x - max), (M, C)
+    sums: np.ndarray             # their row sums, (M, 1)
+    logp: np.ndarray | None      # log-softmax (M, C), kept when backward needs it
     target: np.ndarray           # (M,) labels (ignored rows set to 0), or (M, C) probabilities
     weight: np.ndarray | None    # class weights (C,)
-    row_weight: np.ndarray       # (M,) w[y], 0 where ignored (index targets only)
+    row_weight: np.ndarray | None  # (M,) w[y], 0 where ignored; None when all are 1
     ignored: np.ndarray | None   # (M,) mask of ignored rows, None if there are none
     smoothing: float
 
@@ -114,21 +126,29 @@ def cross_entropy(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None =
     shifted = x - x.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     s = e.sum(axis=1, keepdims=True)
-    logp = shifted - np.log(s)
-    probs = e / s
+    log_s = np.log(s)
     eps = float(label_smoothing)
     if target.dtype.kind == "f":
-        a = _soft_coefficients(target, weight, eps)
-        losses = -(a * logp).sum(axis=1)
-        return losses, m, CrossEntropySaved(probs, logp, target, weight, None, None, eps)
+        logp = shifted - log_s
+        losses = -(_soft_coefficients(target, weight, eps) * logp).sum(axis=1)
+        return losses, m, CrossEntropySaved(e, s, logp, target, weight, None, None, eps)
     target, row_w, ignored = _label_weights(target, c, weight, ignore_index, x.dtype)
-    losses = -logp[np.arange(m), target] * row_w
+    rows = np.arange(m)
+    logp = None
+    if eps:
+        logp = shifted - log_s
+        losses = -logp[rows, target]
+    else:
+        losses = log_s[:, 0] - shifted[rows, target]
+    if row_w is not None:
+        losses *= row_w
     if eps:
         smooth = -(logp.sum(axis=1) if weight is None else logp @ weight)
         if ignored is not None:
             smooth[ignored] = 0
         losses = (1.0 - eps) * losses + (eps / c) * smooth
-    return losses, row_w.sum(), CrossEntropySaved(probs, logp, target, weight, row_w, ignored, eps)
+    denom = m if row_w is None else row_w.sum()
+    return losses, denom, CrossEntropySaved(e, s, logp, target, weight, row_w, ignored, eps)
 
 
 def _soft_coefficients(target: np.ndarray, weight, eps: float) -> np.ndarray:
@@ -138,33 +158,35 @@ def _soft_coefficients(target: np.ndarray, weight, eps: float) -> np.ndarray:
 
 
 def cross_entropy_backward(row_grad: np.ndarray, saved: CrossEntropySaved, need_target: bool = False):
-    """(dL/dx, dL/dtarget or None) given dL/d(loss of each row), ``row_grad`` (M,).
+    """(dL/dx, dL/dtarget or None) given dL/d(loss of each row): ``row_grad`` of shape (M,), or
+    0-d for a gradient shared by every row.
 
     With a_c the coefficient of -log p_c in a row's loss, d loss / d x_j = p_j * sum(a) - a_j:
     softmax minus the one-hot label in the plain case.
     """
-    probs, logp, target, weight, row_w, ignored, eps = saved
-    m, c = probs.shape
+    e, s, logp, target, weight, row_w, ignored, eps = saved
+    m, c = e.shape
+    r = row_grad[..., None]
+    dx = e / s
     if target.dtype.kind == "f":
-        r = row_grad[:, None]
         a = _soft_coefficients(target, weight, eps)
-        dx = probs * (r * a.sum(axis=1, keepdims=True)) - r * a
+        dx *= r * a.sum(axis=1, keepdims=True)
+        dx -= r * a
         dt = None
         if need_target:
             dt = -(1.0 - eps) * r * (logp if weight is None else logp * weight)
         return dx, dt
-    # a = (1 - e) w[y] onehot(y) + k w  with  k = e / C on non-ignored rows
-    total = row_w
+    # a = (1 - e) w[y] onehot(y) + k w, with k = e / C on rows that are not ignored
+    onehot = row_grad if row_w is None else row_grad * row_w
     if eps:
-        wc = np.ones(c, probs.dtype) if weight is None else weight
-        k = np.full(m, eps / c, probs.dtype)
-        if ignored is not None:
-            k[ignored] = 0
-        total = (1.0 - eps) * row_w + k * wc.sum()
-    dx = probs * (row_grad * total)[:, None]
-    if eps:
-        dx -= (row_grad * k)[:, None] * wc
-    dx[np.arange(m), target] -= row_grad * ((1.0 - eps) * row_w)
+        k = eps / c if ignored is None else np.where(ignored, 0.0, eps / c).astype(e.dtype)
+        onehot = (1.0 - eps) * onehot
+        rk = row_grad * k
+        dx *= (onehot + rk * (c if weight is None else weight.sum()))[..., None]
+        dx -= rk[..., None] if weight is None else rk[..., None] * weight
+    else:
+        dx *= onehot[..., None]
+    dx[np.arange(m), target] -= onehot
     return dx, None
 
 
@@ -173,14 +195,17 @@ def nll(logp: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None, 
     denominator sum(w[y]), and the saved (labels, row weights) for ``nll_backward``."""
     m, c = logp.shape
     target, row_w, _ = _label_weights(target, c, weight, ignore_index, logp.dtype)
-    return -logp[np.arange(m), target] * row_w, row_w.sum(), (target, row_w)
+    losses = -logp[np.arange(m), target]
+    if row_w is None:
+        return losses, m, (target, None)
+    return losses * row_w, row_w.sum(), (target, row_w)
 
 
-def nll_backward(row_grad: np.ndarray, saved, shape: tuple) -> np.ndarray:
+def nll_backward(row_grad: np.ndarray, saved, shape: tuple, dtype) -> np.ndarray:
     """d loss / d logp: -w[y] * row_grad at each row's label, zero elsewhere."""
     target, row_w = saved
-    dx = np.zeros(shape, row_w.dtype)
-    dx[np.arange(shape[0]), target] = -row_grad * row_w
+    dx = np.zeros(shape, dtype)
+    dx[np.arange(shape[0]), target] = -row_grad if row_w is None else -row_grad * row_w
     return dx
 
 

@@ -18,13 +18,14 @@ def _check(input, name: str) -> None:
                         f"{type(input).__name__}")
 
 
-def _result(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
-    """``out``, or, with ``inplace``, ``input`` made to hold ``out`` (values and graph position)."""
+def _maybe_inplace(input: Tensor, fn, inplace: bool) -> Tensor:
+    """``fn(input)``, or, with ``inplace``, ``input`` made to hold it (values and graph position,
+    as PyTorch's in-place activations; a leaf that requires grad is refused)."""
     if not inplace:
-        return out
+        return fn(input)
     if input._records_inplace():
-        return input._rebase(out)
-    input._data[...] = out._data
+        return input._rebase(fn(input._shadow()))
+    input._data[...] = fn(input)._data
     input._version += 1
     return input
 
@@ -47,22 +48,23 @@ class _Pointwise(Function):
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x)."""
     _check(input, "relu")
-    return _result(input, ops.Relu.apply(input), inplace)
+    return _maybe_inplace(input, ops.Relu.apply, inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x."""
     _check(input, "leaky_relu")
-    out = _Pointwise.apply(input, f=kact.leaky_relu, df=kact.leaky_relu_backward,
-                           negative_slope=float(negative_slope))
-    return _result(input, out, inplace)
+    slope = float(negative_slope)
+    return _maybe_inplace(input, lambda x: _Pointwise.apply(x, f=kact.leaky_relu, df=kact.leaky_relu_backward,
+                                                           negative_slope=slope), inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1)."""
     _check(input, "elu")
-    out = _Pointwise.apply(input, f=kact.elu, df=kact.elu_backward, alpha=float(alpha))
-    return _result(input, out, inplace)
+    alpha = float(alpha)
+    return _maybe_inplace(input, lambda x: _Pointwise.apply(x, f=kact.elu, df=kact.elu_backward, alpha=alpha),
+                          inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

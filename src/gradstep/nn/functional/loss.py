@@ -75,9 +75,11 @@ class _ClassLoss(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        r = kloss.reduce_backward(grad, ctx.reduction, ctx.denom, ctx.batch_shape).reshape(-1)
+        r = kloss.reduce_backward(grad, ctx.reduction, ctx.denom, ctx.batch_shape)
+        if r.ndim:
+            r = r.reshape(-1)
         if ctx.log_probs:
-            dx_rows, dt_rows = kloss.nll_backward(r, ctx.saved, ctx.rows_shape), None
+            dx_rows, dt_rows = kloss.nll_backward(r, ctx.saved, ctx.rows_shape, grad.dtype), None
         else:
             dx_rows, dt_rows = kloss.cross_entropy_backward(r, ctx.saved, ctx.needs_input_grad[1])
         dx = kloss.classes_back(dx_rows, ctx.x_shape) if ctx.needs_input_grad[0] else None
@@ -184,6 +186,15 @@ def _pointwise(name: str, kernel, input, target, reduction: str, weight=None, st
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
     w = _weight_array(weight, input) if isinstance(weight, (Tensor, np.ndarray)) else weight
+    if isinstance(w, np.ndarray):
+        shape = np.broadcast_shapes(input.shape, target.shape)
+        try:
+            ok = np.broadcast_shapes(w.shape, shape) == shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ShapeError(f"{name}: weight of shape {w.shape} does not broadcast to the loss's "
+                             f"shape {shape}")
     return _PointwiseLoss.apply(input, target, w, kernel=kernel, reduction=reduction, params=params)
 
 

@@ -57,8 +57,9 @@ def _total_norm(arrays: list[np.ndarray], norm_type: float, error_if_nonfinite: 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor) -> None:
     """Scale every gradient by min(1, max_norm / (total_norm + 1e-6))."""
     coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)
-    for g in _grads(parameters):
-        g *= g.dtype.type(coef)
+    with np.errstate(invalid="ignore"):  # an infinite norm gives NaN gradients, as in PyTorch
+        for g in _grads(parameters):
+            g *= g.dtype.type(coef)
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
