@@ -1,4 +1,4 @@
-"""Every layer of the table: float64 gradcheck of input and parameters in train and eval mode,
+"""Every row of the convolution/pooling/normalisation/dropout/embedding table: float64 gradcheck of input and parameters in train and eval mode,
 and outputs, gradients and state (running statistics) against PyTorch with weights copied
 through ``state_dict``."""
 
@@ -9,11 +9,11 @@ import gradstep as gs
 from gradstep.autograd.gradcheck import gradcheck
 
 from .conv_norm_table import LAYERS
+from .harness import FWD_TOL as FWD
+from .harness import GRAD_TOL as GRAD
+from .harness import assert_same_state_dict_layout
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
-
-FWD = dict(atol=1e-5, rtol=1e-4)
-GRAD = dict(atol=1e-4, rtol=1e-3)
 
 
 def _gs_input(layer, arr):
@@ -52,12 +52,9 @@ def test_gradcheck(layer, mode):
 
 
 def _copy_torch_weights(torch, t_mod, g_mod):
-    t_state = t_mod.state_dict()
-    g_state = g_mod.state_dict()
-    assert list(g_state) == list(t_state)
-    for k in t_state:
-        assert tuple(g_state[k].shape) == tuple(t_state[k].shape), k
-    g_mod.load_state_dict({k: v.detach().numpy().copy() for k, v in t_state.items()})
+    """PyTorch's weights (and buffers) into gradstep, through state_dict and NumPy only."""
+    assert_same_state_dict_layout(torch, g_mod, t_mod)
+    g_mod.load_state_dict({k: v.detach().numpy().copy() for k, v in t_mod.state_dict().items()})
 
 
 def _step(torch, layer, t_mod, g_mod, seed):
@@ -116,3 +113,9 @@ def test_float32_stays_float32(layer):
         assert p.dtype == np.float32 and p.grad.dtype == np.float32, name
     for name, b in module.named_buffers():
         assert b.dtype == (np.int64 if name == "num_batches_tracked" else np.float32), name
+
+
+def test_every_layer_of_this_part_is_in_the_table():
+    names = {c.name.split("(")[0] for c in LAYERS}
+    assert names == {"Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
+                     "LayerNorm", "Dropout", "Embedding"}
