@@ -1,6 +1,7 @@
-"""Every row of the convolution/pooling/normalisation/dropout/embedding table: float64 gradcheck of input and parameters in train and eval mode,
-and outputs, gradients and state (running statistics) against PyTorch with weights copied
-through ``state_dict``."""
+"""Every row of the convolution, pooling, normalisation, dropout and embedding table: float64
+gradcheck of input and parameters in train and eval mode, and outputs, gradients and state
+(running statistics after three training steps) against PyTorch with weights copied through
+``state_dict``."""
 
 import numpy as np
 import pytest
