@@ -31,8 +31,8 @@ class _BatchNorm(Module):
         name = type(self).__name__
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
-        if not eps > 0:
-            raise ValueError(f"{name}: eps must be positive, got {eps!r}")
+        if not eps >= 0:
+            raise ValueError(f"{name}: eps must be non-negative, got {eps!r}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum

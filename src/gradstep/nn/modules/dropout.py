@@ -14,7 +14,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        self.p = check_p(p)
+        check_p(p)
+        self.p = p
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:

@@ -19,8 +19,8 @@ class LayerNorm(Module):
                  bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
         self.normalized_shape = normalized_shape_tuple(normalized_shape)
-        if not eps > 0:
-            raise ValueError(f"LayerNorm: eps must be positive, got {eps!r}")
+        if not eps >= 0:
+            raise ValueError(f"LayerNorm: eps must be non-negative, got {eps!r}")
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(_creation.empty(*self.normalized_shape, dtype=dtype, device=device))
