@@ -35,19 +35,22 @@ def elu_backward(grad: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
     return np.where(x > 0, grad, grad * (alpha * np.exp(np.minimum(x, 0))))
 
 
-def _normal_cdf(x: np.ndarray) -> np.ndarray:
-    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, with the exact erf of Python's math module."""
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, with the exact erf of Python's math module (NumPy has
+    none; this is the slow part of GELU, so its backward reuses the forward's Phi)."""
     return 0.5 * (1.0 + np.asarray(_erf(x * _INV_SQRT_2), dtype=x.dtype))
 
 
-def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
-    """x * Phi(x); with ``approximate="tanh"``, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+def gelu(x: np.ndarray, approximate: str = "none"):
+    """(y, Phi(x) or None): y = x * Phi(x); with ``approximate="tanh"``,
+    y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
     if approximate == "tanh":
-        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
-    return x * _normal_cdf(x)
+        return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))), None
+    cdf = normal_cdf(x)
+    return x * cdf, cdf
 
 
-def gelu_backward(grad: np.ndarray, x: np.ndarray, approximate: str = "none") -> np.ndarray:
+def gelu_backward(grad: np.ndarray, x: np.ndarray, approximate: str = "none", cdf=None) -> np.ndarray:
     """d/dx = Phi(x) + x phi(x); for the tanh form, 0.5 (1 + t) + 0.5 x (1 - t^2) du/dx."""
     if approximate == "tanh":
         x2 = x * x
@@ -55,4 +58,4 @@ def gelu_backward(grad: np.ndarray, x: np.ndarray, approximate: str = "none") ->
         du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x2)
         return grad * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)
     pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
-    return grad * (_normal_cdf(x) + x * pdf)
+    return grad * ((normal_cdf(x) if cdf is None else cdf) + x * pdf)

@@ -45,6 +45,20 @@ class _Pointwise(Function):
         return ctx.df(grad, x, **ctx.params)
 
 
+class _Gelu(Function):
+    @staticmethod
+    def forward(ctx, x, approximate):
+        out, cdf = kact.gelu(x, approximate)
+        ctx.save_for_backward(x, cdf)
+        ctx.approximate = approximate
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, cdf = ctx.saved_tensors
+        return kact.gelu_backward(grad, x, ctx.approximate, cdf), None
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x)."""
     _check(input, "relu")
@@ -73,7 +87,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     _check(input, "gelu")
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return _Pointwise.apply(input, f=kact.gelu, df=kact.gelu_backward, approximate=approximate)
+    return _Gelu.apply(input, approximate)
 
 
 def sigmoid(input: Tensor) -> Tensor:
