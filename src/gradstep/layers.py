@@ -12,8 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd import ops
+from .kernels import batchnorm as kbn
+from .kernels import dropout as kdropout
 from .kernels import linear as klinear
 from .kernels import loss as kloss
+from .random import Generator, rng
 
 
 def _run_forward(fn, *arrays, **kwargs):
@@ -83,5 +86,72 @@ def svm_loss(x: np.ndarray, y: np.ndarray):
 
 
 # ----------------------------------------------------------------------------------------------
-# Batch normalisation and dropout (batchnorm_forward/backward, dropout_forward/backward) go below.
+# Batch normalisation and dropout
 # ----------------------------------------------------------------------------------------------
+
+
+def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: dict):
+    """Batch normalisation of x (N, D) with cs231n's ``bn_param``; returns ``(out, cache)``.
+
+    ``bn_param`` keys: ``mode`` ('train' or 'test', required), ``eps`` (1e-5), ``momentum`` (0.9),
+    ``running_mean`` and ``running_var`` (created as zeros of shape (D,) on first use and updated
+    in place in the dict). In 'train' the batch's mean and (biased) variance are used and
+
+        running = momentum * running + (1 - momentum) * batch        (cs231n's convention)
+
+    which is the same kernel as ``nn.BatchNorm1d``'s update with weight ``1 - momentum`` on the
+    new value; PyTorch's ``momentum=0.1`` is that weight, and PyTorch uses the unbiased variance.
+    In 'test' the running statistics are used.
+    """
+    mode = bn_param.get("mode")
+    if mode not in ("train", "test"):
+        raise ValueError(f"Invalid forward batchnorm mode {mode!r}; expected 'train' or 'test'")
+    eps = float(bn_param.get("eps", 1e-5))
+    momentum = float(bn_param.get("momentum", 0.9))
+    d = x.shape[1]
+    running_mean = bn_param.setdefault("running_mean", np.zeros(d, dtype=x.dtype))
+    running_var = bn_param.setdefault("running_var", np.zeros(d, dtype=x.dtype))
+    if mode == "train":
+        out, x_hat, inv_std, mean, var = kbn.batch_norm_train(x, gamma, beta, eps)
+        kbn.update_running_stats(running_mean, running_var, mean, var, x.shape[0], 1.0 - momentum,
+                                 unbiased=False)
+    else:
+        out, x_hat, inv_std = kbn.batch_norm_eval(x, running_mean, running_var, gamma, beta, eps)
+    return out, (x_hat, inv_std, gamma, mode == "train")
+
+
+def batchnorm_backward(dout: np.ndarray, cache):
+    """``(dx, dgamma, dbeta)`` of ``batchnorm_forward``, by the compact formula of the kernel."""
+    x_hat, inv_std, gamma, batch_stats = cache
+    return kbn.batch_norm_backward(dout, x_hat, inv_std, gamma, batch_stats)
+
+
+batchnorm_backward_alt = batchnorm_backward  # cs231n's name for the simplified (compact) backward
+
+
+def dropout_forward(x: np.ndarray, dropout_param: dict):
+    """Inverted dropout with cs231n's ``dropout_param``; returns ``(out, cache)``.
+
+    Keys: ``p``, the probability of DROPPING each value (cs231n's 2016 convention and PyTorch's);
+    ``mode`` ('train' or 'test'); ``seed`` (optional): when given, the mask is drawn from a fresh
+    generator seeded with it (for gradient checks), else from gradstep's default stream
+    (``gradstep.manual_seed``), the stream ``nn.Dropout`` draws from. In 'test' out = x.
+    """
+    p = dropout_param.get("p")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout_param['p'] must be a probability in [0, 1], got {p!r}")
+    mode = dropout_param.get("mode")
+    if mode not in ("train", "test"):
+        raise ValueError(f"Invalid dropout mode {mode!r}; expected 'train' or 'test'")
+    if mode == "test":
+        return x, (dropout_param, None)
+    seed = dropout_param.get("seed")
+    stream = rng(None if seed is None else Generator(seed))
+    mask = kdropout.dropout_mask(x.shape, float(p), stream, x.dtype)
+    return x * mask, (dropout_param, mask)
+
+
+def dropout_backward(dout: np.ndarray, cache) -> np.ndarray:
+    """dx = dout * mask in 'train' (the same mask), dout in 'test'."""
+    _, mask = cache
+    return dout if mask is None else dout * mask

@@ -3,7 +3,10 @@
 
 from . import functional, init, utils  # noqa: F401
 from .modules.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
+from .modules.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .modules.container import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .modules.conv import Conv2d  # noqa: F401
+from .modules.dropout import Dropout  # noqa: F401
 from .modules.flatten import Flatten, Unflatten  # noqa: F401
 from .modules.linear import Identity, Linear  # noqa: F401
 from .modules.loss import (  # noqa: F401
@@ -18,4 +21,7 @@ from .modules.loss import (  # noqa: F401
     SmoothL1Loss,
 )
 from .modules.module import Module, RemovableHandle, StateDictError  # noqa: F401
+from .modules.normalization import LayerNorm  # noqa: F401
+from .modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
+from .modules.sparse import Embedding  # noqa: F401
 from .parameter import Parameter  # noqa: F401

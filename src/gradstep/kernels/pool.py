@@ -1,0 +1,155 @@
+"""2-D max and average pooling over the last two axes, and adaptive average pooling.
+
+Each pooling kernel loops over the kh * kw offsets of the window (never over output pixels): at
+offset (i, j) the strided slice ``xp[..., i*dh :: sh, j*dw :: sw]`` holds tap (i, j) of every window.
+
+``pads`` is ``((top, bottom), (left, right))``; with ``ceil_mode`` the caller adds on the bottom
+and right the extra rows and columns the last, partial windows reach into. Max pooling pads with
+-inf so padding never wins; average pooling pads with zeros and divides by ``divisor``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .im2col import Pads, crop2d, offset_slices, pad2d
+
+Pair = tuple[int, int]
+
+
+def pool_out_size(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size; with ``ceil_mode`` a last, partial window is kept when it
+    starts inside the input or its left padding."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def pool_pads(size_hw: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, out_hw: Pair) -> Pads:
+    """``padding`` on both sides, plus at the end whatever the last (ceil mode) window reaches past it."""
+    pads = []
+    for size, k, s, p, d, o in zip(size_hw, kernel, stride, padding, dilation, out_hw):
+        extra = max(0, (o - 1) * s + d * (k - 1) + 1 - (size + 2 * p))
+        pads.append((p, p + extra))
+    return tuple(pads)
+
+
+def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair,
+                       out_hw: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """The window maxima and, for each, the flat offset ``i * kw + j`` of the tap that won.
+
+    Ties go to the first tap in row-major order; a NaN wins (the last NaN), as in PyTorch. The
+    winner is tracked with arithmetic (``arg += wins * (k - arg)``): boolean-mask assignment
+    is several times slower on these strided views.
+    """
+    xp = pad2d(x, pads, value=-np.inf)
+    best = arg = step = None
+    for i, j, index in offset_slices(kernel, stride, dilation, out_hw):
+        tap = xp[index]
+        if best is None:
+            best = tap.copy()
+            arg = np.zeros(best.shape, dtype=np.min_scalar_type(-kernel[0] * kernel[1]))
+            step = np.empty_like(arg)
+            continue
+        wins = tap > best
+        wins |= np.isnan(tap)
+        np.maximum(best, tap, out=best)
+        np.subtract(arg.dtype.type(i * kernel[1] + j), arg, out=step)
+        step *= wins
+        arg += step
+    return best, arg
+
+
+def max_pool2d_backward(grad: np.ndarray, arg: np.ndarray, x_shape: tuple, kernel: Pair, stride: Pair,
+                        pads: Pads, dilation: Pair) -> np.ndarray:
+    """Route each window's gradient to the input that won it; inputs winning several windows
+    collect the sum."""
+    (pt, pb), (pl, pr) = pads
+    padded = x_shape[:-2] + (x_shape[-2] + pt + pb, x_shape[-1] + pl + pr)
+    dxp = np.zeros(padded, dtype=grad.dtype)
+    for i, j, index in offset_slices(kernel, stride, dilation, grad.shape[-2:]):
+        dxp[index] += grad * (arg == i * kernel[1] + j)
+    return np.ascontiguousarray(crop2d(dxp, pads))
+
+
+def max_pool2d_indices(arg: np.ndarray, in_hw: Pair, kernel: Pair, stride: Pair, pads: Pads,
+                       dilation: Pair) -> np.ndarray:
+    """PyTorch's ``return_indices``: each maximum's position as ``h * W + w`` in its input plane."""
+    oh, ow = arg.shape[-2:]
+    i, j = np.divmod(arg.astype(np.int64), kernel[1])
+    h = np.arange(oh).reshape(oh, 1) * stride[0] - pads[0][0] + i * dilation[0]
+    w = np.arange(ow) * stride[1] - pads[1][0] + j * dilation[1]
+    return h * in_hw[1] + w
+
+
+def avg_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, out_hw: Pair,
+                       divisor: np.ndarray) -> np.ndarray:
+    """Window sums divided by ``divisor`` (an (OH, OW) array, see ``avg_pool2d_divisor``)."""
+    xp = pad2d(x, pads)
+    total = None
+    for _, _, index in offset_slices(kernel, stride, (1, 1), out_hw):
+        total = xp[index].copy() if total is None else np.add(total, xp[index], out=total)
+    total /= divisor
+    return total
+
+
+def avg_pool2d_backward(grad: np.ndarray, x_shape: tuple, kernel: Pair, stride: Pair, pads: Pads,
+                        divisor: np.ndarray) -> np.ndarray:
+    """Each window's gradient, divided by its divisor, spread evenly over the window's taps."""
+    (pt, pb), (pl, pr) = pads
+    padded = x_shape[:-2] + (x_shape[-2] + pt + pb, x_shape[-1] + pl + pr)
+    dxp = np.zeros(padded, dtype=grad.dtype)
+    share = grad / divisor
+    for _, _, index in offset_slices(kernel, stride, (1, 1), grad.shape[-2:]):
+        dxp[index] += share
+    return np.ascontiguousarray(crop2d(dxp, pads))
+
+
+def avg_pool2d_divisor(in_hw: Pair, kernel: Pair, stride: Pair, padding: Pair, out_hw: Pair,
+                       count_include_pad: bool, dtype) -> np.ndarray:
+    """The (OH, OW) divisors of PyTorch's average pooling.
+
+    A window starting at ``s = o * stride - padding`` counts the taps inside the zero-padded
+    input (``min(s + k, size + padding) - s``) with ``count_include_pad``, otherwise only those
+    inside the input itself (``min(s + k, size) - max(s, 0)``). Taps that ``ceil_mode`` lets run
+    past the padding are never counted.
+    """
+    counts = []
+    for size, k, s, p, o in zip(in_hw, kernel, stride, padding, out_hw):
+        start = np.arange(o) * s - p
+        if count_include_pad:
+            counts.append(np.minimum(start + k, size + p) - start)
+        else:
+            counts.append(np.minimum(start + k, size) - np.maximum(start, 0))
+    return np.multiply.outer(counts[0], counts[1]).astype(dtype)
+
+
+def adaptive_pool_matrix(size: int, out: int, dtype) -> np.ndarray:
+    """The (out, size) averaging matrix of adaptive pooling along one axis.
+
+    Bin ``i`` covers inputs ``floor(i * size / out)`` to ``ceil((i + 1) * size / out)`` (exclusive),
+    PyTorch's bins; they overlap when ``out`` does not divide ``size``.
+    """
+    i = np.arange(out)
+    start = (i * size) // out
+    end = -((-(i + 1) * size) // out)
+    cols = np.arange(size)
+    inside = (cols >= start[:, None]) & (cols < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d_forward(x: np.ndarray, out_hw: Pair) -> np.ndarray:
+    """Average over each bin; averaging a rectangle is averaging rows then columns, so this is
+    two small matrix products: ``A_h @ x @ A_w.T``."""
+    ah = adaptive_pool_matrix(x.shape[-2], out_hw[0], x.dtype)
+    aw = adaptive_pool_matrix(x.shape[-1], out_hw[1], x.dtype)
+    return np.matmul(np.matmul(ah, x), aw.T)
+
+
+def adaptive_avg_pool2d_backward(grad: np.ndarray, in_hw: Pair) -> np.ndarray:
+    """The transpose of the forward's linear map: ``A_h.T @ grad @ A_w``."""
+    ah = adaptive_pool_matrix(in_hw[0], grad.shape[-2], grad.dtype)
+    aw = adaptive_pool_matrix(in_hw[1], grad.shape[-1], grad.dtype)
+    return np.matmul(np.matmul(ah.T, grad), aw)

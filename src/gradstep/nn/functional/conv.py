@@ -1,0 +1,80 @@
+"""``conv2d``: the autograd operation over the im2col kernel in ``gradstep.kernels.conv``."""
+
+from __future__ import annotations
+
+from ..._errors import ShapeError
+from ...autograd import Function, Tensor
+from ...kernels import conv as kconv
+from ...kernels.im2col import out_size
+from ._args import check_input, check_same_dtype, pair
+
+
+class Conv2dFunction(Function):
+    """y = conv2d(x, w) + b; saves the im2col matrix and the weight for the backward pass."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, pads, dilation, groups):
+        out, cols = kconv.conv2d_forward(x, w, b, stride, pads, dilation, groups)
+        ctx.save_for_backward(cols, w)
+        ctx.geometry = (x.shape, stride, pads, dilation, groups)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        cols, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        return kconv.conv2d_backward(grad, cols, w, *ctx.geometry, need_x=need_x, need_w=need_w,
+                                     need_b=need_b)
+
+
+def conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
+    """PyTorch's ``padding`` (int, pair, ``'valid'`` or ``'same'``) as ``((top, bottom), (left, right))``.
+
+    ``'same'`` pads ``dilation * (kernel - 1)`` in total per axis, the odd one extra at the end,
+    as PyTorch does; it needs stride 1.
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0), (0, 0))
+        if padding != "same":
+            raise ValueError(f"padding must be an int, a pair of ints, 'same' or 'valid', got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"padding='same' is not supported for strided convolutions (stride={stride})")
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in total)
+    ph, pw = pair(padding, "padding", minimum=0)
+    return ((ph, ph), (pw, pw))
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """2-D convolution of an (N, C, H, W) or (C, H, W) input with a (O, C/groups, KH, KW) weight,
+    as ``torch.nn.functional.conv2d``."""
+    check_input("conv2d", input, (3, 4))
+    check_same_dtype("conv2d", input, weight=weight, bias=bias)
+    if weight.ndim != 4:
+        raise ShapeError(f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kH, kW), "
+                         f"got shape {tuple(weight.shape)}")
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    o, cg, kh, kw = weight.shape
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    n, c, h, w = x.shape
+    if cg * groups != c:
+        raise ShapeError(f"conv2d: given groups={groups}, weight of shape {tuple(weight.shape)} expects "
+                         f"input with {cg * groups} channels, but the input of shape "
+                         f"{tuple(input.shape)} has {c}")
+    if o % groups:
+        raise ValueError(f"conv2d: out_channels ({o}) must be divisible by groups ({groups})")
+    if bias is not None and tuple(bias.shape) != (o,):
+        raise ShapeError(f"conv2d: bias must have shape ({o},), got {tuple(bias.shape)}")
+    pads = conv_padding(padding, (kh, kw), stride, dilation)
+    oh = out_size(h, kh, stride[0], *pads[0], dilation[0])
+    ow = out_size(w, kw, stride[1], *pads[1], dilation[1])
+    if oh < 1 or ow < 1:
+        raise ShapeError(f"conv2d: input of spatial size ({h}, {w}) with padding {pads} is smaller than "
+                         f"the kernel's extent ({dilation[0] * (kh - 1) + 1}, {dilation[1] * (kw - 1) + 1})")
+    out = Conv2dFunction.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation, groups=groups)
+    return out.squeeze(0) if unbatched else out

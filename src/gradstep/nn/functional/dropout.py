@@ -1,0 +1,46 @@
+"""``dropout``: inverted dropout drawing its mask from gradstep's seeded generator."""
+
+from __future__ import annotations
+
+import numbers
+
+from ...autograd import Function, Tensor
+from ...kernels.dropout import dropout_mask
+from ...random import rng
+
+
+class DropoutFunction(Function):
+    """y = x * mask; the mask (zeros and 1 / (1 - p)) is drawn in forward and reused in backward."""
+
+    @staticmethod
+    def forward(ctx, x, p, generator):
+        mask = dropout_mask(x.shape, p, rng(generator), x.dtype)
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return grad * mask
+
+
+def check_p(p) -> float:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
+    return float(p)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            generator=None) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) when
+    ``training``; the identity otherwise. As ``torch.nn.functional.dropout``; ``generator``
+    (a gradstep extension) draws the mask from a given ``gradstep.Generator``."""
+    p = check_p(p)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout: input must be a Tensor, got {type(input).__name__}")
+    if not training or p == 0.0:
+        return input
+    if inplace:
+        mask = dropout_mask(tuple(input.shape), p, rng(generator), input.dtype)
+        return input.mul_(Tensor._make(mask))
+    return DropoutFunction.apply(input, p=p, generator=generator)
