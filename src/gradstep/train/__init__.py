@@ -1,0 +1,17 @@
+"""Training: the ``Trainer`` loop with its callbacks and checkpoints, and cs231n's ``Solver``."""
+
+from .callbacks import (
+                        Callback,
+                        CSVLogger,
+                        EarlyStopping,
+                        LearningRateMonitor,
+                        ModelCheckpoint,
+                        NonFiniteGuard,
+                        ProgressBar,
+)
+from .history import History
+from .metrics import Accuracy, Metric
+from .trainer import Trainer
+
+__all__ = ["Trainer", "History", "Callback", "NonFiniteGuard", "ProgressBar", "EarlyStopping",
+           "ModelCheckpoint", "LearningRateMonitor", "CSVLogger", "Metric", "Accuracy"]
