@@ -1,3 +1,7 @@
-"""Ready-made models. ``cs231n`` holds seed 001's NumPy networks built from ``gradstep.layers``."""
+"""Ready-made models: the tutorials' networks (``mlp``, ``linear``, ``cnn``) as ``nn.Sequential``
+builders, and ``cs231n``'s NumPy networks built from ``gradstep.layers`` (seed 001)."""
 
-from .cs231n import FullyConnectedNet, TwoLayerNet  # noqa: F401
+from .cs231n import FullyConnectedNet, TwoLayerNet
+from .zoo import MODELS, cnn, linear, mlp
+
+__all__ = ["mlp", "linear", "cnn", "MODELS", "FullyConnectedNet", "TwoLayerNet"]

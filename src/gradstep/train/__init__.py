@@ -11,7 +11,7 @@ from .callbacks import (
 )
 from .history import History
 from .metrics import Accuracy, Metric
-from .trainer import Trainer
+from .trainer import Trainer, evaluate
 
-__all__ = ["Trainer", "History", "Callback", "NonFiniteGuard", "ProgressBar", "EarlyStopping",
+__all__ = ["Trainer", "evaluate", "History", "Callback", "NonFiniteGuard", "ProgressBar", "EarlyStopping",
            "ModelCheckpoint", "LearningRateMonitor", "CSVLogger", "Metric", "Accuracy"]

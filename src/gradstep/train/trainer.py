@@ -173,25 +173,9 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluation
 
-    @no_grad()
     def evaluate(self, loader) -> dict:
         """Mean loss and metrics over ``loader``, in eval mode (the model's mode is restored)."""
-        was_training = self.model.training
-        self.model.eval()
-        metrics = [type(m)() for m in self.metrics]
-        total, n = 0.0, 0
-        try:
-            for x, y in loader:
-                out = self.model(x)
-                k = len(y) if hasattr(y, "__len__") else 1
-                total += self.loss_fn(out, y).item() * k
-                n += k
-                t = y._data if isinstance(y, Tensor) else np.asarray(y)
-                for m in metrics:
-                    m.update(out._data, t)
-        finally:
-            self.model.train(was_training)
-        return {"loss": total / max(n, 1), **{m.name: m.compute() for m in metrics}}
+        return evaluate(self.model, loader, self.loss_fn, [type(m)() for m in self.metrics])
 
     @no_grad()
     def predict(self, loader) -> np.ndarray:
@@ -262,6 +246,27 @@ class Trainer:
     def save_weights(self, path, metadata: dict | None = None) -> None:
         """Write the model's ``state_dict`` alone (PyTorch-loadable), atomically and finite."""
         save(self.model.state_dict(), path, metadata=metadata, require_finite=True)
+
+
+@no_grad()
+def evaluate(model, loader, loss_fn, metrics=("accuracy",)) -> dict:
+    """Mean loss and metrics of ``model`` over ``loader``, in eval mode (its mode is restored)."""
+    metrics = [make_metric(m) for m in metrics]
+    was_training = model.training
+    model.eval()
+    total, n = 0.0, 0
+    try:
+        for x, y in loader:
+            out = model(x)
+            k = len(y) if hasattr(y, "__len__") else 1
+            total += loss_fn(out, y).item() * k
+            n += k
+            t = y._data if isinstance(y, Tensor) else np.asarray(y)
+            for m in metrics:
+                m.update(out._data, t)
+    finally:
+        model.train(was_training)
+    return {"loss": total / max(n, 1), **{m.name: m.compute() for m in metrics}}
 
 
 def _is_plateau(scheduler) -> bool:

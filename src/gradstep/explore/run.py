@@ -1,0 +1,114 @@
+"""``train_run``: one training run from a ``TrainConfig``, with everything it writes.
+
+It is what ``gradstep train`` does: build the data, model, optimizer and scheduler; train with the
+``Trainer`` (progress bar, non-finite guard, checkpoints, early stopping); evaluate on the test
+split; and write into the output directory ``history.json``, ``history.csv``, ``curves.png``,
+``last.safetensors`` (the whole training state, for ``--resume``) and ``best.safetensors`` (the
+best weights, loadable by PyTorch).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+
+from .. import random as _random
+from ..serialization import CheckpointError, load_metadata
+from ..train import EarlyStopping, History, ModelCheckpoint, Trainer
+from .builders import (
+    Data,
+    build_data,
+    build_loaders,
+    build_loss,
+    build_model,
+    build_optimizer,
+    build_scheduler,
+)
+from .config import ConfigError, TrainConfig
+from .plots import plot_history
+
+CONFIG_KEY = "gradstep.config"
+
+
+@dataclass
+class RunResult:
+    """What a run produced: its history, test metrics, output directory and how it ended."""
+    config: TrainConfig
+    history: History
+    test: dict | None
+    out_dir: str
+    diverged: bool
+    stop_reason: str | None
+    trainer: Trainer
+
+
+def default_out_dir(cfg: TrainConfig) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return os.path.join("runs", f"{cfg.dataset}-{cfg.model}-{cfg.optimizer.lower()}-{stamp}")
+
+
+def config_from_checkpoint(path) -> TrainConfig:
+    """The ``TrainConfig`` a checkpoint of ``train_run`` was written with."""
+    meta = load_metadata(path)
+    if CONFIG_KEY not in meta:
+        raise CheckpointError(f"{path}: has no gradstep run configuration in its metadata; was it "
+                              f"written by `gradstep train`?")
+    return TrainConfig.from_dict(json.loads(meta[CONFIG_KEY]))
+
+
+def build_run(cfg: TrainConfig, callbacks=()) -> tuple[Trainer, Data, tuple]:
+    """Seed, then build data, loaders, model, optimizer, scheduler and the Trainer for ``cfg``."""
+    _random.manual_seed(cfg.seed)
+    data = build_data(cfg)
+    loaders = build_loaders(cfg, data)
+    model = build_model(cfg, data)
+    optimizer = build_optimizer(cfg, model.parameters())
+    scheduler = build_scheduler(cfg, optimizer, len(loaders[0]))
+    if cfg.clip_grad_norm is not None and cfg.clip_grad_norm <= 0:
+        raise ConfigError(f"--clip-grad-norm must be positive, got {cfg.clip_grad_norm}")
+    trainer = Trainer(model, optimizer, build_loss(data), scheduler=scheduler,
+                      scheduler_interval=cfg.scheduler_interval,
+                      metrics=("accuracy",) if data.is_classification else (),
+                      callbacks=list(callbacks), grad_clip_norm=cfg.clip_grad_norm,
+                      verbose=0 if cfg.quiet else 1)
+    return trainer, data, loaders
+
+
+def _monitor(data: Data, has_val: bool) -> tuple[str, str]:
+    if has_val:
+        return ("val_accuracy", "max") if data.is_classification else ("val_loss", "min")
+    return ("train_accuracy", "max") if data.is_classification else ("train_loss", "min")
+
+
+def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
+    """Train as ``cfg`` says and write the run's files; see the module docstring."""
+    if cfg.epochs < 1:
+        raise ConfigError(f"--epochs must be at least 1, got {cfg.epochs}")
+    if cfg.out:
+        out_dir = cfg.out
+    else:
+        out_dir = os.path.dirname(os.path.abspath(cfg.resume)) if cfg.resume else default_out_dir(cfg)
+    os.makedirs(out_dir, exist_ok=True)
+    meta = {CONFIG_KEY: json.dumps(cfg.replace(resume=None, out=None).to_dict())}
+    trainer, data, (train_loader, val_loader, test_loader) = build_run(cfg)
+    monitor, mode = _monitor(data, val_loader is not None)
+    callbacks = [ModelCheckpoint(out_dir, monitor=monitor, mode=mode, metadata=meta)]
+    if cfg.early_stopping is not None:
+        loss_key = "val_loss" if val_loader is not None else "train_loss"
+        callbacks.append(EarlyStopping(monitor=loss_key, mode="min", patience=cfg.early_stopping))
+    callbacks += list(extra_callbacks)
+    trainer.callbacks += callbacks
+    if cfg.resume:
+        trainer.load_checkpoint(cfg.resume, train_loader=train_loader)
+
+    history = trainer.fit(train_loader, cfg.epochs, val_loader=val_loader, max_steps=cfg.max_steps)
+    history.save_json(os.path.join(out_dir, "history.json"))
+    history.save_csv(os.path.join(out_dir, "history.csv"))
+    title = f"{cfg.dataset} · {cfg.model} · {cfg.optimizer} (lr {trainer.optimizer.param_groups[0]['lr']:g})"
+    plot_history(history, os.path.join(out_dir, "curves.png"), title=title)
+    test = None
+    if test_loader is not None and not trainer.diverged:
+        test = trainer.evaluate(test_loader)
+    return RunResult(cfg, history, test, out_dir, trainer.diverged, trainer.stop_reason, trainer)
