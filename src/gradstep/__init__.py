@@ -68,7 +68,7 @@ from .serialization import CheckpointError, load, save
 __version__ = "0.1.0"
 
 # The layers above the core (each imports only from the layers below it).
-from . import data, nn, utils  # noqa: E402
+from . import data, nn, optim, utils  # noqa: E402
 
 __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
            "arange", "linspace", "eye", "rand", "randn", "randint", "randperm", "normal",
@@ -78,5 +78,5 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "
            "set_grad_enabled", "is_grad_enabled", "gradcheck", "ShapeError",
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16",
            "short", "int32", "int", "int64", "long", "bool", "get_default_dtype",
-           "set_default_dtype", "save", "load", "CheckpointError", "data", "nn", "utils",
+           "set_default_dtype", "save", "load", "CheckpointError", "data", "nn", "optim", "utils",
            *_function_names]
