@@ -5,6 +5,7 @@ flat buffers holding a whole parameter group (the default, ``flat=True``) or par
 parameter (``flat=False``), with bitwise-equal results.
 """
 
+from . import lr_scheduler, schedules  # noqa: F401
 from .optimizer import Optimizer
 from .sgd import SGD
 
