@@ -1,0 +1,15 @@
+"""The function form of every layer, activation and loss (``import gradstep.nn.functional as F``)."""
+
+from .activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+from .linear import linear  # noqa: F401
+from .loss import (  # noqa: F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+                   l1_loss,
+                   l2_loss,
+    mse_loss,
+    nll_loss,
+                   smooth_l1_loss,
+)

@@ -1,0 +1,1 @@
+"""The layers, one concept per file; ``gradstep.nn`` re-exports them."""

@@ -1,0 +1,61 @@
+"""The table of layers: one row per layer and configuration.
+
+``make(nn)`` is written once and called with ``gradstep.nn`` and with ``torch.nn``; the generic
+tests in ``test_layers.py`` gradcheck every row in float64 and compare it with PyTorch (weights
+copied through ``state_dict``). Adding a layer means adding a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..autograd.op_table import I
+
+
+@dataclass(frozen=True)
+class LayerCase:
+    name: str
+    make: Callable                      # make(nn) -> module, for gradstep.nn and torch.nn
+    inputs: tuple                       # input specs (tests/autograd/op_table.Input)
+    forward: Callable | None = None     # forward(module, *inputs); default module(*inputs)
+    modes: tuple = (True,)              # training modes to test in
+
+    @property
+    def id(self) -> str:
+        shapes = ",".join("x".join(map(str, i.shape)) for i in self.inputs)
+        return f"{self.name}[{shapes}]"
+
+
+def _mlp(nn):
+    return nn.Sequential(nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 3))
+
+
+CASES = [
+    LayerCase("Linear", lambda nn: nn.Linear(5, 3), (I(4, 5),)),
+    LayerCase("Linear_nobias", lambda nn: nn.Linear(5, 3, bias=False), (I(4, 5),)),
+    LayerCase("Linear_leading_dims", lambda nn: nn.Linear(5, 3), (I(2, 3, 5),)),
+    LayerCase("Linear_unbatched", lambda nn: nn.Linear(5, 3), (I(5),)),
+    LayerCase("Linear_noncontiguous", lambda nn: nn.Linear(4, 3), (I(6, 4, transposed=True),)),
+    LayerCase("Identity", lambda nn: nn.Identity(3, foo=1), (I(2, 3),),
+              forward=lambda m, x: m(x) * 1.0),
+    LayerCase("Flatten", lambda nn: nn.Flatten(), (I(2, 3, 4),)),
+    LayerCase("Flatten_0_1", lambda nn: nn.Flatten(0, 1), (I(2, 3, 4),)),
+    LayerCase("Unflatten", lambda nn: nn.Unflatten(1, (2, 3)), (I(4, 6),)),
+    LayerCase("ReLU", lambda nn: nn.ReLU(), (I(3, 4),)),
+    LayerCase("ReLU_inplace", lambda nn: nn.ReLU(inplace=True), (I(3, 4),),
+              forward=lambda m, x: m(x * 1.0)),
+    LayerCase("LeakyReLU", lambda nn: nn.LeakyReLU(0.2), (I(3, 4),)),
+    LayerCase("LeakyReLU_inplace", lambda nn: nn.LeakyReLU(inplace=True), (I(3, 4),),
+              forward=lambda m, x: m(x * 1.0)),
+    LayerCase("ELU", lambda nn: nn.ELU(alpha=0.5), (I(3, 4),)),
+    LayerCase("ELU_inplace", lambda nn: nn.ELU(inplace=True), (I(3, 4),), forward=lambda m, x: m(x + 0.0)),
+    LayerCase("GELU", lambda nn: nn.GELU(), (I(3, 4),)),
+    LayerCase("GELU_tanh", lambda nn: nn.GELU(approximate="tanh"), (I(3, 4),)),
+    LayerCase("Sigmoid", lambda nn: nn.Sigmoid(), (I(3, 4),)),
+    LayerCase("Tanh", lambda nn: nn.Tanh(), (I(3, 4),)),
+    LayerCase("Softmax", lambda nn: nn.Softmax(dim=1), (I(3, 4),)),
+    LayerCase("Softmax_dim0", lambda nn: nn.Softmax(dim=0), (I(2, 3, 4),)),
+    LayerCase("LogSoftmax", lambda nn: nn.LogSoftmax(dim=-1), (I(3, 4),)),
+    LayerCase("Sequential_MLP", _mlp, (I(5, 8),), modes=(True, False)),
+]
