@@ -76,6 +76,4 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16",
            "short", "int32", "int", "int64", "long", "bool", "get_default_dtype",
            "set_default_dtype", "save", "load", "CheckpointError", *_function_names]
-from . import nn  # noqa: E402,F401  (nn builds on everything above)
-
-from . import optim  # noqa: E402, F401
+from . import nn, optim  # noqa: E402,F401  (they build on everything above)

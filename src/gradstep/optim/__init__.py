@@ -6,6 +6,7 @@ parameter (``flat=False``), with bitwise-equal results.
 """
 
 from . import lr_scheduler, schedules  # noqa: F401
+from .lr_finder import find_lr  # noqa: F401
 from .optimizer import Optimizer
 from .sgd import SGD
 

@@ -25,7 +25,7 @@ __all__ = [
     "step_decay", "multistep_decay", "constant_factor", "linear_factor", "exponential_decay",
     "polynomial_decay", "cosine_annealing", "warm_restart_position", "cyclic_position",
     "triangular_scale", "triangular2_scale", "exp_range_scale", "anneal_cos", "anneal_linear",
-    "one_cycle_phases", "one_cycle_position", "plateau_improved",
+    "one_cycle_phases", "one_cycle_position", "plateau_improved", "range_test_lr",
 ]
 
 
@@ -176,3 +176,13 @@ def plateau_improved(value: float, best: float, mode: str, threshold_mode: str, 
     if threshold_mode == "rel":
         return value > best * (threshold + 1.0)
     return value > best + threshold
+
+
+def range_test_lr(step: int, start_lr: float, end_lr: float, num_iter: int, mode: str = "exp") -> float:
+    """The learning rate of the LR range test at ``step`` (0 to ``num_iter - 1``): from ``start_lr``
+    to ``end_lr`` geometrically (``exp``: equal factors per step, even on a log axis) or linearly.
+    Leslie Smith, https://arxiv.org/abs/1506.01186, section 3.3."""
+    r = step / (num_iter - 1)
+    if mode == "exp":
+        return start_lr * (end_lr / start_lr) ** r
+    return start_lr + r * (end_lr - start_lr)
