@@ -147,6 +147,28 @@ def test_load_state_dict_rejects_another_schedulers_state():
         sched_mod.ExponentialLR(make_optimizer(gs, "sgd"), 0.9).load_state_dict(step.state_dict())
 
 
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_loads_pytorch_state_dict_midway(case, torch):
+    """A PyTorch scheduler's state dict, loaded half-way with the optimizer's group values, goes on
+    exactly like PyTorch's scheduler (MultiStepLR keeps a Counter there, OneCycleLR its phases)."""
+    half = case.steps // 2
+    t_opt = make_optimizer(torch, case.optimizer)
+    t_sched = case.build(torch.optim.lr_scheduler, t_opt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(half):
+            t_opt.step()
+            _drive(t_sched, case, i)
+    g_opt = make_optimizer(gs, case.optimizer)
+    g_sched = case.build(sched_mod, g_opt)
+    for g, t in zip(g_opt.param_groups, t_opt.param_groups):
+        g.update({k: v for k, v in t.items() if k != "params"})
+    g_sched.load_state_dict(t_sched.state_dict())
+    ours = trace(case, sched_mod, g_opt, sched=g_sched, start=half)
+    theirs = trace(case, torch.optim.lr_scheduler, t_opt, sched=t_sched, start=half)
+    assert_close(ours, theirs, case.name)
+
+
 def test_loads_pytorch_state_dict(torch):
     """A PyTorch scheduler's state dict (MultiStepLR keeps a Counter) loads and continues alike."""
     t_opt, g_opt = make_optimizer(torch, "sgd"), make_optimizer(gs, "sgd")
