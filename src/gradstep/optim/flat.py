@@ -129,10 +129,10 @@ class FlatSegment:
             if value.shape == self.shapes[i] and value.dtype.kind == "f":
                 self.store(i, name, value, st)
 
-    def sync(self, state: dict) -> bool:
+    def sync(self, state: dict, check_uniform: bool = True) -> bool:
         """Put back into the buffers anything the user replaced; True when one flat step is right:
         every parameter has a gradient and all parameters have the same state (keys and scalars)."""
-        uniform = True
+        uniform = check_uniform
         ref = None
         views = self.views
         for i, p in enumerate(self.params):

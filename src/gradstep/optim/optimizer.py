@@ -21,6 +21,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
+from ..kernels import optim as rules
 from .flat import FlatSegment, FlatState, Slot, build_segments
 
 
@@ -33,6 +34,33 @@ def require(ok: bool, message: str) -> None:
 def is_real(x) -> bool:
     """A real number (bools excluded), so that range checks on it mean something."""
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def check_lr(group: dict) -> None:
+    require(is_real(group["lr"]) and group["lr"] >= 0, f"Invalid learning rate: {group['lr']}")
+
+
+def check_nonnegative(group: dict, key: str, label: str | None = None) -> None:
+    """``group[key] >= 0``, else ``Invalid <label> value: <value>`` (PyTorch's wording)."""
+    v = group[key]
+    require(is_real(v) and v >= 0, f"Invalid {label or key} value: {v}")
+
+
+def check_betas(group: dict) -> None:
+    """Two coefficients in [0, 1), else ``Invalid beta parameter at index i: <value>``."""
+    betas = group["betas"]
+    require(isinstance(betas, (tuple, list)) and len(betas) == 2,
+            f"Invalid betas: {betas!r}, expected a pair (beta1, beta2)")
+    for i, b in enumerate(betas):
+        require(is_real(b) and 0.0 <= b < 1.0, f"Invalid beta parameter at index {i}: {b}")
+
+
+def check_adam_like(group: dict) -> None:
+    """The checks shared by Adam and its variants: lr, eps, betas and weight_decay."""
+    check_lr(group)
+    check_nonnegative(group, "eps", "epsilon")
+    check_betas(group)
+    check_nonnegative(group, "weight_decay")
 
 
 def _plain(value):
@@ -125,6 +153,19 @@ class Optimizer:
         """Perform one optimization step; return the loss ``closure()`` computed (None without one)."""
         raise NotImplementedError
 
+    def _weight_decay_rule(self, group: dict):
+        """How weight decay enters the step: an L2 penalty added to the gradient, or, when the group
+        asks for ``decoupled_weight_decay`` (NAdam, RAdam; always for AdamW), θ ← θ(1 − γλ)."""
+        if group.get("decoupled_weight_decay"):
+            return rules.decoupled_weight_decay
+        return rules.l2_weight_decay
+
+    def _gradient(self, slot: Slot, group: dict) -> np.ndarray:
+        """The gradient the rule descends: ±∇f(θ) (− when maximizing) with the group's weight decay
+        applied; a new array whenever it differs from ``.grad``, which is never written."""
+        g = rules.signed(slot.grad, group["maximize"])
+        return self._weight_decay_rule(group)(slot.param, g, group["lr"], group["weight_decay"])
+
     # ------------------------------------------------------------------ groups
 
     def add_param_group(self, param_group: dict) -> None:
@@ -213,6 +254,12 @@ class Optimizer:
                 if not st:  # new arrays join the flat buffers at the next sync
                     st.update(self._init_state(group, seg.data_views[i]))
                 yield Slot(seg.data_views[i], seg.grad_views[i], st)
+
+    def _each_slot(self) -> Iterator[tuple[dict, Slot]]:
+        """``(group, slot)`` for every slot of every group, in order: what ``step`` loops over."""
+        for group in self.param_groups:
+            for slot in self._slots(group):
+                yield group, slot
 
     def _init_all_states(self) -> None:
         """Create every parameter's state now (Adagrad does so in its constructor, as in PyTorch)."""

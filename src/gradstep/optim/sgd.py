@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import optim as rules
-from .optimizer import Optimizer, is_real, require
+from .optimizer import Optimizer, check_lr, check_nonnegative, is_real, require
 
 
 class SGD(Optimizer):
@@ -51,10 +51,9 @@ class SGD(Optimizer):
                                   "maximize": maximize}, flat=flat)
 
     def _validate(self, g: dict) -> None:
-        require(is_real(g["lr"]) and g["lr"] >= 0, f"Invalid learning rate: {g['lr']}")
-        require(is_real(g["momentum"]) and g["momentum"] >= 0, f"Invalid momentum value: {g['momentum']}")
-        require(is_real(g["weight_decay"]) and g["weight_decay"] >= 0,
-                f"Invalid weight_decay value: {g['weight_decay']}")
+        check_lr(g)
+        check_nonnegative(g, "momentum")
+        check_nonnegative(g, "weight_decay")
         require(is_real(g["dampening"]) and 0 <= g["dampening"] <= 1,
                 f"Invalid dampening value: {g['dampening']}")
         require(not g["nesterov"] or (g["momentum"] > 0 and g["dampening"] == 0),
@@ -63,19 +62,16 @@ class SGD(Optimizer):
     def step(self, closure=None):
         """One step of the rule above on every parameter that has a gradient; returns the loss."""
         loss = self._evaluate(closure)
-        for group in self.param_groups:
+        for group, s in self._each_slot():
             lr, momentum = group["lr"], group["momentum"]
-            for s in self._slots(group):
-                # g ← ±∇f(θ) + λθ
-                g = rules.l2_weight_decay(s.param, rules.signed(s.grad, group["maximize"]), lr,
-                                          group["weight_decay"])
-                buf, first = None, False
-                if momentum != 0:
-                    first = "momentum_buffer" not in s.state
-                    if first:
-                        s.state["momentum_buffer"] = np.empty_like(s.param)
-                    buf = s.state["momentum_buffer"]
-                # b ← μ b + (1 − τ) g;  θ ← θ − γ (g + μ b  or  b)
-                rules.sgd(s.param, g, buf, lr=lr, momentum=momentum, dampening=group["dampening"],
-                          nesterov=group["nesterov"], first=first)
+            g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
+            buf, first = None, False
+            if momentum != 0:
+                first = "momentum_buffer" not in s.state
+                if first:
+                    s.state["momentum_buffer"] = np.empty_like(s.param)
+                buf = s.state["momentum_buffer"]
+            # b ← μ b + (1 − τ) g;  θ ← θ − γ (g + μ b  or  b)
+            rules.sgd(s.param, g, buf, lr=lr, momentum=momentum, dampening=group["dampening"],
+                      nesterov=group["nesterov"], first=first)
         return loss
