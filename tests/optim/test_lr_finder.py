@@ -28,6 +28,17 @@ def circle_batches(batch_size: int = 20):
     return [(X[i:i + batch_size], labels[i:i + batch_size]) for i in range(0, 1000, batch_size)]
 
 
+class ShuffledLoader:
+    """Batches in a new random order each pass, drawn from gradstep's default random stream."""
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __iter__(self):
+        for i in gs.randperm(len(self.batches)).tolist():
+            yield self.batches[i]
+
+
 def mlp():
     return nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 2))
 
@@ -109,19 +120,27 @@ def _assert_same(a, b):
     assert a[3] == b[3]
 
 
+OPTIMIZERS = {
+    "sgd-momentum": lambda params, flat: gs.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1e-4,
+                                                       flat=flat),
+    "adam": lambda params, flat: gs.optim.Adam(params, lr=0.01, flat=flat),
+}
+
+
 @pytest.mark.parametrize("flat", [True, False])
-def test_leaves_model_and_optimizer_exactly_as_before(flat):
+@pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
+def test_leaves_model_and_optimizer_exactly_as_before(kind, flat):
     batches = circle_batches()
     model = mlp()
-    opt = gs.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4, flat=flat)
+    opt = OPTIMIZERS[kind](model.parameters(), flat)
     loss_fn = nn.CrossEntropyLoss()
-    train(model, opt, loss_fn, batches[:3], epochs=1)  # momentum buffers and gradients to restore
+    train(model, opt, loss_fn, batches[:3], epochs=1)  # optimizer state and gradients to restore
     twin = mlp()
     twin.load_state_dict(model.state_dict())
-    twin_opt = gs.optim.SGD(twin.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4, flat=flat)
+    twin_opt = OPTIMIZERS[kind](twin.parameters(), flat)
     twin_opt.load_state_dict(opt.state_dict())
     before = _snapshot(model, opt)
-    result = find_lr(model, opt, loss_fn, batches, num_iter=60)
+    result = find_lr(model, opt, loss_fn, ShuffledLoader(batches), num_iter=60)
     assert len(result.lrs) > 10
     _assert_same(_snapshot(model, opt), before)
     # and training goes on exactly as it would have without the test
