@@ -5,7 +5,7 @@ flat buffers holding a whole parameter group (the default, ``flat=True``) or par
 parameter (``flat=False``), with bitwise-equal results.
 """
 
-from . import cs231n
+from . import cs231n, lr_scheduler, schedules
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -13,6 +13,7 @@ from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
 from .lion import Lion
+from .lr_finder import find_lr
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -21,4 +22,4 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam",
-           "RAdam", "Rprop", "ASGD", "LBFGS", "Lion", "cs231n"]
+           "RAdam", "Rprop", "ASGD", "LBFGS", "Lion", "cs231n", "lr_scheduler", "schedules", "find_lr"]
