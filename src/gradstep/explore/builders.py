@@ -83,7 +83,7 @@ def build_data(cfg: TrainConfig) -> Data:
         val, train = _hold_out(train, cfg.val_fraction, split_gen)
         classes = int(np.max(full.tensors[1].numpy())) + 1
         return Data(train, val, test, (2,), classes)
-    flatten = cfg.model in ("mlp", "linear")
+    flatten = model_name(cfg) in ("mlp", "linear")
     mean, std = _IMAGE_STATS.get(name, ((0.5,), (0.5,)))  # seed 002: (x / 255 - 0.5) / 0.5
     steps = [transforms.ToTensor(), transforms.Normalize(mean, std)]
     tf = transforms.Compose(steps + ([transforms.Flatten()] if flatten else []))
@@ -126,18 +126,27 @@ def build_loaders(cfg: TrainConfig, data: Data, generator: Generator | None = No
 
 # --------------------------------------------------------------------------- model and loss
 
+def model_name(cfg: TrainConfig) -> str:
+    """The model a config asks for: its ``model``, or linear for linear regression, else mlp."""
+    if cfg.model is not None:
+        return cfg.model
+    dataset = DATASET_ALIASES.get(cfg.dataset.lower(), cfg.dataset.lower())
+    return "linear" if dataset == "linear-regression" else "mlp"
+
+
 def build_model(cfg: TrainConfig, data: Data) -> nn.Module:
-    if cfg.model not in MODELS:
-        raise ConfigError(f"unknown model {cfg.model!r}; known: {', '.join(MODELS)}")
+    name = model_name(cfg)
+    if name not in MODELS:
+        raise ConfigError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
     out = data.num_classes if data.is_classification else 1
-    if cfg.model == "cnn":
+    if name == "cnn":
         if len(data.in_shape) != 3:
             raise ConfigError(f"--model cnn needs images; the {cfg.dataset} data set has inputs of "
                               f"shape {data.in_shape}")
         c, h, _ = data.in_shape
         return MODELS["cnn"](c, out, image_size=h, batchnorm=cfg.batchnorm, dropout=cfg.dropout)
     in_features = int(np.prod(data.in_shape))
-    if cfg.model == "linear":
+    if name == "linear":
         return MODELS["linear"](in_features, out)
     return MODELS["mlp"](in_features, cfg.hidden, out, batchnorm=cfg.batchnorm, dropout=cfg.dropout)
 

@@ -21,7 +21,7 @@ class TrainConfig:
     dataset: str = "fashion-mnist-sample"
     data_dir: str | None = None             # where the data files are (default: their usual places)
     val_fraction: float = 0.1               # share of the training split held out for validation
-    model: str = "mlp"                      # mlp | linear | cnn
+    model: str | None = None                # mlp | linear | cnn; None: linear for linreg, else mlp
     hidden: tuple = (200,)                  # the mlp's hidden sizes: seed 002's 784-200-10 by default
     batchnorm: bool = False                 # BatchNorm after each hidden layer
     dropout: float = 0.0                    # dropout probability after each hidden layer

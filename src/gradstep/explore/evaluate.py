@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..serialization import CheckpointError, load
 from ..train import evaluate
-from .builders import build_data, build_loss, build_model
+from .builders import build_data, build_loss, build_model, model_name
 from .config import ConfigError
 from .run import config_from_checkpoint
 
@@ -27,7 +27,7 @@ def evaluate_checkpoint(path, dataset: str | None = None, data_dir: str | None =
     try:
         model.load_state_dict(weights)
     except (ValueError, KeyError, TypeError) as e:
-        raise CheckpointError(f"{path}: its weights do not fit the {cfg.model} model for "
+        raise CheckpointError(f"{path}: its weights do not fit the {model_name(cfg)} model for "
                               f"{cfg.dataset}: {e}") from None
     metrics = ("accuracy",) if data.is_classification else ()
     return evaluate(model, DataLoader(data.test, batch_size=batch_size), build_loss(data), metrics)

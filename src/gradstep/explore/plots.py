@@ -81,11 +81,15 @@ def plot_history(history, path, title: str | None = None) -> None:
     ax.set_xlabel("epoch")
     if epochs:
         ax.set_xticks(epochs if len(epochs) <= 12 else np.linspace(epochs[0], epochs[-1], 8).round())
-    ax.legend(loc="best", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no complete epoch", ha="center", va="center", transform=ax.transAxes)
     ax.grid(alpha=0.3)
 
     ax = axes[2]
     ax.plot(it, history.iteration_lr, color="tab:green")
+    if history.iteration_lr:
+        ax.set_ylim(0, max(history.iteration_lr) * 1.1 or 1.0)
     ax.set_xlabel("iteration")
     ax.set_ylabel("learning rate")
     ax.set_title("learning rate")

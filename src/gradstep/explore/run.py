@@ -25,6 +25,7 @@ from .builders import (
     build_model,
     build_optimizer,
     build_scheduler,
+    model_name,
 )
 from .config import ConfigError, TrainConfig
 from .plots import plot_history
@@ -46,7 +47,7 @@ class RunResult:
 
 def default_out_dir(cfg: TrainConfig) -> str:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return os.path.join("runs", f"{cfg.dataset}-{cfg.model}-{cfg.optimizer.lower()}-{stamp}")
+    return os.path.join("runs", f"{cfg.dataset}-{model_name(cfg)}-{cfg.optimizer.lower()}-{stamp}")
 
 
 def config_from_checkpoint(path) -> TrainConfig:
@@ -106,7 +107,8 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     history = trainer.fit(train_loader, cfg.epochs, val_loader=val_loader, max_steps=cfg.max_steps)
     history.save_json(os.path.join(out_dir, "history.json"))
     history.save_csv(os.path.join(out_dir, "history.csv"))
-    title = f"{cfg.dataset} · {cfg.model} · {cfg.optimizer} (lr {trainer.optimizer.param_groups[0]['lr']:g})"
+    lr = trainer.optimizer.param_groups[0]["lr"]
+    title = f"{cfg.dataset} · {model_name(cfg)} · {cfg.optimizer} (lr {lr:g})"
     plot_history(history, os.path.join(out_dir, "curves.png"), title=title)
     test = None
     if test_loader is not None and not trainer.diverged:

@@ -68,11 +68,13 @@ class NonFiniteGuard(Callback):
     def _first_nonfinite(trainer) -> str | None:
         if not math.isfinite(trainer.last_loss):
             return f"the loss ({trainer.last_loss})"
-        for name, p in trainer.named_parameters:
-            g = p.grad
-            if g is not None and not math.isfinite(float(np.sum(g._data))):
-                if not np.isfinite(g._data).all():
-                    return f"the gradient of parameter {name!r}"
+        with np.errstate(over="ignore", invalid="ignore"):
+            for name, p in trainer.named_parameters:
+                g = p.grad
+                # one fast sum per tensor; only a non-finite sum needs the elementwise check
+                if g is not None and not math.isfinite(float(np.sum(g._data))):
+                    if not np.isfinite(g._data).all():
+                        return f"the gradient of parameter {name!r}"
         return None
 
 

@@ -53,6 +53,7 @@ class Trainer:
         self.grad_clip_norm, self.accumulate_steps = grad_clip_norm, accumulate_steps
         extra = ([NonFiniteGuard()] if nonfinite_guard else []) + ([ProgressBar()] if verbose else [])
         self.callbacks: list[Callback] = extra + list(callbacks)
+        self._guarded = nonfinite_guard
         self.named_parameters = list(model.named_parameters())
         self.history = History()
         self.epoch = 0              # completed epochs
@@ -72,6 +73,12 @@ class Trainer:
         stops it, or ``max_steps`` optimizer steps have been taken in all."""
         self.train_loader, self.epochs = train_loader, epochs
         self.stop_reason, self.diverged = None, False
+        if self._guarded:  # the guard reports NaN and overflow itself, with more to say than NumPy
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return self._fit(train_loader, epochs, val_loader, max_steps)
+        return self._fit(train_loader, epochs, val_loader, max_steps)
+
+    def _fit(self, train_loader, epochs, val_loader, max_steps) -> History:
         self._call("on_fit_start")
         while self.epoch < epochs and self.stop_reason is None:
             if self.batch_in_epoch == 0:
@@ -270,4 +277,5 @@ def evaluate(model, loader, loss_fn, metrics=("accuracy",)) -> dict:
 
 
 def _is_plateau(scheduler) -> bool:
-    return type(scheduler).__name__ == "ReduceLROnPlateau" or getattr(scheduler, "needs_metric", False)
+    """Whether ``scheduler.step`` takes a metric (ReduceLROnPlateau, or a composite holding one)."""
+    return bool(getattr(scheduler, "needs_metrics", False))

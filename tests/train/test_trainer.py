@@ -1,0 +1,191 @@
+"""Trainer: the loop, accumulation, the non-finite guard, callbacks, checkpoints and exact resume."""
+
+import math
+
+import numpy as np
+import pytest
+
+import gradstep as gs
+from gradstep import nn, optim
+from gradstep.data import DataLoader, TensorDataset
+from gradstep.serialization import CheckpointError
+from gradstep.train import (CSVLogger, EarlyStopping, History, LearningRateMonitor, ModelCheckpoint,
+                            Trainer)
+
+
+def _spirals(n=300, seed=0, dtype=np.float32):
+    X, y = gs.data.datasets.make_spirals(n, 3, noise=0.1, generator=gs.Generator(seed))
+    return TensorDataset(X.to(dtype), y)
+
+
+def _mlp(dtype=gs.float32):
+    gs.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 3)).to(dtype)
+
+
+def test_fit_learns_and_records_history():
+    ds = _spirals()
+    model = _mlp()
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=0.02), nn.CrossEntropyLoss(), verbose=0)
+    loader = DataLoader(ds, batch_size=32, shuffle=True, generator=gs.Generator(1))
+    hist = trainer.fit(loader, epochs=15, val_loader=DataLoader(ds, batch_size=100))
+    assert len(hist) == 15 and len(hist.iteration_loss) == 15 * len(loader)
+    assert hist["val_accuracy"][-1] > 0.8 > hist["val_accuracy"][0] - 0.3
+    assert hist.epochs[-1]["train_loss"] < hist.epochs[0]["train_loss"]
+    ev = trainer.evaluate(DataLoader(ds, batch_size=64))
+    assert set(ev) == {"loss", "accuracy"} and math.isclose(ev["accuracy"], hist["val_accuracy"][-1])
+    assert trainer.predict(DataLoader(ds, batch_size=64)).shape == (300, 3)
+    assert model.training  # evaluate/predict restore the mode
+
+
+def test_accumulated_gradients_equal_one_big_batch():
+    ds = _spirals(64, dtype=np.float64)
+    results = []
+    for bs, acc in ((32, 1), (8, 4)):
+        model = _mlp(gs.float64)
+        trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(),
+                          metrics=(), accumulate_steps=acc, verbose=0)
+        trainer.fit(DataLoader(ds, batch_size=bs), epochs=2)
+        results.append([p.detach().numpy().copy() for p in model.parameters()])
+        assert trainer.global_step == 4
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+class _SqrtModel(nn.Module):
+    """Its output is sqrt(w) with w = 0: the loss is finite, the gradient of w is infinite."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(gs.zeros(1))
+
+    def forward(self, x):
+        return (x[:, :1] * 0 + self.w.sqrt()).expand(x.shape[0], 3) * 1.0
+
+
+def test_guard_names_the_parameter_whose_gradient_is_nonfinite():
+    model = _SqrtModel()
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), verbose=0)
+    trainer.fit(DataLoader(_spirals(32), batch_size=8), epochs=1)
+    assert trainer.diverged and "gradient of parameter 'w'" in trainer.stop_reason
+    assert trainer.global_step == 0 and model.w.item() == 0.0  # the bad step was not applied
+
+
+def test_guard_blames_the_learning_rate_when_the_loss_grew():
+    X = gs.randn(200, 2)
+    y = X @ gs.tensor([[2.0], [-3.4]]) + 4.2
+    model = nn.Linear(2, 1)
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=5.0), nn.L2Loss(), metrics=(), verbose=0)
+    hist = trainer.fit(DataLoader(TensorDataset(X, y), batch_size=10), epochs=3)
+    assert trainer.diverged and "learning rate (lr=5) is the likely cause" in trainer.stop_reason
+    assert hist.stopped_reason == trainer.stop_reason
+    assert all(np.isfinite(p.detach().numpy()).all() for p in model.parameters())
+
+
+def test_early_stopping_restores_best_weights():
+    ds = _spirals()
+    model = _mlp()
+    es = EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+    # a learning rate that makes progress and then thrashes
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=3.0), nn.CrossEntropyLoss(),
+                      callbacks=[es], verbose=0)
+    hist = trainer.fit(DataLoader(ds, batch_size=16), epochs=30, val_loader=DataLoader(ds, batch_size=300))
+    assert trainer.stop_reason and "early stopping" in trainer.stop_reason
+    assert len(hist) < 30
+    best = min(hist["val_loss"])
+    assert es.best == best
+    assert math.isclose(trainer.evaluate(DataLoader(ds, batch_size=300))["loss"], best, rel_tol=1e-6)
+
+
+def test_lr_monitor_csv_logger_and_scheduler_per_step(tmp_path):
+    ds = _spirals(64)
+    model = _mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+    mon = LearningRateMonitor()
+    trainer = Trainer(model, opt, nn.CrossEntropyLoss(), scheduler=sched, scheduler_interval="step",
+                      callbacks=[mon, CSVLogger(tmp_path / "h.csv")], verbose=0)
+    trainer.fit(DataLoader(ds, batch_size=16), epochs=2)
+    lrs = [r[0] for r in mon.lrs]
+    assert lrs == [0.1 * 0.5 ** (i // 3) for i in range(1, 9)]
+    lines = (tmp_path / "h.csv").read_text().splitlines()
+    assert len(lines) == 3 and "lr/group0" in lines[0] and "train_accuracy" in lines[0]
+
+
+def test_plateau_scheduler_gets_the_validation_loss():
+    ds = _spirals(64)
+    model = _mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    sched = optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0, factor=0.5)
+    seen = []
+    orig = sched.step
+    sched.step = lambda metrics=None: (seen.append(metrics), orig(metrics))
+    trainer = Trainer(model, opt, nn.CrossEntropyLoss(), scheduler=sched, verbose=0)
+    hist = trainer.fit(DataLoader(ds, batch_size=16), epochs=3, val_loader=DataLoader(ds, batch_size=64))
+    assert seen == hist["val_loss"]
+
+
+def test_history_json_and_csv_round_trip(tmp_path):
+    h = History()
+    for i in range(5):
+        h.log_iteration(1.0 / (i + 1), 0.1)
+    h.log_epoch({"epoch": 1, "train_loss": 0.5, "val_accuracy": float("nan")})
+    h.save_json(tmp_path / "h.json")
+    back = History.load_json(tmp_path / "h.json")
+    assert back.iteration_loss == h.iteration_loss and math.isnan(back["val_accuracy"][0])
+    h.save_csv(tmp_path / "h.csv")
+    assert (tmp_path / "h.csv").read_text().splitlines()[0] == "epoch,train_loss,val_accuracy"
+
+
+def _trainer(tmp_path, dtype=gs.float32):
+    model = _mlp(dtype)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    return Trainer(model, opt, nn.CrossEntropyLoss(), scheduler=sched, verbose=0,
+                   callbacks=[ModelCheckpoint(tmp_path, monitor="val_accuracy")])
+
+
+def test_checkpoint_resume_in_process_is_bitwise(tmp_path):
+    ds = _spirals()
+
+    def loader():
+        return DataLoader(ds, batch_size=32, shuffle=True, generator=gs.Generator(3))
+
+    straight = _trainer(tmp_path / "a")
+    straight.fit(loader(), epochs=3, val_loader=DataLoader(ds, batch_size=100))
+    first = _trainer(tmp_path / "b")
+    first.fit(loader(), epochs=3, val_loader=DataLoader(ds, batch_size=100), max_steps=15)
+    assert first.stop_reason == "reached max_steps=15" and first.batch_in_epoch == 5
+    resumed = _trainer(tmp_path / "b")
+    gs.manual_seed(12345)  # the checkpoint restores every stream
+    ld = loader()
+    resumed.load_checkpoint(tmp_path / "b" / "last.safetensors", train_loader=ld)
+    resumed.fit(ld, epochs=3, val_loader=DataLoader(ds, batch_size=100))
+    for a, b in zip(straight.model.parameters(), resumed.model.parameters()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert straight.history.iteration_loss == resumed.history.iteration_loss
+    assert straight.history["train_loss"] == resumed.history["train_loss"]
+
+
+def test_checkpoint_that_does_not_fit_the_model(tmp_path):
+    t = _trainer(tmp_path)
+    t.fit(DataLoader(_spirals(64), batch_size=32), epochs=1, val_loader=DataLoader(_spirals(64), batch_size=64))
+    other = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    t2 = Trainer(other, optim.Adam(other.parameters()), nn.CrossEntropyLoss(), verbose=0)
+    with pytest.raises(CheckpointError, match=r"(?s)last.safetensors.*0.weight.*\(32, 2\).*\(16, 2\)"):
+        t2.load_checkpoint(tmp_path / "last.safetensors")
+    with pytest.raises(CheckpointError, match="not a gradstep training checkpoint"):
+        t2.load_checkpoint(tmp_path / "best.safetensors")
+
+
+def test_invalid_arguments():
+    model = _mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="scheduler_interval"):
+        Trainer(model, opt, nn.CrossEntropyLoss(), scheduler_interval="batch")
+    with pytest.raises(ValueError, match="accumulate_steps"):
+        Trainer(model, opt, nn.CrossEntropyLoss(), accumulate_steps=0)
+    with pytest.raises(ValueError, match="unknown metric 'f1'"):
+        Trainer(model, opt, nn.CrossEntropyLoss(), metrics=("f1",))
+    with pytest.raises(ValueError, match="patience"):
+        EarlyStopping(patience=-1)
