@@ -140,6 +140,49 @@ def test_state_dict_round_trip_continues_exactly(case):
     assert rest == full[half + 1:]
 
 
+RESUMABLE = [
+    lambda m, o, k: m.ExponentialLR(o, 0.95, last_epoch=k),
+    lambda m, o, k: m.CosineAnnealingLR(o, 40, 0.001, last_epoch=k),
+    lambda m, o, k: m.LinearLR(o, 0.1, total_iters=60, last_epoch=k),
+    lambda m, o, k: m.PolynomialLR(o, 80, 2.0, last_epoch=k),
+    lambda m, o, k: m.LambdaLR(o, lambda e: 1.0 / (1 + e), last_epoch=k),
+    lambda m, o, k: m.MultiplicativeLR(o, lambda e: 0.99, last_epoch=k),
+    lambda m, o, k: m.CosineAnnealingWarmRestarts(o, 7, 2, last_epoch=k),
+    lambda m, o, k: m.CyclicLR(o, 0.01, 0.1, 9, mode="triangular2", last_epoch=k),
+    lambda m, o, k: m.OneCycleLR(o, 0.1, total_steps=100, three_phase=True, last_epoch=k),
+]
+
+
+@pytest.mark.parametrize("build", RESUMABLE, ids=range(len(RESUMABLE)))
+def test_resuming_with_last_epoch_matches_pytorch(build, torch):
+    """Rebuilding a scheduler with last_epoch=k on an optimizer holding step k's groups (the
+    pre-load_state_dict way of resuming) continues as PyTorch's does."""
+    k = 23
+    t_opt = make_optimizer(torch, "sgd")
+    t_first = build(torch.optim.lr_scheduler, t_opt, -1)
+    for _ in range(k):
+        t_opt.step()
+        t_first.step()
+    g_opt = make_optimizer(gs, "sgd")
+    for g, t in zip(g_opt.param_groups, t_opt.param_groups):
+        g.update({key: v for key, v in t.items() if key != "params"})
+    runs = []
+    for module, opt in ((sched_mod, g_opt), (torch.optim.lr_scheduler, t_opt)):
+        s = build(module, opt, k)
+        rows = [_snapshot(s, opt)]
+        for _ in range(50):
+            opt.step()
+            s.step()
+            rows.append(_snapshot(s, opt))
+        runs.append(rows)
+    assert_close(runs[0], runs[1], "resumed")
+
+
+def test_resuming_needs_initial_lr():
+    with pytest.raises(KeyError, match="initial_lr"):
+        sched_mod.StepLR(_opt(), 3, last_epoch=4)
+
+
 def test_load_state_dict_rejects_another_schedulers_state():
     opt = make_optimizer(gs, "sgd")
     step = sched_mod.StepLR(opt, 3)

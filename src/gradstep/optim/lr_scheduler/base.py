@@ -17,6 +17,7 @@ Two kinds of schedules, as in PyTorch:
 
 from __future__ import annotations
 
+import copy
 import numbers
 from collections.abc import Sequence
 
@@ -176,7 +177,7 @@ class LRScheduler:
         state = {}
         for key in (*self._core_keys, *self._state_keys):
             value = getattr(self, key)
-            state[key] = list(value) if isinstance(value, (list, tuple)) else value
+            state[key] = copy.deepcopy(list(value) if isinstance(value, tuple) else value)
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -190,7 +191,7 @@ class LRScheduler:
                              f"state of another kind of scheduler?")
         for key, value in state_dict.items():
             if key in known:
-                setattr(self, key, list(value) if isinstance(value, list) else value)
+                setattr(self, key, copy.deepcopy(value))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"

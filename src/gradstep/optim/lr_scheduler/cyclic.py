@@ -75,9 +75,8 @@ class CyclicLR(ClosedFormScheduler):
 
     _state_keys = ("max_lrs", "total_size", "step_ratio", "mode", "gamma", "scale_mode", "cycle_momentum",
                    "use_beta1", "base_momentums", "max_momentums")
-    _modes = {"triangular": (schedules.triangular_scale, "cycle"),
-              "triangular2": (schedules.triangular2_scale, "cycle"),
-              "exp_range": (None, "iterations")}
+    # each mode's scaling is evaluated on the cycle number or on the iteration
+    _modes = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
 
     def __init__(self, optimizer, base_lr, max_lr, step_size_up: int = 2000,
                  step_size_down: int | None = None, mode: str = "triangular", gamma: float = 1.0,
@@ -116,7 +115,7 @@ class CyclicLR(ClosedFormScheduler):
         self.mode = mode
         self.gamma = gamma
         self._scale_fn_custom = scale_fn
-        self.scale_mode = scale_mode if scale_fn is not None else self._modes[mode][1]
+        self.scale_mode = scale_mode if scale_fn is not None else self._modes[mode]
         self.cycle_momentum = bool(cycle_momentum)
         self.use_beta1 = False
         if self.cycle_momentum:
@@ -139,9 +138,11 @@ class CyclicLR(ClosedFormScheduler):
         """The amplitude's scale at ``x`` (the cycle number or the iteration, per ``scale_mode``)."""
         if self._scale_fn_custom is not None:
             return self._scale_fn_custom(x)
-        if self.mode == "exp_range":
-            return schedules.exp_range_scale(x, self.gamma)
-        return self._modes[self.mode][0](x)
+        if self.mode == "triangular":
+            return schedules.triangular_scale(x)
+        if self.mode == "triangular2":
+            return schedules.triangular2_scale(x)
+        return schedules.exp_range_scale(x, self.gamma)
 
     def _lrs_at(self, epoch) -> list[float]:
         cycle, s = schedules.cyclic_position(epoch, self.total_size, self.step_ratio)
