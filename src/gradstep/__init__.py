@@ -80,3 +80,5 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "
            "short", "int32", "int", "int64", "long", "bool", "get_default_dtype",
            "set_default_dtype", "save", "load", "CheckpointError", "data", "nn", "utils",
            *_function_names]
+
+from . import optim  # noqa: E402, F401

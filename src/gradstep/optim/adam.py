@@ -1,0 +1,102 @@
+"""Adam and AdamW: adaptive moment estimation, with weight decay as an L2 penalty or decoupled."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels import optim as rules
+from .optimizer import Optimizer, check_adam_like
+
+
+class Adam(Optimizer):
+    r"""Adam, as ``torch.optim.Adam``.
+
+    ::
+
+        input: γ (lr), β₁, β₂ (betas), θ₀ (params), f(θ) (objective), λ (weight_decay),
+               ε (eps), amsgrad, maximize
+        initialize: m₀ ← 0 (first moment), v₀ ← 0 (second moment), v₀^max ← 0
+        for t = 1, 2, ...
+            g_t ← ∇f_t(θ_{t−1})                    (−∇f_t(θ_{t−1}) if maximize)
+            if λ ≠ 0:  g_t ← g_t + λ θ_{t−1}        (θ_{t−1} ← θ_{t−1}(1 − γλ) if decoupled)
+            m_t ← β₁ m_{t−1} + (1 − β₁) g_t
+            v_t ← β₂ v_{t−1} + (1 − β₂) g_t²
+            m̂_t ← m_t / (1 − β₁ᵗ)
+            if amsgrad:
+                v_t^max ← max(v_{t−1}^max, v_t)
+                v̂_t ← v_t^max / (1 − β₂ᵗ)
+            else:
+                v̂_t ← v_t / (1 − β₂ᵗ)
+            θ_t ← θ_{t−1} − γ m̂_t / (√v̂_t + ε)
+
+    Kingma and Ba, `Adam: A Method for Stochastic Optimization <https://arxiv.org/abs/1412.6980>`_
+    (2014); AMSGrad: Reddi, Kale and Kumar, `On the Convergence of Adam and Beyond
+    <https://openreview.net/forum?id=ryQu7f-RZ>`_ (2018).
+
+    The moments are one rule (``kernels.optim.adam``); weight decay is a separate rule composed
+    in front of it: an L2 penalty added to the gradient, or with ``decoupled_weight_decay=True``
+    a shrinking of the weights themselves, which is ``AdamW``.
+
+    Args:
+        lr: γ (default 1e-3).  betas: (β₁, β₂) (default (0.9, 0.999)).  eps: ε (default 1e-8).
+        weight_decay: λ (default 0).  amsgrad: use the running maximum of v.
+        maximize, flat: see ``SGD``.  decoupled_weight_decay: decay as AdamW does.
+
+    State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad).
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False, flat: bool = True):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                                  "amsgrad": amsgrad, "maximize": maximize,
+                                  "decoupled_weight_decay": decoupled_weight_decay}, flat=flat)
+
+    def _validate(self, g: dict) -> None:
+        check_adam_like(g)
+
+    def _init_state(self, group: dict, param: np.ndarray) -> dict:
+        state = {"step": 0.0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(param)
+        return state
+
+    def step(self, closure=None):
+        """One step of the rule above on every parameter that has a gradient; returns the loss."""
+        loss = self._evaluate(closure)
+        for group, s in self._each_slot():
+            lr, (beta1, beta2) = group["lr"], group["betas"]
+            st = s.state
+            st["step"] += 1
+            g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ,  or  θ ← θ(1 − γλ) when decoupled
+            # m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − γ m̂ / (√v̂ + ε)
+            rules.adam(s.param, g, st["exp_avg"], st["exp_avg_sq"],
+                       st["max_exp_avg_sq"] if group["amsgrad"] else None, step=st["step"], lr=lr,
+                       beta1=beta1, beta2=beta2, eps=group["eps"])
+        return loss
+
+
+class AdamW(Adam):
+    r"""AdamW, as ``torch.optim.AdamW``: Adam whose weight decay shrinks the weights directly,
+    θ ← θ(1 − γλ), instead of entering the moments through the gradient.
+
+    ::
+
+        for t = 1, 2, ...
+            g_t ← ∇f_t(θ_{t−1})                    (−∇f_t(θ_{t−1}) if maximize)
+            θ_{t−1} ← θ_{t−1} − γ λ θ_{t−1}
+            ... then Adam's moments and step, exactly as in ``Adam``
+
+    Loshchilov and Hutter, `Decoupled Weight Decay Regularization
+    <https://arxiv.org/abs/1711.05101>`_ (2019). Defaults as PyTorch: lr 1e-3, betas
+    (0.9, 0.999), eps 1e-8, weight_decay 1e-2.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 flat: bool = True):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True, flat=flat)
+
+    def _weight_decay_rule(self, group: dict):
+        return rules.decoupled_weight_decay

@@ -1,0 +1,219 @@
+"""Flat buffers: the parameters of a group, their gradients and their state as views into a few arrays.
+
+For each parameter group and dtype, a ``FlatSegment`` copies the parameters' values into one
+contiguous array and makes every parameter's ``_data`` a view into it; gradients land in a second
+flat array (``Tensor._grad_buffer``: autograd writes a leaf's first gradient straight into that
+view), and every state array (``exp_avg``, ...) is a flat array whose per-parameter views are what
+``optimizer.state[p]`` holds. An update rule then runs once on the flat arrays, a handful of NumPy
+calls whatever the number of parameters, and the parameters stay ordinary tensors.
+
+Everything PyTorch allows keeps working: ``sync`` notices a parameter whose ``.data`` or ``.grad``
+was replaced, or whose state array was, copies the new values into the buffer and rebinds the
+tensor to its view. When some parameter has no gradient, or the parameters' states differ (their
+``step`` counts, say), the optimizer runs the same rule parameter by parameter on the views, as
+PyTorch would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from typing import NamedTuple
+
+import numpy as np
+
+from .._errors import ShapeError
+from ..autograd.tensor import Tensor
+
+
+class Slot(NamedTuple):
+    """One unit an update rule runs on: a whole flat segment, or a single parameter."""
+
+    param: np.ndarray
+    grad: np.ndarray
+    state: MutableMapping
+
+
+class FlatSegment:
+    """The parameters of one group that share a dtype, living as views into contiguous arrays."""
+
+    def __init__(self, params: list, state: dict, adopt_state: bool = True):
+        self.params = params
+        self.shapes = [p._data.shape for p in params]
+        self.dtype = params[0]._data.dtype
+        sizes = [p._data.size for p in params]
+        self.offsets = np.concatenate(([0], np.cumsum(sizes))).tolist()
+        total = self.offsets[-1]
+        self.data = np.empty(total, self.dtype)
+        self.grad = np.zeros(total, self.dtype)
+        self.data_views = self._views(self.data)
+        self.grad_views = self._views(self.grad)
+        self.arrays: dict[str, np.ndarray] = {}       # state name -> flat array
+        self.views: dict[str, list[np.ndarray]] = {}  # state name -> its per-parameter views
+        self.adopt_state = adopt_state
+        for i, p in enumerate(params):
+            np.copyto(self.data_views[i], p._data)
+            p._data = self.data_views[i]
+            p._grad_buffer = self.grad_views[i]
+            if p._grad is not None:
+                self._restore_grad(i, p, p._grad)
+            st = state.get(p)
+            if st and adopt_state:
+                self._restore_state(i, p, st)
+
+    def _views(self, flat: np.ndarray) -> list[np.ndarray]:
+        o = self.offsets
+        return [flat[o[i]:o[i + 1]].reshape(shape) for i, shape in enumerate(self.shapes)]
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    # ------------------------------------------------------------------ state arrays
+
+    def ensure(self, name: str) -> None:
+        """Give state ``name`` a flat array (zeros) if it has none yet."""
+        if name not in self.arrays:
+            self.arrays[name] = np.zeros(self.data.size, self.dtype)
+            self.views[name] = self._views(self.arrays[name])
+
+    def store(self, i: int, name: str, value: np.ndarray, st: dict) -> None:
+        """Copy parameter ``i``'s state array ``value`` into its view and make the state hold the view."""
+        if value.shape != self.shapes[i]:
+            raise ShapeError(f"state {name!r} of a parameter of shape {self.shapes[i]} has shape "
+                             f"{value.shape}")
+        self.ensure(name)
+        view = self.views[name][i]
+        np.copyto(view, value, casting="unsafe")
+        st[name] = view
+
+    def store_flat(self, name: str, value: np.ndarray, state: dict) -> None:
+        """Make ``value`` (one entry per element of the segment) state ``name`` of every parameter."""
+        if value.shape != self.data.shape:
+            raise ShapeError(f"flat state {name!r} has shape {value.shape}, expected {self.data.shape}")
+        if value.dtype == self.dtype and value.base is None and value.flags.c_contiguous:
+            self.arrays[name] = value  # a fresh array: adopt it without copying
+            self.views[name] = self._views(value)
+        else:
+            self.ensure(name)
+            np.copyto(self.arrays[name], value, casting="unsafe")
+        views = self.views[name]
+        for i, p in enumerate(self.params):
+            state[p][name] = views[i]
+
+    # ------------------------------------------------------------------ keeping the views in place
+
+    def _restore_data(self, i: int, p: Tensor) -> None:
+        new = p._data
+        if new.shape != self.shapes[i]:
+            raise ShapeError(f"a parameter of shape {self.shapes[i]} held in an optimizer's flat buffer "
+                             f"was given data of shape {new.shape}; create the optimizer again after "
+                             f"changing a parameter's shape (or use flat=False)")
+        if new.dtype != self.dtype:
+            raise TypeError(f"a {self.dtype} parameter held in an optimizer's flat buffer was given "
+                            f"{new.dtype} data; create the optimizer again after changing a "
+                            f"parameter's dtype (or use flat=False)")
+        np.copyto(self.data_views[i], new)
+        p._data = self.data_views[i]
+
+    def _restore_grad(self, i: int, p: Tensor, g: Tensor) -> None:
+        view = self.grad_views[i]
+        np.copyto(view, g._data, casting="same_kind")
+        p._grad = Tensor._make(view)
+
+    def _restore_state(self, i: int, p: Tensor, st: dict) -> None:
+        for name, value in list(st.items()):
+            if type(value) is not np.ndarray:
+                continue
+            views = self.views.get(name)
+            if views is not None and value is views[i]:
+                continue
+            if value.shape == self.shapes[i] and value.dtype.kind == "f":
+                self.store(i, name, value, st)
+
+    def sync(self, state: dict, check_uniform: bool = True) -> bool:
+        """Put back into the buffers anything the user replaced; True when one flat step is right:
+        every parameter has a gradient and all parameters have the same state (keys and scalars)."""
+        uniform = check_uniform
+        ref = None
+        views = self.views
+        for i, p in enumerate(self.params):
+            if p._data is not self.data_views[i]:
+                self._restore_data(i, p)
+            g = p._grad
+            if g is None:
+                uniform = False
+            elif g._data is not self.grad_views[i]:
+                self._restore_grad(i, p, g)
+            st = state.get(p) or {}
+            if st and self.adopt_state:
+                for name, value in st.items():
+                    if type(value) is np.ndarray:
+                        v = views.get(name)
+                        if v is None or value is not v[i]:
+                            self._restore_state(i, p, st)
+                            break
+            if not uniform:
+                continue
+            if ref is None:
+                ref = st
+            elif not _same_state(st, ref, views):
+                uniform = False
+        return uniform
+
+
+def _same_state(st: dict, ref: dict, views: dict) -> bool:
+    if len(st) != len(ref):
+        return False
+    for name, value in ref.items():
+        if name in views:
+            if name not in st:
+                return False
+        elif type(value) is np.ndarray or st.get(name, _MISSING) != value:
+            return False
+    return True
+
+
+_MISSING = object()
+
+
+class FlatState(MutableMapping):
+    """A segment's state seen as the state of one flat parameter: arrays are the flat buffers,
+    scalars (``step``, ...) are shared, and assigning fans out to every parameter's state."""
+
+    __slots__ = ("_seg", "_state")
+
+    def __init__(self, seg: FlatSegment, state: dict):
+        self._seg = seg
+        self._state = state
+
+    def _first(self) -> dict:
+        return self._state[self._seg.params[0]]
+
+    def __getitem__(self, name: str):
+        value = self._first()[name]
+        arr = self._seg.arrays.get(name)
+        return value if arr is None else arr
+
+    def __setitem__(self, name: str, value) -> None:
+        if type(value) is np.ndarray:
+            self._seg.store_flat(name, value, self._state)
+        else:
+            for p in self._seg.params:
+                self._state[p][name] = value
+
+    def __delitem__(self, name: str) -> None:
+        for p in self._seg.params:
+            del self._state[p][name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._first())
+
+    def __len__(self) -> int:
+        return len(self._first())
+
+
+def build_segments(params: list, state: dict, adopt_state: bool = True) -> list[FlatSegment]:
+    """One ``FlatSegment`` per dtype among ``params`` (in order of first appearance)."""
+    by_dtype: dict = {}
+    for p in params:
+        by_dtype.setdefault(p._data.dtype, []).append(p)
+    return [FlatSegment(ps, state, adopt_state) for ps in by_dtype.values()]

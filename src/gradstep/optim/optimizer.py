@@ -1,0 +1,410 @@
+"""``Optimizer``: parameter groups, per-parameter state, and the two ways to run an update rule.
+
+The contract is torch.optim's: ``param_groups`` is a list of dicts (each group's hyperparameters
+default to the constructor's), ``state[p]`` holds a parameter's state under PyTorch's names,
+``zero_grad``, ``step(closure)`` returning the closure's loss, and ``state_dict`` /
+``load_state_dict`` with parameters referred to by their index across groups. A subclass writes
+its update rule once, in ``gradstep.kernels.optim``, and its ``step`` runs the rule on each
+``Slot`` that ``_slots(group)`` yields: one per dtype of the group on flat buffers (the default,
+see ``gradstep.optim.flat``), or one per parameter (``flat=False``).
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from collections import defaultdict
+from collections.abc import Iterator
+from itertools import chain
+
+import numpy as np
+
+from ..autograd.grad_mode import enable_grad
+from ..autograd.tensor import Tensor
+from ..kernels import optim as rules
+from .flat import FlatSegment, FlatState, Slot, build_segments
+
+
+def require(ok: bool, message: str) -> None:
+    """Raise ``ValueError(message)`` unless ``ok``: the hyperparameter checks of every optimizer."""
+    if not ok:
+        raise ValueError(message)
+
+
+def is_real(x) -> bool:
+    """A real number (bools excluded), so that range checks on it mean something."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def check_lr(group: dict) -> None:
+    require(is_real(group["lr"]) and group["lr"] >= 0, f"Invalid learning rate: {group['lr']}")
+
+
+def check_nonnegative(group: dict, key: str, label: str | None = None) -> None:
+    """``group[key] >= 0``, else ``Invalid <label> value: <value>`` (PyTorch's wording)."""
+    v = group[key]
+    require(is_real(v) and v >= 0, f"Invalid {label or key} value: {v}")
+
+
+def check_betas(group: dict) -> None:
+    """Two coefficients in [0, 1), else ``Invalid beta parameter at index i: <value>``."""
+    betas = group["betas"]
+    require(isinstance(betas, (tuple, list)) and len(betas) == 2,
+            f"Invalid betas: {betas!r}, expected a pair (beta1, beta2)")
+    for i, b in enumerate(betas):
+        require(is_real(b) and 0.0 <= b < 1.0, f"Invalid beta parameter at index {i}: {b}")
+
+
+def check_adam_like(group: dict) -> None:
+    """The checks shared by Adam and its variants: lr, eps, betas and weight_decay."""
+    check_lr(group)
+    check_nonnegative(group, "eps", "epsilon")
+    check_betas(group)
+    check_nonnegative(group, "weight_decay")
+
+
+def _plain(value):
+    """Hyperparameters as Python numbers: a NumPy float64 scalar would promote float32 arrays."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"a tensor hyperparameter must have one element, got shape {value.shape}")
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def _export(value):
+    """A state or group value for ``state_dict``: arrays copied, containers rebuilt."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [_export(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_export(v) for v in value)
+    return _plain(value)
+
+
+class _GroupLayout:
+    """The flat segments of one parameter group, with what they were built from."""
+
+    def __init__(self, group: dict, segments: list[FlatSegment]):
+        self.group = group
+        self.params = list(group["params"])
+        self.segments = segments
+
+    def matches(self, group: dict) -> bool:
+        ps = group["params"]
+        return (self.group is group and len(ps) == len(self.params)
+                and all(a is b for a, b in zip(ps, self.params)))
+
+
+class Optimizer:
+    """Base class of all optimizers, with torch.optim's interface.
+
+    Args:
+        params: an iterable of tensors, of ``(name, tensor)`` pairs, or of dicts defining
+            parameter groups (each with ``"params"`` and any hyperparameters to override).
+        defaults: the hyperparameters of every group that does not set its own.
+        flat: keep each group's parameters, gradients and state in flat buffers (one per dtype)
+            so that a step is a few vectorised NumPy calls whatever the number of tensors
+            (default). ``flat=False`` runs the same update rule parameter by parameter; both give
+            bitwise-equal results. With flat buffers, a parameter's ``.data`` is a view into the
+            buffer: assigning ``p.data = ...`` or ``p.grad = ...`` still works (the values are
+            copied into the buffer at the next step) but no longer shares memory with the
+            assigned tensor.
+    """
+
+    # State arrays have their parameter's shape (LBFGS keeps flat vectors instead).
+    _per_param_state = True
+    # State entries that are numbers; load_state_dict turns 0-d arrays under these names into numbers.
+    _scalar_state: frozenset = frozenset({"step"})
+
+    def __init__(self, params, defaults: dict, *, flat: bool = True):
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
+                            "or dicts, but got a Tensor")
+        self.defaults = {k: _plain(v) for k, v in defaults.items()}
+        self._validate(self.defaults)
+        self.flat = bool(flat)
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        self._layouts: dict[int, _GroupLayout] = {}
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------------ what a subclass provides
+
+    def _validate(self, group: dict) -> None:
+        """Raise ValueError naming any invalid hyperparameter of ``group`` (or of the defaults)."""
+
+    def _init_state(self, group: dict, param: np.ndarray) -> dict:
+        """The state of a parameter (or of a flat segment) before its first step."""
+        return {}
+
+    def step(self, closure=None):
+        """Perform one optimization step; return the loss ``closure()`` computed (None without one)."""
+        raise NotImplementedError
+
+    def _weight_decay_rule(self, group: dict):
+        """How weight decay enters the step: an L2 penalty added to the gradient, or, when the group
+        asks for ``decoupled_weight_decay`` (NAdam, RAdam; always for AdamW), θ ← θ(1 − γλ)."""
+        if group.get("decoupled_weight_decay"):
+            return rules.decoupled_weight_decay
+        return rules.l2_weight_decay
+
+    def _gradient(self, slot: Slot, group: dict) -> np.ndarray:
+        """The gradient the rule descends: ±∇f(θ) (− when maximizing) with the group's weight decay
+        applied; a new array whenever it differs from ``.grad``, which is never written."""
+        g = rules.signed(slot.grad, group["maximize"])
+        return self._weight_decay_rule(group)(slot.param, g, group["lr"], group["weight_decay"])
+
+    # ------------------------------------------------------------------ groups
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters, with hyperparameters overriding the defaults (as in PyTorch,
+        e.g. to train layers unfrozen during fine-tuning)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"a parameter group needs a 'params' entry; got keys {sorted(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of tensors in sets will change between runs. Please use a list "
+                            "instead.")
+        else:
+            params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param names "
+                                 "are missing")
+            params = [p[1] for p in params]
+            param_group["param_names"] = names
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("a parameter group contains the same parameter twice")
+        for g in self.param_groups:
+            if ("param_names" in g) != ("param_names" in param_group):
+                raise ValueError("all optimizer param groups should be with/without names")
+            if not {id(p) for p in g["params"]}.isdisjoint(id(p) for p in params):
+                raise ValueError("some parameters appear in more than one parameter group")
+        param_group["params"] = params
+        for name, default in self.defaults.items():
+            param_group.setdefault(name, default)
+        for name, value in param_group.items():
+            if name != "params":
+                param_group[name] = _plain(value)
+        self._validate(param_group)
+        self.param_groups.append(param_group)
+        if self.flat:
+            self._layout(param_group)
+
+    def _layout(self, group: dict) -> list[FlatSegment]:
+        """The flat segments of ``group``, rebuilt if the group's parameters changed."""
+        lay = self._layouts.get(id(group))
+        if lay is None or not lay.matches(group):
+            segments = build_segments(group["params"], self.state, self._per_param_state)
+            lay = self._layouts[id(group)] = _GroupLayout(group, segments)
+        return lay.segments
+
+    # ------------------------------------------------------------------ running a rule
+
+    def _slots(self, group: dict) -> Iterator[Slot]:
+        """Where to run the update rule for ``group``: its parameters that have a gradient, as one
+        slot per flat segment when possible, else one slot per parameter (PyTorch skips a
+        parameter whose grad is None, leaving its state untouched). State is created lazily."""
+        if not self.flat:
+            for p in group["params"]:
+                g = p._grad
+                if g is None:
+                    continue
+                st = self.state[p]
+                if not st:
+                    st.update(self._init_state(group, p._data))
+                yield Slot(p._data, g._data, st)
+            return
+        for seg in self._layout(group):
+            if seg.sync(self.state):
+                st = FlatState(seg, self.state)
+                if not st:
+                    for name, value in self._init_state(group, seg.data).items():
+                        st[name] = value
+                yield Slot(seg.data, seg.grad, st)
+                continue
+            for i, p in enumerate(seg.params):
+                if p._grad is None:
+                    continue
+                st = self.state[p]
+                if not st:  # new arrays join the flat buffers at the next sync
+                    st.update(self._init_state(group, seg.data_views[i]))
+                yield Slot(seg.data_views[i], seg.grad_views[i], st)
+
+    def _each_slot(self) -> Iterator[tuple[dict, Slot]]:
+        """``(group, slot)`` for every slot of every group, in order: what ``step`` loops over."""
+        for group in self.param_groups:
+            for slot in self._slots(group):
+                yield group, slot
+
+    def _init_all_states(self) -> None:
+        """Create every parameter's state now (Adagrad does so in its constructor, as in PyTorch)."""
+        for group in self.param_groups:
+            if not self.flat:
+                for p in group["params"]:
+                    self.state[p].update(self._init_state(group, p._data))
+                continue
+            for seg in self._layout(group):
+                st = FlatState(seg, self.state)
+                for name, value in self._init_state(group, seg.data).items():
+                    st[name] = value
+
+    @staticmethod
+    def _evaluate(closure):
+        """Run the closure with gradients enabled and return its loss (None without a closure)."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients: to None (default; the optimizer then skips those parameters until
+        they get a gradient again) or, with ``set_to_none=False``, to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p._grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p._grad = None
+                else:
+                    g._data.fill(0)
+
+    # ------------------------------------------------------------------ learning rate
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of every group (MXNet Gluon's ``Trainer.learning_rate``); assignable."""
+        lrs = [g["lr"] for g in self.param_groups]
+        if any(lr != lrs[0] for lr in lrs):
+            raise ValueError(f"the parameter groups have different learning rates {lrs}; read "
+                             f"optimizer.param_groups[i]['lr'] instead")
+        return lrs[0]
+
+    @learning_rate.setter
+    def learning_rate(self, lr: float) -> None:
+        self.set_learning_rate(lr)
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Set the learning rate of every group (MXNet Gluon's ``Trainer.set_learning_rate``)."""
+        lr = _plain(lr)
+        require(is_real(lr) and lr >= 0, f"Invalid learning rate: {lr}")
+        for g in self.param_groups:
+            g["lr"] = lr
+
+    # ------------------------------------------------------------------ saving and loading
+
+    def state_dict(self) -> dict:
+        """The optimizer's state as ``{"state": {index: {name: value}}, "param_groups": [...]}``.
+
+        Parameters are numbered across groups in order; each group lists its parameters'
+        numbers under ``"params"``. State arrays are NumPy copies, scalars Python numbers, and
+        everything else is JSON-serialisable (keys of ``"state"`` may come back as strings).
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: _export(v) for k, v in g.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in g["params"]]
+            groups.append(packed)
+        state = {}
+        for key, st in self.state.items():
+            i = index.get(id(key))
+            if i is not None and st:
+                state[i] = {k: _export(v) for k, v in st.items()}
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a state saved by ``state_dict`` (or read back from JSON and arrays) into this
+        optimizer, whose groups must have the same numbers of parameters of the same shapes."""
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise ValueError("load_state_dict expects a dict with 'state' and 'param_groups', as "
+                             "returned by state_dict()")
+        saved_groups = copy.deepcopy(list(state_dict["param_groups"]))
+        groups = self.param_groups
+        if len(groups) != len(saved_groups):
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups but the "
+                             f"optimizer has {len(groups)}")
+        for i, (g, s) in enumerate(zip(groups, saved_groups)):
+            if not isinstance(s, dict) or "params" not in s:
+                raise ValueError(f"loaded parameter group {i} is not a dict with 'params'")
+            if len(g["params"]) != len(s["params"]):
+                raise ValueError(f"loaded state dict contains a parameter group that doesn't match the "
+                                 f"size of optimizer's group: group {i} has {len(s['params'])} "
+                                 f"parameters in the state dict and {len(g['params'])} here")
+        id_map = dict(zip(chain.from_iterable(s["params"] for s in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+        state: defaultdict = defaultdict(dict)
+        for key, entry in state_dict["state"].items():
+            k = int(key) if isinstance(key, str) and key.lstrip("-").isdigit() else key
+            if k not in id_map:
+                raise ValueError(f"loaded state dict has state for parameter {key!r}, which none of "
+                                 f"its parameter groups lists")
+            if not isinstance(entry, dict):
+                raise ValueError(f"loaded state of parameter {key!r} is a {type(entry).__name__}, "
+                                 f"expected a dict")
+            p = id_map[k]
+            state[p] = {name: self._import_state(name, value, p, k) for name, value in entry.items()}
+        new_groups = []
+        for g, s in zip(groups, saved_groups):
+            s["params"] = g["params"]
+            if "param_names" in g and "param_names" not in s:
+                s["param_names"] = g["param_names"]
+            for name, default in self.defaults.items():
+                value = _plain(s.setdefault(name, default))
+                s[name] = tuple(value) if isinstance(default, tuple) and isinstance(value, list) else value
+            self._validate(s)
+            new_groups.append(s)
+        self.state = state
+        self.param_groups = new_groups
+        self._layouts = {}
+        if self.flat:
+            for g in new_groups:
+                self._layout(g)
+
+    def _import_state(self, name: str, value, p: Tensor, index):
+        """One loaded state entry, checked against its parameter and cast to its dtype."""
+        if isinstance(value, Tensor):
+            value = value._data
+        if isinstance(value, np.ndarray):
+            if name in self._scalar_state and value.ndim == 0:
+                return value.item()
+            if self._per_param_state and value.shape != p.shape:
+                raise ValueError(f"loaded state {name!r} of parameter {index} has shape {value.shape} "
+                                 f"but the parameter has shape {p.shape}")
+            return np.array(value, dtype=p.dtype if value.dtype.kind == "f" else value.dtype)
+        if isinstance(value, (list, tuple)):
+            return [self._import_state(name, v, p, index) for v in value]
+        return _plain(value)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {group[k]}" for k in sorted(group) if k != "params")
+        return "\n".join(lines) + "\n)"
+
