@@ -11,7 +11,8 @@ from .callbacks import (
 )
 from .history import History
 from .metrics import Accuracy, Metric
+from .solver import Solver
 from .trainer import Trainer
 
-__all__ = ["Trainer", "History", "Callback", "NonFiniteGuard", "ProgressBar", "EarlyStopping",
+__all__ = ["Trainer", "Solver", "History", "Callback", "NonFiniteGuard", "ProgressBar", "EarlyStopping",
            "ModelCheckpoint", "LearningRateMonitor", "CSVLogger", "Metric", "Accuracy"]
