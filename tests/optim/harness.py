@@ -33,8 +33,12 @@ def problem(seed: int = 0) -> tuple:
 class Run:
     """One library's model and optimizer for the configuration ``cfg`` of ``info``."""
 
-    def __init__(self, m, info, cfg, *, flat: bool = True, weights=None, seed: int = 0, **extra):
+    def __init__(self, m, info, cfg, *, flat: bool = True, weights=None, seed: int = 0, unused=None,
+                 **extra):
         self.m, self.info = m, info
+        self.unused = unused or (lambda t: ())  # step -> indices of parameters the loss leaves out
+        self.set_to_none = True  # how closure() clears the gradients
+        self.t = 0
         x, y, w0 = problem(seed)
         weights = w0 if weights is None else weights
         self.x = m.tensor(x, dtype=m.float64)
@@ -53,22 +57,27 @@ class Run:
         self.opt = cls(params, **kwargs)
 
     def loss(self):
-        w1, b1, w2, b2 = self.params
+        skip = self.unused(self.t)
+        w1, b1, w2, b2 = (p.detach() if i in skip else p for i, p in enumerate(self.params))
         h = (self.x @ w1 + b1).tanh()
         logp = (h @ w2 + b2).log_softmax(1)
         return -(logp * self.y).sum(1).mean() + REG / 2 * ((w1 * w1).sum() + (w2 * w2).sum())
 
     def closure(self):
-        self.opt.zero_grad()
+        self.opt.zero_grad(set_to_none=self.set_to_none)
         loss = self.loss()
         loss.backward()
         return loss
 
-    def step(self):
-        """One training step: gradients, then the optimizer's step; returns the loss."""
+    def step(self, after_backward=None):
+        """One training step: gradients, ``after_backward(run)`` if given, then the optimizer's
+        step; returns the loss."""
+        self.t += 1
         if self.info.needs_closure:
             return float(self.opt.step(self.closure).detach())
         loss = self.closure()
+        if after_backward is not None:
+            after_backward(self)
         self.opt.step()
         return float(loss.detach())
 

@@ -87,6 +87,10 @@ def _export(value):
     return _plain(value)
 
 
+_UNORDERED = ("optimizer parameters need to be organized in ordered collections, but the ordering of "
+              "tensors in sets will change between runs. Please use a list instead.")
+
+
 class _GroupLayout:
     """The flat segments of one parameter group, with what they were built from."""
 
@@ -126,6 +130,8 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
                             "or dicts, but got a Tensor")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(_UNORDERED)
         self.defaults = {k: _plain(v) for k, v in defaults.items()}
         self._validate(self.defaults)
         self.flat = bool(flat)
@@ -179,9 +185,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
-                            "ordering of tensors in sets will change between runs. Please use a list "
-                            "instead.")
+            raise TypeError(_UNORDERED)
         else:
             params = list(params)
         names = [p[0] for p in params if isinstance(p, tuple)]
