@@ -9,8 +9,7 @@ import gradstep as gs
 from gradstep import nn, optim
 from gradstep.data import DataLoader, TensorDataset
 from gradstep.serialization import CheckpointError
-from gradstep.train import (CSVLogger, EarlyStopping, History, LearningRateMonitor, ModelCheckpoint,
-                            Trainer)
+from gradstep.train import CSVLogger, EarlyStopping, History, LearningRateMonitor, ModelCheckpoint, Trainer
 
 
 def _spirals(n=300, seed=0, dtype=np.float32):
