@@ -168,7 +168,8 @@ def test_checkpoint_resume_in_process_is_bitwise(tmp_path):
 
 def test_checkpoint_that_does_not_fit_the_model(tmp_path):
     t = _trainer(tmp_path)
-    t.fit(DataLoader(_spirals(64), batch_size=32), epochs=1, val_loader=DataLoader(_spirals(64), batch_size=64))
+    ds = _spirals(64)
+    t.fit(DataLoader(ds, batch_size=32), epochs=1, val_loader=DataLoader(ds, batch_size=64))
     other = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
     t2 = Trainer(other, optim.Adam(other.parameters()), nn.CrossEntropyLoss(), verbose=0)
     with pytest.raises(CheckpointError, match=r"(?s)last.safetensors.*0.weight.*\(32, 2\).*\(16, 2\)"):
