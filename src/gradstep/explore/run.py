@@ -92,7 +92,8 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     else:
         out_dir = os.path.dirname(os.path.abspath(cfg.resume)) if cfg.resume else default_out_dir(cfg)
     os.makedirs(out_dir, exist_ok=True)
-    meta = {CONFIG_KEY: json.dumps(cfg.replace(resume=None, out=None).to_dict())}
+    # what defines the run; --resume, --out and --max-steps belong to one invocation only
+    meta = {CONFIG_KEY: json.dumps(cfg.replace(resume=None, out=None, max_steps=None).to_dict())}
     trainer, data, (train_loader, val_loader, test_loader) = build_run(cfg)
     monitor, mode = _monitor(data, val_loader is not None)
     callbacks = [ModelCheckpoint(out_dir, monitor=monitor, mode=mode, metadata=meta)]
