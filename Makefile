@@ -20,7 +20,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/python examples/quickstart_linear_regression.py
+	$(BIN)/gradstep train
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

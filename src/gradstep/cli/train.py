@@ -34,7 +34,8 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--model", default=S, choices=["mlp", "linear", "cnn"], help="mlp (default), linear, cnn")
     g.add_argument("--hidden", default=S, help="hidden sizes of the mlp: 200 (default) or 256,128")
-    g.add_argument("--batchnorm", action="store_true", default=S, help="batch normalisation in hidden layers")
+    g.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=S,
+                   help="batch normalisation in hidden layers (default: on for cnn, off for mlp)")
     g.add_argument("--dropout", type=float, default=S, help="dropout probability in hidden layers (0)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--optimizer", default=S, help="adam (default), sgd, momentum, nesterov, adagrad, "

@@ -144,11 +144,12 @@ def build_model(cfg: TrainConfig, data: Data) -> nn.Module:
             raise ConfigError(f"--model cnn needs images; the {cfg.dataset} data set has inputs of "
                               f"shape {data.in_shape}")
         c, h, _ = data.in_shape
-        return MODELS["cnn"](c, out, image_size=h, batchnorm=cfg.batchnorm, dropout=cfg.dropout)
+        bn = True if cfg.batchnorm is None else cfg.batchnorm
+        return MODELS["cnn"](c, out, image_size=h, batchnorm=bn, dropout=cfg.dropout)
     in_features = int(np.prod(data.in_shape))
     if name == "linear":
         return MODELS["linear"](in_features, out)
-    return MODELS["mlp"](in_features, cfg.hidden, out, batchnorm=cfg.batchnorm, dropout=cfg.dropout)
+    return MODELS["mlp"](in_features, cfg.hidden, out, batchnorm=bool(cfg.batchnorm), dropout=cfg.dropout)
 
 
 def build_loss(data: Data) -> nn.Module:

@@ -23,7 +23,7 @@ class TrainConfig:
     val_fraction: float = 0.1               # share of the training split held out for validation
     model: str | None = None                # mlp | linear | cnn; None: linear for linreg, else mlp
     hidden: tuple = (200,)                  # the mlp's hidden sizes: seed 002's 784-200-10 by default
-    batchnorm: bool = False                 # BatchNorm after each hidden layer
+    batchnorm: bool | None = None           # BatchNorm in hidden layers; None: on for cnn, off for mlp
     dropout: float = 0.0                    # dropout probability after each hidden layer
     optimizer: str = "adam"                 # a gradstep.optim name (any case), or momentum / nesterov
     lr: float | None = None                 # None: the tutorials' learning rate for that optimizer

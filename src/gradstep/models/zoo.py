@@ -39,7 +39,7 @@ def linear(in_features: int, out_features: int) -> nn.Sequential:
 
 
 def cnn(in_channels: int, num_classes: int, image_size: int = 28, channels: Sequence[int] = (16, 32),
-        hidden: int = 128, batchnorm: bool = False, dropout: float = 0.0) -> nn.Sequential:
+        hidden: int = 128, batchnorm: bool = True, dropout: float = 0.0) -> nn.Sequential:
     """A small convolutional net: {Conv 3x3 - [BatchNorm2d] - ReLU - MaxPool 2} per entry of
     ``channels``, then Flatten - Linear(hidden) - ReLU - [Dropout] - Linear(num_classes)."""
     layers: list[nn.Module] = []

@@ -23,6 +23,7 @@ class Callback:
     def on_epoch_start(self, trainer) -> None: ...
     def on_batch_start(self, trainer) -> None: ...
     def on_before_optimizer_step(self, trainer) -> None: ...
+    def on_after_optimizer_step(self, trainer) -> None: ...
     def on_batch_end(self, trainer, logs: dict) -> None: ...
     def on_epoch_end(self, trainer, logs: dict) -> None: ...
     def on_fit_end(self, trainer) -> None: ...
@@ -126,17 +127,17 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, trainer, logs: dict) -> None:
         rate = self._seen / max(time.perf_counter() - self._t0, 1e-9)
-        parts = [f"epoch {logs['epoch']}/{trainer.epochs}"]
-        parts += [f"{k} {v:.4f}" for k, v in logs.items()
-                  if k not in ("epoch", "time", "lr") and isinstance(v, float) and math.isfinite(v)]
-        parts += [f"lr {logs['lr']:.3g}", f"{rate:.0f} samples/s", f"{logs['time']:.1f}s"]
-        line = " | ".join(parts)
-        if self._bar is not None:
-            self._bar.set_postfix_str(line.split(" | ", 1)[1], refresh=True)
+        shown = {k: v for k, v in logs.items()
+                 if k not in ("epoch", "time", "lr") and isinstance(v, float) and math.isfinite(v)}
+        if self._bar is not None:  # the finished bar keeps a short summary
+            short = {_SHORT.get(k, k): f"{v:.4f}" for k, v in shown.items()}
+            self._bar.set_postfix(short, refresh=True)
             self._bar.close()
             self._bar = None
-        else:
-            print(line, file=self.stream, flush=True)
+            return
+        parts = [f"epoch {logs['epoch']}/{trainer.epochs}"] + [f"{k} {v:.4f}" for k, v in shown.items()]
+        parts += [f"lr {logs['lr']:.3g}", f"{rate:.0f} samples/s", f"{logs['time']:.1f}s"]
+        print(" | ".join(parts), file=self.stream, flush=True)
 
     def on_fit_end(self, trainer) -> None:
         if self._bar is not None:
@@ -144,6 +145,9 @@ class ProgressBar(Callback):
             self._bar = None
         if trainer.stop_reason and trainer.diverged:
             print(trainer.stop_reason, file=self.stream, flush=True)
+
+
+_SHORT = {"train_loss": "loss", "train_accuracy": "acc", "val_loss": "val_loss", "val_accuracy": "val_acc"}
 
 
 def _length(loader):

@@ -131,6 +131,7 @@ class Trainer:
             from ..nn.utils import clip_grad_norm_
             clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
         self.optimizer.step()
+        self._call("on_after_optimizer_step")
         self.optimizer.zero_grad()
         self.global_step += 1
         if self.scheduler is not None and self.scheduler_interval == "step":
