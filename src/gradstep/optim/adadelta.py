@@ -54,5 +54,5 @@ class Adadelta(Optimizer):
             g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
             # v ← ρv + (1 − ρ)g²;  Δx ← √(u + ε)/√(v + ε)·g;  u ← ρu + (1 − ρ)Δx²;  θ ← θ − γΔx
             rules.adadelta(s.param, g, s.state["square_avg"], s.state["acc_delta"], lr=group["lr"],
-                           rho=group["rho"], eps=group["eps"])
+                           rho=group["rho"], eps=group["eps"], work=s.work)
         return loss

@@ -64,5 +64,5 @@ class Adagrad(Optimizer):
             g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
             # s ← s + g²;  θ ← θ − γ̃ g / (√s + ε)
             rules.adagrad(s.param, g, s.state["sum"], step=s.state["step"], lr=group["lr"],
-                          lr_decay=group["lr_decay"], eps=group["eps"])
+                          lr_decay=group["lr_decay"], eps=group["eps"], work=s.work)
         return loss

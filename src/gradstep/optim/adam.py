@@ -72,7 +72,7 @@ class Adam(Optimizer):
             # m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − γ m̂ / (√v̂ + ε)
             rules.adam(s.param, g, st["exp_avg"], st["exp_avg_sq"],
                        st["max_exp_avg_sq"] if group["amsgrad"] else None, step=st["step"], lr=lr,
-                       beta1=beta1, beta2=beta2, eps=group["eps"])
+                       beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
         return loss
 
 

@@ -53,5 +53,5 @@ class Adamax(Optimizer):
             g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
             # m ← β₁m + (1 − β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ − γ m / ((1 − β₁ᵗ) u)
             rules.adamax(s.param, g, s.state["exp_avg"], s.state["exp_inf"], step=s.state["step"],
-                         lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"])
+                         lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
         return loss

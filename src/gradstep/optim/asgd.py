@@ -64,5 +64,5 @@ class ASGD(Optimizer):
             # θ ← θ(1 − λη) − ηg;  ā ← ā + μ(θ − ā);  η, μ ← their schedules at t
             st["eta"], st["mu"] = rules.asgd(s.param, g, st["ax"], step=st["step"], eta=st["eta"],
                                              mu=st["mu"], lr=group["lr"], lambd=group["lambd"],
-                                             alpha=group["alpha"], t0=group["t0"])
+                                             alpha=group["alpha"], t0=group["t0"], work=s.work)
         return loss

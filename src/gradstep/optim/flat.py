@@ -17,6 +17,8 @@ PyTorch would.
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
+from itertools import repeat
+from operator import attrgetter, is_, is_not, itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -26,11 +28,13 @@ from ..autograd.tensor import Tensor
 
 
 class Slot(NamedTuple):
-    """One unit an update rule runs on: a whole flat segment, or a single parameter."""
+    """One unit an update rule runs on: a whole flat segment, or a single parameter; ``work`` is
+    scratch space shaped like ``param`` for the rule's temporaries (None: the rule allocates)."""
 
     param: np.ndarray
     grad: np.ndarray
     state: MutableMapping
+    work: np.ndarray | None = None
 
 
 class FlatSegment:
@@ -50,6 +54,8 @@ class FlatSegment:
         self.arrays: dict[str, np.ndarray] = {}       # state name -> flat array
         self.views: dict[str, list[np.ndarray]] = {}  # state name -> its per-parameter views
         self.adopt_state = adopt_state
+        self._work: np.ndarray | None = None
+        self._work_views: list[np.ndarray] = []
         for i, p in enumerate(params):
             np.copyto(self.data_views[i], p._data)
             p._data = self.data_views[i]
@@ -66,6 +72,13 @@ class FlatSegment:
 
     def __len__(self) -> int:
         return len(self.params)
+
+    def work(self, i: int | None = None) -> np.ndarray:
+        """Scratch space for update rules: flat, or parameter ``i``'s view of it (made once)."""
+        if self._work is None:
+            self._work = np.empty(self.data.size, self.dtype)
+            self._work_views = self._views(self._work)
+        return self._work if i is None else self._work_views[i]
 
     # ------------------------------------------------------------------ state arrays
 
@@ -129,9 +142,41 @@ class FlatSegment:
             if value.shape == self.shapes[i] and value.dtype.kind == "f":
                 self.store(i, name, value, st)
 
+    def in_place(self, state: dict) -> bool:
+        """True when nothing needs putting back and one flat step is right (the common case),
+        checked with C-level loops: every parameter's data and gradient are its views, and all
+        parameters have the same state (same keys, the views as arrays, equal scalars)."""
+        params = self.params
+        if not all(map(is_, map(_DATA, params), self.data_views)):
+            return False
+        grads = list(map(_GRAD, params))
+        if not all(map(is_not, grads, repeat(None))) or not all(map(is_, map(_DATA, grads), self.grad_views)):
+            return False
+        states = list(map(state.get, params))
+        first = states[0]
+        if not first:
+            return not any(states)
+        try:
+            sizes = list(map(len, states))
+            if sizes.count(len(first)) != len(sizes):
+                return False
+            for name, value in first.items():
+                values = list(map(itemgetter(name), states))
+                views = self.views.get(name)
+                if views is not None:
+                    if not all(map(is_, values, views)):
+                        return False
+                elif type(value) is np.ndarray or values.count(value) != len(values):
+                    return False
+        except (KeyError, TypeError):
+            return False
+        return True
+
     def sync(self, state: dict, check_uniform: bool = True) -> bool:
         """Put back into the buffers anything the user replaced; True when one flat step is right:
         every parameter has a gradient and all parameters have the same state (keys and scalars)."""
+        if check_uniform and self.in_place(state):
+            return True
         uniform = check_uniform
         ref = None
         views = self.views
@@ -173,6 +218,8 @@ def _same_state(st: dict, ref: dict, views: dict) -> bool:
 
 
 _MISSING = object()
+_DATA = attrgetter("_data")
+_GRAD = attrgetter("_grad")
 
 
 class FlatState(MutableMapping):
@@ -197,8 +244,8 @@ class FlatState(MutableMapping):
         if type(value) is np.ndarray:
             self._seg.store_flat(name, value, self._state)
         else:
-            for p in self._seg.params:
-                self._state[p][name] = value
+            for st in map(self._state.__getitem__, self._seg.params):
+                st[name] = value
 
     def __delitem__(self, name: str) -> None:
         for p in self._seg.params:

@@ -55,5 +55,5 @@ class Lion(Optimizer):
             g = rules.decoupled_weight_decay(s.param, rules.signed(s.grad, group["maximize"]), lr,
                                              group["weight_decay"])
             # θ ← θ − γ sign(β₁m + (1 − β₁)g);  m ← β₂m + (1 − β₂)g
-            rules.lion(s.param, g, s.state["exp_avg"], lr=lr, beta1=beta1, beta2=beta2)
+            rules.lion(s.param, g, s.state["exp_avg"], lr=lr, beta1=beta1, beta2=beta2, work=s.work)
         return loss

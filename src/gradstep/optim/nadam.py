@@ -69,5 +69,5 @@ class NAdam(Optimizer):
             st["mu_product"] = rules.nadam(
                 s.param, g, st["exp_avg"], st["exp_avg_sq"], step=st["step"],
                 mu_product=st["mu_product"], lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
-                momentum_decay=group["momentum_decay"])
+                momentum_decay=group["momentum_decay"], work=s.work)
         return loss

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import operator
 from collections import defaultdict
 from collections.abc import Iterator
 from itertools import chain
@@ -102,7 +103,7 @@ class _GroupLayout:
     def matches(self, group: dict) -> bool:
         ps = group["params"]
         return (self.group is group and len(ps) == len(self.params)
-                and all(a is b for a, b in zip(ps, self.params)))
+                and all(map(operator.is_, ps, self.params)))
 
 
 class Optimizer:
@@ -241,7 +242,7 @@ class Optimizer:
                 st = self.state[p]
                 if not st:
                     st.update(self._init_state(group, p._data))
-                yield Slot(p._data, g._data, st)
+                yield Slot(p._data, g._data, st, None)
             return
         for seg in self._layout(group):
             if seg.sync(self.state):
@@ -249,7 +250,7 @@ class Optimizer:
                 if not st:
                     for name, value in self._init_state(group, seg.data).items():
                         st[name] = value
-                yield Slot(seg.data, seg.grad, st)
+                yield Slot(seg.data, seg.grad, st, seg.work())
                 continue
             for i, p in enumerate(seg.params):
                 if p._grad is None:
@@ -257,7 +258,7 @@ class Optimizer:
                 st = self.state[p]
                 if not st:  # new arrays join the flat buffers at the next sync
                     st.update(self._init_state(group, seg.data_views[i]))
-                yield Slot(seg.data_views[i], seg.grad_views[i], st)
+                yield Slot(seg.data_views[i], seg.grad_views[i], st, seg.work(i))
 
     def _each_slot(self) -> Iterator[tuple[dict, Slot]]:
         """``(group, slot)`` for every slot of every group, in order: what ``step`` loops over."""

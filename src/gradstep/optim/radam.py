@@ -64,5 +64,5 @@ class RAdam(Optimizer):
             g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ,  or  θ ← θ(1 − γλ) when decoupled
             # m, v ← moments of g;  θ ← θ − γ m̂ (r_t l_t once ρ_t > 5)
             rules.radam(s.param, g, st["exp_avg"], st["exp_avg_sq"], step=st["step"], lr=lr,
-                        beta1=beta1, beta2=beta2, eps=group["eps"])
+                        beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
         return loss

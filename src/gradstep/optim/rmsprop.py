@@ -77,5 +77,5 @@ class RMSprop(Optimizer):
             # v ← α v + (1 − α) g²;  θ ← θ − γ g / (√ṽ + ε)  (through b when μ > 0)
             rules.rmsprop(s.param, g, st["square_avg"], st["grad_avg"] if group["centered"] else None,
                           st["momentum_buffer"] if momentum > 0 else None, lr=group["lr"],
-                          alpha=group["alpha"], eps=group["eps"], momentum=momentum)
+                          alpha=group["alpha"], eps=group["eps"], momentum=momentum, work=s.work)
         return loss

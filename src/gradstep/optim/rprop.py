@@ -61,7 +61,7 @@ class Rprop(Optimizer):
             # η ← clamp(η · η±, Γ);  θ ← θ − η sign(g);  g_prev ← g
             rules.rprop(s.param, rules.signed(s.grad, group["maximize"]), s.state["prev"],
                         s.state["step_size"], etaminus=etaminus, etaplus=etaplus,
-                        step_size_min=step_size_min, step_size_max=step_size_max)
+                        step_size_min=step_size_min, step_size_max=step_size_max, work=s.work)
         return loss
 
 

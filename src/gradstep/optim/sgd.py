@@ -73,5 +73,5 @@ class SGD(Optimizer):
                 buf = s.state["momentum_buffer"]
             # b ← μ b + (1 − τ) g;  θ ← θ − γ (g + μ b  or  b)
             rules.sgd(s.param, g, buf, lr=lr, momentum=momentum, dampening=group["dampening"],
-                      nesterov=group["nesterov"], first=first)
+                      nesterov=group["nesterov"], first=first, work=s.work)
         return loss
