@@ -187,7 +187,7 @@ class LBFGS(Optimizer):
         if len(segments) != 1:
             return None
         seg = segments[0]
-        seg.sync(self.state, check_uniform=False)
+        seg.repair(self.state)
         return seg
 
     def _gather_flat_grad(self) -> np.ndarray:
