@@ -28,8 +28,9 @@ from ..autograd.tensor import Tensor
 
 
 class Slot(NamedTuple):
-    """One unit an update rule runs on: a whole flat segment, or a single parameter; ``work`` is
-    scratch space shaped like ``param`` for the rule's temporaries (None: the rule allocates)."""
+    """What an update rule runs on once: a flat segment (or a run of its parameters, as one flat
+    slice), or a single parameter; ``work`` is scratch space shaped like ``param`` for the rule's
+    temporaries (None: the rule allocates them)."""
 
     param: np.ndarray
     grad: np.ndarray
