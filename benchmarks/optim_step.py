@@ -9,7 +9,10 @@ runs with its CPU default (the single-tensor loop) and, for reference, with ``fo
 L-BFGS steps with a closure that returns a constant loss, so its closure costs nothing.
 
 The script runs itself twice, in fresh processes: with one BLAS/OpenMP thread (and
-``torch.set_num_threads(1)``) and with the libraries' default thread counts.
+``torch.set_num_threads(1)``) and with the libraries' default thread counts. NumPy's element-wise
+calls are single-threaded either way; with more threads than free cores (a loaded or shared
+machine), torch's intra-op OpenMP threads can stall each step for milliseconds, so the one-thread
+table is the fair comparison there.
 
     python benchmarks/optim_step.py            # both settings
     python benchmarks/optim_step.py --threads 1

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+Array = np.ndarray
+
 # ---------------------------------------------------------------------------- shared pieces
 
 
@@ -76,8 +78,8 @@ def descend_(param: np.ndarray, direction: np.ndarray, lr: float, work: np.ndarr
 # ---------------------------------------------------------------------------- the rules
 
 
-def sgd(param, grad, momentum_buffer, *, lr: float, momentum: float, dampening: float,
-        nesterov: bool, first: bool, work=None) -> None:
+def sgd(param: Array, grad: Array, momentum_buffer: Array | None, *, lr: float, momentum: float,
+        dampening: float, nesterov: bool, first: bool, work: Array | None = None) -> None:
     """SGD with optional (Nesterov) momentum; the buffer starts at the first gradient."""
     w = _scratch(work, param)
     if momentum != 0:
@@ -104,7 +106,8 @@ def sgd(param, grad, momentum_buffer, *, lr: float, momentum: float, dampening: 
     descend_(param, grad, lr, w)
 
 
-def sgd_velocity(param, grad, velocity, *, lr: float, momentum: float, work=None) -> None:
+def sgd_velocity(param: Array, grad: Array, velocity: Array, *, lr: float, momentum: float,
+                 work: Array | None = None) -> None:
     """Momentum in Sutskever et al.'s (and cs231n's) form, with γ inside the velocity."""
     # v ← μ v − γ g
     velocity *= momentum
@@ -113,8 +116,8 @@ def sgd_velocity(param, grad, velocity, *, lr: float, momentum: float, work=None
     param += velocity
 
 
-def adagrad(param, grad, state_sum, *, step: float, lr: float, lr_decay: float, eps: float,
-            work=None) -> None:
+def adagrad(param: Array, grad: Array, state_sum: Array, *, step: float, lr: float, lr_decay: float,
+            eps: float, work: Array | None = None) -> None:
     """Adagrad: divide by the root of the running sum of squared gradients."""
     w = _scratch(work, param)
     # s ← s + g²
@@ -126,8 +129,9 @@ def adagrad(param, grad, state_sum, *, step: float, lr: float, lr_decay: float, 
     descend_(param, w, lr / (1 + (step - 1) * lr_decay), w)
 
 
-def rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, *, lr: float, alpha: float,
-            eps: float, momentum: float, work=None) -> None:
+def rmsprop(param: Array, grad: Array, square_avg: Array, grad_avg: Array | None,
+            momentum_buffer: Array | None, *, lr: float, alpha: float, eps: float, momentum: float,
+            work: Array | None = None) -> None:
     """RMSprop, optionally centered (``grad_avg`` given) and with momentum (``momentum > 0``)."""
     w = _scratch(work, param)
     # v ← α v + (1 − α) g²
@@ -154,8 +158,8 @@ def rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, *, lr: float, al
         descend_(param, w, lr, w)
 
 
-def adadelta(param, grad, square_avg, acc_delta, *, lr: float, rho: float, eps: float,
-             work=None) -> None:
+def adadelta(param: Array, grad: Array, square_avg: Array, acc_delta: Array, *, lr: float, rho: float,
+             eps: float, work: Array | None = None) -> None:
     """Adadelta: the step is g scaled by RMS(past steps) / RMS(past gradients)."""
     delta = _scratch(work, param)
     # v ← ρ v + (1 − ρ) g²
@@ -173,8 +177,8 @@ def adadelta(param, grad, square_avg, acc_delta, *, lr: float, rho: float, eps: 
     descend_(param, delta, lr, std)
 
 
-def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step: float, lr: float,
-         beta1: float, beta2: float, eps: float, work=None) -> None:
+def adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, max_exp_avg_sq: Array | None, *,
+         step: float, lr: float, beta1: float, beta2: float, eps: float, work: Array | None = None) -> None:
     """Adam's moments and step (AMSGrad when ``max_exp_avg_sq`` is given); no weight decay here."""
     w = _scratch(work, param)
     # m ← β1 m + (1 − β1) g
@@ -194,8 +198,8 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step: float, lr: f
     descend_(param, w, lr * root_bias_correction2 / (1 - beta1 ** step), w)
 
 
-def adamax(param, grad, exp_avg, exp_inf, *, step: float, lr: float, beta1: float, beta2: float,
-           eps: float, work=None) -> None:
+def adamax(param: Array, grad: Array, exp_avg: Array, exp_inf: Array, *, step: float, lr: float,
+           beta1: float, beta2: float, eps: float, work: Array | None = None) -> None:
     """Adamax: Adam with the infinity norm in place of the second moment."""
     w = _scratch(work, param)
     # m ← β1 m + (1 − β1) g
@@ -210,8 +214,9 @@ def adamax(param, grad, exp_avg, exp_inf, *, step: float, lr: float, beta1: floa
     descend_(param, w, lr / (1 - beta1 ** step), w)
 
 
-def nadam(param, grad, exp_avg, exp_avg_sq, *, step: float, mu_product: float, lr: float,
-          beta1: float, beta2: float, eps: float, momentum_decay: float, work=None) -> float:
+def nadam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, step: float, mu_product: float,
+          lr: float, beta1: float, beta2: float, eps: float, momentum_decay: float,
+          work: Array | None = None) -> float:
     """NAdam (Dozat 2016) with PyTorch's momentum schedule; returns the new ``mu_product``."""
     denom = _scratch(work, param)
     # μ_t = β1 (1 − ½ · 0.96^(t ψ)),  μ_{t+1} likewise
@@ -238,8 +243,8 @@ def nadam(param, grad, exp_avg, exp_avg_sq, *, step: float, mu_product: float, l
     return mu_product
 
 
-def radam(param, grad, exp_avg, exp_avg_sq, *, step: float, lr: float, beta1: float, beta2: float,
-          eps: float, work=None) -> None:
+def radam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, step: float, lr: float,
+          beta1: float, beta2: float, eps: float, work: Array | None = None) -> None:
     """RAdam: Adam whose adaptive step is switched on, rectified, once its variance is tractable."""
     w = _scratch(work, param)
     # m ← β1 m + (1 − β1) g
@@ -264,8 +269,8 @@ def radam(param, grad, exp_avg, exp_avg_sq, *, step: float, lr: float, beta1: fl
         descend_(param, exp_avg, lr / bias_correction1, w)
 
 
-def rprop(param, grad, prev, step_size, *, etaminus: float, etaplus: float, step_size_min: float,
-          step_size_max: float, work=None) -> None:
+def rprop(param: Array, grad: Array, prev: Array, step_size: Array, *, etaminus: float, etaplus: float,
+          step_size_min: float, step_size_max: float, work: Array | None = None) -> None:
     """Rprop: per-element step sizes that grow while the gradient keeps its sign and shrink when
     it flips; only the gradient's sign is used. (Masks are applied by arithmetic: a masked
     assignment with a random mask is an order of magnitude slower in NumPy.)"""
@@ -295,8 +300,8 @@ def rprop(param, grad, prev, step_size, *, etaminus: float, etaplus: float, step
     param -= w
 
 
-def asgd(param, grad, ax, *, step: float, eta: float, mu: float, lr: float, lambd: float,
-         alpha: float, t0: float, work=None) -> tuple[float, float]:
+def asgd(param: Array, grad: Array, ax: Array, *, step: float, eta: float, mu: float, lr: float,
+         lambd: float, alpha: float, t0: float, work: Array | None = None) -> tuple[float, float]:
     """Averaged SGD; updates the running average ``ax`` and returns the next ``(eta, mu)``."""
     w = _scratch(work, param)
     # θ ← θ (1 − λ η)
@@ -315,7 +320,8 @@ def asgd(param, grad, ax, *, step: float, eta: float, mu: float, lr: float, lamb
     return lr / ((1 + lambd * lr * step) ** alpha), 1 / max(1, step - t0)
 
 
-def lion(param, grad, exp_avg, *, lr: float, beta1: float, beta2: float, work=None) -> None:
+def lion(param: Array, grad: Array, exp_avg: Array, *, lr: float, beta1: float, beta2: float,
+         work: Array | None = None) -> None:
     """Lion (Chen et al. 2023): step by the sign of an interpolated momentum."""
     c = _scratch(work, param)
     # c ← β1 m + (1 − β1) g = m + (1 − β1)(g − m)
@@ -330,7 +336,8 @@ def lion(param, grad, exp_avg, *, lr: float, beta1: float, beta2: float, work=No
     lerp_(exp_avg, grad, 1 - beta2, c)
 
 
-def lbfgs_direction(flat_grad, old_dirs, old_stps, ro, h_diag: float, al: list) -> np.ndarray:
+def lbfgs_direction(flat_grad: Array, old_dirs: list, old_stps: list, ro: list, h_diag: float,
+                    al: list) -> Array:
     """L-BFGS search direction ``d = −H g`` by the two-loop recursion (Nocedal & Wright, Alg. 7.4).
 
     ``old_dirs`` are the gradient differences y_i, ``old_stps`` the steps s_i, ``ro`` the

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..kernels import optim as rules
@@ -233,7 +235,7 @@ class LBFGS(Optimizer):
 
     # ------------------------------------------------------------------ the algorithm
 
-    def step(self, closure=None):
+    def step(self, closure: Callable | None = None):
         """Up to ``max_iter`` L-BFGS iterations; returns the loss of the first closure call."""
         if closure is None:
             raise TypeError("LBFGS.step needs a closure: a function that clears the gradients, computes "

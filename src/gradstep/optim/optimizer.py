@@ -15,7 +15,7 @@ import copy
 import numbers
 import operator
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain
 
 import numpy as np
@@ -156,7 +156,7 @@ class Optimizer:
         """The state of a parameter (or of a flat segment) before its first step."""
         return {}
 
-    def step(self, closure=None):
+    def step(self, closure: Callable | None = None):
         """Perform one optimization step; return the loss ``closure()`` computed (None without one)."""
         raise NotImplementedError
 
