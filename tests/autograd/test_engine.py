@@ -163,3 +163,34 @@ def test_inplace_update_under_no_grad_keeps_leaf():
         w -= 0.5 * w.grad
     assert w.is_leaf and w.requires_grad
     np.testing.assert_allclose(w.detach().numpy(), [0, 0, 0])
+
+
+def test_inplace_on_a_nonleaf_does_not_reroute_earlier_uses():
+    w = gs.tensor([1.0, 2.0], requires_grad=True)
+    x = w * 1
+    y = x * 2          # recorded before the in-place op: dy/dw = 2
+    x.mul_(3)
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0])
+
+
+def test_inplace_change_of_a_saved_tensor_is_an_error():
+    w = gs.tensor([1.0, 2.0], requires_grad=True)
+    x = gs.tensor([3.0, 4.0])
+    y = w * x          # saves x for dy/dw
+    x.mul_(5)
+    with pytest.raises(RuntimeError, match=r"modified by an in-place operation.*version 0, now 1"):
+        y.sum().backward()
+
+
+def test_edge_values_match_pytorch():
+    x = gs.tensor([0.0, 1.0], requires_grad=True)
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])           # not nan at 0
+    assert gs.tensor([-float("inf"), 1.0]).relu().tolist() == [0.0, 1.0]  # not nan
+    w = gs.tensor([1.0, 2.0], requires_grad=True)
+    z = w / gs.tensor([0.0, 1.0])
+    z.zero_()
+    assert z.tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match="negative integer powers"):
+        gs.tensor([1, 2]) ** -1

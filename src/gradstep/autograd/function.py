@@ -18,6 +18,12 @@ An operation is a ``Function`` subclass with two static methods that work on Num
 requires them, keeps the node (the ``ctx``) as the output's ``grad_fn``. ``backward`` returns one
 gradient per positional input (None where there is none). A backward never writes into the
 gradient it receives: arrays are shared between nodes.
+
+The graph's edges are fixed when an op is recorded: ``ctx.edges`` holds, per input, the node that
+produced it or, for a leaf, the leaf tensor itself. A later in-place op that rebinds a tensor to a
+new node therefore cannot reroute gradients of ops recorded before it. An input whose values a
+node saved for backward and that is then modified in place raises an error at backward time, as
+in PyTorch.
 """
 
 from __future__ import annotations
@@ -35,13 +41,15 @@ _FREED = object()
 class Function:
     """A node of the graph; instances are the ``ctx`` of ``forward``/``backward``."""
 
-    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_hooks", "_retain", "__dict__")
+    __slots__ = ("edges", "saved_tensors", "needs_input_grad", "_hooks", "_retain", "_versions",
+                 "__dict__")
 
     def __init__(self):
-        self.inputs = ()
+        self.edges = ()
         self.saved_tensors = ()
         self._hooks = None
         self._retain = None
+        self._versions = None
 
     def save_for_backward(self, *arrays) -> None:
         self.saved_tensors = arrays
@@ -78,7 +86,11 @@ class Function:
         out = cls.forward(ctx, *arrays, **kwargs)
         if not any_needs:
             return Tensor._make(out)
-        ctx.inputs = tuple(a if n else None for a, n in zip(args, needs))
+        ctx.edges = tuple(((a._node or a) if n else None) for a, n in zip(args, needs))
+        saved = ctx.saved_tensors
+        if saved:  # remember the versions of inputs whose arrays were saved, to catch in-place edits
+            ctx._versions = [(a, a._version) for a in args
+                             if isinstance(a, Tensor) and any(s is a._data for s in saved)] or None
         t = Tensor._make(out, True)
         t._node = ctx
         return t
@@ -91,7 +103,17 @@ class Function:
 
     @property
     def next_functions(self):
-        return tuple((None if t is None else t._node) for t in self.inputs)
+        """The nodes this one sends gradients to (None for leaves and inputs without grad)."""
+        return tuple(e if isinstance(e, Function) else None for e in self.edges)
+
+    def _check_versions(self) -> None:
+        for t, version in self._versions:
+            if t._version != version:
+                raise RuntimeError(
+                    f"one of the tensors needed to compute the gradient of {self.name()} (shape "
+                    f"{t.shape}) has been modified by an in-place operation since it was used (version "
+                    f"{version}, now {t._version}); clone it before changing it, or change it after "
+                    f"backward")
 
 
 def _topological_order(roots):
@@ -111,11 +133,9 @@ def _topological_order(roots):
             continue
         visited.add(node)
         stack.append((node, True))
-        for t in reversed(node.inputs):
-            if t is not None:
-                n = t._node
-                if n is not None and n not in visited:
-                    stack.append((n, False))
+        for e in reversed(node.edges):
+            if e is not None and not isinstance(e, Tensor) and e not in visited:
+                stack.append((e, False))
     post.reverse()
     return post
 
@@ -150,7 +170,7 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None, allow_u
                                "grad_fn: nothing to differentiate (did you call it under no_grad, "
                                "or forget requires_grad=True?)")
         g = _check_grad(t, g)
-        _give(t, g, node_grads, leaf_grads)
+        _give(t._node or t, g, node_grads, leaf_grads)
         if t._node is not None:
             roots.append(t._node)
 
@@ -163,19 +183,21 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None, allow_u
                 r = hook(Tensor._make(g))
                 if r is not None:
                     g = r._data
-        if node._retain is not None:
+        if node._retain is not None and inputs is None:
             _accumulate_leaf(node._retain, g)
         if node.saved_tensors is _FREED:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (through {node.name()}): its "
                 f"saved values were freed by the first backward. Call backward(retain_graph=True) "
                 f"the first time, or run the forward pass again.")
+        if node._versions is not None:
+            node._check_versions()
         in_grads = node.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
-        for t, ig in zip(node.inputs, in_grads):
-            if t is not None and ig is not None:
-                _give(t, ig, node_grads, leaf_grads)
+        for e, ig in zip(node.edges, in_grads):
+            if e is not None and ig is not None:
+                _give(e, ig, node_grads, leaf_grads)
         if not retain_graph:
             if node.saved_tensors:
                 node.saved_tensors = _FREED
@@ -197,17 +219,17 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None, allow_u
     return None
 
 
-def _give(t: Tensor, g, node_grads: dict, leaf_grads: dict) -> None:
-    node = t._node
-    if node is None:
-        entry = leaf_grads.get(id(t))
+def _give(edge, g, node_grads: dict, leaf_grads: dict) -> None:
+    """Send gradient ``g`` along an edge: into a node's total, or a leaf tensor's."""
+    if type(edge) is Tensor or isinstance(edge, Tensor):
+        entry = leaf_grads.get(id(edge))
         if entry is None:
-            leaf_grads[id(t)] = [t, g]
+            leaf_grads[id(edge)] = [edge, g]
         else:
             entry[1] = entry[1] + g
     else:
-        prev = node_grads.get(node)
-        node_grads[node] = g if prev is None else prev + g
+        prev = node_grads.get(edge)
+        node_grads[edge] = g if prev is None else prev + g
 
 
 def _accumulate_leaf(t: Tensor, g) -> None:

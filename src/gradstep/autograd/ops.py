@@ -82,6 +82,10 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
+        integers = np.asarray(a).dtype.kind in "iu" and np.asarray(b).dtype.kind in "iu"
+        if integers and np.any(np.less(b, 0)):
+            raise ValueError("integers to negative integer powers are not allowed (as in PyTorch); "
+                             "make the base a float tensor first: x.float() ** n")
         out = np.power(a, b)
         ctx.save_for_backward(a, b, out)
         return out
@@ -90,14 +94,17 @@ class Pow(Function):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
-        # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a)
-        ga = unbroadcast(grad * b * np.power(a, b - 1), _shape(a)) if na else None
-        gb = None
-        if nb:
-            with np.errstate(divide="ignore", invalid="ignore"):
+        # d(a^b)/da = b a^(b-1) (0 where b == 0, as PyTorch), d(a^b)/db = a^b log(a)
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if na:
+                ga = grad * b * np.power(a, b - 1)
+                if np.any(np.equal(b, 0)):
+                    ga = np.where(np.equal(b, 0), np.zeros((), ga.dtype), ga)
+                ga = unbroadcast(ga, _shape(a))
+            if nb:
                 gb = grad * out * np.log(a)
-            gb = np.where((a == 0) & (b >= 0), np.zeros((), out.dtype), gb)
-            gb = unbroadcast(gb, _shape(b))
+                gb = unbroadcast(np.where((a == 0) & (b >= 0), np.zeros((), out.dtype), gb), _shape(b))
         return ga, gb
 
 
@@ -165,7 +172,8 @@ class Log(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad / a
+        with np.errstate(divide="ignore", invalid="ignore"):  # 1/0 is inf, as in PyTorch, silently
+            return grad / a
 
 
 class Sqrt(Function):
@@ -178,7 +186,8 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad / (2 * out)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 1/0 is inf, as in PyTorch, silently
+            return grad / (2 * out)
 
 
 class Abs(Function):
@@ -249,7 +258,7 @@ class Relu(Function):
     def forward(ctx, a):
         mask = a > 0
         ctx.save_for_backward(mask)
-        return a * mask
+        return np.maximum(a, 0)
 
     @staticmethod
     def backward(ctx, grad):

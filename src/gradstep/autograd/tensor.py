@@ -364,10 +364,10 @@ class Tensor(TensorMath):
         """Make self the output of ``result``'s node (an in-place op recorded out of place)."""
         if result.dtype != self.dtype:
             result = result.to(self.dtype)
+        # the old array is left as it was (nodes that saved it stay correct), so no version bump
         self._data = result._data
         self._node = result._node
         self._requires_grad = result._requires_grad
-        self._version += 1
         return self
 
     def _shadow(self) -> Tensor:
@@ -431,7 +431,8 @@ class Tensor(TensorMath):
 
     def fill_(self, value) -> Tensor:
         if self._records_inplace(value):
-            return self._rebase(self._shadow() * 0 + value)
+            v = value.to(self.dtype) if isinstance(value, Tensor) else value
+            return self._rebase(ops.IndexPut.apply(self._shadow(), v, Ellipsis))
         try:
             self._data.fill(value.item() if isinstance(value, Tensor) else value)
         except (ValueError, TypeError) as e:
