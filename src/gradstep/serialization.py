@@ -47,14 +47,17 @@ def _flatten(obj, path: str, arrays: dict):
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in "biuf":
             raise TypeError(f"cannot save an array of dtype {obj.dtype} at {path or 'the top level'}")
+        if path in arrays:
+            raise TypeError(f"two entries would be saved under the name {path!r} (keys such as 1 and "
+                            f"'1' in one dict); rename one")
         arrays[path] = obj if obj.flags.c_contiguous else obj.copy(order="C")
         return {"__tensor__": path}
     if isinstance(obj, np.generic):
-        return obj.item()
+        return _flatten(obj.item(), path, arrays)
     if isinstance(obj, Mapping):
         out = {}
         for k, v in obj.items():
-            if not isinstance(k, (str, int)) or (isinstance(k, str) and _SEP in k):
+            if isinstance(k, bool) or not isinstance(k, (str, int)) or (isinstance(k, str) and _SEP in k):
                 raise TypeError(f"cannot save key {k!r} at {path or 'the top level'}: keys must be "
                                 f"ints or strings without {_SEP!r}")
             sub = f"{path}{_SEP}{k}" if path else str(k)
@@ -72,6 +75,16 @@ def _flatten(obj, path: str, arrays: dict):
 
 
 def _unflatten(node, arrays: dict, where: str):
+    try:
+        return _rebuild(node, arrays, where)
+    except CheckpointError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError) as e:
+        kind = type(e).__name__
+        raise CheckpointError(f"{where}: the saved structure is malformed ({kind}: {e})") from None
+
+
+def _rebuild(node, arrays: dict, where: str):
     if isinstance(node, dict):
         if "__tensor__" in node:
             key = node["__tensor__"]
@@ -81,12 +94,14 @@ def _unflatten(node, arrays: dict, where: str):
         if "__dict__" in node:
             out = {}
             for k, v in node["__dict__"].items():
-                out[int(k[2:]) if k.startswith("i:") else k[2:]] = _unflatten(v, arrays, where)
+                if k[:2] not in ("i:", "s:"):
+                    raise CheckpointError(f"{where}: unknown key {k!r} in the saved structure")
+                out[int(k[2:]) if k.startswith("i:") else k[2:]] = _rebuild(v, arrays, where)
             return out
         if "__list__" in node:
-            return [_unflatten(v, arrays, where) for v in node["__list__"]]
+            return [_rebuild(v, arrays, where) for v in node["__list__"]]
         if "__tuple__" in node:
-            return tuple(_unflatten(v, arrays, where) for v in node["__tuple__"])
+            return tuple(_rebuild(v, arrays, where) for v in node["__tuple__"])
         if "__float__" in node:
             return float(node["__float__"])
         raise CheckpointError(f"{where}: unknown entry in the saved structure: {sorted(node)}")
@@ -105,20 +120,21 @@ def atomic_write_bytes(path, data: bytes) -> None:
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + ".", dir=directory)
+    prefix = f".tmp-{os.path.basename(path)}."
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-        _remove_stale_temporaries(directory, os.path.basename(path))
     except BaseException:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
+    _remove_stale_temporaries(directory, os.path.basename(path))
     try:  # make the rename itself durable
         dfd = os.open(directory, os.O_RDONLY)
         try:
@@ -130,14 +146,28 @@ def atomic_write_bytes(path, data: bytes) -> None:
 
 
 def _remove_stale_temporaries(directory: str, name: str) -> None:
-    """Remove temporaries left by writers of ``name`` that were killed before their rename."""
-    prefix = ".tmp-" + name + "."
+    """Remove temporaries of ``name`` left by writers that were killed before their rename (their
+    process id, part of the name, no longer runs); a live writer's temporary is left alone."""
+    prefix = f".tmp-{name}."
     for entry in os.listdir(directory):
-        if entry.startswith(prefix):
+        if not entry.startswith(prefix):
+            continue
+        pid = entry[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             try:
                 os.unlink(os.path.join(directory, entry))
             except OSError:
                 pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def save(obj, path, metadata: dict | None = None, require_finite: bool = False) -> None:

@@ -137,3 +137,36 @@ def test_atomic_writes_survive_sigkill(tmp_path):
         assert np.all(w == w.flat[0]) and w.flat[0] in (0.0, 1.0)
         seen.add(int(out["i"].item()))
     assert len(seen) > 1  # the kills did land between different writes
+
+
+def test_awkward_objects(tmp_path):
+    p = tmp_path / "x.safetensors"
+    gs.save({"v": np.float32("nan"), "i": np.int64(3)}, p)
+    out = gs.load(p)
+    assert np.isnan(out["v"]) and out["i"] == 3
+    with pytest.raises(TypeError, match="under the name '1'"):
+        gs.save({1: np.zeros(2), "1": np.ones(2)}, p)
+    with pytest.raises(TypeError, match="True"):
+        gs.save({True: np.zeros(2), "x": 1}, p)
+
+
+def test_malformed_structure_is_a_checkpoint_error(tmp_path):
+    from safetensors.numpy import save as st_save
+
+    p = tmp_path / "bad.safetensors"
+    for structure in ('{"__dict__": {"x:1": 2}}', '{"__dict__": {"s:a": {"__tensor__": "missing"}}}',
+                      '{"__list__": 5}', '{"__weird__": 1}'):
+        p.write_bytes(st_save({"a": np.zeros(1)}, metadata={"gradstep.structure": structure}))
+        with pytest.raises(CheckpointError):
+            gs.load(p)
+
+
+def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f".tmp-m.safetensors.{dead}.abc"
+    live = tmp_path / f".tmp-m.safetensors.{os.getppid()}.xyz"
+    stale.write_bytes(b"junk")
+    live.write_bytes(b"in flight")
+    gs.save({"a": gs.ones(1)}, tmp_path / "m.safetensors")
+    assert not stale.exists() and live.exists()

@@ -189,3 +189,51 @@ def test_invalid_arguments():
         Trainer(model, opt, nn.CrossEntropyLoss(), metrics=("f1",))
     with pytest.raises(ValueError, match="patience"):
         EarlyStopping(patience=-1)
+
+
+def test_resume_mid_epoch_with_the_progress_bar(tmp_path, capsys):
+    ds = _spirals()
+    t = _trainer(tmp_path)
+    t.callbacks.append(gs.train.ProgressBar())
+    val = DataLoader(ds, batch_size=100)
+    t.fit(DataLoader(ds, batch_size=32), epochs=2, max_steps=3, val_loader=val)
+    t2 = _trainer(tmp_path)
+    t2.callbacks.append(gs.train.ProgressBar())
+    ld = DataLoader(ds, batch_size=32)
+    t2.load_checkpoint(tmp_path / "last.safetensors", train_loader=ld)
+    t2.fit(ld, epochs=2, val_loader=val)
+    assert t2.epoch == 2 and "epoch 2/2" in capsys.readouterr().err
+
+
+def test_divergence_with_batch_norm_keeps_finite_buffers(tmp_path):
+    gs.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 3))
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=1e4), nn.CrossEntropyLoss(), verbose=0,
+                      callbacks=[ModelCheckpoint(tmp_path, monitor=None)])
+    trainer.fit(DataLoader(_spirals(), batch_size=32), epochs=3)
+    assert trainer.diverged
+    for name, v in model.state_dict().items():
+        assert np.isfinite(v.numpy()).all(), name
+    state = gs.load(tmp_path / "last.safetensors")  # written, and finite
+    assert all(np.isfinite(v.numpy()).all() for v in state["model"].values())
+
+
+def test_a_checkpoint_that_does_not_fit_changes_nothing(tmp_path):
+    t = _trainer(tmp_path)
+    ds = _spirals(64)
+    t.fit(DataLoader(ds, batch_size=32), epochs=1, val_loader=DataLoader(ds, batch_size=64))
+    state = gs.load(tmp_path / "last.safetensors")
+    state["optimizer"]["param_groups"] = state["optimizer"]["param_groups"] * 2  # breaks the optimizer
+    other = _trainer(tmp_path / "o")
+    before = {k: v.numpy().copy() for k, v in other.model.state_dict().items()}
+    with pytest.raises(ValueError):
+        other.load_state_dict(state)
+    for k, v in other.model.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k])
+
+
+def test_default_metrics_follow_the_loss():
+    model = _mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    assert [m.name for m in Trainer(model, opt, nn.CrossEntropyLoss(), verbose=0).metrics] == ["accuracy"]
+    assert Trainer(model, opt, nn.MSELoss(), verbose=0).metrics == []

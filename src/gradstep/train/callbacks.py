@@ -48,11 +48,24 @@ class NonFiniteGuard(Callback):
     def __init__(self, growth_window: int = 20, growth_factor: float = 10.0):
         self.growth_window = growth_window
         self.growth_factor = growth_factor
+        self._buffers: list = []
+
+    def on_fit_start(self, trainer) -> None:
+        # floating buffers (batch norm's running statistics) change in the forward pass, before the
+        # guard can look: keep a copy from the start of each step to restore if the step goes bad
+        self._buffers = [(name, b, np.empty_like(b._data)) for name, b in trainer.model.named_buffers()
+                         if b is not None and b.dtype.kind == "f"]
+
+    def on_batch_start(self, trainer) -> None:
+        for _, b, copy in self._buffers:
+            np.copyto(copy, b._data)
 
     def on_before_optimizer_step(self, trainer) -> None:
         problem = self._first_nonfinite(trainer)
         if problem is None:
             return
+        for _, b, copy in self._buffers:
+            np.copyto(b._data, copy)
         losses = [v for v in trainer.history.iteration_loss if math.isfinite(v)]
         msg = (f"training stopped at epoch {trainer.epoch + 1}, step {trainer.global_step + 1}: "
                f"{problem} became non-finite")
@@ -62,13 +75,15 @@ class NonFiniteGuard(Callback):
             if last > self.growth_factor * max(first, 1e-12) or _rising(recent):
                 msg += (f"; the loss grew from {first:.4g} to {last:.4g} before it, so the learning rate "
                         f"({_lr_text(trainer.optimizer)}) is the likely cause: try a smaller one")
-        msg += ". The weights are those of the last finite step."
+        msg += ". The weights and buffers are those of the last finite step."
         trainer.stop(msg, diverged=True)
 
-    @staticmethod
-    def _first_nonfinite(trainer) -> str | None:
+    def _first_nonfinite(self, trainer) -> str | None:
         if not math.isfinite(trainer.last_loss):
             return f"the loss ({trainer.last_loss})"
+        for name, b, _ in self._buffers:
+            if not np.isfinite(b._data).all():
+                return f"the buffer {name!r}"
         with np.errstate(over="ignore", invalid="ignore"):
             for name, p in trainer.named_parameters:
                 g = p.grad
@@ -98,6 +113,11 @@ class ProgressBar(Callback):
         self.stream = stream or sys.stderr
         self.refresh_every = refresh_every
         self._bar = None
+        self._t0, self._seen = time.perf_counter(), 0
+
+    def on_fit_start(self, trainer) -> None:
+        if trainer.batch_in_epoch:  # resumed in the middle of an epoch: its bar starts part-way
+            self.on_epoch_start(trainer)
 
     def _interactive(self) -> bool:
         return hasattr(self.stream, "isatty") and self.stream.isatty()
@@ -267,7 +287,12 @@ class ModelCheckpoint(Callback):
 
     def on_fit_end(self, trainer) -> None:
         if self.save_last and trainer.stop_reason:
-            trainer.save_checkpoint(self.last_path, metadata=self.metadata)
+            try:
+                trainer.save_checkpoint(self.last_path, metadata=self.metadata)
+            except ValueError as e:  # non-finite state: keep the last good file rather than crash
+                if not trainer.diverged:
+                    raise
+                print(f"kept the previous {self.last_path}: {e}", file=sys.stderr)
 
     def state_dict(self) -> dict:
         return {"best": self.best}

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from .. import nn
 from .. import random as _random
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
@@ -27,6 +28,13 @@ from .history import History
 from .metrics import make_metric
 
 CHECKPOINT_FORMAT = "gradstep-training-checkpoint/1"
+_CLASSIFICATION_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.BCEWithLogitsLoss)
+
+
+def _batch_size(y) -> int:
+    """The number of samples in a batch of targets (1 for a single unbatched target)."""
+    shape = y.shape if isinstance(y, Tensor) else np.shape(y)
+    return shape[0] if shape else 1
 
 
 class Trainer:
@@ -34,12 +42,13 @@ class Trainer:
 
     ``scheduler_interval`` is ``"epoch"`` (step the scheduler after every epoch; a
     ``ReduceLROnPlateau`` gets the validation loss, or the training loss without validation) or
-    ``"step"`` (after every optimizer step). The non-finite guard is on unless
-    ``nonfinite_guard=False``; a progress bar is shown unless ``verbose=0``.
+    ``"step"`` (after every optimizer step). ``metrics`` defaults to accuracy for classification
+    losses (cross-entropy, NLL, BCE with logits) and to none otherwise. The non-finite guard is on
+    unless ``nonfinite_guard=False``; a progress bar is shown unless ``verbose=0``.
     """
 
     def __init__(self, model, optimizer, loss_fn, scheduler=None, scheduler_interval: str = "epoch",
-                 metrics=("accuracy",), callbacks=(), grad_clip_norm: float | None = None,
+                 metrics=None, callbacks=(), grad_clip_norm: float | None = None,
                  accumulate_steps: int = 1, nonfinite_guard: bool = True, verbose: int = 1):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
@@ -49,6 +58,8 @@ class Trainer:
             raise ValueError(f"grad_clip_norm must be positive, got {grad_clip_norm!r}")
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
+        if metrics is None:  # accuracy where it means something: classification losses
+            metrics = ("accuracy",) if isinstance(loss_fn, _CLASSIFICATION_LOSSES) else ()
         self.metrics = [make_metric(m) for m in metrics]
         self.grad_clip_norm, self.accumulate_steps = grad_clip_norm, accumulate_steps
         extra = ([NonFiniteGuard()] if nonfinite_guard else []) + ([ProgressBar()] if verbose else [])
@@ -106,7 +117,7 @@ class Trainer:
         loss = self.loss_fn(out, y)
         self.last_loss = loss_value = loss.item()
         (loss / self.accumulate_steps if self.accumulate_steps > 1 else loss).backward()
-        n = len(y) if hasattr(y, "__len__") else 1
+        n = _batch_size(y)
         self._loss_sum += loss_value * n
         self._samples += n
         if self.metrics:
@@ -217,8 +228,22 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict, train_loader=None) -> None:
+        """Restore ``state_dict()``'s output. All or nothing: if any part does not fit, the model,
+        optimizer and scheduler are left as they were."""
         if state.get("format") != CHECKPOINT_FORMAT:
             raise CheckpointError(f"not a gradstep training checkpoint (format {state.get('format')!r})")
+        backup = (_copy_state(self.model.state_dict()), _copy_state(self.optimizer.state_dict()),
+                  None if self.scheduler is None else self.scheduler.state_dict())
+        try:
+            self._apply_state(state, train_loader)
+        except BaseException:
+            self.model.load_state_dict(backup[0])
+            self.optimizer.load_state_dict(backup[1])
+            if backup[2] is not None:
+                self.scheduler.load_state_dict(backup[2])
+            raise
+
+    def _apply_state(self, state: dict, train_loader) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
@@ -256,6 +281,19 @@ class Trainer:
         save(self.model.state_dict(), path, metadata=metadata, require_finite=True)
 
 
+def _copy_state(obj):
+    """A deep copy of a state dict (arrays copied, containers rebuilt)."""
+    if isinstance(obj, Tensor):
+        return obj._data.copy()
+    if isinstance(obj, np.ndarray):
+        return obj.copy()
+    if isinstance(obj, dict):
+        return {k: _copy_state(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_copy_state(v) for v in obj)
+    return obj
+
+
 @no_grad()
 def evaluate(model, loader, loss_fn, metrics=("accuracy",)) -> dict:
     """Mean loss and metrics of ``model`` over ``loader``, in eval mode (its mode is restored)."""
@@ -266,7 +304,7 @@ def evaluate(model, loader, loss_fn, metrics=("accuracy",)) -> dict:
     try:
         for x, y in loader:
             out = model(x)
-            k = len(y) if hasattr(y, "__len__") else 1
+            k = _batch_size(y)
             total += loss_fn(out, y).item() * k
             n += k
             t = y._data if isinstance(y, Tensor) else np.asarray(y)
