@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from ..autograd.tensor import Tensor
+from ..optim.schedules import plateau_improved
 
 
 class Callback:
@@ -180,7 +181,8 @@ def _length(loader):
 # --------------------------------------------------------------------------- early stopping
 
 def _improved(value: float, best: float, mode: str, min_delta: float) -> bool:
-    return value < best - min_delta if mode == "min" else value > best + min_delta
+    """Better than ``best`` by more than ``min_delta`` (ReduceLROnPlateau's absolute threshold)."""
+    return plateau_improved(value, best, mode, "abs", min_delta)
 
 
 def _check_mode(mode: str) -> None:
