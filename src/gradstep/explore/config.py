@@ -21,6 +21,7 @@ class TrainConfig:
     dataset: str = "fashion-mnist-sample"
     data_dir: str | None = None             # where the data files are (default: their usual places)
     val_fraction: float = 0.1               # share of the training split held out for validation
+    subset: int | None = None               # train on only this many samples (quick trials); None: all
     model: str | None = None                # mlp | linear | cnn; None: linear for linreg, else mlp
     hidden: tuple = (200,)                  # the mlp's hidden sizes: seed 002's 784-200-10 by default
     batchnorm: bool | None = None           # BatchNorm in hidden layers; None: on for cnn, off for mlp
