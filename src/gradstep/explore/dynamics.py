@@ -9,7 +9,8 @@ At a few recording steps (the first step, then the last step of every epoch; or 
   healthy rate of learning; far below, the layer hardly learns; near 1, it is thrown around;
 - for adaptive optimizers, the distribution over the tensor's elements of the effective step
   size: the factor the optimizer multiplies the (bias-corrected) gradient average by, e.g.
-  ``lr / (√v̂ + ε)`` for Adam. Percentiles 5, 25, 50, 75 and 95 are kept.
+  ``lr / (√v̂ + ε)`` for Adam. Percentiles 5, 25, 50, 75 and 95 are kept. Elements whose
+  gradient has always been zero (dead ReLU units, pixels that are constant) sit at ``lr / ε``.
 
 Between recording steps it does nothing, so it costs almost nothing.
 
@@ -31,7 +32,7 @@ import numpy as np
 
 from ..serialization import atomic_write_bytes
 from ..train import Callback
-from .plots import _pyplot, save_figure
+from .plots import _pyplot, plain_log_ticks, save_figure
 
 PERCENTILES = (5, 25, 50, 75, 95)
 QUANTITIES = ("grad_norm", "weight_norm", "update_ratio")
@@ -257,6 +258,7 @@ def plot_dynamics(data: dict, path, title: str | None = None) -> None:
         ax.set_title("effective step size: median, 5–95% band")
     for ax in axes:
         ax.set_yscale("log")
+        plain_log_ticks(ax)
         ax.set_xlabel("optimizer step")
         ax.grid(alpha=0.3, which="both")
     handles, names = axes[0].get_legend_handles_labels()

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compare_plots import plain_log_ticks, smooth_log
-from .plots import _positive, _pyplot, save_figure
+from .plots import _positive, _pyplot, plain_log_ticks, save_figure, smooth_log
 from .report import metric_label
 
 SMOOTH_ABOVE = 50   # smooth a curve only when it has more points than this
