@@ -8,6 +8,7 @@ import pytest
 
 import gradstep as gs
 from gradstep import nn, optim
+from gradstep.cli import main
 from gradstep.explore.dynamics import STEP_SIZE_RULES, TrainingDynamics, effective_step_sizes
 from tests.cli.test_train_cli import _png_size, gradstep
 
@@ -117,13 +118,20 @@ def test_every_n_steps_and_the_norms_agree_with_plain_sgd():
         TrainingDynamics(every_n_steps=0)
 
 
+def test_bad_dynamics_every_exits_2_before_writing(tmp_path, capsys):
+    assert main(["train", "--dataset", "linreg", "--dynamics-every", "0", "--out", str(tmp_path / "r")]) == 2
+    assert "--dynamics-every: every_n_steps must be a positive integer" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
 def test_train_dynamics_writes_json_and_png(tmp_path):
-    r = gradstep("train", "--dataset", "spirals", "--epochs", "2", "--hidden", "16", "--dynamics", "--quiet",
-                 "--out", tmp_path)
+    # spirals: 1080 training samples, 17 steps per epoch at batch 64
+    r = gradstep("train", "--dataset", "spirals", "--epochs", "2", "--hidden", "16", "--dynamics-every", "10",
+                 "--quiet", "--out", tmp_path)
     assert r.returncode == 0, r.stderr
     assert "dynamics.json, dynamics.png" in r.stdout
     data = json.loads((tmp_path / "dynamics.json").read_text())
-    assert data["epochs"][1:] == [1.0, 2.0]
+    assert data["steps"] == [1, 11, 21, 31]
     assert set(data["layers"]) == {"0.weight", "0.bias", "2.weight", "2.bias"}
     assert "step_size" in data["layers"]["0.weight"]  # the default optimizer is Adam
     w, h = _png_size(tmp_path / "dynamics.png")

@@ -43,7 +43,7 @@ def add_training_options(p: argparse.ArgumentParser, skip: tuple = ()) -> None:
     g.add_argument("--dropout", type=float, default=S, help="dropout probability in hidden layers (0)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--optimizer", default=S, help="adam (default), sgd, momentum, nesterov, adagrad, "
-                   "rmsprop, adadelta, adamw, adamax, nadam, radam, rprop, asgd, lbfgs, lion")
+                   "rmsprop, adadelta, adamw, adamax, nadam, radam, rprop, asgd, lion")
     g.add_argument("--lr", type=float, default=S,
                    help="learning rate (default: the tutorials' one for the optimizer)")
     g.add_argument("--momentum", type=float, default=S)
@@ -89,7 +89,10 @@ def add_parser(sub) -> None:
     g.add_argument("--resume", metavar="CHECKPOINT", default=S, help="continue from a last.safetensors")
     g.add_argument("--config", metavar="FILE.toml", default=S, help="read options from a TOML file")
     g.add_argument("--dynamics", action="store_true", default=S,
-                   help="record and plot per-layer gradient norms, weight norms and update ratios")
+                   help="record and plot per-layer gradient norms, weight norms, update-to-weight "
+                        "ratios and effective step sizes (dynamics.json, dynamics.png)")
+    g.add_argument("--dynamics-every", type=int, metavar="N", default=S,
+                   help="record the dynamics every N steps instead of at every epoch's end")
     g.add_argument("--quiet", action="store_true", default=S, help="no progress bar")
 
 
@@ -155,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     if result.test is not None:
         shown = " | ".join(f"test {k} {v:.4f}" for k, v in result.test.items())
         print(shown)
-    extra = ", dynamics.json, dynamics.png" if cfg.dynamics else ""
+    extra = ", dynamics.json, dynamics.png" if cfg.dynamics or cfg.dynamics_every else ""
     print(f"wrote {result.out_dir}/ (history.json, history.csv, curves.png, last.safetensors, "
           f"best.safetensors{extra})")
     return EXIT_OK

@@ -182,6 +182,9 @@ def optimizer_spec(cfg: TrainConfig) -> tuple[type, dict]:
         cls, kwargs = classes[key], {}
     else:
         raise ConfigError(f"unknown optimizer {cfg.optimizer!r}; known: {', '.join(optimizer_names())}")
+    if cls.__name__ == "LBFGS":
+        raise ConfigError("LBFGS needs a closure that re-evaluates the loss within a step, which the "
+                          "Trainer does not pass; use it from Python with optimizer.step(closure)")
     for name in ("lr", "momentum", "weight_decay"):
         value = getattr(cfg, name)
         if value is not None:

@@ -44,6 +44,7 @@ class TrainConfig:
     out: str | None = None                  # output directory (default runs/<dataset>-<model>-<opt>-<time>)
     resume: str | None = None               # continue from this last.safetensors
     dynamics: bool = False                  # record per-layer gradient/weight/update norms and plot them
+    dynamics_every: int | None = None       # ... every this many steps (None: at every epoch's end)
     quiet: bool = False                     # no progress bar
 
     def replace(self, **changes) -> TrainConfig:

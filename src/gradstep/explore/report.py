@@ -58,7 +58,8 @@ def spread(values) -> tuple[float, float] | None:
 
 
 def fmt_spread(values, fmt: str = "{:.4f}", scale: float = 1.0, suffix: str = "") -> str:
-    """``"0.4123 ± 0.0101"`` over several values, ``"0.4123"`` for one, ``"–"`` for none."""
+    """``"0.4123 ± 0.01"`` (the deviation to two significant digits) over several values,
+    ``"0.4123"`` for one, ``"–"`` for none."""
     s = spread(values)
     if s is None:
         return "–"
@@ -66,5 +67,5 @@ def fmt_spread(values, fmt: str = "{:.4f}", scale: float = 1.0, suffix: str = ""
     n = sum(1 for x in values if x is not None and math.isfinite(x))
     text = fmt.format(mean * scale)
     if n > 1:
-        text += " ± " + fmt.format(std * scale)
+        text += f" ± {std * scale:.2g}"
     return text + suffix

@@ -94,6 +94,12 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     """Train as ``cfg`` says and write the run's files; see the module docstring."""
     if cfg.epochs < 1:
         raise ConfigError(f"--epochs must be at least 1, got {cfg.epochs}")
+    dynamics = None
+    if cfg.dynamics or cfg.dynamics_every is not None:
+        try:
+            dynamics = TrainingDynamics(cfg.dynamics_every)
+        except ValueError as e:
+            raise ConfigError(f"--dynamics-every: {e}") from None
     if cfg.out:
         out_dir = cfg.out
     else:
@@ -108,7 +114,6 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
         loss_key = "val_loss" if val_loader is not None else "train_loss"
         callbacks.append(EarlyStopping(monitor=loss_key, mode="min", patience=cfg.early_stopping))
     callbacks += list(extra_callbacks)
-    dynamics = TrainingDynamics() if cfg.dynamics else None
     if dynamics is not None:
         callbacks.append(dynamics)
     trainer.callbacks += callbacks
