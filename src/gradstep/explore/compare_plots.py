@@ -83,7 +83,7 @@ def plot_loss(result, path, title: str, against: str = "iteration") -> None:
         ax.plot([x_end], [y_end], marker="x", ms=9, mew=2, color=c, ls="none")
     ax.set_yscale("log")
     plain_log_ticks(ax)
-    ax.set_xlabel("training time (s)" if against == "time" else "iteration (mini-batch)")
+    ax.set_xlabel("training time (s; validation excluded)" if against == "time" else "iteration (mini-batch)")
     ax.set_ylabel("training loss (log scale)")
     ax.set_title(f"{title}: training loss, smoothed, {_seed_text(result)}", fontsize=10)
     ax.grid(alpha=0.3, which="both")

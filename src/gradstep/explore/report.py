@@ -67,5 +67,5 @@ def fmt_spread(values, fmt: str = "{:.4f}", scale: float = 1.0, suffix: str = ""
     n = sum(1 for x in values if x is not None and math.isfinite(x))
     text = fmt.format(mean * scale)
     if n > 1:
-        text += f" ± {std * scale:.2g}"
+        text += " ± " + f"{std * scale:#.2g}".rstrip(".")
     return text + suffix
