@@ -117,6 +117,7 @@ def test_diverged_runs_are_reported_and_the_command_succeeds(tmp_path):
     (["--optimizers", "sgd,lbfgs"], "LBFGS needs a closure"),
     (["--lr", "adam=fast"], "--lr takes NAME=VALUE"),
     (["--optimizers", "sgd", "--lr", "adam=0.1"], "--lr names adam"),
+    (["--optimizers", "sgd,adam", "--lr", "adam=-1"], "Adam: Invalid learning rate: -1.0"),
     (["--seeds", "0"], "--seeds must be at least 1"),
     (["--target-accuracy", "80"], "--target-accuracy must be in (0, 1]"),
     (["--dataset", "linreg", "--target-accuracy", "0.8"], "needs a classification data set"),

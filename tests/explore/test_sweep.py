@@ -94,6 +94,7 @@ def test_grid_values_keep_tuples_whole():
     (["--lr", "0.1,fast"], "--lr takes comma-separated floats"),
     (["--batch-size", "0,10"], "--batch-size values must be positive"),
     (["--optimizer", "sgd", "--grid", "gamma=1,2"], "SGD has no argument gamma"),
+    (["--optimizer", "sgd", "--grid", "momentum=0,-1"], "SGD: Invalid momentum value: -1"),
     (["--grid", "momentum"], "--grid takes KEY=V1,V2"),
     (["--metric", "val_accuracy"], "needs a validation split"),
 ])

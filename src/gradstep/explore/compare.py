@@ -27,9 +27,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import random as _random
+from ..nn import Parameter
 from ..train import Callback, History
-from .builders import build_data, build_model, model_name, optimizer_spec
+from .builders import build_data, build_model, build_optimizer, model_name
 from .compare_plots import plot_accuracy, plot_loss
 from .config import ConfigError, TrainConfig
 from .report import fmt_spread, markdown_table, metric_label, write_json, write_text
@@ -252,8 +255,9 @@ def _check(base: TrainConfig, optimizers: list[str], seeds: int, lr_overrides: d
         raise ConfigError(f"--epochs must be at least 1, got {base.epochs}")
     if target_accuracy is not None and not 0 < target_accuracy <= 1:
         raise ConfigError(f"--target-accuracy must be in (0, 1], got {target_accuracy}")
-    for name in optimizers:  # every optimizer name and argument is valid before anything trains
-        optimizer_spec(run_config(base, name, base.seed, lr_overrides))
+    probe = [Parameter(np.zeros(1, np.float32))]
+    for name in optimizers:  # every optimizer can be built before anything trains
+        build_optimizer(run_config(base, name, base.seed, lr_overrides), probe)
 
 
 def compare(base: TrainConfig, optimizers: list[str] = DEFAULT_OPTIMIZERS, seeds: int = DEFAULT_SEEDS,

@@ -29,7 +29,8 @@ def smooth(values, weight: float = 0.05) -> np.ndarray:
 def smooth_log(losses, weight: float = 0.05) -> np.ndarray:
     """Seed 003's weighted average taken over log(loss): on a log axis the smoothed curve runs
     through the middle of the noisy one and forgets a large early loss as fast as a small one
-    (the plain average of losses spanning decades lags far behind on the way down)."""
+    (the plain average of losses spanning decades lags far behind on the way down). Like any
+    one-sided average it trails the noisy curve by about ``1 / weight`` points."""
     return np.exp(smooth(np.log(_positive(losses)), weight))
 
 

@@ -25,10 +25,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import random as _random
 from ..data import DataLoader
+from ..nn import Parameter
 from ..train import History, evaluate
-from .builders import build_data, build_loss, build_model, model_name, optimizer_spec
+from .builders import build_data, build_loss, build_model, build_optimizer, model_name, optimizer_spec
 from .compare import Clock
 from .config import ConfigError, TrainConfig
 from .report import markdown_table, metric_label, write_json, write_text
@@ -239,8 +242,10 @@ def _check(base: TrainConfig, lrs, batch_sizes, grid: dict, metric: str | None) 
             raise ConfigError(f"--grid {key}= needs at least one value")
         if key in ("lr", "params"):
             raise ConfigError(f"--grid {key}: give learning rates with --lr")
-    for combo in itertools.product(*grid.values()):  # every cell's optimizer arguments are valid
-        optimizer_spec(base.replace(opt_args={**base.opt_args, **dict(zip(grid, combo))}))
+    probe = [Parameter(np.zeros(1, np.float32))]
+    for lr, combo in itertools.product(lrs, itertools.product(*grid.values())):
+        cfg = base.replace(lr=float(lr), opt_args={**base.opt_args, **dict(zip(grid, combo))})
+        build_optimizer(cfg, probe)  # every cell's optimizer can be built before anything trains
 
 
 def sweep(base: TrainConfig, lrs: list[float], batch_sizes: list[int], grid: dict | None = None,
