@@ -20,7 +20,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/gradstep train
+	$(BIN)/gradstep compare
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

@@ -2,6 +2,9 @@
 
     gradstep train [options]          train a model (``gradstep train --help``)
     gradstep evaluate CHECKPOINT      loss and accuracy of a saved model on a test split
+    gradstep compare [options]        compare optimizers fairly on the same model and data
+    gradstep sweep [options]          a grid of learning rates, batch sizes, optimizer arguments
+    gradstep lr-find [options]        the learning-rate range test
 
 Exit codes: 0 success, 2 bad arguments (one line saying what is wrong), 3 training diverged.
 """
@@ -14,9 +17,10 @@ from .common import EXIT_USAGE, UsageError, make_parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import evaluate, train
+    from . import compare, evaluate, lr_find, sweep, train
 
-    commands = {"train": train, "evaluate": evaluate}
+    commands = {"train": train, "evaluate": evaluate, "compare": compare, "sweep": sweep,
+                "lr-find": lr_find}
     parser = make_parser("gradstep", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():

@@ -20,8 +20,10 @@ examples:
 """
 
 
-def add_training_options(p: argparse.ArgumentParser) -> None:
-    """The options shared by train, compare and sweep (defaults come from TrainConfig)."""
+def add_training_options(p: argparse.ArgumentParser, skip: tuple = ()) -> None:
+    """The options shared by train, compare and sweep (defaults come from TrainConfig); those
+    named in ``skip`` (e.g. ``("lr",)``) are left for the command to define its own way."""
+    p = _Skipping(p, {"--" + name.replace("_", "-") for name in skip})
     S = argparse.SUPPRESS
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default=S, help="fashion-mnist-sample (default, shipped), fashion-mnist, "
@@ -30,6 +32,8 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--val-fraction", type=float, default=S,
                    help="share of the training data held out for validation (0.1)")
     g.add_argument("--batch-size", type=int, default=S, help="mini-batch size (64)")
+    g.add_argument("--subset", type=int, metavar="N", default=S,
+                   help="train on only the first N training samples (quick trials)")
     g.add_argument("--workers", type=int, default=S, help="DataLoader worker processes (0)")
     g = p.add_argument_group("model")
     g.add_argument("--model", default=S, choices=["mlp", "linear", "cnn"], help="mlp (default), linear, cnn")
@@ -39,7 +43,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dropout", type=float, default=S, help="dropout probability in hidden layers (0)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--optimizer", default=S, help="adam (default), sgd, momentum, nesterov, adagrad, "
-                   "rmsprop, adadelta, adamw, adamax, nadam, radam, rprop, asgd, lbfgs, lion")
+                   "rmsprop, adadelta, adamw, adamax, nadam, radam, rprop, asgd, lion")
     g.add_argument("--lr", type=float, default=S,
                    help="learning rate (default: the tutorials' one for the optimizer)")
     g.add_argument("--momentum", type=float, default=S)
@@ -54,6 +58,20 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--epochs", type=int, default=S, help="epochs to train (5)")
     g.add_argument("--clip-grad-norm", type=float, default=S, help="clip the gradients' global norm")
     g.add_argument("--seed", type=int, default=S, help="random seed (0)")
+
+
+class _Skipping:
+    """A parser or argument group that ignores ``add_argument`` for the options in ``skip``."""
+
+    def __init__(self, target, skip: set):
+        self._target, self._skip = target, skip
+
+    def add_argument_group(self, *args, **kwargs):
+        return _Skipping(self._target.add_argument_group(*args, **kwargs), self._skip)
+
+    def add_argument(self, *names, **kwargs):
+        if not self._skip.intersection(names):
+            self._target.add_argument(*names, **kwargs)
 
 
 def add_parser(sub) -> None:
@@ -71,7 +89,10 @@ def add_parser(sub) -> None:
     g.add_argument("--resume", metavar="CHECKPOINT", default=S, help="continue from a last.safetensors")
     g.add_argument("--config", metavar="FILE.toml", default=S, help="read options from a TOML file")
     g.add_argument("--dynamics", action="store_true", default=S,
-                   help="record and plot per-layer gradient norms, weight norms and update ratios")
+                   help="record and plot per-layer gradient norms, weight norms, update-to-weight "
+                        "ratios and effective step sizes (dynamics.json, dynamics.png)")
+    g.add_argument("--dynamics-every", type=int, metavar="N", default=S,
+                   help="record the dynamics every N steps instead of at every epoch's end")
     g.add_argument("--quiet", action="store_true", default=S, help="no progress bar")
 
 
@@ -137,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
     if result.test is not None:
         shown = " | ".join(f"test {k} {v:.4f}" for k, v in result.test.items())
         print(shown)
+    extra = ", dynamics.json, dynamics.png" if cfg.dynamics or cfg.dynamics_every else ""
     print(f"wrote {result.out_dir}/ (history.json, history.csv, curves.png, last.safetensors, "
-          f"best.safetensors)")
+          f"best.safetensors{extra})")
     return EXIT_OK

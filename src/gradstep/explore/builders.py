@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import nn, optim
-from ..data import DataLoader, random_split, transforms
+from ..data import DataLoader, Subset, random_split, transforms
 from ..data.datasets import DatasetNotFoundError, get_dataset
 from ..models import MODELS
 from ..random import Generator
@@ -69,6 +69,17 @@ def _scheduler_classes() -> dict:
 # --------------------------------------------------------------------------- data
 
 def build_data(cfg: TrainConfig) -> Data:
+    """The data set's splits, with ``cfg.subset`` applied to the training split."""
+    if cfg.subset is not None and cfg.subset < 1:
+        raise ConfigError(f"--subset must be at least 1, got {cfg.subset}")
+    data = _build_data(cfg)
+    if cfg.subset is not None and cfg.subset < len(data.train):
+        # the first samples: the training split is a random split, or a data set in random order
+        data.train = Subset(data.train, range(cfg.subset))
+    return data
+
+
+def _build_data(cfg: TrainConfig) -> Data:
     name = DATASET_ALIASES.get(cfg.dataset.lower(), cfg.dataset.lower())
     if not 0.0 <= cfg.val_fraction < 1.0:
         raise ConfigError(f"--val-fraction must be in [0, 1), got {cfg.val_fraction}")
@@ -171,6 +182,9 @@ def optimizer_spec(cfg: TrainConfig) -> tuple[type, dict]:
         cls, kwargs = classes[key], {}
     else:
         raise ConfigError(f"unknown optimizer {cfg.optimizer!r}; known: {', '.join(optimizer_names())}")
+    if cls.__name__ == "LBFGS":
+        raise ConfigError("LBFGS needs a closure that re-evaluates the loss within a step, which the "
+                          "Trainer does not pass; use it from Python with optimizer.step(closure)")
     for name in ("lr", "momentum", "weight_decay"):
         value = getattr(cfg, name)
         if value is not None:

@@ -21,6 +21,7 @@ class TrainConfig:
     dataset: str = "fashion-mnist-sample"
     data_dir: str | None = None             # where the data files are (default: their usual places)
     val_fraction: float = 0.1               # share of the training split held out for validation
+    subset: int | None = None               # train on only this many samples (quick trials); None: all
     model: str | None = None                # mlp | linear | cnn; None: linear for linreg, else mlp
     hidden: tuple = (200,)                  # the mlp's hidden sizes: seed 002's 784-200-10 by default
     batchnorm: bool | None = None           # BatchNorm in hidden layers; None: on for cnn, off for mlp
@@ -43,6 +44,7 @@ class TrainConfig:
     out: str | None = None                  # output directory (default runs/<dataset>-<model>-<opt>-<time>)
     resume: str | None = None               # continue from this last.safetensors
     dynamics: bool = False                  # record per-layer gradient/weight/update norms and plot them
+    dynamics_every: int | None = None       # ... every this many steps (None: at every epoch's end)
     quiet: bool = False                     # no progress bar
 
     def replace(self, **changes) -> TrainConfig:

@@ -26,6 +26,33 @@ def smooth(values, weight: float = 0.05) -> np.ndarray:
     return np.asarray(out)
 
 
+def smooth_log(losses, weight: float = 0.05) -> np.ndarray:
+    """Seed 003's weighted average taken over log(loss): on a log axis the smoothed curve runs
+    through the middle of the noisy one and forgets a large early loss as fast as a small one
+    (the plain average of losses spanning decades lags far behind on the way down). Like any
+    one-sided average it trails the noisy curve by about ``1 / weight`` points."""
+    return np.exp(smooth(np.log(_positive(losses)), weight))
+
+
+def plain_log_ticks(ax, axis: str = "y") -> None:
+    """Label a log axis 0.5, 1, 2 instead of 5×10⁻¹, 10⁰, 2×10⁰ (on a short axis also the
+    minor ticks 2, 3 and 5 of each decade)."""
+    import matplotlib.ticker as mticker
+
+    def minor(v, _):
+        return f"{v:g}" if f"{v:e}"[0] in "235" else ""
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    target.set_minor_formatter(mticker.FuncFormatter(minor) if _short(ax, axis) else mticker.NullFormatter())
+
+
+def _short(ax, axis: str) -> bool:
+    """Whether a log axis spans less than about two decades (then its minor ticks get labels)."""
+    lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    return lo > 0 and hi / lo < 100
+
+
 def save_figure(fig, path) -> None:
     plt = _pyplot()
     os.makedirs(os.path.dirname(os.path.abspath(os.fspath(path))), exist_ok=True)

@@ -4,7 +4,8 @@ It is what ``gradstep train`` does: build the data, model, optimizer and schedul
 ``Trainer`` (progress bar, non-finite guard, checkpoints, early stopping); evaluate on the test
 split; and write into the output directory ``history.json``, ``history.csv``, ``curves.png``,
 ``last.safetensors`` (the whole training state, for ``--resume``) and ``best.safetensors`` (the
-best weights, loadable by PyTorch).
+best weights, loadable by PyTorch); with ``dynamics``, also ``dynamics.json`` and ``dynamics.png``
+(``TrainingDynamics``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .builders import (
     model_name,
 )
 from .config import ConfigError, TrainConfig
+from .dynamics import TrainingDynamics
 from .plots import plot_history
 
 CONFIG_KEY = "gradstep.config"
@@ -59,12 +61,17 @@ def config_from_checkpoint(path) -> TrainConfig:
     return TrainConfig.from_dict(json.loads(meta[CONFIG_KEY]))
 
 
-def build_run(cfg: TrainConfig, callbacks=()) -> tuple[Trainer, Data, tuple]:
-    """Seed, then build data, loaders, model, optimizer, scheduler and the Trainer for ``cfg``."""
+def build_run(cfg: TrainConfig, callbacks=(), data: Data | None = None,
+              initial_state: dict | None = None) -> tuple[Trainer, Data, tuple]:
+    """Seed, then build data (unless given), loaders, model (with the weights ``initial_state``
+    when given), optimizer, scheduler and the Trainer for ``cfg``. The training loader shuffles
+    with a fresh generator seeded from ``cfg.seed``, so equal seeds give equal batches."""
     _random.manual_seed(cfg.seed)
-    data = build_data(cfg)
+    data = build_data(cfg) if data is None else data
     loaders = build_loaders(cfg, data)
     model = build_model(cfg, data)
+    if initial_state is not None:
+        model.load_state_dict(initial_state)
     optimizer = build_optimizer(cfg, model.parameters())
     scheduler = build_scheduler(cfg, optimizer, len(loaders[0]))
     if cfg.clip_grad_norm is not None and cfg.clip_grad_norm <= 0:
@@ -87,6 +94,12 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     """Train as ``cfg`` says and write the run's files; see the module docstring."""
     if cfg.epochs < 1:
         raise ConfigError(f"--epochs must be at least 1, got {cfg.epochs}")
+    dynamics = None
+    if cfg.dynamics or cfg.dynamics_every is not None:
+        try:
+            dynamics = TrainingDynamics(cfg.dynamics_every)
+        except ValueError as e:
+            raise ConfigError(f"--dynamics-every: {e}") from None
     if cfg.out:
         out_dir = cfg.out
     else:
@@ -101,6 +114,8 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
         loss_key = "val_loss" if val_loader is not None else "train_loss"
         callbacks.append(EarlyStopping(monitor=loss_key, mode="min", patience=cfg.early_stopping))
     callbacks += list(extra_callbacks)
+    if dynamics is not None:
+        callbacks.append(dynamics)
     trainer.callbacks += callbacks
     if cfg.resume:
         trainer.load_checkpoint(cfg.resume, train_loader=train_loader)
@@ -111,6 +126,8 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     lr = trainer.optimizer.param_groups[0]["lr"]
     title = f"{cfg.dataset} · {model_name(cfg)} · {cfg.optimizer} (lr {lr:g})"
     plot_history(history, os.path.join(out_dir, "curves.png"), title=title)
+    if dynamics is not None:
+        dynamics.save(out_dir, title=title)  # dynamics.json, dynamics.png
     test = None
     if test_loader is not None and not trainer.diverged:
         test = trainer.evaluate(test_loader)

@@ -1,0 +1,270 @@
+"""``TrainingDynamics``: what happens inside each layer while a network trains.
+
+At a few recording steps (the first step, then the last step of every epoch; or every
+``every_n_steps`` steps) it records, for every parameter tensor:
+
+- the gradient norm ``‖g‖`` (before any clipping) and the weight norm ``‖θ‖``;
+- the update-to-weight ratio ``‖Δθ‖ / ‖θ‖`` of that step (the weights are copied just before the
+  optimizer step and compared just after it). Around 1e-3 is the usual rule of thumb for a
+  healthy rate of learning; far below, the layer hardly learns; near 1, it is thrown around;
+- for adaptive optimizers, the distribution over the tensor's elements of the effective step
+  size: the factor the optimizer multiplies the (bias-corrected) gradient average by, e.g.
+  ``lr / (√v̂ + ε)`` for Adam. Percentiles 5, 25, 50, 75 and 95 are kept. Elements whose
+  gradient has always been zero (dead ReLU units, pixels that are constant) sit at ``lr / ε``.
+
+Between recording steps it does nothing, so it costs almost nothing.
+
+    dyn = TrainingDynamics()
+    trainer = Trainer(model, optimizer, loss_fn, callbacks=[dyn])
+    trainer.fit(loader, epochs=5)
+    dyn.save("runs/mine")            # dynamics.json and dynamics.png
+
+``gradstep train --dynamics`` adds it to a run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+
+from ..serialization import atomic_write_bytes
+from ..train import Callback
+from .plots import _pyplot, plain_log_ticks, save_figure
+
+PERCENTILES = (5, 25, 50, 75, 95)
+QUANTITIES = ("grad_norm", "weight_norm", "update_ratio")
+
+
+# --------------------------------------------------------------------------- effective step sizes
+# One function per family of adaptive optimizers: the per-element factor that multiplies the
+# gradient (or its bias-corrected average) in the step just taken, read from optimizer.state[p].
+
+def _adam(st: dict, group: dict) -> np.ndarray:
+    # Adam, AdamW, NAdam: θ ← θ − γ m̂ / (√v̂ + ε),  v̂ = v / (1 − β₂ᵗ)
+    v = st["max_exp_avg_sq"] if group.get("amsgrad") else st["exp_avg_sq"]
+    v_hat = v / (1 - group["betas"][1] ** st["step"])
+    return group["lr"] / (np.sqrt(v_hat) + group["eps"])
+
+
+def _radam(st: dict, group: dict) -> np.ndarray:
+    # θ ← θ − γ r_t m̂ √(1 − β₂ᵗ) / (√v + ε) once ρ_t > 5; before that, θ ← θ − γ m̂
+    beta2, t = group["betas"][1], st["step"]
+    bc2 = 1 - beta2 ** t
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * t * beta2 ** t / bc2
+    v = st["exp_avg_sq"]
+    if rho_t <= 5.0:
+        return np.full(v.shape, group["lr"], dtype=v.dtype)
+    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+    return group["lr"] * rect * bc2 ** 0.5 / (np.sqrt(v) + group["eps"])
+
+
+def _adamax(st: dict, group: dict) -> np.ndarray:
+    # θ ← θ − γ m̂ / u,  u = max(β₂ u, |g| + ε)
+    return group["lr"] / st["exp_inf"]
+
+
+def _rmsprop(st: dict, group: dict) -> np.ndarray:
+    # θ ← θ − γ g / (√ṽ + ε),  ṽ = v (− ḡ² when centered)
+    v = st["square_avg"]
+    if group.get("centered"):
+        v = v - st["grad_avg"] ** 2
+    return group["lr"] / (np.sqrt(np.maximum(v, 0)) + group["eps"])
+
+
+def _adagrad(st: dict, group: dict) -> np.ndarray:
+    # θ ← θ − γ_t g / (√s + ε),  γ_t = γ / (1 + (t − 1) η)
+    clr = group["lr"] / (1 + (st["step"] - 1) * group["lr_decay"])
+    return clr / (np.sqrt(st["sum"]) + group["eps"])
+
+
+def _adadelta(st: dict, group: dict) -> np.ndarray:
+    # θ ← θ − γ √(u + ε) / √(v + ε) · g  (u already includes this step's update: read after it)
+    eps = group["eps"]
+    return group["lr"] * np.sqrt(st["acc_delta"] + eps) / np.sqrt(st["square_avg"] + eps)
+
+
+STEP_SIZE_RULES = {"Adam": _adam, "AdamW": _adam, "NAdam": _adam, "RAdam": _radam, "Adamax": _adamax,
+                   "RMSprop": _rmsprop, "Adagrad": _adagrad, "Adadelta": _adadelta}
+
+
+def effective_step_sizes(optimizer, param) -> np.ndarray | None:
+    """The per-element effective step size of ``param`` under ``optimizer`` after its last step,
+    or None for an optimizer that is not adaptive (SGD, ...) or a parameter without state yet."""
+    rule = STEP_SIZE_RULES.get(type(optimizer).__name__)
+    st = optimizer.state.get(param) if rule is not None else None
+    if not st or "step" not in st:
+        return None
+    group = next(g for g in optimizer.param_groups if any(p is param for p in g["params"]))
+    return rule(st, group)
+
+
+# --------------------------------------------------------------------------- the callback
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+class TrainingDynamics(Callback):
+    """Record per-parameter gradient norms, weight norms, update-to-weight ratios and effective
+    step sizes at a few steps; see the module docstring.
+
+    Args:
+        every_n_steps: record every this many optimizer steps; None (default): at the first step
+            and at the last step of every epoch.
+    """
+
+    def __init__(self, every_n_steps: int | None = None):
+        if every_n_steps is not None and (not isinstance(every_n_steps, int) or every_n_steps < 1):
+            raise ValueError(f"every_n_steps must be a positive integer or None, got {every_n_steps!r}")
+        self.every_n_steps = every_n_steps
+        self.records: list[dict] = []   # one per recording step
+        self._pending: dict | None = None
+
+    def _due(self, trainer) -> bool:
+        if self.every_n_steps is not None:
+            return trainer.global_step % self.every_n_steps == 0
+        if trainer.global_step == 0:
+            return True
+        try:
+            return trainer.batch_in_epoch >= len(trainer.train_loader)
+        except TypeError:  # a loader without a length: the first step of every epoch instead
+            return trainer.batch_in_epoch == 1
+
+    def on_before_optimizer_step(self, trainer) -> None:
+        self._pending = None
+        if trainer.stop_reason is not None or not self._due(trainer):
+            return
+        before, grad_norm, weight_norm = {}, {}, {}
+        for name, p in trainer.named_parameters:
+            if p.grad is None:
+                continue
+            w = p.detach().numpy()
+            before[name] = w.copy()
+            grad_norm[name] = _finite_or_none(float(np.linalg.norm(p.grad.numpy())))
+            weight_norm[name] = float(np.linalg.norm(w))
+        try:
+            n = len(trainer.train_loader)
+        except TypeError:
+            n = None
+        epoch = trainer.epoch + (trainer.batch_in_epoch / n if n else 0.0)
+        self._pending = {"step": trainer.global_step + 1, "epoch": epoch, "grad_norm": grad_norm,
+                         "weight_norm": weight_norm, "_before": before}
+
+    def on_after_optimizer_step(self, trainer) -> None:
+        rec, self._pending = self._pending, None
+        if rec is None:
+            return
+        ratio, sizes = {}, {}
+        params = dict(trainer.named_parameters)
+        for name, old in rec.pop("_before").items():
+            p = params[name]
+            change = float(np.linalg.norm(p.detach().numpy() - old))
+            w = rec["weight_norm"][name]
+            ratio[name] = _finite_or_none(change / w) if w > 0 else None
+            eff = effective_step_sizes(trainer.optimizer, p)
+            if eff is not None:
+                q = np.percentile(eff, PERCENTILES)
+                sizes[name] = {f"p{k}": _finite_or_none(float(v)) for k, v in zip(PERCENTILES, q)}
+        rec["update_ratio"] = ratio
+        if sizes:
+            rec["step_size"] = sizes
+        rec["lr"] = float(trainer.optimizer.param_groups[0]["lr"])
+        self.records.append(rec)
+
+    def state_dict(self) -> dict:
+        return {"records": self.records}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.records = list(state["records"])
+
+    # ------------------------------------------------------------------ output
+
+    def to_dict(self) -> dict:
+        """``{"steps", "epochs", "lr", "layers": {name: {quantity: [value per step]}}}``."""
+        names: list[str] = []
+        for rec in self.records:
+            names += [n for n in rec["grad_norm"] if n not in names]
+        layers = {}
+        for name in names:
+            entry = {q: [rec[q].get(name) for rec in self.records] for q in QUANTITIES}
+            if any(name in rec.get("step_size", {}) for rec in self.records):
+                entry["step_size"] = {f"p{k}": [rec.get("step_size", {}).get(name, {}).get(f"p{k}")
+                                                for rec in self.records] for k in PERCENTILES}
+            layers[name] = entry
+        return {"steps": [rec["step"] for rec in self.records],
+                "epochs": [rec["epoch"] for rec in self.records],
+                "lr": [rec["lr"] for rec in self.records], "percentiles": list(PERCENTILES),
+                "layers": layers}
+
+    def save(self, directory, title: str | None = None) -> None:
+        """Write ``dynamics.json`` and ``dynamics.png`` into ``directory``."""
+        os.makedirs(directory, exist_ok=True)
+        data = self.to_dict()
+        atomic_write_bytes(os.path.join(directory, "dynamics.json"), json.dumps(data, indent=1).encode())
+        plot_dynamics(data, os.path.join(directory, "dynamics.png"), title=title)
+
+
+# --------------------------------------------------------------------------- the figure
+
+def _style(names: list[str]) -> dict:
+    """A colour per layer (the part of the name before the last dot), solid for weights and
+    dashed for biases and other tensors."""
+    plt = _pyplot()
+    layers = list(dict.fromkeys(n.rsplit(".", 1)[0] for n in names))
+    cmap = plt.get_cmap("tab10" if len(layers) <= 10 else "tab20")
+    return {n: {"color": cmap(layers.index(n.rsplit(".", 1)[0]) % cmap.N),
+                "ls": "-" if n.endswith("weight") else "--"} for n in names}
+
+
+def _values(xs) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in xs], dtype=float)
+
+
+def plot_dynamics(data: dict, path, title: str | None = None) -> None:
+    """``dynamics.png``: gradient norm, weight norm, update-to-weight ratio and (for adaptive
+    optimizers) the effective step size per parameter tensor against the step."""
+    plt = _pyplot()
+    layers = data["layers"]
+    adaptive = any("step_size" in v for v in layers.values())
+    fig, axes = plt.subplots(1, 4 if adaptive else 3, figsize=(18 if adaptive else 14, 4.2))
+    steps = np.asarray(data["steps"], dtype=float)
+    style = _style(list(layers))
+    labels = {"grad_norm": ("gradient norm ‖g‖", "gradient norm"),
+              "weight_norm": ("weight norm ‖θ‖", "weight norm"),
+              "update_ratio": ("update / weight  ‖Δθ‖ / ‖θ‖", "update-to-weight ratio")}
+    for ax, q in zip(axes, QUANTITIES):
+        for name, v in layers.items():
+            ax.plot(steps, _values(v[q]), marker="o", ms=3, label=name, **style[name])
+        ylabel, heading = labels[q]
+        ax.set_ylabel(ylabel + " (log scale)")
+        ax.set_title(heading)
+    axes[2].axhline(1e-3, color="0.5", lw=0.8, ls=":")
+    axes[2].annotate("1e-3", (0.01, 1e-3), xycoords=("axes fraction", "data"), color="0.4",
+                     fontsize=8, va="bottom")
+    if adaptive:
+        ax = axes[3]
+        for name, v in layers.items():
+            if "step_size" not in v:
+                continue
+            s = v["step_size"]
+            ax.plot(steps, _values(s["p50"]), marker="o", ms=3, label=name, **style[name])
+            ax.fill_between(steps, _values(s["p5"]), _values(s["p95"]), color=style[name]["color"],
+                            alpha=0.12, lw=0)
+        ax.set_ylabel("effective step size (log scale)")
+        ax.set_title("effective step size: median, 5–95% band")
+    for ax in axes:
+        ax.set_yscale("log")
+        plain_log_ticks(ax)
+        ax.set_xlabel("optimizer step")
+        ax.grid(alpha=0.3, which="both")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
+               title="parameter", title_fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -1,0 +1,148 @@
+"""``TrainingDynamics``: its effective step sizes are the factors the optimizers really applied,
+its records come at the right steps, and ``gradstep train --dynamics`` writes its files."""
+
+import json
+
+import numpy as np
+import pytest
+
+import gradstep as gs
+from gradstep import nn, optim
+from gradstep.cli import main
+from gradstep.explore.dynamics import STEP_SIZE_RULES, TrainingDynamics, effective_step_sizes
+from tests.cli.test_train_cli import _png_size, gradstep
+
+
+def _first_moment_hat(st, group, g):
+    """Adam's m̂ = m / (1 − β₁ᵗ): what Adam's effective step size multiplies."""
+    return st["exp_avg"] / (1 - group["betas"][0] ** st["step"])
+
+
+def _adamax_moment(st, group, g):
+    return st["exp_avg"] / (1 - group["betas"][0] ** st["step"])
+
+
+def _gradient(st, group, g):
+    return g
+
+
+# optimizer, arguments, what its effective step size multiplies in the update θ ← θ − s · d.
+# Adam with betas (0.5, 0.9) makes the bias corrections matter over three steps; RAdam's first
+# steps (ρ_t ≤ 5) are plain momentum steps. NAdam's update mixes g and m, and Adadelta's step
+# uses the accumulator before its update, so those two are checked for shape and sign only.
+CASES = [
+    (optim.Adam, {"lr": 0.01, "betas": (0.5, 0.9)}, _first_moment_hat),
+    (optim.Adam, {"lr": 0.01, "amsgrad": True}, _first_moment_hat),
+    (optim.AdamW, {"lr": 0.01, "weight_decay": 0.0}, _first_moment_hat),
+    (optim.RMSprop, {"lr": 0.01, "alpha": 0.9}, _gradient),
+    (optim.RMSprop, {"lr": 0.01, "centered": True}, _gradient),
+    (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.1}, _gradient),
+    (optim.Adamax, {"lr": 0.01}, _adamax_moment),
+    (optim.RAdam, {"lr": 0.01}, _first_moment_hat),
+]
+
+
+@pytest.mark.parametrize("cls,kwargs,direction", CASES, ids=lambda c: getattr(c, "__name__", ""))
+@pytest.mark.parametrize("flat", [True, False])
+def test_effective_step_size_is_the_factor_applied(cls, kwargs, direction, flat):
+    rng = np.random.default_rng(0)
+    p = gs.tensor(rng.standard_normal((4, 3)), dtype=gs.float64, requires_grad=True)
+    opt = cls([p], flat=flat, **kwargs)
+    for _ in range(3):
+        g = rng.standard_normal((4, 3))
+        p.grad = gs.tensor(g, dtype=gs.float64)
+        before = p.detach().numpy().copy()
+        opt.step()
+        eff = effective_step_sizes(opt, p)
+        d = direction(opt.state[p], opt.param_groups[0], g)
+        np.testing.assert_allclose(p.detach().numpy() - before, -eff * d, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("cls", [optim.NAdam, optim.Adadelta])
+def test_effective_step_size_of_the_approximated_rules_is_positive(cls):
+    p = gs.ones(2, 2, requires_grad=True)
+    opt = cls([p])
+    p.grad = gs.tensor(np.full((2, 2), 0.5, dtype=np.float32))
+    opt.step()
+    eff = effective_step_sizes(opt, p)
+    assert eff.shape == (2, 2) and eff.dtype == np.float32 and (eff > 0).all()
+
+
+def test_every_adaptive_optimizer_has_a_rule_and_sgd_has_none():
+    assert set(STEP_SIZE_RULES) >= {"Adam", "AdamW", "NAdam", "RAdam", "Adamax", "RMSprop", "Adagrad",
+                                    "Adadelta"}
+    p = gs.ones(3, requires_grad=True)
+    sgd = optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = gs.tensor(np.ones(3, dtype=np.float32))
+    sgd.step()
+    assert effective_step_sizes(sgd, p) is None
+
+
+def _fit(dyn, epochs=2, optimizer=optim.Adam):
+    gs.manual_seed(0)
+    X = gs.randn(40, 3)
+    y = X @ gs.tensor([[1.0], [-2.0], [0.5]])
+    loader = gs.data.DataLoader(gs.data.TensorDataset(X, y), batch_size=8, shuffle=True)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    trainer = gs.train.Trainer(model, optimizer(model.parameters(), lr=0.01), nn.MSELoss(), metrics=(),
+                               callbacks=[dyn], verbose=0)
+    trainer.fit(loader, epochs)
+    return trainer
+
+
+def test_records_at_the_first_step_and_every_epoch_end():
+    dyn = TrainingDynamics()
+    trainer = _fit(dyn, epochs=3)
+    data = dyn.to_dict()
+    assert data["steps"] == [1, 5, 10, 15]           # 40 samples / batch 8 = 5 steps per epoch
+    assert data["epochs"] == [0.2, 1.0, 2.0, 3.0]
+    assert list(data["layers"]) == [name for name, _ in trainer.model.named_parameters()]
+    for layer in data["layers"].values():
+        assert all(v > 0 for q in ("grad_norm", "weight_norm", "update_ratio") for v in layer[q])
+        s = layer["step_size"]
+        quantiles = zip(s["p5"], s["p25"], s["p50"], s["p75"], s["p95"])
+        assert all(a <= b <= c <= d <= e for a, b, c, d, e in quantiles)
+
+
+def test_every_n_steps_and_the_norms_agree_with_plain_sgd():
+    dyn = TrainingDynamics(every_n_steps=3)
+    _fit(dyn, epochs=2, optimizer=optim.SGD)
+    data = dyn.to_dict()
+    assert data["steps"] == [1, 4, 7, 10]
+    for layer in data["layers"].values():
+        assert "step_size" not in layer
+        # plain SGD: Δθ = −lr g, so ‖Δθ‖ / ‖θ‖ · ‖θ‖ = lr ‖g‖
+        np.testing.assert_allclose(np.multiply(layer["update_ratio"], layer["weight_norm"]),
+                                   0.01 * np.array(layer["grad_norm"]), rtol=1e-5)
+    with pytest.raises(ValueError, match="every_n_steps"):
+        TrainingDynamics(every_n_steps=0)
+
+
+def test_bad_dynamics_every_exits_2_before_writing(tmp_path, capsys):
+    assert main(["train", "--dataset", "linreg", "--dynamics-every", "0", "--out", str(tmp_path / "r")]) == 2
+    assert "--dynamics-every: every_n_steps must be a positive integer" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_train_dynamics_writes_json_and_png(tmp_path):
+    # spirals: 1080 training samples, 17 steps per epoch at batch 64
+    r = gradstep("train", "--dataset", "spirals", "--epochs", "2", "--hidden", "16", "--dynamics-every", "10",
+                 "--quiet", "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "dynamics.json, dynamics.png" in r.stdout
+    data = json.loads((tmp_path / "dynamics.json").read_text())
+    assert data["steps"] == [1, 11, 21, 31]
+    assert set(data["layers"]) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert "step_size" in data["layers"]["0.weight"]  # the default optimizer is Adam
+    w, h = _png_size(tmp_path / "dynamics.png")
+    assert w > 1200 and h > 300
+
+
+def test_dynamics_state_resumes_with_the_run():
+    dyn = TrainingDynamics()
+    state = _fit(dyn, epochs=1).state_dict()
+    resumed = TrainingDynamics()
+    trainer = _fit(TrainingDynamics(), epochs=0)
+    trainer.callbacks[-1] = resumed
+    trainer.load_state_dict(state)
+    assert resumed.to_dict() == dyn.to_dict() and resumed.to_dict()["steps"] == [1, 5]
