@@ -127,6 +127,7 @@ def atomic_write_bytes(path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it an ordinary file's mode
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -158,6 +159,12 @@ def _remove_stale_temporaries(directory: str, name: str) -> None:
                 os.unlink(os.path.join(directory, entry))
             except OSError:
                 pass
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _alive(pid: int) -> bool:

@@ -114,7 +114,6 @@ def test_diverged_runs_are_reported_and_the_command_succeeds(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--optimizers", "sgd,adamx"], "unknown optimizer 'adamx'"),
     (["--optimizers", "sgd,sgd"], "lists sgd more than once"),
-    (["--optimizers", "sgd,lbfgs"], "LBFGS needs a closure"),
     (["--lr", "adam=fast"], "--lr takes NAME=VALUE"),
     (["--optimizers", "sgd", "--lr", "adam=0.1"], "--lr names adam"),
     (["--optimizers", "sgd,adam", "--lr", "adam=-1"], "Adam: Invalid learning rate: -1.0"),

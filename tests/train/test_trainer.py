@@ -237,3 +237,32 @@ def test_default_metrics_follow_the_loss():
     opt = optim.SGD(model.parameters(), lr=0.1)
     assert [m.name for m in Trainer(model, opt, nn.CrossEntropyLoss(), verbose=0).metrics] == ["accuracy"]
     assert Trainer(model, opt, nn.MSELoss(), verbose=0).metrics == []
+
+
+def test_lbfgs_gets_a_closure_from_the_trainer():
+    ds = _spirals(120, dtype=np.float64)
+    model = _mlp(gs.float64)
+    opt = optim.LBFGS(model.parameters(), lr=1, max_iter=5, line_search_fn="strong_wolfe")
+    trainer = Trainer(model, opt, nn.CrossEntropyLoss(), verbose=0)
+    hist = trainer.fit(DataLoader(ds, batch_size=120), epochs=5)
+    assert hist.epochs[-1]["train_loss"] < 0.7 * hist.epochs[0]["train_loss"]
+    with pytest.raises(ValueError, match="L-BFGS"):
+        Trainer(model, opt, nn.CrossEntropyLoss(), accumulate_steps=2)
+
+
+def test_resume_with_a_different_set_of_callbacks(tmp_path):
+    ds = _spirals(64)
+    t = _trainer(tmp_path)
+    t.callbacks.append(gs.train.ProgressBar())
+    t.fit(DataLoader(ds, batch_size=32), epochs=1, val_loader=DataLoader(ds, batch_size=64))
+    quiet = _trainer(tmp_path / "q")  # no progress bar, different checkpoint directory
+    quiet.load_checkpoint(tmp_path / "last.safetensors")
+    assert quiet.epoch == 1
+
+
+def test_checkpoint_files_have_ordinary_permissions(tmp_path):
+    import os
+    gs.save({"a": gs.ones(1)}, tmp_path / "m.safetensors")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -7,6 +7,7 @@ in what their configs say.
 from __future__ import annotations
 
 import inspect
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -182,9 +183,9 @@ def optimizer_spec(cfg: TrainConfig) -> tuple[type, dict]:
         cls, kwargs = classes[key], {}
     else:
         raise ConfigError(f"unknown optimizer {cfg.optimizer!r}; known: {', '.join(optimizer_names())}")
-    if cls.__name__ == "LBFGS":
-        raise ConfigError("LBFGS needs a closure that re-evaluates the loss within a step, which the "
-                          "Trainer does not pass; use it from Python with optimizer.step(closure)")
+    if cls.requires_closure and cfg.batch_size < 256:
+        warnings.warn(f"{cls.__name__} is a full-batch method; mini-batches of {cfg.batch_size} make "
+                      f"its curvature estimates noisy (try --batch-size 1000 or more)", stacklevel=2)
     for name in ("lr", "momentum", "weight_decay"):
         value = getattr(cfg, name)
         if value is not None:

@@ -150,6 +150,8 @@ class LBFGS(Optimizer):
     _per_param_state = False
     _scalar_state = frozenset({"func_evals", "n_iter", "t", "H_diag", "prev_loss"})
 
+    requires_closure = True
+
     def __init__(self, params, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None, *, flat: bool = True):

@@ -127,6 +127,9 @@ class Optimizer:
     # State entries that are numbers; load_state_dict turns 0-d arrays under these names into numbers.
     _scalar_state: frozenset = frozenset({"step"})
 
+    # whether ``step`` must be given a closure that re-evaluates the loss (L-BFGS)
+    requires_closure = False
+
     def __init__(self, params, defaults: dict, *, flat: bool = True):
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors "

@@ -54,6 +54,9 @@ class Trainer:
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
         if not isinstance(accumulate_steps, int) or accumulate_steps < 1:
             raise ValueError(f"accumulate_steps must be a positive integer, got {accumulate_steps!r}")
+        if accumulate_steps > 1 and optimizer.requires_closure:
+            raise ValueError("accumulate_steps > 1 does not combine with an optimizer that re-evaluates "
+                             "the loss in its step (L-BFGS)")
         if grad_clip_norm is not None and not grad_clip_norm > 0:
             raise ValueError(f"grad_clip_norm must be positive, got {grad_clip_norm!r}")
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
@@ -113,6 +116,7 @@ class Trainer:
 
     def _train_batch(self, x, y) -> None:
         self._call("on_batch_start")
+        self._batch = (x, y)
         out = self.model(x)
         loss = self.loss_fn(out, y)
         self.last_loss = loss_value = loss.item()
@@ -141,12 +145,22 @@ class Trainer:
         if self.grad_clip_norm is not None:
             from ..nn.utils import clip_grad_norm_
             clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
-        self.optimizer.step()
+        if self.optimizer.requires_closure:  # L-BFGS re-evaluates the loss on this batch
+            self.optimizer.step(self._closure)
+        else:
+            self.optimizer.step()
         self._call("on_after_optimizer_step")
         self.optimizer.zero_grad()
         self.global_step += 1
         if self.scheduler is not None and self.scheduler_interval == "step":
             self.scheduler.step()
+
+    def _closure(self):
+        x, y = self._batch
+        self.optimizer.zero_grad()
+        loss = self.loss_fn(self.model(x), y)
+        loss.backward()
+        return loss
 
     def _end_epoch(self, val_loader) -> None:
         if self.batch_in_epoch % self.accumulate_steps:  # a last, partial accumulation
@@ -186,6 +200,15 @@ class Trainer:
                 return m.compute()
         return None
 
+    def _named_callbacks(self):
+        """(key, callback) pairs, the key its class name (numbered when a class repeats), so that a
+        checkpoint's callback states find their callbacks even if the list changed in between."""
+        seen: dict = {}
+        for cb in self.callbacks:
+            name = type(cb).__name__
+            seen[name] = seen.get(name, 0) + 1
+            yield (name if seen[name] == 1 else f"{name}#{seen[name]}"), cb
+
     def _call(self, hook: str, *args) -> None:
         for cb in self.callbacks:
             getattr(cb, hook)(self, *args)
@@ -224,7 +247,7 @@ class Trainer:
                         "samples": self._samples, "epoch_time": self._epoch_time,
                         "metrics": [m.state_dict() for m in self.metrics]},
             "history": self.history.to_dict(),
-            "callbacks": [cb.state_dict() for cb in self.callbacks],
+            "callbacks": {key: cb.state_dict() for key, cb in self._named_callbacks()},
         }
 
     def load_state_dict(self, state: dict, train_loader=None) -> None:
@@ -258,8 +281,10 @@ class Trainer:
         for m, s in zip(self.metrics, t["metrics"]):
             m.load_state_dict(s)
         self.history = History.from_dict(state["history"])
-        for cb, s in zip(self.callbacks, state["callbacks"]):
-            cb.load_state_dict(s)
+        saved = state["callbacks"]
+        for key, cb in self._named_callbacks():  # a callback absent from the checkpoint starts afresh
+            if key in saved:
+                cb.load_state_dict(saved[key])
 
     def save_checkpoint(self, path, metadata: dict | None = None) -> None:
         """Write the whole training state atomically; never writes non-finite values."""
