@@ -24,6 +24,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 
 import numpy as np
@@ -61,6 +62,7 @@ class _World:
 
 
 _world: _World | None = None
+_FORWARD_SECONDS = 0.5
 
 
 def init() -> None:
@@ -221,6 +223,9 @@ def abort(code: int = 1) -> None:
     sys.stderr.flush()
     w = _world
     if w is not None and w.size > 1:
+        # The launcher forwards this process's output through a pipe and stops forwarding when it
+        # ends the job: give it a moment to pass on what was just printed (seen lost without).
+        time.sleep(_FORWARD_SECONDS)
         w.comm.Abort(code)
     os._exit(code)  # MPI_Abort may return before the launcher ends this process
 
@@ -243,7 +248,7 @@ def _excepthook(etype, value, tb) -> None:
 
 
 def _on_sigterm(signum, frame) -> None:
-    raise DistributedError(f"{describe_process()} received SIGTERM (terminated)")
+    raise DistributedError("received SIGTERM (terminated)")
 
 
 def _install_failure_handlers() -> None:
