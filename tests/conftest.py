@@ -24,6 +24,7 @@ def torch():
             pytest.fail("GRADSTEP_REQUIRE_TORCH=1 but PyTorch is not installed")
         pytest.skip(TORCH_MISSING)
     _torch.set_num_threads(1)
+    _torch.manual_seed(0)  # PyTorch's own random draws repeat too, whatever ran before
     return _torch
 
 

@@ -232,13 +232,25 @@ def _give(edge, g, node_grads: dict, leaf_grads: dict) -> None:
         node_grads[edge] = g if prev is None else prev + g
 
 
+class PostAccumulateGradHook:
+    """A leaf's hook that runs after its gradient is accumulated (kept in the same list as the
+    hooks that run before, so a tensor without hooks pays nothing for either)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
 def _accumulate_leaf(t: Tensor, g) -> None:
     """``t.grad += g`` (or ``t.grad = g`` the first time), in ``t``'s dtype and shape."""
-    if t._hooks:
-        for hook in t._hooks:
-            r = hook(Tensor._make(g))
-            if r is not None:
-                g = r._data
+    hooks = t._hooks
+    if hooks:
+        for hook in hooks:
+            if type(hook) is not PostAccumulateGradHook:
+                r = hook(Tensor._make(g))
+                if r is not None:
+                    g = r._data
     data = t._data
     if g.shape != data.shape:
         g = np.broadcast_to(g, data.shape) if g.size == 1 else g
@@ -254,6 +266,10 @@ def _accumulate_leaf(t: Tensor, g) -> None:
             t._grad = Tensor._make(np.array(g, dtype=data.dtype))
     else:
         np.add(cur._data, g, out=cur._data, casting="unsafe")
+    if hooks:
+        for hook in hooks:
+            if type(hook) is PostAccumulateGradHook:
+                hook.fn(t)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):

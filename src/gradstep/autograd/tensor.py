@@ -345,6 +345,19 @@ class Tensor(TensorMath):
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook) -> _HookHandle:
+        """Call ``hook(tensor)`` after a backward pass has accumulated this leaf's ``.grad`` (what
+        ``DistributedDataParallel`` uses to average gradients once they are all in)."""
+        if self._node is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        entry = function.PostAccumulateGradHook(hook)
+        self._hooks.append(entry)
+        return _HookHandle(self._hooks, entry)
+
     # ------------------------------------------------------------------ in place
 
     def _records_inplace(self, *others) -> builtins.bool:

@@ -7,6 +7,11 @@
     gradstep lr-find [options]        the learning-rate range test
 
 Exit codes: 0 success, 2 bad arguments (one line saying what is wrong), 3 training diverged.
+
+Started by ``mpiexec -n N``, the processes join one world as soon as the arguments are parsed
+(``gradstep.distributed.init``) and ``train`` trains data-parallel; from then on, a process that
+fails ends the whole job (``MPI_Abort``) after printing its rank and the error, so that none is
+left waiting for it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from .common import EXIT_USAGE, UsageError, make_parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .. import distributed as dist
     from . import compare, evaluate, lr_find, sweep, train
 
     commands = {"train": train, "evaluate": evaluate, "compare": compare, "sweep": sweep,
@@ -30,10 +36,37 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE
+        dist.init()
         return commands[args.command].run(args)
     except UsageError as e:
-        print(f"gradstep {getattr(e, 'command', '') or ''}: error: {e}".replace("  ", " "), file=sys.stderr)
-        return EXIT_USAGE
+        where = _where()
+        print(f"gradstep {getattr(e, 'command', '') or ''}: error: {where}{e}".replace("  ", " "),
+              file=sys.stderr)
+        return _failed(EXIT_USAGE)
+    except dist.DistributedError as e:
+        if not e.collective or not dist.is_initialized() or dist.is_main_process():
+            print(f"gradstep: error: {'' if e.collective else _where()}{e}", file=sys.stderr)
+        return 1 if e.collective else _failed(1)  # an error every process raised ends none early
     except KeyboardInterrupt:
-        print("gradstep: interrupted", file=sys.stderr)
-        return 130
+        print(f"gradstep: {_where()}interrupted", file=sys.stderr)
+        return _failed(130)
+
+
+def _multi_process() -> bool:
+    from .. import distributed as dist
+    return dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _where() -> str:
+    """``"rank 1 of 4 (pid 123 on node7): "`` in a run of several processes, else nothing."""
+    from .. import distributed as dist
+    return f"{dist.describe_process()}: " if _multi_process() else ""
+
+
+def _failed(code: int) -> int:
+    """``code``; in a run of several processes, end all of them with it (the others may be waiting
+    for this one in a collective)."""
+    if _multi_process():
+        from .. import distributed as dist
+        dist.abort(code)
+    return code

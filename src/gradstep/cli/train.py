@@ -148,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
         result = train_run(cfg)
     except (ConfigError, CheckpointError, DataFileError) as e:
         raise UsageError(str(e), "train") from None
+    from .. import distributed as dist
+    if not dist.is_main_process():  # rank 0 reports for every process
+        return EXIT_DIVERGED if result.diverged else EXIT_OK
     if result.diverged:
         if cfg.quiet:
             print(result.stop_reason, file=sys.stderr)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import distributed as dist
 from .. import nn, optim
-from ..data import DataLoader, Subset, random_split, transforms
+from ..data import DataLoader, DistributedSampler, Subset, random_split, transforms
 from ..data.datasets import DatasetNotFoundError, get_dataset
 from ..models import MODELS
 from ..random import Generator
@@ -128,12 +129,32 @@ def build_loaders(cfg: TrainConfig, data: Data, generator: Generator | None = No
     if cfg.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {cfg.batch_size}")
     gen = generator if generator is not None else Generator(cfg.seed + 1)
+    if dist.get_world_size() > 1:
+        return _distributed_loaders(cfg, data, gen)
     train = DataLoader(data.train, batch_size=cfg.batch_size, shuffle=True, generator=gen,
                        num_workers=cfg.workers)
     eval_bs = max(cfg.batch_size, 256)
     val = None if data.val is None else DataLoader(data.val, batch_size=eval_bs)
     test = None if data.test is None else DataLoader(data.test, batch_size=eval_bs)
     return train, val, test
+
+
+def _distributed_loaders(cfg: TrainConfig, data: Data, generator: Generator):
+    """Loaders of one process of a data-parallel run: its share of each epoch's permutation (the
+    same on every process, padded so that all take the same number of steps of ``batch_size``),
+    and every ``world``-th sample of the validation and test splits (the Trainer adds the
+    shares' results up)."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    sampler = DistributedSampler(data.train, num_replicas=world, rank=rank, shuffle=True, seed=cfg.seed + 1)
+    train = DataLoader(data.train, batch_size=cfg.batch_size, sampler=sampler, generator=generator,
+                       num_workers=cfg.workers)
+
+    def share(split):
+        if split is None:
+            return None
+        return DataLoader(Subset(split, range(rank, len(split), world)), batch_size=max(cfg.batch_size, 256))
+
+    return train, share(data.val), share(data.test)
 
 
 # --------------------------------------------------------------------------- model and loss

@@ -5,16 +5,20 @@ It is what ``gradstep train`` does: build the data, model, optimizer and schedul
 split; and write into the output directory ``history.json``, ``history.csv``, ``curves.png``,
 ``last.safetensors`` (the whole training state, for ``--resume``) and ``best.safetensors`` (the
 best weights, loadable by PyTorch); with ``dynamics``, also ``dynamics.json`` and ``dynamics.png``
-(``TrainingDynamics``).
+(``TrainingDynamics``). Started by ``mpiexec -n N``, it trains data-parallel: the model is
+wrapped in ``DistributedDataParallel``, each process reads its share of the data with
+``batch_size`` samples per step, and rank 0 alone reports and writes.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass
 
+from .. import distributed as dist
 from .. import random as _random
 from ..serialization import CheckpointError, load_metadata
 from ..train import EarlyStopping, History, ModelCheckpoint, Trainer
@@ -72,6 +76,8 @@ def build_run(cfg: TrainConfig, callbacks=(), data: Data | None = None,
     model = build_model(cfg, data)
     if initial_state is not None:
         model.load_state_dict(initial_state)
+    if dist.get_world_size() > 1:
+        model = dist.DistributedDataParallel(model)
     optimizer = build_optimizer(cfg, model.parameters())
     scheduler = build_scheduler(cfg, optimizer, len(loaders[0]))
     if cfg.clip_grad_norm is not None and cfg.clip_grad_norm <= 0:
@@ -104,7 +110,9 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
         out_dir = cfg.out
     else:
         out_dir = os.path.dirname(os.path.abspath(cfg.resume)) if cfg.resume else default_out_dir(cfg)
-    os.makedirs(out_dir, exist_ok=True)
+    main = dist.is_main_process()
+    if main:
+        os.makedirs(out_dir, exist_ok=True)
     # what defines the run; --resume, --out and --max-steps belong to one invocation only
     meta = {CONFIG_KEY: json.dumps(cfg.replace(resume=None, out=None, max_steps=None).to_dict())}
     trainer, data, (train_loader, val_loader, test_loader) = build_run(cfg)
@@ -119,16 +127,28 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     trainer.callbacks += callbacks
     if cfg.resume:
         trainer.load_checkpoint(cfg.resume, train_loader=train_loader)
+    if main and not cfg.quiet and dist.get_world_size() > 1:
+        print(_world_summary(cfg.batch_size), file=sys.stderr, flush=True)
 
     history = trainer.fit(train_loader, cfg.epochs, val_loader=val_loader, max_steps=cfg.max_steps)
-    history.save_json(os.path.join(out_dir, "history.json"))
-    history.save_csv(os.path.join(out_dir, "history.csv"))
-    lr = trainer.optimizer.param_groups[0]["lr"]
-    title = f"{cfg.dataset} · {model_name(cfg)} · {cfg.optimizer} (lr {lr:g})"
-    plot_history(history, os.path.join(out_dir, "curves.png"), title=title)
-    if dynamics is not None:
-        dynamics.save(out_dir, title=title)  # dynamics.json, dynamics.png
+    if main:
+        history.save_json(os.path.join(out_dir, "history.json"))
+        history.save_csv(os.path.join(out_dir, "history.csv"))
+        lr = trainer.optimizer.param_groups[0]["lr"]
+        title = f"{cfg.dataset} · {model_name(cfg)} · {cfg.optimizer} (lr {lr:g})"
+        plot_history(history, os.path.join(out_dir, "curves.png"), title=title)
+        if dynamics is not None:
+            dynamics.save(out_dir, title=title)  # dynamics.json, dynamics.png
     test = None
     if test_loader is not None and not trainer.diverged:
         test = trainer.evaluate(test_loader)
     return RunResult(cfg, history, test, out_dir, trainer.diverged, trainer.stop_reason, trainer)
+
+
+def _world_summary(batch_size: int) -> str:
+    """The line a data-parallel run starts with: the processes (a launcher that reports a dead
+    process by its id names it by pid) and the batch per process and in all."""
+    procs = dist.processes()
+    where = "; ".join(f"rank {p['rank']}: pid {p['pid']} on {p['host']}" for p in procs)
+    return (f"gradstep: data-parallel training on {len(procs)} processes ({where}); batch {batch_size} per "
+            f"process, {batch_size * len(procs)} per step in all")

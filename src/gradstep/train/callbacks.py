@@ -1,7 +1,9 @@
 """Callbacks: everything optional about training, as hooks on the Trainer's small loop.
 
 A callback overrides the hooks it needs; each may keep state that ``state_dict()`` returns (plain
-values and arrays), so that a run resumed from a checkpoint continues every callback exactly.
+values and arrays), so that a run resumed from a checkpoint continues every callback exactly. In a
+distributed run the hooks run on every process, with the same logs everywhere; what writes files
+writes on rank 0 only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 
 import numpy as np
 
+from .. import distributed as dist
 from ..autograd.tensor import Tensor
 from ..optim.schedules import plateau_improved
 
@@ -108,16 +111,25 @@ def _lr_text(optimizer) -> str:
 
 class ProgressBar(Callback):
     """A tqdm bar per epoch (loss, accuracy, learning rate, samples per second) on a terminal;
-    one plain line per epoch otherwise."""
+    one plain line per epoch otherwise. ``disable()`` silences it (the Trainer does so on every
+    process but rank 0, which keeps the same callbacks, and so checkpoints, everywhere)."""
 
     def __init__(self, stream=None, refresh_every: int = 20):
         self.stream = stream or sys.stderr
         self.refresh_every = refresh_every
         self._bar = None
         self._t0, self._seen = time.perf_counter(), 0
+        self.enabled = True
+
+    def disable(self) -> None:
+        self.enabled = False
+
+    def enable(self) -> None:
+        self.enabled = True
 
     def on_fit_start(self, trainer) -> None:
-        if trainer.batch_in_epoch:  # resumed in the middle of an epoch: its bar starts part-way
+        self._t0, self._seen = time.perf_counter(), 0
+        if trainer.batch_in_epoch and self.enabled:  # resumed mid-epoch: its bar starts part-way
             self.on_epoch_start(trainer)
 
     def _interactive(self) -> bool:
@@ -125,7 +137,7 @@ class ProgressBar(Callback):
 
     def on_epoch_start(self, trainer) -> None:
         self._t0, self._seen = time.perf_counter(), 0
-        if self._interactive():
+        if self.enabled and self._interactive():
             from tqdm.auto import tqdm
             total = _length(trainer.train_loader)
             self._bar = tqdm(total=total, initial=trainer.batch_in_epoch, file=self.stream, leave=True,
@@ -147,6 +159,8 @@ class ProgressBar(Callback):
         return post
 
     def on_epoch_end(self, trainer, logs: dict) -> None:
+        if not self.enabled:
+            return
         rate = self._seen / max(time.perf_counter() - self._t0, 1e-9)
         shown = {k: v for k, v in logs.items()
                  if k not in ("epoch", "time", "lr") and isinstance(v, float) and math.isfinite(v)}
@@ -164,7 +178,7 @@ class ProgressBar(Callback):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-        if trainer.stop_reason and trainer.diverged:
+        if self.enabled and trainer.stop_reason and trainer.diverged:
             print(trainer.stop_reason, file=self.stream, flush=True)
 
 
@@ -247,7 +261,8 @@ class ModelCheckpoint(Callback):
     ``best.safetensors`` (the model's weights, loadable by PyTorch) whenever ``monitor`` improves.
 
     Every write is atomic and refuses non-finite values, so the files on disk always load and
-    never hold NaN weights.
+    never hold NaN weights. In a distributed run it runs on every process (the checkpoint gathers
+    every process's position in the epoch) and rank 0 writes.
     """
 
     def __init__(self, dirpath, monitor: str | None = "val_accuracy", mode: str = "max",
@@ -333,4 +348,5 @@ class CSVLogger(Callback):
         self.path = os.fspath(path)
 
     def on_epoch_end(self, trainer, logs: dict) -> None:
-        trainer.history.save_csv(self.path)
+        if dist.is_main_process():
+            trainer.history.save_csv(self.path)

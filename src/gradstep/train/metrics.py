@@ -19,6 +19,17 @@ class Metric:
     def load_state_dict(self, state: dict) -> None:
         self.__dict__.update(state)
 
+    def sums(self) -> np.ndarray:
+        """The state as a float64 vector of sums over samples, which adds up across processes (what
+        a data-parallel run all-reduces); a metric that is not such a sum cannot be distributed."""
+        raise NotImplementedError(f"the metric {type(self).__name__} does not say how to add it up "
+                                  f"over processes: give it sums() and set_sums()")
+
+    def set_sums(self, sums: np.ndarray) -> None:
+        """Replace the state by a vector of ``sums()``'s form (e.g. summed over processes)."""
+        raise NotImplementedError(f"the metric {type(self).__name__} does not say how to add it up "
+                                  f"over processes: give it sums() and set_sums()")
+
 
 class Accuracy(Metric):
     """The fraction of samples whose largest output is the target class (index targets), or
@@ -45,6 +56,12 @@ class Accuracy(Metric):
 
     def compute(self) -> float:
         return self.correct / self.total if self.total else float("nan")
+
+    def sums(self) -> np.ndarray:
+        return np.array([self.correct, self.total], np.float64)
+
+    def set_sums(self, sums: np.ndarray) -> None:
+        self.correct, self.total = int(sums[0]), int(sums[1])
 
 
 METRICS = {"accuracy": Accuracy, "acc": Accuracy}

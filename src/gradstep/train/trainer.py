@@ -10,6 +10,12 @@ steps, accumulates gradients over ``accumulate_steps`` batches, clips them, step
 epoch or per step, keeps the ``History`` and calls the callbacks. ``state_dict()`` holds every
 piece of state (model, optimizer, scheduler, RNG, the loader's position, history, callbacks), so
 a run saved mid-epoch and resumed in a new process ends with bitwise the same weights.
+
+Started by ``mpiexec`` with a ``DistributedDataParallel`` model, every process runs this loop on
+its share of the data: the per-step loss and the metrics are summed over the processes (so all
+log and decide alike), evaluation adds up every process's share, only rank 0 shows progress and
+writes files, and checkpoints hold every process's position in the epoch (see
+``gradstep.distributed``).
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ import time
 
 import numpy as np
 
+from .. import distributed as dist
 from .. import nn
 from .. import random as _random
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
+from ..data.sampler import DistributedSampler
 from ..serialization import CheckpointError, load, save
 from .callbacks import Callback, NonFiniteGuard, ProgressBar
 from .history import History
@@ -59,16 +67,24 @@ class Trainer:
                              "the loss in its step (L-BFGS)")
         if grad_clip_norm is not None and not grad_clip_norm > 0:
             raise ValueError(f"grad_clip_norm must be positive, got {grad_clip_norm!r}")
+        self._world = dist.get_world_size()
+        if self._world > 1 and not isinstance(model, dist.DistributedDataParallel):
+            raise ValueError(f"this process is one of {self._world} started by an MPI launcher, but the "
+                             f"model is not wrapped in gradstep.distributed.DistributedDataParallel: wrap "
+                             f"it before creating the optimizer, or run a single process")
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
         if metrics is None:  # accuracy where it means something: classification losses
             metrics = ("accuracy",) if isinstance(loss_fn, _CLASSIFICATION_LOSSES) else ()
         self.metrics = [make_metric(m) for m in metrics]
         self.grad_clip_norm, self.accumulate_steps = grad_clip_norm, accumulate_steps
-        extra = ([NonFiniteGuard()] if nonfinite_guard else []) + ([ProgressBar()] if verbose else [])
+        bar = [ProgressBar()] if verbose else []
+        if bar and not dist.is_main_process():
+            bar[0].disable()  # rank 0 reports for every process
+        extra = ([NonFiniteGuard()] if nonfinite_guard else []) + bar
         self.callbacks: list[Callback] = extra + list(callbacks)
         self._guarded = nonfinite_guard
-        self.named_parameters = list(model.named_parameters())
+        self.named_parameters = list(dist.unwrap_model(model).named_parameters())
         self.history = History()
         self.epoch = 0              # completed epochs
         self.global_step = 0        # optimizer steps taken
@@ -100,6 +116,7 @@ class Trainer:
                 self._call("on_epoch_start")
             self._epoch_started = time.perf_counter()
             self.model.train()
+            _set_sampler_epoch(train_loader, self.epoch)
             for x, y in train_loader:
                 self._train_batch(x, y)
                 if self.stop_reason is None and max_steps is not None and self.global_step >= max_steps:
@@ -122,12 +139,18 @@ class Trainer:
         self.last_loss = loss_value = loss.item()
         (loss / self.accumulate_steps if self.accumulate_steps > 1 else loss).backward()
         n = _batch_size(y)
-        self._loss_sum += loss_value * n
-        self._samples += n
-        if self.metrics:
-            o, t = out._data, (y._data if isinstance(y, Tensor) else np.asarray(y))
+        o, t = out._data, (y._data if isinstance(y, Tensor) else np.asarray(y))
+        if self._world > 1:  # the global batch: every process's share
+            start = [m.sums() for m in self.metrics]
             for m in self.metrics:
                 m.update(o, t)
+            loss_sum, n = _sum_over_processes(loss_value * n, n, self.metrics, start)
+            self.last_loss = loss_value = loss_sum / n
+        else:
+            for m in self.metrics:
+                m.update(o, t)
+        self._loss_sum += loss_value * n
+        self._samples += n
         self.batch_in_epoch += 1
         stepped = self.batch_in_epoch % self.accumulate_steps == 0
         if stepped:
@@ -216,8 +239,14 @@ class Trainer:
     # ------------------------------------------------------------------ evaluation
 
     def evaluate(self, loader) -> dict:
-        """Mean loss and metrics over ``loader``, in eval mode (the model's mode is restored)."""
-        return evaluate(self.model, loader, self.loss_fn, [type(m)() for m in self.metrics])
+        """Mean loss and metrics over ``loader``, in eval mode (the model's mode is restored). In a
+        distributed run every process calls it on its share of the data, and all get the totals."""
+        metrics = [type(m)() for m in self.metrics]
+        start = [m.sums() for m in metrics] if self._world > 1 else []
+        total, n = _evaluate_sums(self.model, loader, self.loss_fn, metrics)
+        if self._world > 1:
+            total, n = _sum_over_processes(total, n, metrics, start)
+        return _results(total, n, metrics)
 
     @no_grad()
     def predict(self, loader) -> np.ndarray:
@@ -237,12 +266,12 @@ class Trainer:
         loader = self.train_loader
         return {
             "format": CHECKPOINT_FORMAT,
-            "model": self.model.state_dict(),
+            "model": dist.unwrap_model(self.model).state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "rng": _random.get_rng_state(),
-            "loader": loader.state_dict() if hasattr(loader, "state_dict") else None,
-            "trainer": {"epoch": self.epoch, "global_step": self.global_step,
+            "loader": self._loader_state(loader),
+            "trainer": {"epoch": self.epoch, "global_step": self.global_step, "world_size": self._world,
                         "batch_in_epoch": self.batch_in_epoch, "loss_sum": self._loss_sum,
                         "samples": self._samples, "epoch_time": self._epoch_time,
                         "metrics": [m.state_dict() for m in self.metrics]},
@@ -255,25 +284,31 @@ class Trainer:
         optimizer and scheduler are left as they were."""
         if state.get("format") != CHECKPOINT_FORMAT:
             raise CheckpointError(f"not a gradstep training checkpoint (format {state.get('format')!r})")
-        backup = (_copy_state(self.model.state_dict()), _copy_state(self.optimizer.state_dict()),
+        saved_world = int(state["trainer"].get("world_size", 1))
+        if saved_world != self._world:
+            raise CheckpointError(f"the checkpoint was written by a run on {saved_world} process(es) and "
+                                  f"this run has {self._world}: resume it with the same number (mpiexec -n "
+                                  f"{saved_world}), since each process's share of the epoch depends on it")
+        model = dist.unwrap_model(self.model)
+        backup = (_copy_state(model.state_dict()), _copy_state(self.optimizer.state_dict()),
                   None if self.scheduler is None else self.scheduler.state_dict())
         try:
             self._apply_state(state, train_loader)
         except BaseException:
-            self.model.load_state_dict(backup[0])
+            model.load_state_dict(backup[0])
             self.optimizer.load_state_dict(backup[1])
             if backup[2] is not None:
                 self.scheduler.load_state_dict(backup[2])
             raise
 
     def _apply_state(self, state: dict, train_loader) -> None:
-        self.model.load_state_dict(state["model"])
+        dist.unwrap_model(self.model).load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         _random.set_rng_state(state["rng"])
         if train_loader is not None and state["loader"] is not None:
-            train_loader.load_state_dict(state["loader"])
+            train_loader.load_state_dict(self._own_share(state["loader"]))
             self.train_loader = train_loader
         t = state["trainer"]
         self.epoch, self.global_step, self.batch_in_epoch = t["epoch"], t["global_step"], t["batch_in_epoch"]
@@ -286,9 +321,28 @@ class Trainer:
             if key in saved:
                 cb.load_state_dict(saved[key])
 
+    def _loader_state(self, loader) -> dict | None:
+        """The loader's state; in a distributed run its ``indices`` hold every process's share of
+        the epoch, one row per rank (gathered, so every process must call this)."""
+        if not hasattr(loader, "state_dict"):
+            return None
+        state = loader.state_dict()
+        if self._world > 1 and state.get("indices") is not None:
+            state["indices"] = dist.all_gather(state["indices"])
+        return state
+
+    def _own_share(self, loader_state: dict) -> dict:
+        """This process's row of a distributed checkpoint's loader ``indices``."""
+        if self._world == 1 or loader_state.get("indices") is None:
+            return loader_state
+        return {**loader_state, "indices": np.asarray(loader_state["indices"])[dist.get_rank()]}
+
     def save_checkpoint(self, path, metadata: dict | None = None) -> None:
-        """Write the whole training state atomically; never writes non-finite values."""
-        save(self.state_dict(), path, metadata=metadata, require_finite=True)
+        """Write the whole training state atomically; never writes non-finite values. In a
+        distributed run every process calls it and rank 0 writes the file."""
+        state = self.state_dict()
+        if dist.is_main_process():
+            save(state, path, metadata=metadata, require_finite=True)
 
     def load_checkpoint(self, path, train_loader=None) -> None:
         """Restore a checkpoint of ``save_checkpoint``; errors name the file and what does not fit."""
@@ -298,12 +352,16 @@ class Trainer:
                                   f"load it with model.load_state_dict(gradstep.load(path)))")
         try:
             self.load_state_dict(state, train_loader)
+        except CheckpointError as e:
+            raise CheckpointError(f"{path}: {e}") from None
         except (ValueError, KeyError, TypeError) as e:
             raise CheckpointError(f"{path}: does not fit this model/optimizer: {e}") from None
 
     def save_weights(self, path, metadata: dict | None = None) -> None:
-        """Write the model's ``state_dict`` alone (PyTorch-loadable), atomically and finite."""
-        save(self.model.state_dict(), path, metadata=metadata, require_finite=True)
+        """Write the model's ``state_dict`` alone (PyTorch-loadable), atomically and finite; on
+        rank 0 only in a distributed run."""
+        if dist.is_main_process():
+            save(dist.unwrap_model(self.model).state_dict(), path, metadata=metadata, require_finite=True)
 
 
 def _copy_state(obj):
@@ -323,6 +381,17 @@ def _copy_state(obj):
 def evaluate(model, loader, loss_fn, metrics=("accuracy",)) -> dict:
     """Mean loss and metrics of ``model`` over ``loader``, in eval mode (its mode is restored)."""
     metrics = [make_metric(m) for m in metrics]
+    total, n = _evaluate_sums(model, loader, loss_fn, metrics)
+    return _results(total, n, metrics)
+
+
+def _results(total: float, n: int, metrics) -> dict:
+    return {"loss": total / max(n, 1), **{m.name: m.compute() for m in metrics}}
+
+
+@no_grad()
+def _evaluate_sums(model, loader, loss_fn, metrics) -> tuple[float, int]:
+    """The summed loss and the number of samples over ``loader``; the metrics take every batch."""
     was_training = model.training
     model.eval()
     total, n = 0.0, 0
@@ -337,7 +406,27 @@ def evaluate(model, loader, loss_fn, metrics=("accuracy",)) -> dict:
                 m.update(out._data, t)
     finally:
         model.train(was_training)
-    return {"loss": total / max(n, 1), **{m.name: m.compute() for m in metrics}}
+    return total, n
+
+
+def _sum_over_processes(loss_sum: float, n: int, metrics, start: list) -> tuple[float, int]:
+    """Add up over the processes a loss sum, a sample count and what the metrics counted since
+    their sums were ``start``; the metrics end with ``start`` plus every process's counts."""
+    local = np.concatenate([[loss_sum, n]] + [m.sums() - s for m, s in zip(metrics, start)])
+    dist.all_reduce(local)
+    i = 2
+    for m, s in zip(metrics, start):
+        m.set_sums(s + local[i:i + s.size])
+        i += s.size
+    return float(local[0]), int(local[1])
+
+
+def _set_sampler_epoch(loader, epoch: int) -> None:
+    """Give a ``DistributedSampler`` the epoch, so each epoch has its own order on every process
+    (what PyTorch's users call ``sampler.set_epoch`` for by hand)."""
+    sampler = getattr(loader, "sampler", None)
+    if isinstance(sampler, DistributedSampler):
+        sampler.set_epoch(epoch)
 
 
 def _is_plateau(scheduler) -> bool:
