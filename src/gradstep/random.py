@@ -59,10 +59,6 @@ class Generator:
         self._seed = int(state.get("seed", self._seed))
         return self
 
-    def spawn_seed(self) -> int:
-        """Draw a 63-bit seed from this stream (for deriving worker or loader streams)."""
-        return int(self._rng.integers(0, 2**63 - 1))
-
     @property
     def numpy(self) -> np.random.Generator:
         """The underlying ``numpy.random.Generator``."""

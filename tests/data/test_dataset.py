@@ -62,6 +62,14 @@ def test_subset_and_concat():
         gd.ConcatDataset([])
 
 
+def test_subset_sees_new_indices_of_the_same_length():
+    s = gd.Subset(gd.TensorDataset(np.arange(10)), [4, 2, 7])
+    first = [b[0].numpy().tolist() for b in gd.DataLoader(s, batch_size=3)]
+    s.indices = [1, 8, 5]
+    again = [b[0].numpy().tolist() for b in gd.DataLoader(s, batch_size=3)]
+    assert first == [[4, 2, 7]] and again == [[1, 8, 5]]
+
+
 @pytest.mark.parametrize(
     "n,lengths", [(10, [3, 7]), (30, [0.3, 0.3, 0.4]), (11, [0.5, 0.5]), (7, [0.1, 0.2, 0.7]), (5, [1.0])]
 )

@@ -4,6 +4,8 @@ import gc
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -142,6 +144,41 @@ def test_timeout_raises_instead_of_hanging():
     loader = gd.DataLoader(SlowAt(6, index=2, seconds=3.0), batch_size=1, num_workers=2, timeout=0.3)
     with pytest.raises(RuntimeError, match=r"timed out after 0.3 seconds waiting for batch 2 from worker 0"):
         list(loader)
+
+
+_BIG_TRAFFIC = """
+import sys
+import numpy as np
+import gradstep as gs
+import gradstep.data as gd
+
+n, features, batch_size, prefetch_factor = map(int, sys.argv[1:])
+data = gd.TensorDataset(gs.tensor(np.arange(n * features, dtype=np.float32).reshape(n, features)))
+gs.manual_seed(0)
+batches = [b[0].numpy() for b in gd.DataLoader(data, batch_size=batch_size, shuffle=True, num_workers=1,
+                                               prefetch_factor=prefetch_factor)]
+gs.manual_seed(0)
+expected = [b[0].numpy() for b in gd.DataLoader(data, batch_size=batch_size, shuffle=True)]
+assert len(batches) == len(expected) and all(np.array_equal(a, b) for a, b in zip(batches, expected))
+print("ok")
+"""
+
+
+@pytest.mark.parametrize(
+    "n, features, batch_size, prefetch_factor",
+    [(200_000, 4, 40_000, 2),  # tasks and batches larger than the pipe's buffer
+     (2_000, 1, 1, 1_000)],  # many small tasks and batches in flight at once
+)
+def test_heavy_traffic_through_the_pipes_does_not_deadlock(n, features, batch_size, prefetch_factor):
+    # In a separate process, so that a deadlock fails the test instead of hanging the suite.
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(gs.__file__)))
+    args = [sys.executable, "-c", _BIG_TRAFFIC, str(n), str(features), str(batch_size), str(prefetch_factor)]
+    try:
+        run = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the loader deadlocked: {n} samples of {features} features, batch_size={batch_size}, "
+                    f"prefetch_factor={prefetch_factor}")
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
 
 
 def test_an_exception_in_a_worker_is_raised_with_its_type_and_traceback():

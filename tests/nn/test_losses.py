@@ -110,6 +110,18 @@ def test_bce_with_logits_is_stable_for_huge_logits(torch):
     np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), atol=1e-6)
 
 
+@pytest.mark.parametrize("label", ["weight", "pos_weight"])
+def test_bce_with_logits_names_a_weight_of_the_wrong_shape(label):
+    x, t = gs.randn(4, 3), gs.rand(4, 3)
+    F.binary_cross_entropy_with_logits(x, t, **{label: gs.ones(3)})  # broadcast over the batch: fine
+    for bad in ((2,), (4, 3, 2)):
+        with pytest.raises(gs.ShapeError, match=rf"{label} of shape \({bad[0]},.*does not broadcast to the "
+                                                r"loss's shape \(4, 3\)"):
+            F.binary_cross_entropy_with_logits(x, t, **{label: gs.ones(*bad)})
+        with pytest.raises(gs.ShapeError, match=label):
+            nn.BCEWithLogitsLoss(**{label: gs.ones(*bad)})(x, t)
+
+
 def test_pointwise_broadcast_warns_and_matches_torch(torch):
     x, t = np.random.randn(4, 1).astype(np.float32), np.random.randn(4).astype(np.float32)
     gx = gs.tensor(x, requires_grad=True)

@@ -89,6 +89,7 @@ OPTIMIZERS = [
     OptimInfo("AdamW", (
         C(), C(lr=1e-2, weight_decay=0.1, amsgrad=True), C(maximize=True),
         C(({"lr": 1e-2}, {"weight_decay": 0.5, "amsgrad": True})),
+        C(({"decoupled_weight_decay": False}, {}), weight_decay=0.1),  # AdamW is Adam with the flag
     ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1))),
     OptimInfo("Adamax", (
         C(), C(lr=1e-2, weight_decay=0.1), C(betas=(0.5, 0.9)), C(maximize=True),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,75 @@ def test_a_frozen_parameter_splits_the_flat_step_into_two_runs():
     assert segment.sync(opt.state) == [(0, 1), (2, 4)]
     assert len(list(opt._slots(opt.param_groups[0]))) == 2
     assert 1 not in opt.state_dict()["state"]
+
+
+FIRST_CONFIGS = cases(lambda info, cfg: cfg is info.configs[0])
+FIRST_TORCH_CONFIGS = cases(lambda info, cfg: cfg is info.configs[0] and info.reference == "torch")
+PATHS = pytest.mark.parametrize("flat", [True, False], ids=["flat", "per-parameter"])
+
+
+@PATHS
+@pytest.mark.parametrize("info,cfg", **FIRST_CONFIGS)
+def test_a_kept_grad_keeps_its_values_through_zero_grad_and_the_next_backward(info, cfg, flat):
+    """``g = p.grad; step(); zero_grad(); backward()``: the next backward refills the flat buffer
+    ``g`` was a view of, yet ``g`` keeps its values, as in PyTorch."""
+    run = Run(gs, info, cfg, flat=flat)
+    run.step()
+    kept = [p.grad for p in run.params]
+    values = [g.numpy().copy() for g in kept]
+    run.step()  # zero_grad(), backward, step
+    for i, (p, g, v) in enumerate(zip(run.params, kept, values)):
+        assert np.array_equal(g.numpy(), v), f"{info.name}: the kept grad of parameter {i} changed"
+        assert not np.array_equal(p.grad.numpy(), v), "the new gradient should differ from the old"
+        if flat:  # the new gradient still lives in the flat buffer
+            assert p.grad._data is p._grad_buffer
+
+
+@PATHS
+@pytest.mark.parametrize("info,cfg", **FIRST_TORCH_CONFIGS)
+def test_zero_grad_without_none_zeroes_a_kept_grad_in_place_as_pytorch_does(info, cfg, flat, torch):
+    """With ``set_to_none=False`` the kept ``.grad`` is the one the next backward accumulates into."""
+    for m in (gs, torch):
+        run = Run(m, info, cfg, flat=flat)
+        run.set_to_none = False
+        run.step()
+        kept = [p.grad for p in run.params]
+        run.step()
+        for p, g in zip(run.params, kept):
+            assert g is p.grad, f"{m.__name__}: zero_grad(set_to_none=False) replaced the grad tensor"
+
+
+@pytest.mark.parametrize("how", ["optimizer.zero_grad", "module.zero_grad", "grad = None"])
+def test_zero_grad_copies_a_flat_gradient_only_when_someone_kept_it(how):
+    model = gs.nn.Linear(1000, 500)  # a 2 MB weight
+    opt = gs.optim.SGD(model.parameters(), lr=0.1)
+    x = gs.ones(2, 1000)
+
+    def drop_grads():
+        if how == "optimizer.zero_grad":
+            opt.zero_grad()
+        elif how == "module.zero_grad":
+            model.zero_grad()
+        else:
+            for p in model.parameters():
+                p.grad = None
+
+    def bytes_allocated_by_dropping(keep: bool) -> int:
+        model(x).sum().backward()
+        kept = model.weight.grad if keep else None
+        tracemalloc.start()
+        drop_grads()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        if keep:
+            x.mul_(2)  # the next gradient differs ...
+            model(x).sum().backward()
+            assert not np.shares_memory(kept.numpy(), model.weight.grad.numpy())  # ... and the kept
+            assert not np.array_equal(kept.numpy(), model.weight.grad.numpy())   # one is apart
+            drop_grads()
+        return peak
+
+    assert bytes_allocated_by_dropping(keep=False) < 100_000
+    assert bytes_allocated_by_dropping(keep=True) >= model.weight.numel() * 4
+    model(x).sum().backward()
+    assert all(p.grad._data is p._grad_buffer for p in model.parameters())

@@ -169,6 +169,28 @@ def test_restores_when_a_step_raises():
     _assert_same(_snapshot(model, opt), before)
 
 
+def test_puts_back_a_data_loader_with_its_own_generator():
+    """A DataLoader's own generator and epoch counter are not gradstep's default stream: the
+    batches after find_lr must be those the loader would have given without it."""
+    X, y = (t.detach() for t in circle_batches(1000)[0])
+
+    def loader():
+        data = gs.data.TensorDataset(X, y)
+        return gs.data.DataLoader(data, batch_size=50, shuffle=True, generator=gs.Generator().manual_seed(3))
+
+    def epochs(dl, n: int = 2) -> list:
+        return [b[0].numpy().tolist() for _ in range(n) for b in dl]
+
+    untouched, tested = loader(), loader()
+    expected = epochs(untouched)
+    model = mlp()
+    find_lr(model, gs.optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), tested, num_iter=30)
+    assert epochs(tested) == expected
+    # and again, the loader now two epochs on
+    find_lr(model, gs.optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), tested, num_iter=30)
+    assert epochs(tested) == epochs(untouched)
+
+
 # ---------------------------------------------------------------------- the schedule and the curve
 
 def test_learning_rates_follow_the_range_and_cycle_the_loader():

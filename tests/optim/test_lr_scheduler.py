@@ -1,5 +1,5 @@
 """Learning-rate schedulers: every row of the table against PyTorch over 250 steps with two
-parameter groups, a state-dict round trip through JSON in the middle of every schedule, warmup
+parameter groups, bit for bit, a state-dict round trip through JSON in the middle of every schedule, warmup
 followed by plateau decay, and the argument checks."""
 
 from __future__ import annotations
@@ -8,18 +8,18 @@ import copy
 import json
 import math
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gradstep as gs
 from gradstep.optim import lr_scheduler as sched_mod
 from gradstep.optim import schedules
 
 from .scheduler_table import CASES, LRS, METRICS, Case
-
-RTOL = 1e-9
-
 
 # ---------------------------------------------------------------------- harness
 
@@ -68,14 +68,16 @@ def trace(case: Case, module, opt, sched=None, start: int = 0) -> list[list[floa
     return rows
 
 
-def assert_close(ours, theirs, what: str) -> None:
+def assert_same(ours, theirs, what: str) -> None:
+    """Bitwise equality: the chainable schedules compute PyTorch's own expressions step by step (a
+    ratio of two closed forms would differ in the last bit, which can flip a float32 update)."""
     a, b = np.array(ours, dtype=np.float64), np.array(theirs, dtype=np.float64)
     assert a.shape == b.shape, f"{what}: {a.shape} vs {b.shape}"
-    bad = ~np.isclose(a, b, rtol=RTOL, atol=0.0)
+    bad = a != b
     if bad.any():
         step, col = np.argwhere(bad)[0]
-        raise AssertionError(f"{what}: step {step}, column {col}: gradstep {a[step, col]!r} vs "
-                             f"PyTorch {b[step, col]!r}")
+        raise AssertionError(f"{what}: {bad.any(axis=1).sum()} steps differ, the first is step {step}, "
+                             f"column {col}: gradstep {a[step, col]!r} vs PyTorch {b[step, col]!r}")
 
 
 # ---------------------------------------------------------------------- parity with PyTorch
@@ -85,7 +87,47 @@ def test_matches_pytorch(case, torch):
     ours = trace(case, sched_mod, make_optimizer(gs, case.optimizer))
     theirs = trace(case, torch.optim.lr_scheduler, make_optimizer(torch, case.optimizer))
     assert len(ours) == case.steps + 1 >= 201
-    assert_close(ours, theirs, case.name)
+    assert_same(ours, theirs, case.name)
+
+
+_FACTOR = st.floats(0.01, 1.0)
+CHAINABLE = st.one_of(
+    st.builds(lambda n, g: ("StepLR", {"step_size": n, "gamma": g}), st.integers(1, 20), _FACTOR),
+    st.builds(lambda ms, g: ("MultiStepLR", {"milestones": sorted(ms), "gamma": g}),
+              st.lists(st.integers(0, 100), min_size=1, max_size=5), _FACTOR),
+    st.builds(lambda f, n: ("ConstantLR", {"factor": f, "total_iters": n}), _FACTOR, st.integers(1, 60)),
+    st.builds(lambda a, b, n: ("LinearLR", {"start_factor": a, "end_factor": b, "total_iters": n}),
+              _FACTOR, st.floats(0.0, 1.0), st.integers(1, 150)),
+    st.builds(lambda g: ("ExponentialLR", {"gamma": g}), st.floats(0.8, 1.0)),
+    st.builds(lambda n, p: ("PolynomialLR", {"total_iters": n, "power": p}), st.integers(1, 150),
+              st.floats(0.1, 3.0)),
+    st.builds(lambda t, e: ("CosineAnnealingLR", {"T_max": t, "eta_min": e}),
+              st.one_of(st.integers(1, 60), st.floats(0.5, 60.0)), st.floats(0.0, 0.05)),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spec=CHAINABLE, jumps=st.lists(st.integers(0, 150), max_size=3))
+def test_chainable_schedulers_match_pytorch_bit_for_bit(spec, jumps, torch):
+    """Any configuration, stepped 150 times with a few ``step(epoch)`` jumps and a learning rate
+    set by hand half-way."""
+    name, kwargs = spec
+    runs = []
+    for lib, module in ((gs, sched_mod), (torch, torch.optim.lr_scheduler)):
+        opt = make_optimizer(lib, "sgd")
+        s = getattr(module, name)(opt, **kwargs)
+        lrs = [s.get_last_lr()]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i in range(150):
+                opt.step()
+                s.step(jumps[i // 50]) if i % 50 == 7 and i // 50 < len(jumps) else s.step()
+                if i == 75:
+                    for g in opt.param_groups:
+                        g["lr"] = 0.02
+                lrs.append(s.get_last_lr())
+        runs.append(lrs)
+    assert_same(runs[0], runs[1], f"{name}({kwargs})")
 
 
 def test_table_covers_every_scheduler():
@@ -114,7 +156,7 @@ def test_manual_lr_change_is_carried_along_like_pytorch(torch):
                         g["lr"] = 0.02
                 lrs.append([g["lr"] for g in opt.param_groups])
             results.append(lrs)
-        assert_close(results[0], results[1], "manual change")
+        assert_same(results[0], results[1], "manual change")
 
 
 # ---------------------------------------------------------------------- saving and resuming
@@ -175,7 +217,7 @@ def test_resuming_with_last_epoch_matches_pytorch(build, torch):
             s.step()
             rows.append(_snapshot(s, opt))
         runs.append(rows)
-    assert_close(runs[0], runs[1], "resumed")
+    assert_same(runs[0], runs[1], "resumed")
 
 
 def test_resuming_needs_initial_lr():
@@ -209,7 +251,7 @@ def test_loads_pytorch_state_dict_midway(case, torch):
     g_sched.load_state_dict(t_sched.state_dict())
     ours = trace(case, sched_mod, g_opt, sched=g_sched, start=half)
     theirs = trace(case, torch.optim.lr_scheduler, t_opt, sched=t_sched, start=half)
-    assert_close(ours, theirs, case.name)
+    assert_same(ours, theirs, case.name)
 
 
 def test_loads_pytorch_state_dict(torch):
@@ -228,7 +270,7 @@ def test_loads_pytorch_state_dict(torch):
         t_opt.step()
         t_s.step()
         g_s.step()
-        assert g_s.get_last_lr() == pytest.approx(t_s.get_last_lr(), rel=RTOL)
+        assert g_s.get_last_lr() == t_s.get_last_lr()
 
 
 def test_written_learning_rates_are_python_floats():
@@ -297,7 +339,7 @@ def test_warmup_then_plateau_matches_pytorch_pieces(torch):
         t_opt.step()
         t_plateau.step(metrics[i])
         theirs.append(t_plateau.get_last_lr())
-    assert_close(ours, theirs, "warmup then plateau")
+    assert_same(ours, theirs, "warmup then plateau")
     assert min(r[0] for r in ours) < LRS[0] / 4  # the plateau stage did cut the learning rate
 
 
@@ -350,6 +392,43 @@ def test_schedules_closed_forms():
     assert schedules.cyclic_position(15, 20.0, 0.5) == (1, 0.5)
     phase, pct = schedules.one_cycle_position(10, schedules.one_cycle_phases(100, 0.3, False))
     assert phase["end_lr"] == "max_lr" and pct == pytest.approx(10 / 29)
+
+
+def _pair(name: str, **kwargs) -> tuple:
+    """A schedule's closed form and its ratio, with the same constants."""
+    return partial(getattr(schedules, name), **kwargs), partial(getattr(schedules, name + "_ratio"), **kwargs)
+
+
+RATIOS = [  # the recursive step is derived from the closed form
+    _pair("step_decay", step_size=7, gamma=0.3),
+    _pair("multistep_decay", milestones=[3, 10, 10, 40], gamma=0.5),
+    _pair("constant_factor", factor=0.25, total_iters=20),
+    _pair("linear_factor", start_factor=0.1, end_factor=1.0, total_iters=50),
+    _pair("linear_factor", start_factor=1.0, end_factor=0.0, total_iters=30),
+    _pair("exponential_decay", gamma=0.93),
+    _pair("polynomial_decay", total_iters=60, power=2.0),
+    _pair("polynomial_decay", total_iters=60, power=0.5),
+    _pair("cosine_annealing", T_max=20),
+    _pair("cosine_annealing", T_max=7.5),
+]
+
+
+@pytest.mark.parametrize("closed, ratio", RATIOS, ids=[c.func.__name__ for c, _ in RATIOS])
+def test_each_ratio_is_the_quotient_of_its_closed_forms(closed, ratio):
+    checked = 0
+    for t in range(1, 150):
+        if closed(t - 1) != 0:  # past a factor of 0 the scheduler adds the rise instead
+            assert ratio(t) == pytest.approx(closed(t) / closed(t - 1), rel=1e-12, abs=1e-15), t
+            checked += 1
+    assert checked >= 30  # the steps up to the end of the schedule at least
+
+
+def test_cosine_rises_again_from_zero_by_the_difference_of_its_closed_forms():
+    for T_max in (1, 7, 20):
+        for t in (T_max + 1, 3 * T_max + 1):
+            assert schedules.cosine_annealing(t - 1, T_max) == 0.0
+            assert schedules.cosine_annealing_rise(T_max) == pytest.approx(
+                schedules.cosine_annealing(t, T_max) - schedules.cosine_annealing(t - 1, T_max), rel=1e-12)
 
 
 def test_lambda_with_a_schedule_function_equals_the_scheduler():

@@ -8,6 +8,7 @@ when it was produced by a recorded operation, that operation's node in ``grad_fn
 from __future__ import annotations
 
 import builtins
+import sys
 
 import numpy as np
 
@@ -18,6 +19,16 @@ from .tensor_math import TensorMath, _as_tensor_like, _dim, _normalize_index, _t
 
 _grad_state = grad_mode._state
 _new = object.__new__
+
+
+def _refs_of_a_local() -> int:
+    """What ``sys.getrefcount`` says of an object held by one local variable only (2 on CPython
+    3.10-3.13; measured rather than assumed, as the interpreter may count differently)."""
+    x = object()
+    return sys.getrefcount(x)
+
+
+_LOCAL_REFS = _refs_of_a_local()
 
 
 class _HookHandle:
@@ -100,7 +111,22 @@ class Tensor(TensorMath):
             if value.dtype != self.dtype:
                 raise TypeError(f"assigned grad has dtype {value.dtype} but the tensor has dtype "
                                 f"{self.dtype}")
+        if value is not self._grad:
+            self._drop_grad()
         self._grad = value
+
+    def _drop_grad(self) -> None:
+        """Set ``.grad`` to None (what ``zero_grad()`` does). A gradient that lives in
+        ``_grad_buffer`` (an optimizer's flat buffer, which the next backward refills) and that
+        someone still holds first gets its own copy of its values, so the tensor they kept keeps
+        them, as in PyTorch; when nobody kept it, as usual, nothing is copied. (A NumPy array taken
+        from it with ``.numpy()`` or a ``.detach()`` tensor still shares the buffer: copy those.)"""
+        g = self._grad
+        self._grad = None
+        if g is None or self._grad_buffer is None or sys.getrefcount(g) <= _LOCAL_REFS:
+            return
+        if np.may_share_memory(g._data, self._grad_buffer):
+            g._data = g._data.copy()
 
     @property
     def requires_grad(self) -> builtins.bool:

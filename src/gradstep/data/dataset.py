@@ -102,12 +102,17 @@ ArrayDataset = TensorDataset
 
 
 class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``, in that order."""
+    """The samples of ``dataset`` at ``indices``, in that order.
+
+    The batched path converts ``indices`` to an array once and reuses it while ``self.indices`` is
+    the same object; assign a new sequence to change them (editing the list in place is not seen
+    by that path)."""
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]):
         self.dataset = dataset
         self.indices = indices
         self._index_array = None
+        self._index_source = None  # the object _index_array was made from
 
     def __getitem__(self, idx):
         if isinstance(idx, list):
@@ -117,8 +122,9 @@ class Subset(Dataset):
     def __getbatch__(self, indices: np.ndarray):
         if not isinstance(self.dataset, Dataset):
             return NotImplemented
-        if self._index_array is None or len(self._index_array) != len(self.indices):
+        if self._index_source is not self.indices:
             self._index_array = np.asarray(self.indices, dtype=np.int64)
+            self._index_source = self.indices
         return self.dataset.__getbatch__(self._index_array[indices])
 
     def __getitems__(self, indices: list) -> list:

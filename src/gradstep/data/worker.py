@@ -17,9 +17,11 @@ import builtins
 import multiprocessing
 import multiprocessing.connection
 import os
+import queue
 import random
 import signal
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -63,21 +65,43 @@ def _error_header(task, exc: BaseException) -> dict:
                                     "traceback": "".join(traceback.format_exception(exc))}}
 
 
+def _read_requests(conn, parent_pid: int, requests: queue.SimpleQueue) -> None:
+    """Read the main process's requests into ``requests`` as they come; ``None`` when it is gone.
+
+    Reading in its own thread keeps the pipe to the worker flowing while the worker is blocked
+    sending a batch the main process has not read yet: otherwise a main process that is sending
+    the next task at that moment (a large one, or the hundredth small one) would wait for the
+    worker and the worker for it, forever."""
+    while True:
+        while not multiprocessing.connection.wait([conn], timeout=1.0):
+            if os.getppid() != parent_pid:  # the main process died: nobody will read our batches
+                requests.put(None)
+                return
+        try:
+            message = _wire.receive(conn)
+        except (EOFError, OSError):
+            requests.put(None)
+            return
+        requests.put(message)
+        if message[0]["op"] == "stop":
+            return
+
+
 def _worker_loop(worker_id: int, num_workers: int, dataset, fetcher, conn, parent_pid: int,
                  worker_init_fn: Callable | None) -> None:
     """Serve ``epoch``/``fetch``/``stop`` requests until told to stop or the parent is gone."""
     global _worker_info
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    requests: queue.SimpleQueue = queue.SimpleQueue()
+    threading.Thread(target=_read_requests, args=(conn, parent_pid, requests), daemon=True,
+                     name="gradstep-dataloader-requests").start()
     init_error = None
     initialised = False
     while True:
-        while not multiprocessing.connection.wait([conn], timeout=1.0):
-            if os.getppid() != parent_pid:  # the main process died: nobody will read our batches
-                return
-        try:
-            header, payload = _wire.receive(conn)
-        except (EOFError, OSError):
+        message = requests.get()
+        if message is None:
             return
+        header, payload = message
         op = header["op"]
         if op == "stop":
             return

@@ -91,7 +91,9 @@ class AdamW(Adam):
 
     Loshchilov and Hutter, `Decoupled Weight Decay Regularization
     <https://arxiv.org/abs/1711.05101>`_ (2019). Defaults as PyTorch: lr 1e-3, betas
-    (0.9, 0.999), eps 1e-8, weight_decay 1e-2.
+    (0.9, 0.999), eps 1e-8, weight_decay 1e-2. It is ``Adam`` with ``decoupled_weight_decay=True``
+    (kept in each parameter group, as in PyTorch), which composes the decoupled decay rule in
+    front of Adam's.
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
@@ -99,6 +101,3 @@ class AdamW(Adam):
                  flat: bool = True):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
                          decoupled_weight_decay=True, flat=flat)
-
-    def _weight_decay_rule(self, group: dict):
-        return rules.decoupled_weight_decay

@@ -139,6 +139,15 @@ def _batches(train_loader: Iterable) -> Iterator:
             raise ValueError("find_lr: train_loader yielded no batches")
 
 
+def _loader_state(train_loader: Iterable) -> dict | None:
+    """A copy of the loader's state if it can be put back (``state_dict``/``load_state_dict``, as
+    ``DataLoader`` has: the loader's own generator and epoch counter are not the default stream)."""
+    if callable(getattr(train_loader, "state_dict", None)) and callable(
+            getattr(train_loader, "load_state_dict", None)):
+        return _copy_state(train_loader.state_dict())
+    return None
+
+
 def smooth_curve(losses: list[float], smooth_f: float) -> list[float]:
     """The weighted average of ``SmoothedLoss`` run forwards over ``losses`` and then backwards
     over the result: a symmetric average, so the curve does not lag behind the learning rate."""
@@ -215,8 +224,10 @@ def find_lr(model, optimizer, loss_fn: Callable, train_loader: Iterable, start_l
     mini-batches if the loss exploded (the one-sided average notices that a few batches late);
     the suggestion is its steepest descent before its minimum, ignoring the first ``skip_start``
     points. Then the model's parameters and buffers, the optimizer's state and hyperparameters, the
-    parameters' gradients and gradstep's default random stream are put back exactly as they were
-    (deep copies of the state dicts, loaded back), even if a step raises.
+    parameters' gradients, gradstep's default random stream and, for a loader with
+    ``state_dict()``/``load_state_dict()`` (a ``DataLoader``: its epoch, position and own
+    generator), the loader are put back exactly as they were (deep copies of the state dicts,
+    loaded back), even if a step raises.
 
     Args:
         model: a callable with ``parameters()``, ``state_dict()`` and ``load_state_dict()`` (a
@@ -245,6 +256,7 @@ def find_lr(model, optimizer, loss_fn: Callable, train_loader: Iterable, start_l
     saved_optimizer = _copy_state(optimizer.state_dict())
     saved_grads = [None if p.grad is None else Tensor._make(p.grad.numpy().copy()) for p in params]
     saved_rng = get_rng_state()
+    saved_loader = _loader_state(train_loader)
     ratios = [lr / start_lrs[0] for lr in start_lrs]
     lrs, raw = [], []
     smoother = SmoothedLoss(smooth_f)
@@ -275,6 +287,8 @@ def find_lr(model, optimizer, loss_fn: Callable, train_loader: Iterable, start_l
         for p, g in zip(params, saved_grads):
             p.grad = g
         set_rng_state(saved_rng)
+        if saved_loader is not None:
+            train_loader.load_state_dict(saved_loader)
     kept = max(len(raw) - skip_end, 0) if diverged else len(raw)
     kept = min([kept, *(i for i, v in enumerate(raw) if not math.isfinite(v))])
     curve = smooth_curve(raw[:kept], smooth_f) + [math.nan] * (len(raw) - kept)

@@ -289,16 +289,16 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients: to None (default; the optimizer then skips those parameters until
-        they get a gradient again) or, with ``set_to_none=False``, to zeros in place."""
+        they get a gradient again; a ``.grad`` someone kept keeps its values) or, with
+        ``set_to_none=False``, to zeros in place (a kept ``.grad`` sees the zeros, as in PyTorch)."""
         for group in self.param_groups:
             for p in group["params"]:
-                g = p._grad
-                if g is None:
+                if p._grad is None:
                     continue
                 if set_to_none:
-                    p._grad = None
+                    p._drop_grad()
                 else:
-                    g._data.fill(0)
+                    p._grad._data.fill(0)
 
     # ------------------------------------------------------------------ learning rate
 

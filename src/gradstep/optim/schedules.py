@@ -12,18 +12,26 @@ the result into ``group["lr"]``; they can also be used directly, e.g. with ``Lam
 Most functions return a *factor*: the learning rate at ``step`` is
 ``floor + (base_lr - floor) * factor`` (``floor`` is ``eta_min`` for the cosine schedules, else 0).
 The arithmetic follows ``torch.optim.lr_scheduler`` operation by operation, so the values agree
-with PyTorch's to the last bit wherever PyTorch uses the same closed form.
+with PyTorch's closed forms to the last bit.
+
+The chainable schedules (``StepLR``, ..., ``CosineAnnealingLR``) also have a ``*_ratio``: the
+factor by which the learning rate moves from ``step - 1`` to ``step`` (``step >= 1``), that is
+``factor(step) / factor(step - 1)``, derived from the closed form but written as PyTorch's
+recursive form computes it, so that a scheduler stepped ``t`` times holds PyTorch's bits. (The
+quotient of two closed forms rounds differently, by an ulp or so.)
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 __all__ = [
-    "step_decay", "multistep_decay", "constant_factor", "linear_factor", "exponential_decay",
-    "polynomial_decay", "cosine_annealing", "warm_restart_position", "cyclic_position",
+    "step_decay", "step_decay_ratio", "multistep_decay", "multistep_decay_ratio", "constant_factor",
+    "constant_factor_ratio", "linear_factor", "linear_factor_ratio", "exponential_decay",
+    "exponential_decay_ratio", "polynomial_decay", "polynomial_decay_ratio", "cosine_annealing",
+    "cosine_annealing_ratio", "cosine_annealing_rise", "warm_restart_position", "cyclic_position",
     "triangular_scale", "triangular2_scale", "exp_range_scale", "anneal_cos", "anneal_linear",
     "one_cycle_phases", "one_cycle_position", "plateau_improved", "range_test_lr",
 ]
@@ -34,15 +42,31 @@ def step_decay(step: int, step_size: int, gamma: float) -> float:
     return gamma ** (step // step_size)
 
 
+def step_decay_ratio(step: int, step_size: int, gamma: float) -> float:
+    """``step_decay(step) / step_decay(step - 1)``: ``gamma`` at each multiple of ``step_size``."""
+    return gamma if step % step_size == 0 else 1.0
+
+
 def multistep_decay(step: int, milestones: Sequence[int], gamma: float) -> float:
     """``gamma ** (number of milestones <= step)``; ``milestones`` sorted, repeats count twice
     (MultiStepLR)."""
     return gamma ** bisect_right(milestones, step)
 
 
+def multistep_decay_ratio(step: int, milestones: Sequence[int], gamma: float) -> float:
+    """``multistep_decay(step) / multistep_decay(step - 1)``: ``gamma ** (times step is a milestone)``."""
+    return gamma ** (bisect_right(milestones, step) - bisect_left(milestones, step))
+
+
 def constant_factor(step: int, factor: float, total_iters: int) -> float:
     """``factor`` for the first ``total_iters`` steps, then 1 (ConstantLR)."""
-    return 1.0 if step >= total_iters else factor
+    return factor + (step >= total_iters) * (1 - factor)
+
+
+def constant_factor_ratio(step: int, factor: float, total_iters: int) -> float:
+    """``constant_factor(step) / constant_factor(step - 1)``: ``1 / factor`` at ``total_iters``
+    (``factor`` > 0; where it is 0 there is no ratio, see ``FactorScheduler``)."""
+    return 1.0 / factor if step == total_iters else 1.0
 
 
 def linear_factor(step: int, start_factor: float, end_factor: float, total_iters: int) -> float:
@@ -51,9 +75,23 @@ def linear_factor(step: int, start_factor: float, end_factor: float, total_iters
     return start_factor + (end_factor - start_factor) * min(total_iters, step) / total_iters
 
 
+def linear_factor_ratio(step: int, start_factor: float, end_factor: float, total_iters: int) -> float:
+    """``linear_factor(step) / linear_factor(step - 1)``: ``1 + (end - start) / (total_iters *
+    start + (step - 1) (end - start))`` up to ``total_iters``, then 1."""
+    if step > total_iters:
+        return 1.0
+    change = end_factor - start_factor
+    return 1.0 + change / (total_iters * start_factor + (step - 1) * change)
+
+
 def exponential_decay(step: int, gamma: float) -> float:
     """``gamma ** step`` (ExponentialLR)."""
     return gamma ** step
+
+
+def exponential_decay_ratio(step: int, gamma: float) -> float:
+    """``exponential_decay(step) / exponential_decay(step - 1)``: ``gamma``."""
+    return gamma
 
 
 def polynomial_decay(step: int, total_iters: int, power: float) -> float:
@@ -62,11 +100,31 @@ def polynomial_decay(step: int, total_iters: int, power: float) -> float:
     return (1.0 - min(total_iters, step) / total_iters) ** power
 
 
+def polynomial_decay_ratio(step: int, total_iters: int, power: float) -> float:
+    """``polynomial_decay(step) / polynomial_decay(step - 1)``: ``((1 - step / total_iters) /
+    (1 - (step - 1) / total_iters)) ** power`` up to ``total_iters``, then 1."""
+    if step > total_iters:
+        return 1.0
+    return ((1.0 - step / total_iters) / (1.0 - (step - 1) / total_iters)) ** power
+
+
 def cosine_annealing(step: float, T_max: float) -> float:
     """``(1 + cos(pi * step / T_max)) / 2``: from 1 at step 0 to 0 at ``T_max`` and, past it, back up
     again with period ``2 T_max`` (CosineAnnealingLR; CosineAnnealingWarmRestarts with
     ``step = T_cur`` and ``T_max = T_i``). SGDR, https://arxiv.org/abs/1608.03983."""
     return (1 + math.cos(math.pi * step / T_max)) / 2
+
+
+def cosine_annealing_ratio(step: int, T_max: float) -> float:
+    """``cosine_annealing(step) / cosine_annealing(step - 1)``: ``(1 + cos(pi step / T_max)) /
+    (1 + cos(pi (step - 1) / T_max))``, where ``step - 1`` is not an odd multiple of ``T_max``."""
+    return (1 + math.cos(math.pi * step / T_max)) / (1 + math.cos(math.pi * (step - 1) / T_max))
+
+
+def cosine_annealing_rise(T_max: float) -> float:
+    """``cosine_annealing(step) - cosine_annealing(step - 1)`` where ``step - 1`` is an odd
+    multiple of ``T_max`` (the factor was 0 and rises again): ``(1 - cos(pi / T_max)) / 2``."""
+    return (1 - math.cos(math.pi / T_max)) / 2
 
 
 def warm_restart_position(epoch: float, T_0: int, T_mult: int) -> tuple[float, int]:

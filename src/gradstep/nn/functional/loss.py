@@ -166,6 +166,17 @@ class _PointwiseLoss(Function):
                 unbroadcast(g * dt, t.shape) if nt else None, None)
 
 
+def _check_broadcasts_to(name: str, label: str, array: np.ndarray, shape: tuple) -> None:
+    """Raise ShapeError unless ``array`` broadcasts to the loss's ``shape`` (without growing it)."""
+    try:
+        ok = np.broadcast_shapes(array.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ShapeError(f"{name}: {label} of shape {array.shape} does not broadcast to the loss's "
+                         f"shape {shape}")
+
+
 def _pointwise(name: str, kernel, input, target, reduction: str, weight=None, strict_shape=False,
                **params) -> Tensor:
     _floating_input(input, name)
@@ -186,15 +197,10 @@ def _pointwise(name: str, kernel, input, target, reduction: str, weight=None, st
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
     w = _weight_array(weight, input) if isinstance(weight, (Tensor, np.ndarray)) else weight
-    if isinstance(w, np.ndarray):
-        shape = np.broadcast_shapes(input.shape, target.shape)
-        try:
-            ok = np.broadcast_shapes(w.shape, shape) == shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ShapeError(f"{name}: weight of shape {w.shape} does not broadcast to the loss's "
-                             f"shape {shape}")
+    shape = np.broadcast_shapes(input.shape, target.shape)
+    for label, array in (("weight", w), *params.items()):  # weight, pos_weight
+        if isinstance(array, np.ndarray):
+            _check_broadcasts_to(name, label, array, shape)
     return _PointwiseLoss.apply(input, target, w, kernel=kernel, reduction=reduction, params=params)
 
 

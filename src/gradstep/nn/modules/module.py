@@ -355,14 +355,13 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's ``.grad``: to None (the default), or to zeros in place."""
         for p in self.parameters():
-            g = p._grad
-            if g is None:
+            if p._grad is None:
                 continue
             if set_to_none:
-                p._grad = None
+                p._drop_grad()
             else:
-                g._node = None
-                g._data.fill(0)
+                p._grad._node = None
+                p._grad._data.fill(0)
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every descendant (children first) and then on this module."""

@@ -12,7 +12,8 @@ Two kinds of schedules, as in PyTorch:
 * **chainable** schedules (``FactorScheduler``: ``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``,
   ...; and ``MultiplicativeLR``) move the *current* ``lr`` by the schedule's change from the
   previous step, so that several of them compose (``ChainedScheduler``) and a learning rate changed
-  by hand is carried along. ``FactorScheduler`` derives that move from the schedule's one formula.
+  by hand is carried along. ``FactorScheduler`` takes that move from the schedule's ratio, which
+  is derived from its formula and computed as PyTorch does.
 """
 
 from __future__ import annotations
@@ -208,42 +209,56 @@ class ClosedFormScheduler(LRScheduler):
 class FactorScheduler(LRScheduler):
     """A chainable schedule ``lr_t = floor + (base_lr - floor) * factor(t)``.
 
-    A subclass gives ``factor_at(step)`` (a function of ``gradstep.optim.schedules``) and, if not 0,
-    ``floor``. Each ``step()`` then moves the group's *current* learning rate the way the schedule
-    moves from step ``t - 1`` to ``t``, as PyTorch's chainable form does::
+    A subclass gives ``factor_at(step)``, the closed form (a function of
+    ``gradstep.optim.schedules``), if not 0 ``floor``, and may give ``ratio_at(step)``,
+    ``factor(t) / factor(t - 1)`` in other arithmetic: the built-in schedules give their
+    ``*_ratio`` function, written as PyTorch's recursive form computes it. Each ``step()`` then
+    moves the group's *current* learning rate the way the schedule moves from step ``t - 1`` to
+    ``t``, as PyTorch's chainable form does::
 
-        lr_t = floor + (lr_{t-1} - floor) * factor(t) / factor(t-1)         (factor(-1) = 1)
-        lr_t = lr_{t-1} + (base_lr - floor) * (factor(t) - factor(t-1))     if factor(t-1) = 0
+        lr_0 = floor + (lr_{-1} - floor) * factor(0)                    (the constructor's step)
+        lr_t = floor + (lr_{t-1} - floor) * ratio(t)
+        lr_t = lr_{t-1} + (base_lr - floor) * rise(t)     if factor(t-1) = 0 (no ratio from 0)
 
-    Without outside changes this follows the closed form; with them (another scheduler in a
-    ``ChainedScheduler``, a learning rate set by hand) the changes are carried along. It is also
-    PyTorch's arithmetic: ``CosineAnnealingLR``'s recursive form is exactly this ratio, so the
-    results agree step by step, to rounding, including where the recursion drifts from the
-    closed form.
+    where ``rise(t) = factor(t) - factor(t - 1)``. Without outside changes this follows the
+    closed form (to rounding: the recursion drifts from it by a few ulps, as PyTorch's does);
+    with them (another scheduler in a ``ChainedScheduler``, a learning rate set by hand) the
+    changes are carried along. As each ratio is PyTorch's own expression, the learning rates are
+    PyTorch's bit for bit. ``step(epoch)`` and ``SequentialLR`` restarts use the closed form, as
+    PyTorch does.
     """
 
     floor: float = 0.0
 
     def factor_at(self, step: int) -> float:
-        """The schedule's factor at ``step``."""
+        """The schedule's factor at ``step`` (its closed form)."""
         raise NotImplementedError
 
+    def ratio_at(self, step: int) -> float:
+        """``factor_at(step) / factor_at(step - 1)`` for ``step >= 1``. This default divides the
+        closed forms; the built-in schedules override it with PyTorch's expression."""
+        return self.factor_at(step) / self.factor_at(step - 1)
+
+    def rise_at(self, step: int) -> float:
+        """``factor_at(step) - factor_at(step - 1)``, used where ``factor_at(step - 1)`` is 0."""
+        return self.factor_at(step) - self.factor_at(step - 1)
+
     def _next_lrs(self, initial: bool) -> list[float]:
-        t = self.last_epoch
-        if initial and t > 0:  # resuming with last_epoch: the loaded learning rates stand
+        t, floor = self.last_epoch, self.floor
+        if t == 0:
+            ratio = self.factor_at(0)
+            if ratio == 1.0:  # PyTorch leaves the learning rate untouched
+                return self._current_lrs()
+        elif initial:  # resuming with last_epoch: the loaded learning rates stand
             return self._current_lrs()
-        now = self.factor_at(t)
-        before = self.factor_at(t - 1) if t > 0 else 1.0
-        if now == before:
-            return self._current_lrs()
-        floor = self.floor
-        if before == 0:
-            return [lr + (base - floor) * (now - before)
+        elif self.factor_at(t - 1) == 0:
+            rise = self.rise_at(t)
+            return [lr + (base - floor) * rise
                     for lr, base in zip(self._current_lrs(), self.base_lrs, strict=True)]
-        ratio = now / before
+        else:
+            ratio = self.ratio_at(t)
         return [floor + (lr - floor) * ratio for lr in self._current_lrs()]
 
     def _lrs_at(self, epoch) -> list[float]:
         f = self.factor_at(epoch)
         return [self.floor + (base - self.floor) * f for base in self.base_lrs]
-

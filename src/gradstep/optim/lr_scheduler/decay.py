@@ -97,6 +97,9 @@ class StepLR(FactorScheduler):
     def factor_at(self, step: int) -> float:
         return schedules.step_decay(step, self.step_size, self.gamma)
 
+    def ratio_at(self, step: int) -> float:
+        return schedules.step_decay_ratio(step, self.step_size, self.gamma)
+
 
 class MultiStepLR(FactorScheduler):
     """Decay by ``gamma`` at each milestone: ``lr = base_lr * gamma ** (milestones <= t)``. A
@@ -134,6 +137,9 @@ class MultiStepLR(FactorScheduler):
     def factor_at(self, step: int) -> float:
         return schedules.multistep_decay(step, self.milestones, self.gamma)
 
+    def ratio_at(self, step: int) -> float:
+        return schedules.multistep_decay_ratio(step, self.milestones, self.gamma)
+
 
 class ConstantLR(FactorScheduler):
     """``lr = base_lr * factor`` for the first ``total_iters`` steps, then ``base_lr``: a constant
@@ -161,6 +167,9 @@ class ConstantLR(FactorScheduler):
 
     def factor_at(self, step: int) -> float:
         return schedules.constant_factor(step, self.factor, self.total_iters)
+
+    def ratio_at(self, step: int) -> float:
+        return schedules.constant_factor_ratio(step, self.factor, self.total_iters)
 
 
 class LinearLR(FactorScheduler):
@@ -196,6 +205,9 @@ class LinearLR(FactorScheduler):
     def factor_at(self, step: int) -> float:
         return schedules.linear_factor(step, self.start_factor, self.end_factor, self.total_iters)
 
+    def ratio_at(self, step: int) -> float:
+        return schedules.linear_factor_ratio(step, self.start_factor, self.end_factor, self.total_iters)
+
 
 class ExponentialLR(FactorScheduler):
     """``lr = base_lr * gamma ** t``: decay by ``gamma`` every step.
@@ -215,6 +227,9 @@ class ExponentialLR(FactorScheduler):
 
     def factor_at(self, step: int) -> float:
         return schedules.exponential_decay(step, self.gamma)
+
+    def ratio_at(self, step: int) -> float:
+        return schedules.exponential_decay_ratio(step, self.gamma)
 
 
 class PolynomialLR(FactorScheduler):
@@ -238,6 +253,9 @@ class PolynomialLR(FactorScheduler):
 
     def factor_at(self, step: int) -> float:
         return schedules.polynomial_decay(step, self.total_iters, self.power)
+
+    def ratio_at(self, step: int) -> float:
+        return schedules.polynomial_decay_ratio(step, self.total_iters, self.power)
 
 
 class CosineAnnealingLR(FactorScheduler):
@@ -274,6 +292,12 @@ class CosineAnnealingLR(FactorScheduler):
 
     def factor_at(self, step: int) -> float:
         return schedules.cosine_annealing(step, self.T_max)
+
+    def ratio_at(self, step: int) -> float:
+        return schedules.cosine_annealing_ratio(step, self.T_max)
+
+    def rise_at(self, step: int) -> float:
+        return schedules.cosine_annealing_rise(self.T_max)
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
