@@ -8,7 +8,7 @@ import pytest
 import gradstep as gs
 
 from .harness import Run, assert_identical
-from .registry import cases
+from .registry import BY_NAME, C, cases
 
 STEPS = 10
 
@@ -39,7 +39,7 @@ def some_grads_missing(t: int) -> tuple:
 
 
 @pytest.mark.parametrize("info,cfg", **cases(lambda info, cfg: cfg is info.configs[0] or bool(cfg.groups)))
-def test_parameters_without_gradient_take_the_per_parameter_path(info, cfg):
+def test_parameters_without_gradient_are_left_out_of_the_flat_step(info, cfg):
     """With a grad of None a parameter is skipped (its state untouched), which the flat path must
     reproduce bit for bit while the others still move."""
     flat = Run(gs, info, cfg, flat=True, unused=some_grads_missing)
@@ -66,3 +66,17 @@ def test_mixed_dtypes_get_one_segment_each_and_keep_their_dtype():
         assert p.dtype == q.dtype and np.array_equal(p.detach().numpy(), q.detach().numpy())
         st = opts[0].state[p]
         assert st["exp_avg"].dtype == p.dtype and st["exp_avg_sq"].dtype == p.dtype
+
+
+def test_a_frozen_parameter_splits_the_flat_step_into_two_runs():
+    """A parameter that never gets a gradient (frozen) costs one extra slot, not a per-parameter path."""
+    info, cfg = BY_NAME["Adam"], C(lr=0.01)
+    runs = [Run(gs, info, cfg, flat=flat, unused=lambda t: (1,)) for flat in (True, False)]
+    for r in runs:
+        r.params[1].requires_grad_(False)
+    assert_lockstep(*runs, STEPS, "Adam with b1 frozen")
+    opt = runs[0].opt
+    segment = opt._layout(opt.param_groups[0])[0]
+    assert segment.sync(opt.state) == [(0, 1), (2, 4)]
+    assert len(list(opt._slots(opt.param_groups[0]))) == 2
+    assert 1 not in opt.state_dict()["state"]

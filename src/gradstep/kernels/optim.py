@@ -3,8 +3,11 @@
 Every rule updates the parameter and its state arrays in place and never writes into ``grad``,
 which may be the user's ``.grad`` or a flat buffer of many of them. ``gradstep.optim`` runs each
 rule either once per parameter or once on flat buffers holding a whole group, so both paths
-compute the same bits. The math is a comment above each in-place call; the operations follow
-torch.optim's single-tensor code in order, so results agree with PyTorch to rounding.
+compute the same bits. The math is a comment above each in-place call. A rule computes what
+torch.optim's single-tensor code computes, arranged to pass over memory few times (a scalar
+factor moved from one side of a division to the other, say), so results agree with PyTorch to
+rounding. ``work``, when given, is a scratch array shaped like the parameter that the rule may
+overwrite; without it the rule allocates its temporaries.
 
 Hyperparameters and scalar state are Python floats: with NumPy 2, a float32 array times a NumPy
 float64 scalar would silently become float64.
@@ -14,7 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
+Array = np.ndarray
+
 # ---------------------------------------------------------------------------- shared pieces
+
+
+def _scratch(work: np.ndarray | None, like: np.ndarray) -> np.ndarray:
+    return np.empty_like(like) if work is None else work
 
 
 def signed(grad: np.ndarray, maximize: bool) -> np.ndarray:
@@ -41,9 +50,9 @@ def decoupled_weight_decay(param: np.ndarray, grad: np.ndarray, lr: float,
     return grad
 
 
-def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+def lerp_(start: np.ndarray, end: np.ndarray, weight: float, work: np.ndarray | None = None) -> None:
     """``start ← start + w (end − start)``, evaluated like ``torch.lerp`` (from ``end`` when w ≥ ½)."""
-    diff = np.subtract(end, start)
+    diff = np.subtract(end, start, out=_scratch(work, start))
     if weight < 0.5:
         diff *= weight
         start += diff
@@ -52,26 +61,27 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
         np.subtract(end, diff, out=start)
 
 
-def ema_square_(avg: np.ndarray, grad: np.ndarray, beta: float) -> None:
+def ema_square_(avg: np.ndarray, grad: np.ndarray, beta: float, work: np.ndarray | None = None) -> None:
     """Exponential moving average of the squared gradient: ``avg ← β avg + (1 − β) g²``."""
-    sq = np.multiply(grad, grad)
+    sq = np.multiply(grad, grad, out=_scratch(work, avg))
     sq *= 1 - beta
     avg *= beta
     avg += sq
 
 
-def descend_(param: np.ndarray, direction: np.ndarray, lr: float) -> None:
-    """``θ ← θ − γ d``."""
-    step = np.multiply(direction, lr)
+def descend_(param: np.ndarray, direction: np.ndarray, lr: float, work: np.ndarray | None = None) -> None:
+    """``θ ← θ − γ d`` (``direction`` may be ``work`` itself)."""
+    step = np.multiply(direction, lr, out=_scratch(work, param))
     param -= step
 
 
 # ---------------------------------------------------------------------------- the rules
 
 
-def sgd(param, grad, momentum_buffer, *, lr: float, momentum: float, dampening: float,
-        nesterov: bool, first: bool) -> None:
+def sgd(param: Array, grad: Array, momentum_buffer: Array | None, *, lr: float, momentum: float,
+        dampening: float, nesterov: bool, first: bool, work: Array | None = None) -> None:
     """SGD with optional (Nesterov) momentum; the buffer starts at the first gradient."""
+    w = _scratch(work, param)
     if momentum != 0:
         if first:
             # b ← g
@@ -79,203 +89,230 @@ def sgd(param, grad, momentum_buffer, *, lr: float, momentum: float, dampening: 
         else:
             # b ← μ b + (1 − τ) g
             momentum_buffer *= momentum
-            momentum_buffer += np.multiply(grad, 1 - dampening)
+            if dampening != 0:
+                grad_part = np.multiply(grad, 1 - dampening, out=w)
+            else:
+                grad_part = grad
+            momentum_buffer += grad_part
         if nesterov:
             # g ← g + μ b
-            grad = grad + np.multiply(momentum_buffer, momentum)
+            nesterov_grad = np.multiply(momentum_buffer, momentum, out=w)
+            nesterov_grad += grad
+            grad = nesterov_grad
         else:
             # g ← b
             grad = momentum_buffer
     # θ ← θ − γ g
-    descend_(param, grad, lr)
+    descend_(param, grad, lr, w)
 
 
-def sgd_velocity(param, grad, velocity, *, lr: float, momentum: float) -> None:
+def sgd_velocity(param: Array, grad: Array, velocity: Array, *, lr: float, momentum: float,
+                 work: Array | None = None) -> None:
     """Momentum in Sutskever et al.'s (and cs231n's) form, with γ inside the velocity."""
     # v ← μ v − γ g
     velocity *= momentum
-    velocity -= np.multiply(grad, lr)
+    velocity -= np.multiply(grad, lr, out=_scratch(work, param))
     # θ ← θ + v
     param += velocity
 
 
-def adagrad(param, grad, state_sum, *, step: float, lr: float, lr_decay: float, eps: float) -> None:
+def adagrad(param: Array, grad: Array, state_sum: Array, *, step: float, lr: float, lr_decay: float,
+            eps: float, work: Array | None = None) -> None:
     """Adagrad: divide by the root of the running sum of squared gradients."""
-    clr = lr / (1 + (step - 1) * lr_decay)
+    w = _scratch(work, param)
     # s ← s + g²
-    state_sum += np.multiply(grad, grad)
+    state_sum += np.multiply(grad, grad, out=w)
     # θ ← θ − γ_t g / (√s + ε),  γ_t = γ / (1 + (t − 1) η)
-    std = np.sqrt(state_sum)
-    std += eps
-    update = np.divide(grad, std, out=std)
-    descend_(param, update, clr)
+    np.sqrt(state_sum, out=w)
+    w += eps
+    np.divide(grad, w, out=w)
+    descend_(param, w, lr / (1 + (step - 1) * lr_decay), w)
 
 
-def rmsprop(param, grad, square_avg, grad_avg, momentum_buffer, *, lr: float, alpha: float,
-            eps: float, momentum: float) -> None:
+def rmsprop(param: Array, grad: Array, square_avg: Array, grad_avg: Array | None,
+            momentum_buffer: Array | None, *, lr: float, alpha: float, eps: float, momentum: float,
+            work: Array | None = None) -> None:
     """RMSprop, optionally centered (``grad_avg`` given) and with momentum (``momentum > 0``)."""
+    w = _scratch(work, param)
     # v ← α v + (1 − α) g²
-    ema_square_(square_avg, grad, alpha)
+    ema_square_(square_avg, grad, alpha, w)
     if grad_avg is not None:
         # ḡ ← α ḡ + (1 − α) g
-        lerp_(grad_avg, grad, 1 - alpha)
+        lerp_(grad_avg, grad, 1 - alpha, w)
         # a ← √(v − ḡ²) + ε
-        avg = np.multiply(grad_avg, grad_avg)
-        np.subtract(square_avg, avg, out=avg)
-        np.sqrt(avg, out=avg)
+        np.multiply(grad_avg, grad_avg, out=w)
+        np.subtract(square_avg, w, out=w)
+        np.sqrt(w, out=w)
     else:
         # a ← √v + ε
-        avg = np.sqrt(square_avg)
-    avg += eps
+        np.sqrt(square_avg, out=w)
+    w += eps
+    np.divide(grad, w, out=w)
     if momentum > 0:
-        # b ← μ b + g / a
+        # b ← μ b + g / a;  θ ← θ − γ b
         momentum_buffer *= momentum
-        momentum_buffer += np.divide(grad, avg)
-        # θ ← θ − γ b
-        descend_(param, momentum_buffer, lr)
+        momentum_buffer += w
+        descend_(param, momentum_buffer, lr, w)
     else:
         # θ ← θ − γ g / a
-        descend_(param, np.divide(grad, avg, out=avg), lr)
+        descend_(param, w, lr, w)
 
 
-def adadelta(param, grad, square_avg, acc_delta, *, lr: float, rho: float, eps: float) -> None:
+def adadelta(param: Array, grad: Array, square_avg: Array, acc_delta: Array, *, lr: float, rho: float,
+             eps: float, work: Array | None = None) -> None:
     """Adadelta: the step is g scaled by RMS(past steps) / RMS(past gradients)."""
+    delta = _scratch(work, param)
     # v ← ρ v + (1 − ρ) g²
-    ema_square_(square_avg, grad, rho)
+    ema_square_(square_avg, grad, rho, delta)
     # Δ ← √(u + ε) / √(v + ε) · g
     std = np.add(square_avg, eps)
     np.sqrt(std, out=std)
-    delta = np.add(acc_delta, eps)
+    np.add(acc_delta, eps, out=delta)
     np.sqrt(delta, out=delta)
     delta /= std
     delta *= grad
     # u ← ρ u + (1 − ρ) Δ²
-    ema_square_(acc_delta, delta, rho)
+    ema_square_(acc_delta, delta, rho, std)
     # θ ← θ − γ Δ
-    descend_(param, delta, lr)
+    descend_(param, delta, lr, std)
 
 
-def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step: float, lr: float,
-         beta1: float, beta2: float, eps: float) -> None:
+def adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, max_exp_avg_sq: Array | None, *,
+         step: float, lr: float, beta1: float, beta2: float, eps: float, work: Array | None = None) -> None:
     """Adam's moments and step (AMSGrad when ``max_exp_avg_sq`` is given); no weight decay here."""
+    w = _scratch(work, param)
     # m ← β1 m + (1 − β1) g
-    lerp_(exp_avg, grad, 1 - beta1)
+    lerp_(exp_avg, grad, 1 - beta1, w)
     # v ← β2 v + (1 − β2) g²
-    ema_square_(exp_avg_sq, grad, beta2)
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2 = 1 - beta2 ** step
+    ema_square_(exp_avg_sq, grad, beta2, w)
     if max_exp_avg_sq is not None:
         # v_max ← max(v_max, v)
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         exp_avg_sq = max_exp_avg_sq
-    # θ ← θ − γ / (1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + ε)
-    denom = np.sqrt(exp_avg_sq)
-    denom /= bias_correction2 ** 0.5
-    denom += eps
-    descend_(param, np.divide(exp_avg, denom, out=denom), lr / bias_correction1)
+    # θ ← θ − γ/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + ε), computed (as Kingma & Ba, section 2) as
+    # θ ← θ − γ √(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε √(1 − β2ᵗ))
+    root_bias_correction2 = (1 - beta2 ** step) ** 0.5
+    np.sqrt(exp_avg_sq, out=w)
+    w += eps * root_bias_correction2
+    np.divide(exp_avg, w, out=w)
+    descend_(param, w, lr * root_bias_correction2 / (1 - beta1 ** step), w)
 
 
-def adamax(param, grad, exp_avg, exp_inf, *, step: float, lr: float, beta1: float, beta2: float,
-           eps: float) -> None:
+def adamax(param: Array, grad: Array, exp_avg: Array, exp_inf: Array, *, step: float, lr: float,
+           beta1: float, beta2: float, eps: float, work: Array | None = None) -> None:
     """Adamax: Adam with the infinity norm in place of the second moment."""
+    w = _scratch(work, param)
     # m ← β1 m + (1 − β1) g
-    lerp_(exp_avg, grad, 1 - beta1)
+    lerp_(exp_avg, grad, 1 - beta1, w)
     # u ← max(β2 u, |g| + ε)
     exp_inf *= beta2
-    norm = np.abs(grad)
-    norm += eps
-    np.maximum(exp_inf, norm, out=exp_inf)
+    np.abs(grad, out=w)
+    w += eps
+    np.maximum(exp_inf, w, out=exp_inf)
     # θ ← θ − γ / (1 − β1ᵗ) · m / u
-    descend_(param, np.divide(exp_avg, exp_inf), lr / (1 - beta1 ** step))
+    np.divide(exp_avg, exp_inf, out=w)
+    descend_(param, w, lr / (1 - beta1 ** step), w)
 
 
-def nadam(param, grad, exp_avg, exp_avg_sq, *, step: float, mu_product: float, lr: float,
-          beta1: float, beta2: float, eps: float, momentum_decay: float) -> float:
+def nadam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, step: float, mu_product: float,
+          lr: float, beta1: float, beta2: float, eps: float, momentum_decay: float,
+          work: Array | None = None) -> float:
     """NAdam (Dozat 2016) with PyTorch's momentum schedule; returns the new ``mu_product``."""
-    bias_correction2 = 1 - beta2 ** step
+    denom = _scratch(work, param)
     # μ_t = β1 (1 − ½ · 0.96^(t ψ)),  μ_{t+1} likewise
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
     mu_product *= mu
     mu_product_next = mu_product * mu_next
     # m ← β1 m + (1 − β1) g
-    lerp_(exp_avg, grad, 1 - beta1)
+    lerp_(exp_avg, grad, 1 - beta1, denom)
     # v ← β2 v + (1 − β2) g²
-    ema_square_(exp_avg_sq, grad, beta2)
+    ema_square_(exp_avg_sq, grad, beta2, denom)
     # d ← √(v / (1 − β2ᵗ)) + ε
-    denom = np.divide(exp_avg_sq, bias_correction2)
+    np.divide(exp_avg_sq, 1 - beta2 ** step, out=denom)
     np.sqrt(denom, out=denom)
     denom += eps
     # θ ← θ − γ (1 − μ_t) / (1 − Π_{i≤t} μ_i) · g / d
-    param += np.divide(grad, denom) * (-lr * (1.0 - mu) / (1.0 - mu_product))
+    update = np.divide(grad, denom)
+    update *= -lr * (1.0 - mu) / (1.0 - mu_product)
+    param += update
     # θ ← θ − γ μ_{t+1} / (1 − Π_{i≤t+1} μ_i) · m / d
-    param += np.divide(exp_avg, denom, out=denom) * ((-lr * mu_next) / (1.0 - mu_product_next))
+    np.divide(exp_avg, denom, out=update)
+    update *= (-lr * mu_next) / (1.0 - mu_product_next)
+    param += update
     return mu_product
 
 
-def radam(param, grad, exp_avg, exp_avg_sq, *, step: float, lr: float, beta1: float, beta2: float,
-          eps: float) -> None:
+def radam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, step: float, lr: float,
+          beta1: float, beta2: float, eps: float, work: Array | None = None) -> None:
     """RAdam: Adam whose adaptive step is switched on, rectified, once its variance is tractable."""
+    w = _scratch(work, param)
     # m ← β1 m + (1 − β1) g
-    lerp_(exp_avg, grad, 1 - beta1)
+    lerp_(exp_avg, grad, 1 - beta1, w)
     # v ← β2 v + (1 − β2) g²
-    ema_square_(exp_avg_sq, grad, beta2)
+    ema_square_(exp_avg_sq, grad, beta2, w)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
-    # m̂ ← m / (1 − β1ᵗ)
-    update = np.divide(exp_avg, bias_correction1)
     # ρ∞ = 2 / (1 − β2) − 1,  ρ_t = ρ∞ − 2 t β2ᵗ / (1 − β2ᵗ)
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
-    update *= lr
     if rho_t > 5.0:
-        # r_t = √((ρ_t − 4)(ρ_t − 2) ρ∞ / ((ρ∞ − 4)(ρ∞ − 2) ρ_t))
+        # r_t = √((ρ_t − 4)(ρ_t − 2) ρ∞ / ((ρ∞ − 4)(ρ∞ − 2) ρ_t)),  l_t = √(1 − β2ᵗ) / (√v + ε)
         rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-        # l_t = √(1 − β2ᵗ) / (√v + ε)
-        adaptive = np.sqrt(exp_avg_sq)
-        adaptive += eps
-        np.divide(bias_correction2 ** 0.5, adaptive, out=adaptive)
-        # θ ← θ − γ m̂ l_t r_t
-        update *= adaptive
-        update *= rect
-    # else θ ← θ − γ m̂  (too few steps for a tractable variance: momentum SGD)
-    param -= update
+        # θ ← θ − γ r_t l_t m / (1 − β1ᵗ)
+        np.sqrt(exp_avg_sq, out=w)
+        w += eps
+        np.divide(exp_avg, w, out=w)
+        descend_(param, w, lr * rect * bias_correction2 ** 0.5 / bias_correction1, w)
+    else:
+        # θ ← θ − γ m / (1 − β1ᵗ)  (too few steps for a tractable variance: momentum SGD)
+        descend_(param, exp_avg, lr / bias_correction1, w)
 
 
-def rprop(param, grad, prev, step_size, *, etaminus: float, etaplus: float, step_size_min: float,
-          step_size_max: float) -> None:
+def rprop(param: Array, grad: Array, prev: Array, step_size: Array, *, etaminus: float, etaplus: float,
+          step_size_min: float, step_size_max: float, work: Array | None = None) -> None:
     """Rprop: per-element step sizes that grow while the gradient keeps its sign and shrink when
-    it flips; only the gradient's sign is used."""
-    # s ← sign(g · g_prev) mapped to η+ (same sign), η− (flipped), 1 (a zero)
-    factor = np.multiply(grad, prev)
-    np.sign(factor, out=factor)
-    np.copyto(factor, etaplus, where=factor > 0)
-    np.copyto(factor, etaminus, where=factor < 0)
-    np.copyto(factor, 1.0, where=factor == 0)
-    # Δ ← clamp(Δ · s, Δ_min, Δ_max)
+    it flips; only the gradient's sign is used. (Masks are applied by arithmetic: a masked
+    assignment with a random mask is an order of magnitude slower in NumPy.)"""
+    w = _scratch(work, param)
+    # s ← sign(g · g_prev)
+    np.multiply(grad, prev, out=w)
+    same, flipped = w > 0, w < 0
+    # η ← η+ where s > 0, η− where s < 0, 1 where s = 0 (NaN where s is)
+    factor = np.multiply(same, etaplus, dtype=param.dtype)
+    factor += np.multiply(flipped, etaminus, dtype=param.dtype)
+    factor += ~(same | flipped)
+    nan = np.isnan(w)
+    if nan.any():
+        factor[nan] = np.nan
+    # Δ ← clamp(Δ · η, Δ_min, Δ_max)
     step_size *= factor
     np.clip(step_size, step_size_min, step_size_max, out=step_size)
-    # g ← 0 where the sign flipped (no step there, and no flip detected next time)
-    grad = np.copy(grad)
-    np.copyto(grad, 0.0, where=factor == etaminus)
+    # g_prev ← g, and 0 where the sign flipped (no step there, and no flip detected next time)
+    if np.isfinite(grad).all():
+        np.multiply(grad, ~flipped, out=prev)
+    else:
+        np.copyto(prev, grad)
+        prev[flipped] = 0
     # θ ← θ − sign(g) · Δ
-    param -= np.multiply(np.sign(grad), step_size)
-    # g_prev ← g
-    np.copyto(prev, grad)
+    np.sign(prev, out=w)
+    w *= step_size
+    param -= w
 
 
-def asgd(param, grad, ax, *, step: float, eta: float, mu: float, lr: float, lambd: float,
-         alpha: float, t0: float) -> tuple[float, float]:
+def asgd(param: Array, grad: Array, ax: Array, *, step: float, eta: float, mu: float, lr: float,
+         lambd: float, alpha: float, t0: float, work: Array | None = None) -> tuple[float, float]:
     """Averaged SGD; updates the running average ``ax`` and returns the next ``(eta, mu)``."""
+    w = _scratch(work, param)
     # θ ← θ (1 − λ η)
     param *= 1 - lambd * eta
     # θ ← θ − η g
-    descend_(param, grad, eta)
+    descend_(param, grad, eta, w)
     if mu != 1:
         # ā ← ā + μ (θ − ā)
-        diff = np.subtract(param, ax)
-        diff *= mu
-        ax += diff
+        np.subtract(param, ax, out=w)
+        w *= mu
+        ax += w
     else:
         # ā ← θ
         np.copyto(ax, param)
@@ -283,18 +320,24 @@ def asgd(param, grad, ax, *, step: float, eta: float, mu: float, lr: float, lamb
     return lr / ((1 + lambd * lr * step) ** alpha), 1 / max(1, step - t0)
 
 
-def lion(param, grad, exp_avg, *, lr: float, beta1: float, beta2: float) -> None:
+def lion(param: Array, grad: Array, exp_avg: Array, *, lr: float, beta1: float, beta2: float,
+         work: Array | None = None) -> None:
     """Lion (Chen et al. 2023): step by the sign of an interpolated momentum."""
-    # c ← β1 m + (1 − β1) g
-    c = np.multiply(exp_avg, beta1)
-    c += np.multiply(grad, 1 - beta1)
-    # θ ← θ − γ sign(c)
-    descend_(param, np.sign(c, out=c), lr)
+    c = _scratch(work, param)
+    # c ← β1 m + (1 − β1) g = m + (1 − β1)(g − m)
+    np.subtract(grad, exp_avg, out=c)
+    c *= 1 - beta1
+    c += exp_avg
+    # θ ← θ − γ sign(c)  (np.sign out of place: in place it runs several times slower)
+    step = np.sign(c)
+    step *= lr
+    param -= step
     # m ← β2 m + (1 − β2) g
-    lerp_(exp_avg, grad, 1 - beta2)
+    lerp_(exp_avg, grad, 1 - beta2, c)
 
 
-def lbfgs_direction(flat_grad, old_dirs, old_stps, ro, h_diag: float, al: list) -> np.ndarray:
+def lbfgs_direction(flat_grad: Array, old_dirs: list, old_stps: list, ro: list, h_diag: float,
+                    al: list) -> Array:
     """L-BFGS search direction ``d = −H g`` by the two-loop recursion (Nocedal & Wright, Alg. 7.4).
 
     ``old_dirs`` are the gradient differences y_i, ``old_stps`` the steps s_i, ``ro`` the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..kernels import optim as rules
@@ -56,7 +58,7 @@ class Adagrad(Optimizer):
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         return {"step": 0.0, "sum": np.full_like(param, group["initial_accumulator_value"])}
 
-    def step(self, closure=None):
+    def step(self, closure: Callable | None = None):
         """One step of the rule above on every parameter that has a gradient; returns the loss."""
         loss = self._evaluate(closure)
         for group, s in self._each_slot():
@@ -64,5 +66,5 @@ class Adagrad(Optimizer):
             g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
             # s ← s + g²;  θ ← θ − γ̃ g / (√s + ε)
             rules.adagrad(s.param, g, s.state["sum"], step=s.state["step"], lr=group["lr"],
-                          lr_decay=group["lr_decay"], eps=group["eps"])
+                          lr_decay=group["lr_decay"], eps=group["eps"], work=s.work)
         return loss

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..kernels import optim as rules
@@ -61,7 +63,7 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = np.zeros_like(param)
         return state
 
-    def step(self, closure=None):
+    def step(self, closure: Callable | None = None):
         """One step of the rule above on every parameter that has a gradient; returns the loss."""
         loss = self._evaluate(closure)
         for group, s in self._each_slot():
@@ -72,7 +74,7 @@ class Adam(Optimizer):
             # m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − γ m̂ / (√v̂ + ε)
             rules.adam(s.param, g, st["exp_avg"], st["exp_avg_sq"],
                        st["max_exp_avg_sq"] if group["amsgrad"] else None, step=st["step"], lr=lr,
-                       beta1=beta1, beta2=beta2, eps=group["eps"])
+                       beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
         return loss
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..kernels import optim as rules
@@ -44,7 +46,7 @@ class Adamax(Optimizer):
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         return {"step": 0.0, "exp_avg": np.zeros_like(param), "exp_inf": np.zeros_like(param)}
 
-    def step(self, closure=None):
+    def step(self, closure: Callable | None = None):
         """One step of the rule above on every parameter that has a gradient; returns the loss."""
         loss = self._evaluate(closure)
         for group, s in self._each_slot():
@@ -53,5 +55,5 @@ class Adamax(Optimizer):
             g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
             # m ← β₁m + (1 − β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ − γ m / ((1 − β₁ᵗ) u)
             rules.adamax(s.param, g, s.state["exp_avg"], s.state["exp_inf"], step=s.state["step"],
-                         lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"])
+                         lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
         return loss

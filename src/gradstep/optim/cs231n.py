@@ -36,7 +36,7 @@ def _state(config: dict, key: str, w: np.ndarray) -> np.ndarray:
     return config[key]
 
 
-def sgd(w, dw, config: dict | None = None):
+def sgd(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
     """Vanilla SGD: w ← w − learning_rate · dw.
 
     config: ``learning_rate`` (default 1e-2).
@@ -47,7 +47,7 @@ def sgd(w, dw, config: dict | None = None):
     return next_w, config
 
 
-def sgd_momentum(w, dw, config: dict | None = None):
+def sgd_momentum(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
     """SGD with momentum: v ← momentum · v − learning_rate · dw;  w ← w + v.
 
     config: ``learning_rate`` (1e-2), ``momentum`` (0.9), ``velocity`` (zeros like w).
@@ -58,7 +58,7 @@ def sgd_momentum(w, dw, config: dict | None = None):
     return next_w, config
 
 
-def rmsprop(w, dw, config: dict | None = None):
+def rmsprop(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
     """RMSProp: cache ← decay_rate · cache + (1 − decay_rate) dw²;
     w ← w − learning_rate · dw / (√cache + epsilon).
 
@@ -71,7 +71,7 @@ def rmsprop(w, dw, config: dict | None = None):
     return next_w, config
 
 
-def adam(w, dw, config: dict | None = None):
+def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.ndarray, dict]:
     """Adam: t ← t + 1; m, v ← moving averages of dw and dw²;
     w ← w − learning_rate · m̂ / (√v̂ + epsilon) with the bias-corrected m̂, v̂.
 

@@ -9,14 +9,16 @@ calls whatever the number of parameters, and the parameters stay ordinary tensor
 
 Everything PyTorch allows keeps working: ``sync`` notices a parameter whose ``.data`` or ``.grad``
 was replaced, or whose state array was, copies the new values into the buffer and rebinds the
-tensor to its view. When some parameter has no gradient, or the parameters' states differ (their
-``step`` counts, say), the optimizer runs the same rule parameter by parameter on the views, as
-PyTorch would.
+tensor to its view. A parameter without a gradient is skipped, as PyTorch skips it, and when the
+parameters' states differ (their ``step`` counts, say) the rule runs once per run of neighbours
+that agree, on their slice of the flat arrays (in the worst case once per parameter).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
+from itertools import repeat
+from operator import attrgetter, is_, is_not, itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -26,11 +28,14 @@ from ..autograd.tensor import Tensor
 
 
 class Slot(NamedTuple):
-    """One unit an update rule runs on: a whole flat segment, or a single parameter."""
+    """What an update rule runs on once: a flat segment (or a run of its parameters, as one flat
+    slice), or a single parameter; ``work`` is scratch space shaped like ``param`` for the rule's
+    temporaries (None: the rule allocates them)."""
 
     param: np.ndarray
     grad: np.ndarray
     state: MutableMapping
+    work: np.ndarray | None = None
 
 
 class FlatSegment:
@@ -50,6 +55,7 @@ class FlatSegment:
         self.arrays: dict[str, np.ndarray] = {}       # state name -> flat array
         self.views: dict[str, list[np.ndarray]] = {}  # state name -> its per-parameter views
         self.adopt_state = adopt_state
+        self._work: np.ndarray | None = None
         for i, p in enumerate(params):
             np.copyto(self.data_views[i], p._data)
             p._data = self.data_views[i]
@@ -66,6 +72,12 @@ class FlatSegment:
 
     def __len__(self) -> int:
         return len(self.params)
+
+    def work(self) -> np.ndarray:
+        """Scratch space (made once) for the update rules' temporaries."""
+        if self._work is None:
+            self._work = np.empty(self.data.size, self.dtype)
+        return self._work
 
     # ------------------------------------------------------------------ state arrays
 
@@ -85,19 +97,29 @@ class FlatSegment:
         np.copyto(view, value, casting="unsafe")
         st[name] = view
 
-    def store_flat(self, name: str, value: np.ndarray, state: dict) -> None:
-        """Make ``value`` (one entry per element of the segment) state ``name`` of every parameter."""
-        if value.shape != self.data.shape:
-            raise ShapeError(f"flat state {name!r} has shape {value.shape}, expected {self.data.shape}")
-        if value.dtype == self.dtype and value.base is None and value.flags.c_contiguous:
+    def bounds(self, lo: int, hi: int) -> slice:
+        """The elements of parameters lo..hi-1 in the flat arrays."""
+        return slice(self.offsets[lo], self.offsets[hi])
+
+    def store_flat(self, name: str, value: np.ndarray, state: dict, lo: int = 0,
+                   hi: int | None = None) -> None:
+        """Make ``value`` (one entry per element of parameters lo..hi-1, by default all) their state
+        ``name``: copied into the flat array, or adopted as it when it is fresh and covers all."""
+        hi = len(self.params) if hi is None else hi
+        part = self.bounds(lo, hi)
+        if value.shape != (part.stop - part.start,):
+            raise ShapeError(f"flat state {name!r} has shape {value.shape}, expected "
+                             f"({part.stop - part.start},)")
+        whole = lo == 0 and hi == len(self.params)
+        if whole and value.dtype == self.dtype and value.base is None and value.flags.c_contiguous:
             self.arrays[name] = value  # a fresh array: adopt it without copying
             self.views[name] = self._views(value)
         else:
             self.ensure(name)
-            np.copyto(self.arrays[name], value, casting="unsafe")
+            np.copyto(self.arrays[name][part], value, casting="unsafe")
         views = self.views[name]
-        for i, p in enumerate(self.params):
-            state[p][name] = views[i]
+        for i in range(lo, hi):
+            state[self.params[i]][name] = views[i]
 
     # ------------------------------------------------------------------ keeping the views in place
 
@@ -129,79 +151,126 @@ class FlatSegment:
             if value.shape == self.shapes[i] and value.dtype.kind == "f":
                 self.store(i, name, value, st)
 
-    def sync(self, state: dict, check_uniform: bool = True) -> bool:
-        """Put back into the buffers anything the user replaced; True when one flat step is right:
-        every parameter has a gradient and all parameters have the same state (keys and scalars)."""
-        uniform = check_uniform
-        ref = None
-        views = self.views
+    def _views_in_place(self) -> bool:
+        """Every parameter's data and gradient are its views (C-level loops: the common case)."""
+        params = self.params
+        if not all(map(is_, map(_DATA, params), self.data_views)):
+            return False
+        grads = list(map(_GRAD, params))
+        return all(map(is_not, grads, repeat(None))) and all(map(is_, map(_DATA, grads), self.grad_views))
+
+    def in_place(self, state: dict) -> bool:
+        """True when nothing needs putting back and one flat step is right (the common case):
+        every parameter's data and gradient are its views, and all parameters have the same state
+        (same keys, the views as arrays, equal scalars)."""
+        if not self._views_in_place():
+            return False
+        states = list(map(state.get, self.params))
+        first = states[0]
+        if not first:
+            return not any(states)
+        try:
+            sizes = list(map(len, states))
+            if sizes.count(len(first)) != len(sizes):
+                return False
+            for name, value in first.items():
+                values = list(map(itemgetter(name), states))
+                views = self.views.get(name)
+                if views is not None:
+                    if not all(map(is_, values, views)):
+                        return False
+                elif type(value) is np.ndarray or values.count(value) != len(values):
+                    return False
+        except (KeyError, TypeError):
+            return False
+        return True
+
+    def repair(self, state: dict) -> None:
+        """Put back into the buffers any data, gradient or state array the user replaced."""
+        if not self.adopt_state and self._views_in_place():
+            return
         for i, p in enumerate(self.params):
             if p._data is not self.data_views[i]:
                 self._restore_data(i, p)
             g = p._grad
-            if g is None:
-                uniform = False
-            elif g._data is not self.grad_views[i]:
+            if g is not None and g._data is not self.grad_views[i]:
                 self._restore_grad(i, p, g)
-            st = state.get(p) or {}
+            st = state.get(p)
             if st and self.adopt_state:
-                for name, value in st.items():
-                    if type(value) is np.ndarray:
-                        v = views.get(name)
-                        if v is None or value is not v[i]:
-                            self._restore_state(i, p, st)
-                            break
-            if not uniform:
+                self._restore_state(i, p, st)
+
+    def sync(self, state: dict) -> list[tuple[int, int]]:
+        """Repair the buffers, then split the parameters that have a gradient into runs (lo, hi)
+        of neighbours with the same state (keys and scalars such as ``step``): each run takes one
+        step of the rule on its slice of the flat arrays. Usually a single run: all of them."""
+        if self.in_place(state):
+            return [(0, len(self.params))]
+        self.repair(state)
+        runs: list[tuple[int, int]] = []
+        previous = _MISSING
+        for i, p in enumerate(self.params):
+            if p._grad is None:  # skipped, as PyTorch skips it: no step, no state change
+                previous = _MISSING
                 continue
-            if ref is None:
-                ref = st
-            elif not _same_state(st, ref, views):
-                uniform = False
-        return uniform
+            signature = self._signature(i, state.get(p) or {})
+            if runs and runs[-1][1] == i and signature == previous:
+                runs[-1] = (runs[-1][0], i + 1)
+            else:
+                runs.append((i, i + 1))
+            previous = signature
+        return runs
 
-
-def _same_state(st: dict, ref: dict, views: dict) -> bool:
-    if len(st) != len(ref):
-        return False
-    for name, value in ref.items():
-        if name in views:
-            if name not in st:
-                return False
-        elif type(value) is np.ndarray or st.get(name, _MISSING) != value:
-            return False
-    return True
+    def _signature(self, i: int, st: dict) -> tuple:
+        """What parameter i's state must share with its neighbours' to step together with them."""
+        parts = []
+        for name, value in st.items():
+            views = self.views.get(name)
+            if views is not None and value is views[i]:
+                parts.append((name, None))  # its view of the flat array
+            elif type(value) is np.ndarray:
+                return (object(),)  # an array outside the buffers: a run of its own
+            else:
+                parts.append((name, value))
+        return tuple(parts)
 
 
 _MISSING = object()
+_DATA = attrgetter("_data")
+_GRAD = attrgetter("_grad")
 
 
 class FlatState(MutableMapping):
-    """A segment's state seen as the state of one flat parameter: arrays are the flat buffers,
-    scalars (``step``, ...) are shared, and assigning fans out to every parameter's state."""
+    """The state of parameters lo..hi-1 of a segment (usually all of them) seen as the state of one
+    flat parameter: arrays are slices of the flat buffers, scalars (``step``, ...) are shared, and
+    assigning fans out to every parameter's own state."""
 
-    __slots__ = ("_seg", "_state")
+    __slots__ = ("_seg", "_state", "_lo", "_hi", "_part")
 
-    def __init__(self, seg: FlatSegment, state: dict):
-        self._seg = seg
-        self._state = state
+    def __init__(self, seg: FlatSegment, state: dict, lo: int = 0, hi: int | None = None):
+        self._seg, self._state = seg, state
+        self._lo, self._hi = lo, len(seg.params) if hi is None else hi
+        whole = lo == 0 and self._hi == len(seg.params)
+        self._part = None if whole else seg.bounds(lo, self._hi)
 
     def _first(self) -> dict:
-        return self._state[self._seg.params[0]]
+        return self._state[self._seg.params[self._lo]]
 
     def __getitem__(self, name: str):
         value = self._first()[name]
         arr = self._seg.arrays.get(name)
-        return value if arr is None else arr
+        if arr is None:
+            return value
+        return arr if self._part is None else arr[self._part]
 
     def __setitem__(self, name: str, value) -> None:
         if type(value) is np.ndarray:
-            self._seg.store_flat(name, value, self._state)
+            self._seg.store_flat(name, value, self._state, self._lo, self._hi)
         else:
-            for p in self._seg.params:
-                self._state[p][name] = value
+            for st in map(self._state.__getitem__, self._seg.params[self._lo:self._hi]):
+                st[name] = value
 
     def __delitem__(self, name: str) -> None:
-        for p in self._seg.params:
+        for p in self._seg.params[self._lo:self._hi]:
             del self._state[p][name]
 
     def __iter__(self) -> Iterator[str]:

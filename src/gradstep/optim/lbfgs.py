@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..kernels import optim as rules
@@ -187,7 +189,7 @@ class LBFGS(Optimizer):
         if len(segments) != 1:
             return None
         seg = segments[0]
-        seg.sync(self.state, check_uniform=False)
+        seg.repair(self.state)
         return seg
 
     def _gather_flat_grad(self) -> np.ndarray:
@@ -233,7 +235,7 @@ class LBFGS(Optimizer):
 
     # ------------------------------------------------------------------ the algorithm
 
-    def step(self, closure=None):
+    def step(self, closure: Callable | None = None):
         """Up to ``max_iter`` L-BFGS iterations; returns the loss of the first closure call."""
         if closure is None:
             raise TypeError("LBFGS.step needs a closure: a function that clears the gradients, computes "

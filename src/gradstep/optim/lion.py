@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..kernels import optim as rules
@@ -46,7 +48,7 @@ class Lion(Optimizer):
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         return {"exp_avg": np.zeros_like(param)}
 
-    def step(self, closure=None):
+    def step(self, closure: Callable | None = None):
         """One step of the rule above on every parameter that has a gradient; returns the loss."""
         loss = self._evaluate(closure)
         for group, s in self._each_slot():
@@ -55,5 +57,5 @@ class Lion(Optimizer):
             g = rules.decoupled_weight_decay(s.param, rules.signed(s.grad, group["maximize"]), lr,
                                              group["weight_decay"])
             # θ ← θ − γ sign(β₁m + (1 − β₁)g);  m ← β₂m + (1 − β₂)g
-            rules.lion(s.param, g, s.state["exp_avg"], lr=lr, beta1=beta1, beta2=beta2)
+            rules.lion(s.param, g, s.state["exp_avg"], lr=lr, beta1=beta1, beta2=beta2, work=s.work)
         return loss

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..kernels import optim as rules
@@ -57,7 +59,7 @@ class NAdam(Optimizer):
         return {"step": 0.0, "mu_product": 1.0, "exp_avg": np.zeros_like(param),
                 "exp_avg_sq": np.zeros_like(param)}
 
-    def step(self, closure=None):
+    def step(self, closure: Callable | None = None):
         """One step of the rule above on every parameter that has a gradient; returns the loss."""
         loss = self._evaluate(closure)
         for group, s in self._each_slot():
@@ -69,5 +71,5 @@ class NAdam(Optimizer):
             st["mu_product"] = rules.nadam(
                 s.param, g, st["exp_avg"], st["exp_avg_sq"], step=st["step"],
                 mu_product=st["mu_product"], lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
-                momentum_decay=group["momentum_decay"])
+                momentum_decay=group["momentum_decay"], work=s.work)
         return loss

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import copy
 import numbers
+import operator
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain
 
 import numpy as np
@@ -102,7 +103,7 @@ class _GroupLayout:
     def matches(self, group: dict) -> bool:
         ps = group["params"]
         return (self.group is group and len(ps) == len(self.params)
-                and all(a is b for a, b in zip(ps, self.params)))
+                and all(map(operator.is_, ps, self.params)))
 
 
 class Optimizer:
@@ -155,7 +156,7 @@ class Optimizer:
         """The state of a parameter (or of a flat segment) before its first step."""
         return {}
 
-    def step(self, closure=None):
+    def step(self, closure: Callable | None = None):
         """Perform one optimization step; return the loss ``closure()`` computed (None without one)."""
         raise NotImplementedError
 
@@ -230,9 +231,10 @@ class Optimizer:
     # ------------------------------------------------------------------ running a rule
 
     def _slots(self, group: dict) -> Iterator[Slot]:
-        """Where to run the update rule for ``group``: its parameters that have a gradient, as one
-        slot per flat segment when possible, else one slot per parameter (PyTorch skips a
-        parameter whose grad is None, leaving its state untouched). State is created lazily."""
+        """Where to run the update rule for ``group``: its parameters that have a gradient (PyTorch
+        skips a parameter whose grad is None, leaving its state untouched), one slot per flat
+        segment, or per run of a segment's parameters whose states agree (see ``FlatSegment.sync``),
+        or per parameter with ``flat=False``. State is created lazily."""
         if not self.flat:
             for p in group["params"]:
                 g = p._grad
@@ -241,23 +243,20 @@ class Optimizer:
                 st = self.state[p]
                 if not st:
                     st.update(self._init_state(group, p._data))
-                yield Slot(p._data, g._data, st)
+                yield Slot(p._data, g._data, st, None)
             return
         for seg in self._layout(group):
-            if seg.sync(self.state):
-                st = FlatState(seg, self.state)
+            for lo, hi in seg.sync(self.state):
+                st = FlatState(seg, self.state, lo, hi)
+                if lo == 0 and hi == len(seg):
+                    param, grad, work = seg.data, seg.grad, seg.work()
+                else:
+                    part = seg.bounds(lo, hi)
+                    param, grad, work = seg.data[part], seg.grad[part], seg.work()[part]
                 if not st:
-                    for name, value in self._init_state(group, seg.data).items():
+                    for name, value in self._init_state(group, param).items():
                         st[name] = value
-                yield Slot(seg.data, seg.grad, st)
-                continue
-            for i, p in enumerate(seg.params):
-                if p._grad is None:
-                    continue
-                st = self.state[p]
-                if not st:  # new arrays join the flat buffers at the next sync
-                    st.update(self._init_state(group, seg.data_views[i]))
-                yield Slot(seg.data_views[i], seg.grad_views[i], st)
+                yield Slot(param, grad, st, work)
 
     def _each_slot(self) -> Iterator[tuple[dict, Slot]]:
         """``(group, slot)`` for every slot of every group, in order: what ``step`` loops over."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..kernels import optim as rules
@@ -66,7 +68,7 @@ class RMSprop(Optimizer):
             state["grad_avg"] = np.zeros_like(param)
         return state
 
-    def step(self, closure=None):
+    def step(self, closure: Callable | None = None):
         """One step of the rule above on every parameter that has a gradient; returns the loss."""
         loss = self._evaluate(closure)
         for group, s in self._each_slot():
@@ -77,5 +79,5 @@ class RMSprop(Optimizer):
             # v ← α v + (1 − α) g²;  θ ← θ − γ g / (√ṽ + ε)  (through b when μ > 0)
             rules.rmsprop(s.param, g, st["square_avg"], st["grad_avg"] if group["centered"] else None,
                           st["momentum_buffer"] if momentum > 0 else None, lr=group["lr"],
-                          alpha=group["alpha"], eps=group["eps"], momentum=momentum)
+                          alpha=group["alpha"], eps=group["eps"], momentum=momentum, work=s.work)
         return loss

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..kernels import optim as rules
@@ -59,7 +61,7 @@ class SGD(Optimizer):
         require(not g["nesterov"] or (g["momentum"] > 0 and g["dampening"] == 0),
                 "Nesterov momentum requires a momentum and zero dampening")
 
-    def step(self, closure=None):
+    def step(self, closure: Callable | None = None):
         """One step of the rule above on every parameter that has a gradient; returns the loss."""
         loss = self._evaluate(closure)
         for group, s in self._each_slot():
@@ -73,5 +75,5 @@ class SGD(Optimizer):
                 buf = s.state["momentum_buffer"]
             # b ← μ b + (1 − τ) g;  θ ← θ − γ (g + μ b  or  b)
             rules.sgd(s.param, g, buf, lr=lr, momentum=momentum, dampening=group["dampening"],
-                      nesterov=group["nesterov"], first=first)
+                      nesterov=group["nesterov"], first=first, work=s.work)
         return loss
