@@ -1,0 +1,22 @@
+"""``import gradstep`` against ``import torch`` (and ``import numpy``, which both pay): wall time of
+the import statement in a fresh interpreter, and the resident memory right after it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+CONTENDERS = ("gradstep", "torch", "numpy")
+_CODE = ("import resource, time, json\n"
+         "t = time.perf_counter()\n"
+         "import {module}\n"
+         "s = time.perf_counter() - t\n"
+         "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+         "print(json.dumps({{'seconds': s, 'rss_mb': rss}}))")
+
+
+def run(contender: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", _CODE.format(module=contender)], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
