@@ -27,7 +27,9 @@ def targets(results: dict) -> list[dict]:
         if r is None:
             out.append(_target(name, "not measured", None))
         else:
-            out.append(_target(name, f"{r:.2f}x", r <= limit if le else r >= limit))
+            cpu = s.get("cpu_ratios", {}).get(key)
+            text = f"{r:.2f}x" + ("" if cpu is None else f" (CPU time {cpu:.2f}x)")
+            out.append(_target(name, text, r <= limit if le else r >= limit))
 
     ratio("mlp64", "gradstep / torch", 0.65, "MLP batch 64 Adam: gradstep <= 0.65x PyTorch")
     ratio("mlp64", "gradstep / numpy", 1.15, "MLP batch 64 Adam: gradstep <= 1.15x hand-written NumPy")
@@ -102,7 +104,8 @@ def _case_table(case, data: dict) -> list[str]:
             lines.append(f"| {opt} | {n} | " + " | ".join("—" if v is None else f"{v:.0f}" for v in vals)
                          + f" | {pp / flat:.1f}x | " + ("—" if tt is None else f"{tt / flat:.1f}x") + " |")
     else:
-        lines += ["| contender | median s | spread | peak RSS MB | other |", "|---|---:|---:|---:|---|"]
+        lines += ["| contender | median s | spread | CPU s | peak RSS MB | other |",
+                  "|---|---:|---:|---:|---:|---|"]
         for c, v in s["contenders"].items():
             other = []
             if "test_accuracy" in v:
@@ -111,11 +114,14 @@ def _case_table(case, data: dict) -> list[str]:
                 other.append(f"{v['seconds']['median'] / v['steps'] * 1e3:.3f} ms/step")
             if "samples_per_s" in v:
                 other.append(f"{v['samples_per_s']:,.0f} samples/s")
+            cpu = "—" if not v.get("cpu_seconds") else f"{v['cpu_seconds']['median']:.3f}"
             lines.append(f"| {c} | {v['seconds']['median']:.3f} | {100 * v['seconds']['spread']:.0f}% | "
-                         f"{v['peak_rss_mb']:.0f} | {', '.join(other)} |")
+                         f"{cpu} | {v['peak_rss_mb']:.0f} | {', '.join(other)} |")
         if s["ratios"]:
             ratios = "; ".join(f"{k} = **{r:.2f}x**" for k, r in s["ratios"].items())
-            lines += ["", f"Ratios of median times: {ratios}."]
+            cpu = "; ".join(f"{k} = {r:.2f}x" for k, r in s.get("cpu_ratios", {}).items())
+            lines += ["", f"Ratios of median wall times: {ratios}."
+                      + (f" Of CPU times: {cpu}." if cpu else "")]
     for c, errs in s.get("errors", {}).items():
         lines.append(f"\n{c} failed: {errs[0]}")
     return lines + [""]

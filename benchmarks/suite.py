@@ -8,7 +8,9 @@
 Each measurement is one child process (``benchmarks.child``), so import state, allocator state and
 thread settings never leak between contenders. Within a case the contenders alternate, A B C A B C
 ..., over ``rounds`` rounds, and the tables give the median with the spread (max - min) / median
-of the rounds as the noise. Writes ``results.json`` (every raw figure) and ``results.md``.
+of the rounds as the noise. The process's CPU time is recorded beside the wall time: a steadier
+figure when other work shares the cores (the targets are judged on wall time). Writes
+``results.json`` (every raw figure) and ``results.md``.
 """
 
 from __future__ import annotations
@@ -139,15 +141,20 @@ def summarise(case: Case, raw: dict) -> dict:
             out["contenders"][c] = {k: statistics.median(r["us"][k] for r in rs) for k in keys}
             continue
         entry = {"seconds": _stats([r["seconds"] for r in rs]),
+                 "cpu_seconds": _stats([r["cpu_seconds"] for r in rs]) if "cpu_seconds" in rs[0] else None,
                  "peak_rss_mb": statistics.median(r.get("rss_mb", r["peak_rss_mb"]) for r in rs)}
         for extra in ("test_accuracy", "mean_loss", "steps", "samples_per_s", "samples"):
             if extra in rs[0]:
                 entry[extra] = statistics.median(r[extra] for r in rs)
         out["contenders"][c] = entry
     med = out["contenders"]
+    out["cpu_ratios"] = {}
     for a, b in case.ratios:
         if a in med and b in med:
             out["ratios"][f"{a} / {b}"] = med[a]["seconds"]["median"] / med[b]["seconds"]["median"]
+            if med[a]["cpu_seconds"] and med[b]["cpu_seconds"]:
+                cpu = med[a]["cpu_seconds"]["median"] / med[b]["cpu_seconds"]["median"]
+                out["cpu_ratios"][f"{a} / {b}"] = cpu
     return out
 
 
