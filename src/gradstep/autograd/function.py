@@ -35,16 +35,37 @@ _FREED = object()
 class Function:
     """A node of the graph; instances are the ``ctx`` of ``forward``/``backward``."""
 
-    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_hooks", "_retain", "__dict__")
+    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_hooks", "_retain", "_leaf_grads",
+                 "__dict__")
 
     def __init__(self):
         self.inputs = ()
         self.saved_tensors = ()
         self._hooks = None
         self._retain = None
+        self._leaf_grads = None  # set by the engine while this node's backward runs
 
     def save_for_backward(self, *arrays) -> None:
         self.saved_tensors = arrays
+
+    def grad_buffer(self, i: int) -> np.ndarray | None:
+        """An array the backward may fill with input ``i``'s gradient and return, or None.
+
+        It is the leaf's preallocated gradient buffer (``Tensor._grad_buffer``: a view into an
+        optimizer's flat gradient array) when this is the first gradient the leaf gets, from a
+        ``backward`` that accumulates into ``.grad``, with no hook to see it first; the gradient then
+        lands in the flat array without a copy. Otherwise None: return a new array as usual.
+        """
+        pending = self._leaf_grads
+        if pending is None:
+            return None
+        t = self.inputs[i]
+        if t is None or t._node is not None or t._grad is not None or t._hooks or id(t) in pending:
+            return None
+        buf = t._grad_buffer
+        if buf is None or buf.shape != t._data.shape or buf.dtype != t._data.dtype:
+            return None
+        return buf
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
@@ -141,6 +162,7 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None, allow_u
         raise ValueError(f"got {len(grad_tensors)} gradients for {len(tensors)} tensors")
     node_grads = {}
     leaf_grads = {}
+    direct = leaf_grads if inputs is None else None  # may backwards write into leaves' grad buffers?
     roots = []
     for t, g in zip(tensors, grad_tensors):
         if not isinstance(t, Tensor):
@@ -170,7 +192,11 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None, allow_u
                 f"Trying to backward through the graph a second time (through {node.name()}): its "
                 f"saved values were freed by the first backward. Call backward(retain_graph=True) "
                 f"the first time, or run the forward pass again.")
-        in_grads = node.backward(node, g)
+        node._leaf_grads = direct
+        try:
+            in_grads = node.backward(node, g)
+        finally:
+            node._leaf_grads = None
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         for t, ig in zip(node.inputs, in_grads):
@@ -226,7 +252,8 @@ def _accumulate_leaf(t: Tensor, g) -> None:
     if cur is None:
         buf = t._grad_buffer
         if buf is not None and buf.shape == data.shape and buf.dtype == data.dtype:
-            np.copyto(buf, g)
+            if g is not buf:  # else a backward already wrote it there (Function.grad_buffer)
+                np.copyto(buf, g)
             t._grad = Tensor._make(buf)
         else:
             t._grad = Tensor._make(np.array(g, dtype=data.dtype))

@@ -62,17 +62,22 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: P
 
 def conv2d_backward(grad: np.ndarray, cols: np.ndarray, w: np.ndarray, x_shape: tuple, stride: Pair,
                     pads: Pads, dilation: Pair, groups: int, need_x: bool = True,
-                    need_w: bool = True, need_b: bool = True):
-    """Gradients ``(dx, dw, db)`` of the convolution; each is None when its ``need_*`` is False."""
+                    need_w: bool = True, need_b: bool = True, dw_out: np.ndarray | None = None,
+                    db_out: np.ndarray | None = None):
+    """Gradients ``(dx, dw, db)`` of the convolution; each is None when its ``need_*`` is False.
+    dw and db are written into ``dw_out`` / ``db_out`` (arrays of w's and b's shapes) when given."""
     n, c, h, wd = x_shape
     o, cg, kh, kw = w.shape
     oh, ow = grad.shape[2:]
     g = _batch_last(grad).reshape(groups, o // groups, oh * ow * n)     # layout of the forward's product
     dw = db = dx = None
     if need_w:
-        dw = np.matmul(g, cols.transpose(0, 2, 1)).reshape(w.shape)
+        out = None if dw_out is None else dw_out.reshape(g.shape[0], g.shape[1], cols.shape[1])
+        dw = np.matmul(g, cols.transpose(0, 2, 1), out=out).reshape(w.shape)
+        if dw_out is not None:
+            dw = dw_out
     if need_b:
-        db = grad.sum(axis=(0, 2, 3))
+        db = grad.sum(axis=(0, 2, 3), out=db_out)
     if need_x:
         wm = w.reshape(groups, o // groups, cg * kh * kw)
         dcols = np.matmul(wm.transpose(0, 2, 1), g)                     # (G, Cg*KH*KW, OH*OW*N)
