@@ -14,8 +14,6 @@ the worker's generator state, so a loader resumed mid-epoch reproduces the augme
 from __future__ import annotations
 
 import builtins
-import multiprocessing
-import multiprocessing.connection
 import os
 import random
 import signal
@@ -31,6 +29,14 @@ from .. import random as gs_random
 from . import _wire
 
 __all__ = ["WorkerInfo", "get_worker_info", "WorkerPool"]
+
+
+def _mp():
+    """``multiprocessing``, imported when the first worker starts rather than at ``import gradstep``."""
+    import multiprocessing
+    import multiprocessing.connection
+
+    return multiprocessing
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ def _worker_loop(worker_id: int, num_workers: int, dataset, fetcher, conn, paren
     init_error = None
     initialised = False
     while True:
-        while not multiprocessing.connection.wait([conn], timeout=1.0):
+        while not _mp().connection.wait([conn], timeout=1.0):
             if os.getppid() != parent_pid:  # the main process died: nobody will read our batches
                 return
         try:
@@ -138,7 +144,7 @@ class WorkerPool:
 
     def __init__(self, dataset, fetcher, num_workers: int, worker_init_fn: Callable | None = None):
         try:
-            ctx = multiprocessing.get_context("fork")
+            ctx = _mp().get_context("fork")
         except ValueError:
             raise RuntimeError("DataLoader with num_workers > 0 needs the 'fork' start method, which this "
                                "platform lacks; use num_workers=0") from None
@@ -197,7 +203,7 @@ class WorkerPool:
         sentinels = {p.sentinel: v for v, p in enumerate(self.procs)}
         while True:
             wait_for = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready = multiprocessing.connection.wait([conn, *sentinels], timeout=wait_for)
+            ready = _mp().connection.wait([conn, *sentinels], timeout=wait_for)
             if conn in ready:
                 break
             for s in ready:
