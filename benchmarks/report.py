@@ -87,9 +87,11 @@ def _mark(met) -> str:
 
 def _case_table(case, data: dict) -> list[str]:
     s = data["summary"]
+    sizes = ", ".join(f"{k} {v}" for k, v in data["kwargs"].items() if k in ("train", "test") and v)
     lines = [f"#### {case.title}", "",
              f"{data['rounds']} rounds, alternating; load average {data['load'][0]:.1f} before, "
-             f"{data['load'][1]:.1f} after; {data['wall_s']:.0f} s wall.", ""]
+             f"{data['load'][1]:.1f} after; {data['wall_s']:.0f} s wall"
+             + (f"; first {sizes} images only" if sizes else "") + ".", ""]
     if case.name == "optim":
         med = s["contenders"]
         names = [c for c in case.contenders if c in med]

@@ -95,9 +95,13 @@ def child(module: str, contender: str, kwargs: dict, env: dict) -> dict:
     return {"error": f"exit {proc.returncode}: {tail}"}
 
 
-def run_case(case: Case, setting: str, smoke: bool, rounds: int | None, log) -> dict:
+def run_case(case: Case, setting: str, smoke: bool, rounds: int | None, log,
+             caps: dict | None = None) -> dict:
     env = thread_env(setting)
     kwargs = {**case.kwargs, **(case.smoke if smoke else {})}
+    for key, cap in (caps or {}).items():  # --train / --test: fewer samples than the full data set
+        if cap and key in case.smoke and not smoke:
+            kwargs[key] = cap
     n = 1 if smoke else (rounds or case.rounds)
     raw: dict[str, list] = {c: [] for c in case.contenders}
     load = [os.getloadavg()[0]]
@@ -165,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="thread settings to run (default: both; one with --smoke)")
     p.add_argument("--cases", default=None, help=f"comma-separated subset of {[c.name for c in CASES]}")
     p.add_argument("--rounds", type=int, default=None, help="rounds for every case (default: per case)")
+    p.add_argument("--train", type=int, default=None,
+                   help="train on the first N training images only (default: all 60,000; the ratios "
+                        "are per step, so a part of the epoch gives them when the machine is slow)")
+    p.add_argument("--test", type=int, default=None, help="evaluate on the first N test images only")
     p.add_argument("--out", default=None, help="directory for results.json and results.md "
                    "(default: benchmarks/, or a temporary directory with --smoke)")
     args = p.parse_args(argv)
@@ -191,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         probe = child("machine", "-", {}, thread_env(s))
         results["settings"][s] = {"description": SETTINGS[s], "libraries": probe, "cases": {}}
         for case in cases:
-            results["settings"][s]["cases"][case.name] = run_case(case, s, args.smoke, args.rounds, log)
+            results["settings"][s]["cases"][case.name] = run_case(
+                case, s, args.smoke, args.rounds, log, {"train": args.train, "test": args.test})
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     results["targets"] = report.targets(results)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
