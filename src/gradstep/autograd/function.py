@@ -82,24 +82,17 @@ class Function:
 
     @classmethod
     def _run(cls, ctx, args, kwargs) -> Tensor:
-        record = _grad_state.enabled
-        arrays = []
-        needs = []
-        any_needs = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a._data)
-                n = record and a._requires_grad
-                needs.append(n)
-                any_needs = any_needs or n
-            else:
-                arrays.append(a)
-                needs.append(False)
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        if _grad_state.enabled:
+            needs = [isinstance(a, Tensor) and a._requires_grad for a in args]
+            record = True in needs
+        else:
+            needs, record = [False] * len(args), False
         ctx.needs_input_grad = needs
         out = cls.forward(ctx, *arrays, **kwargs)
-        if not any_needs:
+        if not record:
             return Tensor._make(out)
-        ctx.inputs = tuple(a if n else None for a, n in zip(args, needs))
+        ctx.inputs = tuple([a if n else None for a, n in zip(args, needs)])
         t = Tensor._make(out, True)
         t._node = ctx
         return t
