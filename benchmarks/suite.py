@@ -162,6 +162,20 @@ def summarise(case: Case, raw: dict) -> dict:
     return out
 
 
+def _cap(spec: str | None, case: str) -> int | None:
+    """``--train``/``--test``: ``N`` for every case, or ``CASE=N,...`` with an optional plain default."""
+    if not spec:
+        return None
+    default = None
+    for part in spec.split(","):
+        name, _, value = part.rpartition("=")
+        if name == case:
+            return int(value)
+        if not name:
+            default = int(value)
+    return default
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     p.add_argument("--smoke", action="store_true", help="every case tiny, one round, one thread (CI)")
@@ -169,10 +183,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="thread settings to run (default: both; one with --smoke)")
     p.add_argument("--cases", default=None, help=f"comma-separated subset of {[c.name for c in CASES]}")
     p.add_argument("--rounds", type=int, default=None, help="rounds for every case (default: per case)")
-    p.add_argument("--train", type=int, default=None,
-                   help="train on the first N training images only (default: all 60,000; the ratios "
-                        "are per step, so a part of the epoch gives them when the machine is slow)")
-    p.add_argument("--test", type=int, default=None, help="evaluate on the first N test images only")
+    p.add_argument("--train", default=None,
+                   help="train on the first N training images only, N or CASE=N,... (default: all "
+                        "60,000; the ratios are per step, so part of an epoch gives them on a slow machine)")
+    p.add_argument("--test", default=None, help="evaluate on the first N test images only (N or CASE=N,...)")
     p.add_argument("--out", default=None, help="directory for results.json and results.md "
                    "(default: benchmarks/, or a temporary directory with --smoke)")
     args = p.parse_args(argv)
@@ -199,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         probe = child("machine", "-", {}, thread_env(s))
         results["settings"][s] = {"description": SETTINGS[s], "libraries": probe, "cases": {}}
         for case in cases:
-            results["settings"][s]["cases"][case.name] = run_case(
-                case, s, args.smoke, args.rounds, log, {"train": args.train, "test": args.test})
+            caps = {"train": _cap(args.train, case.name), "test": _cap(args.test, case.name)}
+            results["settings"][s]["cases"][case.name] = run_case(case, s, args.smoke, args.rounds, log, caps)
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     results["targets"] = report.targets(results)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
