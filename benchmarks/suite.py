@@ -189,7 +189,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--test", default=None, help="evaluate on the first N test images only (N or CASE=N,...)")
     p.add_argument("--out", default=None, help="directory for results.json and results.md "
                    "(default: benchmarks/, or a temporary directory with --smoke)")
+    p.add_argument("--from-json", default=None, metavar="PATH",
+                   help="only write results.md again from a results.json (e.g. after editing analysis.md)")
     args = p.parse_args(argv)
+    if args.from_json:
+        path = Path(args.from_json)
+        results = json.loads(path.read_text())
+        results["targets"] = report.targets(results)
+        path.write_text(json.dumps(results, indent=1) + "\n")
+        path.with_name("results.md").write_text(report.markdown(results, CASES))
+        return 0
     threads = args.threads or ("one" if args.smoke else "both")
     settings = ["one", "default"] if threads == "both" else [threads]
     cases = CASES

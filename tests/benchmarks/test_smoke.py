@@ -23,6 +23,6 @@ def test_smoke_run_completes_and_writes_results(tmp_path, torch):
     for name in ("mlp64", "mlp1"):
         accs = {c: v["test_accuracy"] for c, v in cases[name]["summary"]["contenders"].items()}
         assert max(accs.values()) - min(accs.values()) <= 0.5, accs
-    assert len(results["targets"]) == 12
+    assert len(results["targets"]) == 11
     text = (tmp_path / "results.md").read_text()
     assert "smoke mode" in text and "## Targets" in text and "Machine:" in text
