@@ -1,12 +1,13 @@
 # The two commands of the README. Both work on a fresh machine with nothing but python3.
 #   make run    create .venv, install gradstep, run the main job
 #   make test   create .venv, install gradstep with its test dependencies, run every test
+#   make bench  the performance suite against PyTorch (benchmarks/results.md); several minutes
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test clean
+.PHONY: run test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --disable-pip-version-check -q torch==2.13.0
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

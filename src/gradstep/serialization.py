@@ -18,7 +18,6 @@ import json
 import math
 import os
 import struct
-import tempfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -120,6 +119,8 @@ def atomic_write_bytes(path, data: bytes) -> None:
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
+    import tempfile  # here, not at import time: it pulls in shutil and random
+
     prefix = f".tmp-{os.path.basename(path)}."
     fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", dir=directory)
     try:

@@ -110,6 +110,9 @@ def fashion_cnn(nn):
 
 
 def test_fashion_cnn_matches_torch(torch):
+    # seeded: with some initial weights two taps of a max-pool window differ by a rounding error
+    # and the two libraries route that window's gradient to different inputs
+    torch.manual_seed(0)
     t_net, g_net = fashion_cnn(torch.nn), fashion_cnn(gs.nn)
     t_state = t_net.state_dict()
     assert list(g_net.state_dict()) == list(t_state) == ["0.weight", "0.bias", "3.weight", "3.bias",

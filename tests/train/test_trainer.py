@@ -70,6 +70,26 @@ def test_guard_names_the_parameter_whose_gradient_is_nonfinite():
     assert trainer.global_step == 0 and model.w.item() == 0.0  # the bad step was not applied
 
 
+class _TwoParams(nn.Module):
+    """A finite loss whose second parameter's gradient is infinite (sqrt at 0)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(gs.ones(3))
+        self.b = nn.Parameter(gs.zeros(1))
+
+    def forward(self, x):
+        return x[:, :1] * self.a + self.b.sqrt()
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_guard_finds_the_nonfinite_gradient_among_several_flat_or_not(flat):
+    model = _TwoParams()
+    trainer = Trainer(model, optim.Adam(model.parameters(), flat=flat), nn.CrossEntropyLoss(), verbose=0)
+    trainer.fit(DataLoader(_spirals(32), batch_size=8), epochs=1)
+    assert trainer.diverged and "gradient of parameter 'b'" in trainer.stop_reason
+
+
 def test_guard_blames_the_learning_rate_when_the_loss_grew():
     X = gs.randn(200, 2)
     y = X @ gs.tensor([[2.0], [-3.4]]) + 4.2

@@ -42,7 +42,7 @@ class Function:
     """A node of the graph; instances are the ``ctx`` of ``forward``/``backward``."""
 
     __slots__ = ("edges", "saved_tensors", "needs_input_grad", "_hooks", "_retain", "_versions",
-                 "__dict__")
+                 "_leaf_grads", "__dict__")
 
     def __init__(self):
         self.edges = ()
@@ -50,9 +50,29 @@ class Function:
         self._hooks = None
         self._retain = None
         self._versions = None
+        self._leaf_grads = None  # set by the engine while this node's backward runs
 
     def save_for_backward(self, *arrays) -> None:
         self.saved_tensors = arrays
+
+    def grad_buffer(self, i: int) -> np.ndarray | None:
+        """An array the backward may fill with input ``i``'s gradient and return, or None.
+
+        It is the leaf's preallocated gradient buffer (``Tensor._grad_buffer``: a view into an
+        optimizer's flat gradient array) when this is the first gradient the leaf gets, from a
+        ``backward`` that accumulates into ``.grad``, with no hook to see it first; the gradient then
+        lands in the flat array without a copy. Otherwise None: return a new array as usual.
+        """
+        pending = self._leaf_grads
+        if pending is None:
+            return None
+        t = self.edges[i]  # a leaf's edge is the leaf tensor itself
+        if not isinstance(t, Tensor) or t._grad is not None or t._hooks or id(t) in pending:
+            return None
+        buf = t._grad_buffer
+        if buf is None or buf.shape != t._data.shape or buf.dtype != t._data.dtype:
+            return None
+        return buf
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
@@ -69,24 +89,17 @@ class Function:
 
     @classmethod
     def _run(cls, ctx, args, kwargs) -> Tensor:
-        record = _grad_state.enabled
-        arrays = []
-        needs = []
-        any_needs = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a._data)
-                n = record and a._requires_grad
-                needs.append(n)
-                any_needs = any_needs or n
-            else:
-                arrays.append(a)
-                needs.append(False)
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        if _grad_state.enabled:
+            needs = [isinstance(a, Tensor) and a._requires_grad for a in args]
+            record = True in needs
+        else:
+            needs, record = [False] * len(args), False
         ctx.needs_input_grad = needs
         out = cls.forward(ctx, *arrays, **kwargs)
-        if not any_needs:
+        if not record:
             return Tensor._make(out)
-        ctx.edges = tuple(((a._node or a) if n else None) for a, n in zip(args, needs))
+        ctx.edges = tuple([(a._node or a) if n else None for a, n in zip(args, needs)])
         saved = ctx.saved_tensors
         if saved:  # remember the versions of inputs whose arrays were saved, to catch in-place edits
             ctx._versions = [(a, a._version) for a in args
@@ -161,6 +174,7 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None, allow_u
         raise ValueError(f"got {len(grad_tensors)} gradients for {len(tensors)} tensors")
     node_grads = {}
     leaf_grads = {}
+    direct = leaf_grads if inputs is None else None  # may backwards write into leaves' grad buffers?
     roots = []
     for t, g in zip(tensors, grad_tensors):
         if not isinstance(t, Tensor):
@@ -192,7 +206,11 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None, allow_u
                 f"the first time, or run the forward pass again.")
         if node._versions is not None:
             node._check_versions()
-        in_grads = node.backward(node, g)
+        node._leaf_grads = direct
+        try:
+            in_grads = node.backward(node, g)
+        finally:
+            node._leaf_grads = None
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
         for e, ig in zip(node.edges, in_grads):
@@ -260,7 +278,8 @@ def _accumulate_leaf(t: Tensor, g) -> None:
     if cur is None:
         buf = t._grad_buffer
         if buf is not None and buf.shape == data.shape and buf.dtype == data.dtype:
-            np.copyto(buf, g)
+            if g is not buf:  # else a backward already wrote it there (Function.grad_buffer)
+                np.copyto(buf, g)
             t._grad = Tensor._make(buf)
         else:
             t._grad = Tensor._make(np.array(g, dtype=data.dtype))

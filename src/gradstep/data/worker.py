@@ -14,8 +14,6 @@ the worker's generator state, so a loader resumed mid-epoch reproduces the augme
 from __future__ import annotations
 
 import builtins
-import multiprocessing
-import multiprocessing.connection
 import os
 import queue
 import random
@@ -33,6 +31,14 @@ from .. import random as gs_random
 from . import _wire
 
 __all__ = ["WorkerInfo", "get_worker_info", "WorkerPool"]
+
+
+def _mp():
+    """``multiprocessing``, imported when the first worker starts rather than at ``import gradstep``."""
+    import multiprocessing
+    import multiprocessing.connection
+
+    return multiprocessing
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def _read_requests(conn, parent_pid: int, requests: queue.SimpleQueue) -> None:
     the next task at that moment (a large one, or the hundredth small one) would wait for the
     worker and the worker for it, forever."""
     while True:
-        while not multiprocessing.connection.wait([conn], timeout=1.0):
+        while not _mp().connection.wait([conn], timeout=1.0):
             if os.getppid() != parent_pid:  # the main process died: nobody will read our batches
                 requests.put(None)
                 return
@@ -162,7 +168,7 @@ class WorkerPool:
 
     def __init__(self, dataset, fetcher, num_workers: int, worker_init_fn: Callable | None = None):
         try:
-            ctx = multiprocessing.get_context("fork")
+            ctx = _mp().get_context("fork")
         except ValueError:
             raise RuntimeError("DataLoader with num_workers > 0 needs the 'fork' start method, which this "
                                "platform lacks; use num_workers=0") from None
@@ -221,7 +227,7 @@ class WorkerPool:
         sentinels = {p.sentinel: v for v, p in enumerate(self.procs)}
         while True:
             wait_for = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready = multiprocessing.connection.wait([conn, *sentinels], timeout=wait_for)
+            ready = _mp().connection.wait([conn, *sentinels], timeout=wait_for)
             if conn in ready:
                 break
             for s in ready:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .normalize import standardize, standardize_backward
+from .normalize import count_over, standardize, standardize_backward, sum_over
 
 
 def channel_axes(ndim: int) -> tuple:
@@ -39,8 +39,15 @@ def batch_norm_eval(x: np.ndarray, mean: np.ndarray, var: np.ndarray, gamma: np.
 
 
 def _affine(x_hat: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None) -> np.ndarray:
-    y = x_hat if gamma is None else x_hat * _per_channel(gamma, x_hat.ndim)
-    return y if beta is None else y + _per_channel(beta, x_hat.ndim)
+    """y = gamma * x_hat + beta per channel, in one new array."""
+    if gamma is None and beta is None:
+        return x_hat
+    if gamma is None:
+        return np.add(x_hat, _per_channel(beta, x_hat.ndim))
+    y = np.multiply(x_hat, _per_channel(gamma, x_hat.ndim))
+    if beta is not None:
+        y += _per_channel(beta, x_hat.ndim)
+    return y
 
 
 def batch_norm_backward(dy: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray, gamma: np.ndarray | None,
@@ -49,12 +56,21 @@ def batch_norm_backward(dy: np.ndarray, x_hat: np.ndarray, inv_std: np.ndarray, 
     without, they are constants and dx is just the affine map's derivative."""
     axes = channel_axes(dy.ndim)
     dgamma = dbeta = dx = None
-    if need_affine:
-        dgamma = np.sum(dy * x_hat, axis=axes)
-        dbeta = dy.sum(axis=axes)
+    if need_affine or (need_x and batch_stats):
+        # sum(dy) and sum(dy * x_hat) per channel: beta's and gamma's gradients, and (over the
+        # count m) the two means of the compact formula, gamma being constant per channel:
+        # dx = gamma * inv_std * (dy - mean(dy) - x_hat * mean(dy * x_hat))
+        sum_dy, sum_dyx = sum_over(dy, axes), sum_over(dy, axes, x_hat)
+        if need_affine:
+            dgamma, dbeta = sum_dyx.reshape(-1), sum_dy.reshape(-1)
+        m = count_over(dy, axes)
+        mean_dy, mean_dyx = np.divide(sum_dy, m, dtype=dy.dtype), np.divide(sum_dyx, m, dtype=dy.dtype)
     if need_x:
-        g = dy if gamma is None else dy * _per_channel(gamma, dy.ndim)
-        dx = standardize_backward(g, x_hat, inv_std, axes) if batch_stats else g * inv_std
+        scale = inv_std if gamma is None else inv_std * _per_channel(gamma, dy.ndim)
+        if batch_stats:
+            dx = standardize_backward(dy, x_hat, scale, axes, mean_dy, mean_dyx)
+        else:
+            dx = dy * scale
     return dx, dgamma, dbeta
 
 

@@ -21,10 +21,12 @@ def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.nda
 
 
 def linear_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need_x: bool = True,
-                    need_w: bool = True, need_b: bool = True):
+                    need_w: bool = True, need_b: bool = True, dw_out: np.ndarray | None = None,
+                    db_out: np.ndarray | None = None):
     """(dx, dW, db) for y = x W^T + b, given dL/dy; None for each gradient not needed.
 
-    dx = G W,  dW = G^T x,  db = sum of G over every row (G and x flattened to 2-D).
+    dx = G W,  dW = G^T x,  db = sum of G over every row (G and x flattened to 2-D). dW and db are
+    written into ``dw_out`` / ``db_out`` when given (e.g. a parameter's gradient buffer).
     """
     g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
     dx = dw = db = None
@@ -34,7 +36,7 @@ def linear_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need_x: bool
             dx = dx.reshape(x.shape)
     if need_w:
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        dw = np.matmul(g2.T, x2)
+        dw = np.matmul(g2.T, x2, out=dw_out)
     if need_b:
-        db = g2.sum(axis=0)
+        db = g2.sum(axis=0, out=db_out)
     return dx, dw, db

@@ -40,37 +40,48 @@ def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, di
                        out_hw: Pair) -> tuple[np.ndarray, np.ndarray]:
     """The window maxima and, for each, the flat offset ``i * kw + j`` of the tap that won.
 
-    Ties go to the first tap in row-major order; a NaN wins (the last NaN), as in PyTorch. The
-    winner is tracked with arithmetic (``arg += wins * (k - arg)``): boolean-mask assignment
-    is several times slower on these strided views.
+    Ties go to the first tap in row-major order; a NaN wins (the last NaN), as in PyTorch. Three
+    passes per tap (compare, maximum, copy of the winners' offset); only when a window holds a
+    NaN (its maximum is NaN) are the offsets found again with the NaN rule.
     """
     xp = pad2d(x, pads, value=-np.inf)
-    best = arg = step = None
+    best, arg = _max_and_offset(xp, kernel, stride, dilation, out_hw, nan_wins=False)
+    if np.isnan(best).any():
+        best, arg = _max_and_offset(xp, kernel, stride, dilation, out_hw, nan_wins=True)
+    return best, arg
+
+
+def _max_and_offset(xp, kernel, stride, dilation, out_hw, nan_wins: bool):
+    best = arg = None
     for i, j, index in offset_slices(kernel, stride, dilation, out_hw):
         tap = xp[index]
         if best is None:
             best = tap.copy()
             arg = np.zeros(best.shape, dtype=np.min_scalar_type(-kernel[0] * kernel[1]))
-            step = np.empty_like(arg)
             continue
         wins = tap > best
-        wins |= np.isnan(tap)
+        if nan_wins:
+            wins |= np.isnan(tap)
         np.maximum(best, tap, out=best)
-        np.subtract(arg.dtype.type(i * kernel[1] + j), arg, out=step)
-        step *= wins
-        arg += step
+        np.copyto(arg, i * kernel[1] + j, where=wins)
     return best, arg
 
 
 def max_pool2d_backward(grad: np.ndarray, arg: np.ndarray, x_shape: tuple, kernel: Pair, stride: Pair,
                         pads: Pads, dilation: Pair) -> np.ndarray:
     """Route each window's gradient to the input that won it; inputs winning several windows
-    collect the sum."""
+    collect the sum. When windows do not overlap (stride = kernel, no dilation) every input is
+    in at most one window and is written once, without a temporary."""
     (pt, pb), (pl, pr) = pads
     padded = x_shape[:-2] + (x_shape[-2] + pt + pb, x_shape[-1] + pl + pr)
-    dxp = np.zeros(padded, dtype=grad.dtype)
+    disjoint = tuple(stride) == tuple(kernel) and tuple(dilation) == (1, 1)
+    tiled = disjoint and padded[-2:] == (grad.shape[-2] * kernel[0], grad.shape[-1] * kernel[1])
+    dxp = (np.empty if tiled else np.zeros)(padded, dtype=grad.dtype)  # tiled: every input written
     for i, j, index in offset_slices(kernel, stride, dilation, grad.shape[-2:]):
-        dxp[index] += grad * (arg == i * kernel[1] + j)
+        if disjoint:
+            np.multiply(grad, arg == i * kernel[1] + j, out=dxp[index])
+        else:
+            dxp[index] += grad * (arg == i * kernel[1] + j)
     return np.ascontiguousarray(crop2d(dxp, pads))
 
 

@@ -88,14 +88,27 @@ class NonFiniteGuard(Callback):
         for name, b, _ in self._buffers:
             if not np.isfinite(b._data).all():
                 return f"the buffer {name!r}"
-        with np.errstate(over="ignore", invalid="ignore"):
-            for name, p in trainer.named_parameters:
-                g = p.grad
-                # one fast sum per tensor; only a non-finite sum needs the elementwise check
-                if g is not None and not math.isfinite(float(np.sum(g._data))):
-                    if not np.isfinite(g._data).all():
-                        return f"the gradient of parameter {name!r}"
+        grads = [(name, p._grad._data) for name, p in trainer.named_parameters if p._grad is not None]
+        # one fast sum of squares (over the optimizer's flat gradient buffer when the gradients fill
+        # one, else per tensor); only a non-finite sum needs the elementwise search for the culprit
+        if all(map(math.isfinite, _sums_of_squares(g for _, g in grads))):
+            return None
+        for name, g in grads:
+            if not np.isfinite(g).all():
+                return f"the gradient of parameter {name!r}"
         return None
+
+
+def _sums_of_squares(arrays) -> list[float]:
+    """Sums of squares of ``arrays``, non-finite if any element is (or if one overflows): one for
+    their common base when they are views covering all of it (the gradients in an optimizer's flat
+    buffer), else one per array. A BLAS dot product: fast, and it raises no NumPy warning."""
+    arrays = list(arrays)
+    base = arrays[0].base if arrays else None
+    if (base is not None and base.ndim == 1 and all(a.base is base for a in arrays)
+            and sum(a.size for a in arrays) == base.size):
+        return [float(np.dot(base, base))]
+    return [float(np.dot(a.ravel(), a.ravel())) for a in arrays]
 
 
 def _rising(values: list[float]) -> bool:

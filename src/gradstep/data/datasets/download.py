@@ -2,16 +2,13 @@
 
 Every failure is a ``DownloadError`` that lists what was tried and says where the files can be put
 by hand, so that a machine without network fails at once with instructions rather than hanging.
+The network and archive modules are imported when first needed: ``import gradstep`` stays fast.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import tarfile
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
@@ -25,6 +22,8 @@ class DownloadError(RuntimeError):
 
 
 def md5sum(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    import hashlib
+
     h = hashlib.md5()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(chunk), b""):
@@ -34,6 +33,9 @@ def md5sum(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 def download_url(url: str, dest: str | os.PathLike, md5: str | None = None, timeout: float = TIMEOUT) -> Path:
     """Download ``url`` to ``dest`` (atomically: via a temporary file), checking ``md5`` if given."""
+    import urllib.error
+    import urllib.request
+
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
@@ -73,6 +75,8 @@ def extract_tar(archive: str | os.PathLike, dest_dir: str | os.PathLike,
     Absolute paths, ``..``, links and device files are refused (raised as ``DownloadError``), so a
     malicious archive cannot write outside ``dest_dir``.
     """
+    import tarfile
+
     dest_dir = Path(dest_dir)
     out = []
     try:

@@ -24,7 +24,8 @@ class Conv2dFunction(Function):
         cols, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         return kconv.conv2d_backward(grad, cols, w, *ctx.geometry, need_x=need_x, need_w=need_w,
-                                     need_b=need_b)
+                                     need_b=need_b, dw_out=ctx.grad_buffer(1) if need_w else None,
+                                     db_out=ctx.grad_buffer(2) if need_b else None)
 
 
 def conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:

@@ -20,7 +20,10 @@ class LinearFunction(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad
-        return klinear.linear_backward(grad, x, w, nx, nw, nb)
+        # dW and db go straight into the parameters' gradient buffers when they can
+        dw_out = ctx.grad_buffer(1) if nw else None
+        db_out = ctx.grad_buffer(2) if nb else None
+        return klinear.linear_backward(grad, x, w, nx, nw, nb, dw_out=dw_out, db_out=db_out)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -1,0 +1,158 @@
+"""Seed 002's MLP (784-200-10, ReLU, cross-entropy) for one epoch of Fashion-MNIST, in each contender.
+
+Every contender starts from the same weights, sees the same batches in the same order and ends
+with a test-set evaluation, so their accuracies must agree. The timed part is the epoch alone:
+
+- ``gradstep``: the eager loop a user writes, ``out = net(x); loss = crit(out, y);
+  opt.zero_grad(); loss.backward(); opt.step()`` (plus ``loss.item()`` for the running loss);
+- ``gradstep-trainer``: the same through ``Trainer.fit`` with its defaults (non-finite guard,
+  accuracy metric, history, progress line);
+- ``torch``: the identical loop in PyTorch;
+- ``numpy``: the network written by hand (fused softmax cross-entropy, ReLU mask, in-place Adam).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import fashion
+
+SHAPES = {"0.weight": ("weight", (200, 784)), "0.bias": ("bias", (200,)),
+          "2.weight": ("weight", (10, 200)), "2.bias": ("bias", (10,))}
+CONTENDERS = ("gradstep", "gradstep-trainer", "torch", "numpy")
+
+
+def run(contender: str, batch: int, optimizer: str, lr: float, train=None, test=None,
+        smoke: bool = False) -> dict:
+    xtr, ytr, xte, yte = fashion.load(train, test, smoke)
+    init = fashion.pytorch_init(SHAPES)
+    fn = {"gradstep": _gradstep, "gradstep-trainer": _gradstep, "torch": _torch, "numpy": _numpy}[contender]
+    (seconds, cpu), scores, loss = fn(init, xtr, ytr, xte, batch, optimizer, lr,
+                                      trainer=contender == "gradstep-trainer")
+    return {"seconds": seconds, "cpu_seconds": cpu, "steps": -(-len(xtr) // batch),
+            "test_accuracy": fashion.accuracy(scores, yte), "mean_loss": loss}
+
+
+class Batches:
+    """The epoch's batches as tensors of ``lib`` (what a DataLoader would hand out), images
+    reshaped to ``shape``."""
+
+    def __init__(self, lib, x, y, batch, shape=(-1, 784)):
+        self.lib, self.x, self.y, self.batch, self.shape = lib, x, y, batch, shape
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch)
+
+    def __iter__(self):
+        from_numpy = self.lib.from_numpy
+        for xb, yb in fashion.batches(self.x, self.y, self.batch):
+            yield from_numpy(xb.reshape(self.shape)), from_numpy(yb)
+
+
+def eager_epoch(loader, net, crit, opt) -> float:
+    """One epoch of the loop a user writes; returns the mean loss."""
+    total = 0.0
+    for x, y in loader:
+        out = net(x)
+        loss = crit(out, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item()
+    return total / len(loader)
+
+
+def _evaluate(lib, net, xte) -> np.ndarray:
+    with lib.no_grad():
+        return np.concatenate([net(lib.from_numpy(fashion.prepare(xte[i:i + 1000]))).numpy()
+                               for i in range(0, len(xte), 1000)])
+
+
+def _framework_loop(lib, init, xtr, ytr, xte, batch, optimizer, lr, trainer=False):
+    nn = lib.nn
+    net = nn.Sequential(nn.Linear(784, 200), nn.ReLU(), nn.Linear(200, 10))
+    net.load_state_dict({k: lib.from_numpy(v) for k, v in init.items()})
+    crit = nn.CrossEntropyLoss()
+    make = lib.optim.Adam if optimizer == "adam" else lib.optim.SGD
+    opt = make(net.parameters(), lr=lr)
+    loader = Batches(lib, xtr, ytr, batch)
+    if trainer:
+        from gradstep.train import Trainer  # before the clock starts, like the eager loop's modules
+    t0, c0 = time.perf_counter(), time.process_time()
+    if trainer:
+        mean_loss = Trainer(net, opt, crit).fit(loader, epochs=1)["train_loss"][0]
+    else:
+        mean_loss = eager_epoch(loader, net, crit, opt)
+    seconds = (time.perf_counter() - t0, time.process_time() - c0)
+    return seconds, _evaluate(lib, net, xte), mean_loss
+
+
+def _gradstep(*args, trainer=False):
+    import gradstep
+    return _framework_loop(gradstep, *args, trainer=trainer)
+
+
+def _torch(*args, trainer=False):
+    import torch
+    return _framework_loop(torch, *args)
+
+
+def _numpy(init, xtr, ytr, xte, batch, optimizer, lr, trainer=False):
+    """The MLP by hand: what gradstep's eager loop is measured against."""
+    params = [init[k].copy() for k in SHAPES]  # W1, b1, W2, b2
+    w1, b1, w2, b2 = params
+    adam = optimizer == "adam"
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    total, t = 0.0, 0
+    t0, c0 = time.perf_counter(), time.process_time()
+    for x, y in fashion.batches(xtr, ytr, batch):
+        n = len(y)
+        rows = np.arange(n)
+        # forward: h = relu(x W1^T + b1); s = h W2^T + b2
+        h = x @ w1.T
+        h += b1
+        mask = h > 0
+        h *= mask
+        s = h @ w2.T
+        s += b2
+        # softmax cross-entropy, fused: p = softmax(s); loss = mean(-log p[y]); ds = (p - onehot) / n
+        s -= s.max(axis=1, keepdims=True)
+        np.exp(s, out=s)
+        s /= s.sum(axis=1, keepdims=True)
+        total += float(-np.log(s[rows, y]).mean())
+        s[rows, y] -= 1
+        s /= n
+        # backward
+        grads = [None, None, s.T @ h, s.sum(axis=0)]
+        dh = s @ w2
+        dh *= mask
+        grads[0], grads[1] = dh.T @ x, dh.sum(axis=0)
+        t += 1
+        for p, g, mi, vi in zip(params, grads, m, v):
+            if not adam:
+                g *= lr
+                p -= g
+                continue
+            # m ← β1 m + (1 − β1) g;  v ← β2 v + (1 − β2) g²;  θ ← θ − γ m̂ / (√v̂ + ε), in place
+            mi *= beta1
+            mi += (1 - beta1) * g
+            vi *= beta2
+            g *= g
+            g *= 1 - beta2
+            vi += g
+            c2 = (1 - beta2 ** t) ** 0.5
+            np.sqrt(vi, out=g)
+            g += eps * c2
+            np.divide(mi, g, out=g)
+            g *= lr * c2 / (1 - beta1 ** t)
+            p -= g
+    seconds = (time.perf_counter() - t0, time.process_time() - c0)
+    scores = []
+    for i in range(0, len(xte), 1000):
+        h = np.maximum(fashion.prepare(xte[i:i + 1000]) @ w1.T + b1, 0)
+        scores.append(h @ w2.T + b2)
+    return seconds, np.concatenate(scores), total / t
