@@ -2,6 +2,7 @@
 
     gradstep train [options]          train a model (``gradstep train --help``)
     gradstep evaluate CHECKPOINT      loss and accuracy of a saved model on a test split
+    gradstep landscape [options]      optimizers on 2-D test functions, with trajectory plots
 
 Exit codes: 0 success, 2 bad arguments (one line saying what is wrong), 3 training diverged.
 """
@@ -14,9 +15,9 @@ from .common import EXIT_USAGE, UsageError, make_parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import evaluate, train
+    from . import evaluate, landscape, train
 
-    commands = {"train": train, "evaluate": evaluate}
+    commands = {"train": train, "evaluate": evaluate, "landscape": landscape}
     parser = make_parser("gradstep", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():
