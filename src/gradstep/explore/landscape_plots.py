@@ -204,8 +204,9 @@ def save_gif(result, path, frames: int = 60, fps: int = 12, dpi: int = 72) -> No
         counter.set_text(f"step {k}")
         for artist in (*moving, counter):
             ax.draw_artist(artist)
-        rgb = np.asarray(canvas.buffer_rgba())[..., :3]
-        images.append(Image.fromarray(np.ascontiguousarray(rgb)).quantize(colors=256))
+        images.append(Image.fromarray(np.array(canvas.buffer_rgba())[..., :3]))
     plt.close(fig)
-    images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
-                   optimize=True)
+    # one palette for every frame, from the last (which has every colour): quick, and no flicker
+    palette = images[-1].quantize(colors=256)
+    frames_p = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    frames_p[0].save(path, save_all=True, append_images=frames_p[1:], duration=round(1000 / fps), loop=0)
