@@ -103,24 +103,26 @@ def train(name, make_step, train_set, test_loader, epochs: int, batch_size: int 
     return losses, correct / total, seconds, weights
 
 
-def plot(results, path: str, data_name: str, batch_size: int) -> None:
+def plot(results, path: str, data_name: str, batch_size: int, epochs_run: int) -> None:
     plt = pyplot()
 
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [1.6, 1]})
-    from matplotlib.ticker import ScalarFormatter
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
     for name, (losses, acc, _, _) in results.items():
         # the hand-written rules, dashed and on top: they retrace optim.SGD and optim.Adagrad
         style = {"ls": "--", "lw": 1.8, "zorder": 3, "color": "black" if "sgd_update" in name else "0.5"} \
             if "by hand" in name else {"lw": 1.5}
-        ax.plot(np.arange(1, len(losses) + 1), smooth(losses, 0.05), label=f"{name} (test acc {acc:.3f})",
-                **style)
+        epochs = np.linspace(0, epochs_run, len(losses) + 1)[1:]  # as the tutorial: loss against epochs
+        weight = min(0.1, max(0.001, 30 / len(losses)))           # smooth over ~30 points whatever the batch
+        ax.plot(epochs, smooth(losses, weight), label=f"{name} (test acc {acc:.3f})", **style)
     ax.set_yscale("log")
-    for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
-        axis(ScalarFormatter())
-    ax.set_xlabel("iteration")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0), numticks=20))
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("epoch")
     ax.set_ylabel("training loss, smoothed (log scale)")
-    ax.set_title(f"seed 002's MLP on {data_name}, batch {batch_size}")
+    ax.set_title(f"seed 002's MLP on {data_name}, batch {batch_size} unless noted")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     names = list(results)
@@ -161,7 +163,7 @@ def main() -> None:
           f"{np.abs(w['sgd_update (by hand)'] - w['SGD']).max():.1e}")
     print(f"sgd_adagrad by hand vs optim.Adagrad: largest weight difference "
           f"{np.abs(w['sgd_adagrad (by hand)'] - w['Adagrad']).max():.1e} (ε inside vs outside the root)")
-    plot(results, os.path.join(out, "loss.png"), data_name, 64)
+    plot(results, os.path.join(out, "loss.png"), data_name, 64, epochs)
     print(f"wrote {os.path.join(out, 'loss.png')}")
 
 

@@ -38,9 +38,10 @@ def _draw_surface(ax, surface, fig):
         bar = fig.colorbar(cs, ax=ax, shrink=0.85, ticks=ticker.LogLocator())
         bar.set_label("f(x, y) (log-spaced levels)")
     elif Z.min() >= 0:  # a bowl: levels equally spaced in √f are equally spaced ellipses
-        levels = np.linspace(np.sqrt(Z.min()), np.sqrt(Z.max()), 25) ** 2
+        low = 0.0 if surface.min_value == 0 else np.sqrt(Z.min())  # start the levels at the minimum
+        levels = np.linspace(low, np.sqrt(Z.max()), 25) ** 2
         cs = ax.contourf(X, Y, Z, levels=levels, norm=colors.PowerNorm(0.5), **kw)
-        ticks = [v for v in ticker.MaxNLocator(6).tick_values(Z.min(), Z.max()) if Z.min() <= v <= Z.max()]
+        ticks = [v for v in ticker.MaxNLocator(6).tick_values(low ** 2, Z.max()) if low ** 2 <= v <= Z.max()]
         bar = fig.colorbar(cs, ax=ax, shrink=0.85, ticks=ticks)
         bar.set_label("f(x, y) (levels spaced in √f)")
     else:
@@ -108,9 +109,11 @@ def plot_landscape(result, path) -> None:
     fig, ax, legend_ax = _figure(result)
     for i, t in enumerate(result.trajectories):
         c = _color(i)
-        ax.plot(t.points[:, 0], t.points[:, 1], "-", color=c, lw=1.6, zorder=7,
+        ax.plot(t.points[:, 0], t.points[:, 1], "-", color=c, lw=1.7, zorder=7, solid_capstyle="round",
                 label=_legend_label(result, t))
-        ax.plot(t.points[:, 0], t.points[:, 1], "o", color=c, ms=2.2, zorder=7)
+        # a dot per step shows the step sizes; at most ~80 of them, evenly spread over the run
+        ax.plot(t.points[:, 0], t.points[:, 1], "o", color=c, ms=2.4, zorder=7, ls="none",
+                markevery=max(1, len(t.points) // 80))
         end = t.points[-1]
         if np.all(np.isfinite(end)):
             ax.plot(*end, marker="x" if t.diverged_at else "s", ms=7, color=c, mec="black", mew=1.0,
