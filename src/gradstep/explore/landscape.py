@@ -137,6 +137,8 @@ def run_trajectory(surface: Surface, name: str, start, steps: int, lr: float | N
     The point is float64, so that the steps to a small tolerance measure the optimizer rather
     than float32's resolution. Every step calls ``optimizer.step(closure)``.
     """
+    if criterion not in CRITERIA:
+        raise ConfigError(f"criterion must be one of {', '.join(CRITERIA)}, got {criterion!r}")
     p = Tensor._make(np.asarray(start, dtype=np.float64).copy(), requires_grad=True)
     optimizer, kwargs = build_optimizer_for(surface, name, p, lr, opt_args)
     evaluations = 0
