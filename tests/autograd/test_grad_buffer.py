@@ -80,3 +80,21 @@ def test_autograd_grad_leaves_the_buffers_and_grads_alone():
     (dw,) = grad(lin(gs.randn(4, 3)).sum(), [lin.weight])
     assert lin.weight.grad is None
     assert np.all(lin.weight._grad_buffer == 7.0) and dw._data is not lin.weight._grad_buffer
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("into_buffer", [False, True])
+def test_one_sample_weight_gradient_is_the_matmul_bit_for_bit(dtype, into_buffer):
+    """A batch of one takes an elementwise outer product instead of a matmul; the bits must not change."""
+    from gradstep.kernels.linear import linear_backward
+
+    rng = np.random.default_rng(3)
+    g = rng.standard_normal((1, 7)).astype(dtype)
+    x = rng.standard_normal((1, 11)).astype(dtype)
+    w = rng.standard_normal((7, 11)).astype(dtype)
+    out = np.full((7, 11), np.nan, dtype) if into_buffer else None
+    _, dw, db = linear_backward(g, x, w, dw_out=out)
+    assert dw.dtype == dtype and np.array_equal(dw, np.matmul(g.T, x))
+    assert np.array_equal(db, g[0])
+    if into_buffer:
+        assert dw is out

@@ -36,7 +36,10 @@ def linear_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need_x: bool
             dx = dx.reshape(x.shape)
     if need_w:
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        dw = np.matmul(g2.T, x2, out=dw_out)
+        if g2.shape[0] == 1:  # one sample: dW is an outer product, done faster elementwise (same bits)
+            dw = np.multiply(g2.T, x2, out=dw_out)
+        else:
+            dw = np.matmul(g2.T, x2, out=dw_out)
     if need_b:
         db = g2.sum(axis=0, out=db_out)
     return dx, dw, db
