@@ -3,11 +3,15 @@
 import json
 import math
 import struct
+import warnings
 
 import numpy as np
 import pytest
 
+from gradstep import Tensor
 from gradstep.cli import main
+from gradstep.explore.builders import build_optimizer
+from gradstep.explore.config import TrainConfig
 from gradstep.explore.functions import SURFACES, get_surface
 from gradstep.explore.landscape import LandscapeConfig, run_landscape, run_trajectory
 
@@ -117,8 +121,19 @@ def test_gradient_norm_criterion():
 
 def test_lbfgs_runs_through_the_closure():
     s = get_surface("quadratic")
-    t = run_trajectory(s, "lbfgs", s.start, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the mini-batch warning is for training, not for a 2-D surface
+        t = run_trajectory(s, "lbfgs", s.start, 3)
     assert t.reached_at == 1 and t.evaluations > 3  # several evaluations in its one step
+
+
+def test_training_lbfgs_on_small_mini_batches_warns():
+    params = [Tensor._make(np.zeros(3), requires_grad=True)]
+    with pytest.warns(UserWarning, match="LBFGS is a full-batch method; mini-batches of 64"):
+        build_optimizer(TrainConfig(optimizer="lbfgs", batch_size=64), params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build_optimizer(TrainConfig(optimizer="lbfgs", batch_size=1000), params)
 
 
 def test_saddle_is_judged_by_escape_and_running_off_is_not_divergence():

@@ -204,9 +204,6 @@ def optimizer_spec(cfg: TrainConfig) -> tuple[type, dict]:
         cls, kwargs = classes[key], {}
     else:
         raise ConfigError(f"unknown optimizer {cfg.optimizer!r}; known: {', '.join(optimizer_names())}")
-    if cls.requires_closure and cfg.batch_size < 256:
-        warnings.warn(f"{cls.__name__} is a full-batch method; mini-batches of {cfg.batch_size} make "
-                      f"its curvature estimates noisy (try --batch-size 1000 or more)", stacklevel=2)
     for name in ("lr", "momentum", "weight_decay"):
         value = getattr(cfg, name)
         if value is not None:
@@ -221,7 +218,11 @@ def optimizer_spec(cfg: TrainConfig) -> tuple[type, dict]:
 
 
 def build_optimizer(cfg: TrainConfig, params):
+    """The optimizer of ``cfg`` over ``params``, for training on mini-batches of ``cfg.batch_size``."""
     cls, kwargs = optimizer_spec(cfg)
+    if cls.requires_closure and cfg.batch_size < 256:
+        warnings.warn(f"{cls.__name__} is a full-batch method; mini-batches of {cfg.batch_size} make "
+                      f"its curvature estimates noisy (try --batch-size 1000 or more)", stacklevel=2)
     try:
         return cls(params, **kwargs)
     except (ValueError, TypeError) as e:
