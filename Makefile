@@ -1,5 +1,6 @@
 # The two commands of the README. Both work on a fresh machine with nothing but python3.
-#   make run    create .venv, install gradstep, run the main job
+#   make run    create .venv, install gradstep, fit seed 004's line (a second), then the main job:
+#               compare seed 002's optimizers
 #   make test   create .venv, install gradstep with its test dependencies, run every test
 #   make bench  the performance suite against PyTorch (benchmarks/results.md); several minutes
 
@@ -21,6 +22,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
+	$(BIN)/python examples/quickstart_linear_regression.py
 	$(BIN)/gradstep compare
 
 test: $(VENV)/.installed-test
