@@ -78,16 +78,31 @@ def test_lion_matches_the_paper(info, cfg, flat):
                      atol=1e-12)
 
 
+@pytest.mark.parametrize("flat", [True, False], ids=["flat", "per-param"])
 @pytest.mark.parametrize("info,cfg", **cases(lambda info, cfg: cfg.chaotic))
-def test_chaotic_configurations_diverge_in_torch_itself(torch64, info, cfg):
-    """Why the configurations marked chaotic have no parity test: started one ulp apart, PyTorch's
-    own trajectories drift past the parity tolerance within the test's steps (short L-BFGS
-    histories amplify rounding exponentially), so gradstep could not be expected to track them."""
+def test_chaotic_configurations_match_torch_as_long_as_torch_matches_itself(torch64, info, cfg, flat):
+    """The configurations marked chaotic (short L-BFGS histories amplify rounding exponentially):
+    started one ulp apart, PyTorch's own two runs drift past the parity tolerance within the test's
+    steps, so gradstep cannot be held to PyTorch for all of them. Its loss and parameters are held
+    to PyTorch's at every step before PyTorch's own drift exceeds the tolerance; and that drift must
+    happen within the steps, or the configuration is not chaotic and belongs to the test above.
+    (The state is left out here: L-BFGS's history scalars ``al``/``ro`` amplify the rounding a step
+    or two before the parameters show it. Every state entry is compared in the non-chaotic
+    configurations, strong Wolfe included.)"""
     weights = [np.nextafter(w, np.inf) for w in problem()[2]]
-    a, b = Run(torch64, info, cfg), Run(torch64, info, cfg, weights=weights)
-    drift = 0.0
-    for _ in range(STEPS):
-        a.step(), b.step()
-        drift = max(drift, max(np.max(np.abs(x - y) / (1e-10 + 1e-7 * np.abs(y)))
-                               for x, y in zip(a.weights(), b.weights())))
-    assert drift > 1, drift
+    theirs, nudged, ours = Run(torch64, info, cfg), Run(torch64, info, cfg, weights=weights), \
+        Run(gs, info, cfg, flat=flat)
+    for t in range(STEPS):
+        loss_t, _, loss = theirs.step(), nudged.step(), ours.step()
+        drift = max(np.max(np.abs(x - y) / (1e-10 + 1e-7 * np.abs(y)))
+                    for x, y in zip(nudged.weights(), theirs.weights()))
+        if drift > 1:
+            break
+        where = f"{info.name} step {t + 1}"
+        assert_close(loss, loss_t, f"{where} loss")
+        assert_close(ours.weights(), theirs.weights(), f"{where} params")
+    else:
+        pytest.fail(f"{info.name} {cfg.kwargs}: PyTorch against itself stayed within the tolerance for "
+                    f"{STEPS} steps; this configuration is not chaotic")
+    assert t >= 3, f"PyTorch drifted from itself already at step {t + 1}: nothing compared"
+
