@@ -95,6 +95,17 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, args, pattern):
     assert len(lines) == 1 and pattern in lines[0], r.stderr
 
 
+@pytest.mark.parametrize("argv,line", [
+    (["landscape", "--bogus"], "gradstep landscape: error: unrecognized arguments: --bogus"),
+    (["train", "--epochs", "x"], "gradstep train: error: argument --epochs: invalid int value: 'x'"),
+    (["--bogus"], "gradstep: error: unrecognized arguments: --bogus"),
+])
+def test_usage_errors_name_the_command(capsys, argv, line):
+    from gradstep.cli import main
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == line
+
+
 def test_config_file_and_flag_override(tmp_path):
     cfg = tmp_path / "run.toml"
     cfg.write_text('optimizer = "sgd"\nlr = 0.05\nhidden = [32]\nepochs = 1\nsched_args = {}\n')

@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     for module in commands.values():
         module.add_parser(sub)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # reported by the command they were given to
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)}", args.command or "")
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE
@@ -41,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         return commands[args.command].run(args)
     except UsageError as e:
         where = _where()
-        print(f"gradstep {getattr(e, 'command', '') or ''}: error: {where}{e}".replace("  ", " "),
-              file=sys.stderr)
+        name = " ".join(filter(None, ("gradstep", e.command)))
+        print(f"{name}: error: {where}{e}", file=sys.stderr)
         return _failed(EXIT_USAGE)
     except dist.DistributedError as e:
         if not e.collective or not dist.is_initialized() or dist.is_main_process():
