@@ -45,10 +45,29 @@ def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, di
     NaN (its maximum is NaN) are the offsets found again with the NaN rule.
     """
     xp = pad2d(x, pads, value=-np.inf)
-    best, arg = _max_and_offset(xp, kernel, stride, dilation, out_hw, nan_wins=False)
+    tiles = (tuple(kernel) == tuple(stride) == (2, 2) and tuple(dilation) == (1, 1)
+             and xp.shape[-2:] == (2 * out_hw[0], 2 * out_hw[1]))
+    if tiles:
+        best, arg = _max_and_offset_2x2(xp)
+    else:
+        best, arg = _max_and_offset(xp, kernel, stride, dilation, out_hw, nan_wins=False)
     if np.isnan(best).any():
         best, arg = _max_and_offset(xp, kernel, stride, dilation, out_hw, nan_wins=True)
     return best, arg
+
+
+def _max_and_offset_2x2(xp: np.ndarray):
+    """The common 2 x 2, stride 2 pooling of an even-sized image as a tournament: the maximum of
+    each row pair (a, b) of a window, then of the two rows. Offsets ``2 * row + column``; ties go
+    to the left and to the top, which is the first tap in row-major order. Half the passes of the
+    general loop."""
+    x6 = xp.reshape(xp.shape[:-2] + (xp.shape[-2] // 2, 2, xp.shape[-1] // 2, 2))
+    a, b = x6[..., 0, :, 0], x6[..., 0, :, 1]          # top row of every window
+    c, d = x6[..., 1, :, 0], x6[..., 1, :, 1]          # bottom row
+    top, bottom = np.maximum(a, b), np.maximum(c, d)
+    right_top, right_bottom = (b > a).view(np.int8), (d > c).view(np.int8)
+    arg = np.where(bottom > top, right_bottom + np.int8(2), right_top)
+    return np.maximum(top, bottom), arg
 
 
 def _max_and_offset(xp, kernel, stride, dilation, out_hw, nan_wins: bool):
