@@ -1,11 +1,12 @@
 """How many threads NumPy's BLAS runs matrix products on: gradstep's policy and its override.
 
 The networks gradstep trains multiply small matrices (a batch of 64 through a 784-200-10 MLP is a
-64 x 784 by 784 x 200 product). Splitting such a product over threads costs more in start-up and
-synchronisation than it saves, and on a machine whose cores are busy with anything else a
-waiting BLAS thread stalls every step: on the 2-core machine of ``benchmarks/results.md`` the
-MLP's products take several times longer with two threads than with one. So ``import gradstep``
-limits NumPy's BLAS to one thread, unless
+64 x 784 by 784 x 200 product). Splitting such a product over threads saves little when the
+machine is idle, and on a machine whose cores are busy with anything else a waiting BLAS thread
+stalls every step: on the shared 2-core machine of ``benchmarks/results.md`` that product took 50
+times longer with two threads than with one under load, and 0.7 times as long when idle; the
+MLP's step gained nothing from a second thread even then. So ``import gradstep`` limits NumPy's
+BLAS to one thread, unless
 
 - ``GRADSTEP_NUM_THREADS`` is set: a number of threads, or ``default`` to leave the BLAS alone;
 - or the user chose already, through ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or
