@@ -183,6 +183,49 @@ def test_inplace_change_of_a_saved_tensor_is_an_error():
         y.sum().backward()
 
 
+ALIASES = {
+    "detach": lambda x: x.detach(),
+    "view": lambda x: x.view(2, 2),
+    "reshape": lambda x: x.reshape(-1),
+    "slice": lambda x: x[1:],
+    "transpose": lambda x: x.view(2, 2).t(),
+    "view of a view": lambda x: x.view(2, 2)[0],
+}
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+@pytest.mark.parametrize("changed", ["alias", "original"])
+def test_inplace_change_through_an_alias_of_a_saved_tensor_is_an_error(torch, alias, changed):
+    """A tensor and its views and detach() share one version counter, as in PyTorch: changing the
+    memory through either is seen by a node that saved the other."""
+    for lib in (gs, torch):
+        x = lib.tensor([3.0, 4.0, 5.0, 6.0])
+        a = ALIASES[alias](x)
+        saved, other = (x, a) if changed == "alias" else (a, x)
+        w = lib.ones(tuple(saved.shape), requires_grad=True)
+        y = w * saved   # saves `saved` for dy/dw
+        before = saved._version
+        other.mul_(5)
+        assert saved._version == before + 1 and other._version == saved._version, lib.__name__
+        with pytest.raises(RuntimeError, match="modified by an inplace operation|modified by an in-place "
+                                               "operation"):
+            y.sum().backward()
+
+
+def test_data_and_copies_do_not_share_the_version_counter(torch):
+    for lib in (gs, torch):
+        x = lib.tensor([3.0, 4.0])
+        d, c = x.data, x.clone()
+        d.add_(1)
+        c.add_(1)
+        assert (x._version, d._version, c._version) == (0, 1, 1), lib.__name__
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = w * x
+        x.data.mul_(2)  # .data is the documented way around the check, in both libraries
+        y.sum().backward()
+        np.testing.assert_array_equal(w.grad.numpy(), [8.0, 10.0])
+
+
 def test_edge_values_match_pytorch():
     x = gs.tensor([0.0, 1.0], requires_grad=True)
     (x ** 0).sum().backward()

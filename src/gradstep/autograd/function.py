@@ -98,7 +98,10 @@ class Function:
         ctx.needs_input_grad = needs
         out = cls.forward(ctx, *arrays, **kwargs)
         if not record:
-            return Tensor._make(out)
+            t = Tensor._make(out)
+            if t._data.base is not None or (arrays and out is arrays[0]):
+                _share_version(t, args)
+            return t
         ctx.edges = tuple([(a._node or a) if n else None for a, n in zip(args, needs)])
         saved = ctx.saved_tensors
         if saved:  # remember the versions of inputs whose arrays were saved, to catch in-place edits
@@ -106,6 +109,8 @@ class Function:
                              if isinstance(a, Tensor) and any(s is a._data for s in saved)] or None
         t = Tensor._make(out, True)
         t._node = ctx
+        if t._data.base is not None or (arrays and out is arrays[0]):
+            _share_version(t, args)
         return t
 
     def name(self) -> str:
@@ -127,6 +132,18 @@ class Function:
                     f"{t.shape}) has been modified by an in-place operation since it was used (version "
                     f"{version}, now {t._version}); clone it before changing it, or change it after "
                     f"backward")
+
+
+def _share_version(t: Tensor, args) -> None:
+    """Give ``t`` the version counter of the input whose memory its array views (or is), so an
+    in-place change through either is seen by the nodes that saved the other."""
+    base = t._data.base
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._data
+            if t._data is d or (base is not None and (base is d or base is d.base)):
+                t._vc = a._vc
+                return
 
 
 def _topological_order(roots):

@@ -47,7 +47,7 @@ class Tensor(TensorMath):
     math (arithmetic, reductions, shape) comes from ``TensorMath``.
     """
 
-    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_version", "_grad_buffer", "_hooks",
+    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_vc", "_grad_buffer", "_hooks",
                  "__weakref__")
     __array_ufunc__ = None  # ``ndarray <op> Tensor`` defers to Tensor's reflected operator
     __hash__ = object.__hash__  # identity, so tensors can key dicts (optimizer state) as in PyTorch
@@ -58,7 +58,7 @@ class Tensor(TensorMath):
         self._data = arr.astype(dt)
         self._grad = None
         self._node = None
-        self._version = 0
+        self._vc = [0]
         self._grad_buffer = None
         self._hooks = None
         self._requires_grad = False
@@ -75,10 +75,21 @@ class Tensor(TensorMath):
         t._grad = None
         t._requires_grad = requires_grad
         t._node = None
-        t._version = 0
+        t._vc = [0]
         t._grad_buffer = None
         t._hooks = None
         return t
+
+    @property
+    def _version(self) -> builtins.int:
+        """How many times the values were changed in place. Shared, as in PyTorch, by the tensors
+        that view the same memory through ``detach()`` or a view op (reshape, slicing, transpose,
+        ...): a node that saved one of them for backward sees a change made through any other."""
+        return self._vc[0]
+
+    @_version.setter
+    def _version(self, value: builtins.int) -> None:
+        self._vc[0] = value
 
     # ------------------------------------------------------------------ attributes
 
@@ -313,8 +324,10 @@ class Tensor(TensorMath):
         return self
 
     def detach(self) -> Tensor:
-        """The same values, sharing memory, outside the graph."""
-        return Tensor._make(self._data)
+        """The same values, sharing memory and the in-place version counter, outside the graph."""
+        t = Tensor._make(self._data)
+        t._vc = self._vc
+        return t
 
     def detach_(self) -> Tensor:
         self._node = None

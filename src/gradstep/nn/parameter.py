@@ -30,7 +30,7 @@ class Parameter(Tensor):
         self._data = arr
         self._grad = None
         self._node = None
-        self._version = 0
+        self._vc = [0]
         self._grad_buffer = None
         self._hooks = None
         self._requires_grad = False
