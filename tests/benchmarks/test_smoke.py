@@ -34,3 +34,11 @@ def test_in_process_diagnostic_runs_and_reports_both_ratios():
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "1 rounds alternating in one process, 256 images, 4 steps" in proc.stdout
     assert "gradstep / numpy = " in proc.stdout and "Trainer.fit / eager loop = " in proc.stdout
+
+
+def test_conv_script_reports_both_layers(torch):
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.conv", "1", "1", "4"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [ln for ln in proc.stdout.splitlines() if "gradstep / torch = " in ln]
+    assert [ln.split()[0] for ln in lines] == ["conv1", "conv2"], proc.stdout
