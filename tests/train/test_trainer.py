@@ -156,6 +156,19 @@ def test_history_json_and_csv_round_trip(tmp_path):
     assert (tmp_path / "h.csv").read_text().splitlines()[0] == "epoch,train_loss,val_accuracy"
 
 
+def test_history_acts_as_a_mapping_of_columns_and_never_loops_on_membership():
+    h = History()
+    h.log_iteration(0.7, 0.1)
+    h.log_epoch({"epoch": 1, "train_loss": 0.5, "val_accuracy": 0.8})
+    # with only __getitem__, Python's `in` and iteration would call history[0], history[1], ... forever
+    assert "val_accuracy" in h and "val_loss" not in h and "loss_per_iteration" in h
+    assert list(h) == ["epoch", "train_loss", "val_accuracy"]
+    assert {k: h[k] for k in h}["train_loss"] == [0.5]
+    with pytest.raises(TypeError, match=r"indexed by column name \(epoch, train_loss, val_accuracy\)"):
+        h[0]
+    assert "val_loss" not in History() and list(History()) == []
+
+
 def _trainer(tmp_path, dtype=gs.float32):
     model = _mlp(dtype)
     opt = optim.Adam(model.parameters(), lr=0.01)

@@ -39,9 +39,21 @@ class History:
 
     def __getitem__(self, key: str) -> list:
         """``history["val_accuracy"]``: that column over the epochs (``None`` where absent)."""
+        if not isinstance(key, str):
+            names = ", ".join(self.columns()) or "none yet"
+            raise TypeError(f"a History is indexed by column name ({names}), not by {type(key).__name__}; "
+                            f"history.epochs[i] is the row of epoch i + 1")
         if key == "loss_per_iteration":
             return list(self.iteration_loss)
         return [row.get(key) for row in self.epochs]
+
+    def __contains__(self, key) -> bool:
+        """``"val_loss" in history``: whether some epoch logged that column."""
+        return key in self.columns() or (key == "loss_per_iteration" and bool(self.iteration_loss))
+
+    def __iter__(self):
+        """The column names, as a dict's keys (``dict(zip(history, ...))``, ``list(history)``)."""
+        return iter(self.columns())
 
     def columns(self) -> list[str]:
         cols: list[str] = []
