@@ -20,7 +20,6 @@ exactly afterwards, so the test can run right before training without changing w
 
 from __future__ import annotations
 
-import copy
 import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +29,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..random import get_rng_state, set_rng_state
+from ..serialization import copy_state
 from . import schedules
 from .lr_scheduler.base import check_optimizer, per_group
 
@@ -115,19 +115,6 @@ class LRFinderResult:
         return ax
 
 
-def _copy_state(obj):
-    """A deep copy of a state dict whose tensors become NumPy arrays that share nothing."""
-    if isinstance(obj, Tensor):
-        return np.array(obj.detach().numpy(), copy=True)
-    if isinstance(obj, np.ndarray):
-        return obj.copy()
-    if isinstance(obj, dict):
-        return {k: _copy_state(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_copy_state(v) for v in obj)
-    return copy.deepcopy(obj)
-
-
 def _batches(train_loader: Iterable) -> Iterator:
     """The loader's batches, starting over when it is exhausted."""
     while True:
@@ -144,7 +131,7 @@ def _loader_state(train_loader: Iterable) -> dict | None:
     ``DataLoader`` has: the loader's own generator and epoch counter are not the default stream)."""
     if callable(getattr(train_loader, "state_dict", None)) and callable(
             getattr(train_loader, "load_state_dict", None)):
-        return _copy_state(train_loader.state_dict())
+        return copy_state(train_loader.state_dict())
     return None
 
 
@@ -252,8 +239,8 @@ def find_lr(model, optimizer, loss_fn: Callable, train_loader: Iterable, start_l
     start_lrs = _check(model, optimizer, loss_fn, start_lr, end_lr, num_iter, smooth_f, diverge_th, step_mode,
                        skip_start, skip_end)
     params = list(model.parameters())
-    saved_model = _copy_state(model.state_dict())
-    saved_optimizer = _copy_state(optimizer.state_dict())
+    saved_model = copy_state(model.state_dict())
+    saved_optimizer = copy_state(optimizer.state_dict())
     saved_grads = [None if p.grad is None else Tensor._make(p.grad.numpy().copy()) for p in params]
     saved_rng = get_rng_state()
     saved_loader = _loader_state(train_loader)

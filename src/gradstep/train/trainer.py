@@ -30,7 +30,7 @@ from .. import random as _random
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..data.sampler import DistributedSampler
-from ..serialization import CheckpointError, load, save
+from ..serialization import CheckpointError, copy_state, load, save
 from .callbacks import Callback, NonFiniteGuard, ProgressBar
 from .history import History
 from .metrics import make_metric
@@ -290,7 +290,7 @@ class Trainer:
                                   f"this run has {self._world}: resume it with the same number (mpiexec -n "
                                   f"{saved_world}), since each process's share of the epoch depends on it")
         model = dist.unwrap_model(self.model)
-        backup = (_copy_state(model.state_dict()), _copy_state(self.optimizer.state_dict()),
+        backup = (copy_state(model.state_dict()), copy_state(self.optimizer.state_dict()),
                   None if self.scheduler is None else self.scheduler.state_dict())
         try:
             self._apply_state(state, train_loader)
@@ -362,19 +362,6 @@ class Trainer:
         rank 0 only in a distributed run."""
         if dist.is_main_process():
             save(dist.unwrap_model(self.model).state_dict(), path, metadata=metadata, require_finite=True)
-
-
-def _copy_state(obj):
-    """A deep copy of a state dict (arrays copied, containers rebuilt)."""
-    if isinstance(obj, Tensor):
-        return obj._data.copy()
-    if isinstance(obj, np.ndarray):
-        return obj.copy()
-    if isinstance(obj, dict):
-        return {k: _copy_state(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_copy_state(v) for v in obj)
-    return obj
 
 
 @no_grad()
