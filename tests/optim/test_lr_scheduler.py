@@ -101,8 +101,10 @@ CHAINABLE = st.one_of(
     st.builds(lambda g: ("ExponentialLR", {"gamma": g}), st.floats(0.8, 1.0)),
     st.builds(lambda n, p: ("PolynomialLR", {"total_iters": n, "power": p}), st.integers(1, 150),
               st.floats(0.1, 3.0)),
+    # T_max is an int, as PyTorch documents it: with a float one PyTorch's recursive form can divide
+    # by zero (T_max = 1.6 at step 9: its restart test (8 - 1.6) % 3.2 == 0 misses by one rounding)
     st.builds(lambda t, e: ("CosineAnnealingLR", {"T_max": t, "eta_min": e}),
-              st.one_of(st.integers(1, 60), st.floats(0.5, 60.0)), st.floats(0.0, 0.05)),
+              st.integers(1, 60), st.floats(0.0, 0.05)),
 )
 
 
