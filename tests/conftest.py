@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import gradstep as gs
 
@@ -12,6 +13,12 @@ try:
     import torch as _torch
 except ImportError:  # pragma: no cover - depends on the environment
     _torch = None
+
+# Property-based tests explore new examples on every run of `make test`; CI (.ci/run sets
+# HYPOTHESIS_PROFILE=ci) draws the same ones every time, so that a red CI means a regression.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 TORCH_MISSING = ("PyTorch is not installed, so this parity test is skipped; "
                  "`pip install torch==2.13.0` (a CPU build) to run it")
