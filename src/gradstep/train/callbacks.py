@@ -15,7 +15,6 @@ import time
 
 import numpy as np
 
-from .. import distributed as dist
 from ..autograd.tensor import Tensor
 from ..optim.schedules import plateau_improved
 
@@ -395,14 +394,3 @@ class LearningRateMonitor(Callback):
 
     def load_state_dict(self, state: dict) -> None:
         self.lrs = [list(map(float, r)) for r in state["lrs"]]
-
-
-class CSVLogger(Callback):
-    """Rewrite ``path`` (one row per epoch) at every epoch end."""
-
-    def __init__(self, path):
-        self.path = os.fspath(path)
-
-    def on_epoch_end(self, trainer, logs: dict) -> None:
-        if dist.is_main_process():
-            trainer.history.save_csv(self.path)
