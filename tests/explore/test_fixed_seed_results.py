@@ -42,11 +42,12 @@ def test_sweep(tmp_path):
     r = sweep(TrainConfig(dataset="linreg", optimizer="sgd", epochs=3, scheduler="StepLR",
                           sched_args={"step_size": 2, "gamma": 0.1}),
               lrs=[0.002, 0.2, 5], batch_sizes=[10, 1000], out=tmp_path / "a")
-    got = [{"lr": c.lr, "batch_size": c.batch_size, "status": c.status, "final": c.final, "weights": c.weights,
-            "initial_loss": c.initial_loss, **_history(c.history)} for c in r.cells]
+    got = [{"lr": c.lr, "batch_size": c.batch_size, "status": c.status, "final": c.final,
+            "weights": c.weights, "initial_loss": c.initial_loss, **_history(c.history)} for c in r.cells]
     assert _json(got) == EXPECTED["sweep_linreg"]
-    r = sweep(TrainConfig(dataset="spirals", optimizer="sgd", hidden=(16,)), lrs=[0.05, 0.5], batch_sizes=[32],
-              grid={"momentum": [0.0, 0.9]}, budget=Budget(samples=1500), out=tmp_path / "b")
+    r = sweep(TrainConfig(dataset="spirals", optimizer="sgd", hidden=(16,)), lrs=[0.05, 0.5],
+              batch_sizes=[32], grid={"momentum": [0.0, 0.9]}, budget=Budget(samples=1500),
+              out=tmp_path / "b")
     got = [{"lr": c.lr, "batch_size": c.batch_size, "args": c.args, "status": c.status, "final": c.final,
             **_history(c.history)} for c in r.cells]
     assert _json(got) == EXPECTED["sweep_spirals"]
@@ -57,7 +58,8 @@ def test_sweep(tmp_path):
     ("landscape_saddle", "saddle", ("sgd", "adam"), 100),
 ])
 def test_landscape(tmp_path, key, function, optimizers, steps):
-    r = run_landscape(LandscapeConfig(function=function, optimizers=optimizers, steps=steps, out=str(tmp_path)))
+    r = run_landscape(LandscapeConfig(function=function, optimizers=optimizers, steps=steps,
+                                      out=str(tmp_path)))
     got = [{"name": t.name, "points": t.points.tolist(), "reached_at": t.reached_at,
             "diverged_at": t.diverged_at} for t in r.trajectories]
     assert _json(got) == EXPECTED[key]

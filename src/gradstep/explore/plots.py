@@ -1,4 +1,6 @@
-"""Figures drawn with matplotlib's non-interactive backend, saved as PNG."""
+"""Figures as matplotlib ``Figure`` objects, made without pyplot: nothing here touches matplotlib's
+global state (no backend switch, no open figure left behind), so a notebook shows them and a
+script saves them; ``save_figure`` writes one atomically (PNG, SVG or PDF, from the extension)."""
 
 from __future__ import annotations
 
@@ -8,17 +10,34 @@ import os
 import numpy as np
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    return plt
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, dpi=None, layout=None, **kwargs):
+    """``(Figure, axes)`` as ``pyplot.subplots`` returns them, without pyplot."""
+    fig = new_figure(figsize=figsize, dpi=dpi, layout=layout)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def new_figure(**kwargs):
+    from matplotlib.figure import Figure
+    return Figure(**{k: v for k, v in kwargs.items() if v is not None})
+
+
+def get_cmap(name: str):
+    from matplotlib import colormaps
+    return colormaps[name]
+
+
+def figure_bytes(fig, fmt: str = "png", dpi: int = 110) -> bytes:
+    """The figure rendered as ``fmt`` (png, svg, pdf)."""
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
 
 
 def smooth(values, weight: float = 0.05) -> np.ndarray:
     """Seed 003's weighted average of a noisy curve (bias-corrected EMA, newest weight ``weight``);
     non-finite values are carried through as gaps."""
-    from ..optim.lr_finder import SmoothedLoss
+    from .lr_finder import SmoothedLoss
     s = SmoothedLoss(weight)
     out = []
     for v in values:
@@ -54,10 +73,12 @@ def _short(ax, axis: str) -> bool:
 
 
 def save_figure(fig, path) -> None:
-    plt = _pyplot()
-    os.makedirs(os.path.dirname(os.path.abspath(os.fspath(path))), exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    """Write ``fig`` to ``path`` atomically, in the format its extension names (png by default)."""
+    from ..serialization import atomic_write_bytes
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+    atomic_write_bytes(path, figure_bytes(fig, fmt))
 
 
 def _positive(values) -> np.ndarray:
@@ -65,11 +86,10 @@ def _positive(values) -> np.ndarray:
     return np.where((a > 0) & np.isfinite(a), a, np.nan)
 
 
-def plot_history(history, path, title: str | None = None) -> None:
+def plot_history(history, title: str | None = None):
     """``curves.png``: the loss of every iteration (log scale) with its smoothed curve and the
     per-epoch means; train and validation accuracy (or loss) per epoch; the learning rate."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, axes = subplots(1, 3, figsize=(15, 4.2))
     it = np.arange(1, len(history.iteration_loss) + 1)
     loss = _positive(history.iteration_loss)
     ax = axes[0]
@@ -125,4 +145,5 @@ def plot_history(history, path, title: str | None = None) -> None:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    save_figure(fig, path)
+    fig.set_label("curves")
+    return fig
