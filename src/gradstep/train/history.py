@@ -113,6 +113,13 @@ class History:
         """Write ``to_csv()`` atomically."""
         atomic_write_bytes(os.fspath(path), self.to_csv().encode())
 
+    def plot(self, title: str | None = None):
+        """The loss per iteration (smoothed, with the validation loss), accuracy (or loss) per epoch
+        and the learning rate, as a ``matplotlib.figure.Figure``: shown inline when a notebook cell
+        ends with it, saved with ``fig.savefig("curves.pdf")``. No pyplot state is touched."""
+        from .figures import plot_history
+        return plot_history(self, title=title)
+
     def __len__(self) -> int:
         return len(self.epochs)
 
