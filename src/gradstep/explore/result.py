@@ -18,6 +18,8 @@ from .report import write_json, write_text
 class Result:
     """Base of every experiment's result; a subclass says what its files are."""
 
+    dpi = 110   # resolution of the figures it writes
+
     def documents(self) -> dict:
         """``{file name: content}``: a str is written as text, bytes as they are, anything else as
         strict JSON."""
@@ -53,6 +55,6 @@ class Result:
             written.append(path)
         for name, fig in self.figures().items():
             path = os.path.join(folder, name)
-            save_figure(fig, path)
+            save_figure(fig, path, dpi=self.dpi)
             written.append(path)
         return written

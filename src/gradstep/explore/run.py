@@ -34,7 +34,6 @@ from .builders import (
 )
 from .config import TrainConfig
 from .dynamics import TrainingDynamics
-from .plots import plot_history
 from .result import Result
 
 CONFIG_KEY = "gradstep.config"
@@ -53,6 +52,7 @@ class RunResult(Result):
     trainer: Trainer
     dynamics: TrainingDynamics | None = None
     files: list = field(default_factory=list)   # every file of the run, once written
+    dpi = 150   # the training figures are drawn a report's text width wide (train.figures)
 
     @property
     def title(self) -> str:
@@ -66,7 +66,7 @@ class RunResult(Result):
         return docs
 
     def figures(self) -> dict:
-        figs = {"curves.png": plot_history(self.history, title=self.title)}
+        figs = {"curves.png": self.history.plot(title=self.title)}
         if self.dynamics is not None:
             figs.update(self.dynamics.result(self.title).figures())
         return figs
