@@ -52,7 +52,7 @@ from ._dtype import (
     short,
     uint8,
 )
-from ._errors import ArgumentError, DTypeError, ShapeError
+from ._errors import ArgumentError, DTypeError, IndexRangeError, ShapeError
 from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _function_names
 from ._threads import apply_default as _apply_thread_policy
@@ -85,6 +85,7 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "
            "is_tensor", "numel", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "Generator", "default_generator", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "gradcheck", "ShapeError", "ArgumentError", "DTypeError",
+           "IndexRangeError",
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16",
            "short", "int32", "int", "int64", "long", "bool", "get_default_dtype",
            "set_default_dtype", "save", "load", "CheckpointError", "data", "nn", "optim", "utils",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._dtype import get_default_dtype
+from ._errors import ArgumentError, ShapeError
+from .autograd import more_ops as _more_ops
 from .autograd.more_math import bmm, dot, mv, outer
 from .autograd.tensor import Tensor
 from .autograd.tensor_math import _as_tensor_like, cat, matmul, maximum, minimum, stack, where
@@ -317,3 +319,114 @@ def narrow(input, dim, start, length):
 
 
 ger = outer
+
+
+def _method_form(name: str):
+    """``gradstep.<name>(input, ...)``: the function form of the Tensor method of that name."""
+    def fn(input, *args, **kwargs):
+        return getattr(_t(input), name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``{name}(input, ...)`` is ``input.{name}(...)``."
+    return fn
+
+
+_METHOD_FORMS = ["prod", "norm", "amax", "amin", "median", "kthvalue", "trunc", "fix",
+                 "frac", "fmod", "remainder", "floor", "ceil", "round", "clamp_min", "clamp_max", "lerp",
+                 "addmm", "addcmul", "addcdiv", "logical_and", "logical_or", "logical_xor", "logical_not",
+                 "isclose", "count_nonzero", "gather", "take_along_dim", "index_select", "masked_select",
+                 "take", "select", "nonzero", "argwhere", "scatter", "scatter_add", "index_add", "flip",
+                 "fliplr", "flipud", "roll", "movedim", "moveaxis", "sort", "argsort", "msort", "topk",
+                 "unique", "repeat_interleave", "tile", "broadcast_to", "tril", "triu", "diagonal", "diag",
+                 "diag_embed", "trace", "bernoulli", "t", "is_floating_point", "numel"]
+for _name in _METHOD_FORMS:
+    if _name not in globals():
+        globals()[_name] = _method_form(_name)
+__all__ += [n for n in _METHOD_FORMS if n != "numel"]
+absolute = abs
+true_divide = divide = div
+multiply = mul
+subtract = sub
+negative = neg
+__all__ += ["absolute", "true_divide", "divide", "multiply", "subtract", "negative", "inner", "hstack",
+            "vstack", "column_stack", "broadcast_tensors", "broadcast_shapes", "logspace", "multinomial",
+            "atan2", "arctan2", "var_mean", "std_mean"]
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    t = _t(input)
+    return t.var(dim, unbiased, keepdim, correction=correction), t.mean(dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    t = _t(input)
+    return t.std(dim, unbiased, keepdim, correction=correction), t.mean(dim, keepdim)
+
+
+def inner(input, other):
+    """Sum of products over the last dims (``dot`` for vectors)."""
+    a, b = _t(input), _t(other)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    k = a.shape[-1]
+    if b.shape[-1] != k:
+        raise ShapeError(f"inner: the last dims must match, got shapes {a.shape} and {b.shape}")
+    return matmul(a.reshape(-1, k), b.reshape(-1, k).t()).reshape(a.shape[:-1] + b.shape[:-1])
+
+
+def hstack(tensors):
+    ts = [_t(x) for x in tensors]
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([x if x.ndim >= 2 else x.reshape(1, -1) for x in map(_t, tensors)], 0)
+
+
+def column_stack(tensors):
+    return cat([x.reshape(-1, 1) if x.ndim <= 1 else x for x in map(_t, tensors)], 1)
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    return tuple(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
+
+
+def broadcast_tensors(*tensors):
+    ts = [_t(x) for x in tensors]
+    shape = broadcast_shapes(*[t.shape for t in ts])
+    return tuple(t.expand(shape) for t in ts)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, requires_grad: bool = False,
+             device=None) -> Tensor:
+    from ._creation import _finish, linspace
+    exps = linspace(start, end, steps, dtype=np.float64, device=device)
+    return _finish((base ** exps._data).astype(dtype or get_default_dtype()), requires_grad)
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """Indices drawn with probabilities proportional to each row of ``input`` (1-D or 2-D)."""
+    from .random import rng
+    p = _t(input)._data.astype(np.float64)
+    rows = p.reshape(1, -1) if p.ndim == 1 else p
+    if p.ndim not in (1, 2) or np.any(rows < 0) or np.any(~np.isfinite(rows)) or np.any(rows.sum(1) <= 0):
+        raise ArgumentError("multinomial expects a 1-D or 2-D tensor of non-negative, finite weights with a "
+                            "positive sum in every row")
+    if not replacement and num_samples > rows.shape[1]:
+        raise ArgumentError(f"multinomial: cannot draw {num_samples} samples without replacement from "
+                            f"{rows.shape[1]} categories")
+    g = rng(generator)
+    out = np.stack([g.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum()) for r in rows])
+    return Tensor._make(out.reshape(num_samples) if p.ndim == 1 else out.astype(np.int64)).long()
+
+
+def atan2(input, other):
+    """The angle of the point (other, input), in (-pi, pi]."""
+    y, x = _t(input), _t(other)
+    if y.dtype.kind != "f":
+        y = y.to(x.dtype if x.dtype.kind == "f" else get_default_dtype())
+    if x.dtype != y.dtype:
+        x = x.to(y.dtype)
+    return _more_ops.Atan2.apply(y, x)
+
+
+arctan2 = atan2

@@ -60,6 +60,49 @@ RESULTS = [
     ("cumsum_int32", lambda m: m.tensor([1, 2, 3], dtype=m.int32).cumsum(0), True),
     ("cumsum_0d", lambda m: m.tensor(2.5).cumsum(0), True),
     ("split_empty", lambda m: m.stack([p.sum() for p in m.zeros(0, 2).split(2)]), True),
+    # new tensors like an existing one: its dtype unless given
+    ("new_zeros", lambda m: _a(m).double().new_zeros(2, 3), True),
+    ("new_ones", lambda m: _a(m).new_ones((2,), dtype=m.int64), True),
+    ("new_full", lambda m: _a(m).new_full((2, 2), 3.0, requires_grad=True), True),
+    ("new_tensor", lambda m: _a(m).double().new_tensor([1, 2]), True),
+    ("new_empty_shape", lambda m: _a(m).new_empty(3).zero_(), True),
+    ("byte", lambda m: (_a(m) * 3).byte(), True),
+    ("char", lambda m: (_a(m) * 3).char(), True),
+    ("short", lambda m: (_a(m) * 3).short(), True),
+    # logic, counting and sets (no gradient)
+    ("logical_and", lambda m: m.logical_and(_a(m) > 0, _a(m) < 1), True),
+    ("logical_or", lambda m: (_a(m) > 2).logical_or(_a(m) < 0), True),
+    ("logical_xor", lambda m: m.logical_xor(_a(m) > 0, _a(m) > 1), True),
+    ("logical_not", lambda m: m.logical_not(_a(m) > 0), True),
+    ("isclose", lambda m: m.isclose(_a(m), _a(m) + 1e-6), True),
+    ("count_nonzero", lambda m: m.count_nonzero(m.relu(_a(m))), True),
+    ("count_nonzero_dim", lambda m: m.relu(_a(m)).count_nonzero(dim=1), True),
+    ("nonzero", lambda m: m.nonzero(m.relu(_a(m))), True),
+    ("nonzero_tuple", lambda m: m.stack(m.nonzero(m.relu(_a(m)), as_tuple=True)), True),
+    ("argwhere", lambda m: m.argwhere(_a(m) > 1), True),
+    ("unique", lambda m: m.unique(m.tensor([3, 1, 3, 2, 1])), True),
+    ("unique_inverse", lambda m: m.tensor([[3, 1], [3, 2]]).unique(return_inverse=True)[1], True),
+    ("unique_counts", lambda m: m.unique(m.tensor([3, 1, 3, 2, 1]), return_counts=True)[1], True),
+    ("logspace", lambda m: m.logspace(0, 2, 5, requires_grad=True), True),
+    ("logspace_base", lambda m: m.logspace(-1, 1, 3, base=2.0, dtype=m.float64), True),
+    ("trunc_int", lambda m: m.tensor([3, -2]).trunc(), True),
+    ("prod_int", lambda m: m.tensor([3, -2, 4]).prod(), True),
+    ("prod_bool", lambda m: (_a(m) > 0).prod(1), True),
+    ("cumsum_fn_dtype", lambda m: m.cumsum(m.tensor([1, 2, 3]), 0, dtype=m.float32), True),
+    ("median_even", lambda m: m.tensor([4.0, 1.0, 3.0, 2.0]).median(), True),
+    ("sort_stable", lambda m: m.tensor([2, 1, 2, 1, 2]).sort(stable=True).indices, True),
+    ("amax_int", lambda m: m.tensor([[3, 1], [0, 5]]).amax(0), True),
+    ("norm_int_dtype", lambda m: _a(m).norm(dtype=m.float64), True),
+    ("diag_int", lambda m: m.diag(m.tensor([1, 2])), True),
+    # random draws: shapes and dtypes
+    ("bernoulli", lambda m: m.bernoulli(m.full((3, 4), 0.5)), False),
+    ("bernoulli_p", lambda m: m.zeros(5).bernoulli(0.2), False),
+    ("bernoulli_", lambda m: m.zeros(5).bernoulli_(0.3), False),
+    ("exponential_", lambda m: m.zeros(2, 2).exponential_(), False),
+    ("random_", lambda m: m.zeros(4).random_(0, 10), False),
+    ("random_int", lambda m: m.zeros(4, dtype=m.int64).random_(5), False),
+    ("multinomial", lambda m: m.multinomial(m.tensor([0.2, 0.3, 0.5]), 2), False),
+    ("multinomial_rows", lambda m: m.multinomial(m.ones(2, 4), 6, replacement=True), False),
 ]
 
 
@@ -123,6 +166,27 @@ ERRORS = [
     ("argmax_dim_and_axis", lambda m: _a(m).argmax(1, axis=1)),
     ("sum_axis_out_of_range", lambda m: _a(m).sum(axis=3)),
     ("to_bad_kwarg", lambda m: _a(m).to(foo=1)),
+    ("gather_out_of_range", lambda m: _a(m).gather(1, m.tensor([[3], [0]]))),
+    ("gather_float_index", lambda m: _a(m).gather(1, m.ones(2, 1))),
+    ("gather_ndim", lambda m: _a(m).gather(1, m.tensor([0]))),
+    ("index_select_out_of_range", lambda m: _a(m).index_select(0, m.tensor([2]))),
+    ("index_select_2d_index", lambda m: _a(m).index_select(0, m.tensor([[0]]))),
+    ("scatter_out_of_range", lambda m: _a(m).scatter(0, m.tensor([[2, 0, 0]]), 1.0)),
+    ("masked_select_not_bool", lambda m: _a(m).masked_select(m.ones(2, 3))),
+    ("topk_too_many", lambda m: _a(m).topk(4)),
+    ("kthvalue_zero", lambda m: _a(m).kthvalue(0)),
+    ("repeat_too_few", lambda m: _a(m).repeat(2)),
+    ("roll_lengths", lambda m: _a(m).roll((1, 2), 0)),
+    ("tril_1d", lambda m: m.ones(3).tril()),
+    ("diag_3d", lambda m: m.ones(2, 2, 2).diag()),
+    ("trace_3d", lambda m: m.ones(2, 2, 2).trace()),
+    ("multinomial_too_many", lambda m: m.multinomial(m.ones(3), 4)),
+    ("multinomial_negative", lambda m: m.multinomial(m.tensor([1.0, -1.0]), 1)),
+    ("bernoulli_p_range", lambda m: m.zeros(2).bernoulli(1.5)),
+    ("movedim_repeat", lambda m: _a(m).movedim((0, 0), (0, 1))),
+    ("inner_shapes", lambda m: m.inner(m.ones(2, 3), m.ones(2, 2))),
+    ("norm_nuc", lambda m: m.ones(3).norm(p="nuc")),
+    ("amax_empty", lambda m: m.ones(0).amax()),
 ]
 
 
@@ -189,3 +253,14 @@ def test_scheduler_classes_belong_to_the_lr_scheduler_module():
     for s in (sched.StepLR(opt, 2), sched.ReduceLROnPlateau(opt), sched.OneCycleLR(opt, 1.0, total_steps=3)):
         assert type(s).__module__ == sched.__name__ == "gradstep.optim.lr_scheduler"
     assert all(getattr(sched, n).__module__ == sched.__name__ for n in sched.__all__)
+
+
+def test_every_added_name_is_a_torch_name(torch):
+    # the wider API copies PyTorch's names; none is invented
+    from gradstep import _functions
+    from gradstep.autograd.more_index import MoreIndex
+    from gradstep.autograd.more_math import MoreMath
+    methods = [n for cls in (MoreMath, MoreIndex) for n in vars(cls) if not n.startswith("_")]
+    assert len(methods) > 100
+    assert [n for n in methods if not hasattr(torch.Tensor, n)] == []
+    assert [n for n in _functions.__all__ if not hasattr(torch, n)] == []
