@@ -9,7 +9,8 @@ from ._errors import ArgumentError, ShapeError
 from .autograd import more_ops as _more_ops
 from .autograd.more_math import bmm, dot, mv, outer
 from .autograd.tensor import Tensor
-from .autograd.tensor_math import _as_tensor_like, cat, matmul, maximum, minimum, stack, where
+from .autograd.tensor_math import _as_tensor_like, cat, maximum, minimum, stack, where
+from .autograd.tensor_math import matmul as _matmul
 
 __all__ = ["exp", "log", "sqrt", "rsqrt", "square", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
            "clamp", "clip", "maximum", "minimum", "where", "sum", "mean", "var", "std", "max", "min",
@@ -196,23 +197,54 @@ def log_softmax(input, dim):
     return _t(input).log_softmax(dim)
 
 
-mm = matmul
+def _into(result: Tensor, out: Tensor | None) -> Tensor:
+    """``out=``: write ``result`` into ``out`` (taking its shape and keeping out's dtype) and return it."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"out= must be a Tensor, got {type(out).__name__}")
+    if result.requires_grad or out.requires_grad:
+        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad")
+    if out.shape != result.shape:
+        out._data = np.empty(result.shape, out.dtype)
+    out.copy_(result)
+    return out
 
 
-def add(input, other, *, alpha=1):
-    return _t(input) + (other * alpha if alpha != 1 else other)
+def matmul(input, other, *, out=None):
+    return _into(_matmul(input, other), out)
 
 
-def sub(input, other, *, alpha=1):
-    return _t(input) - (other * alpha if alpha != 1 else other)
+def mm(input, mat2, *, out=None):
+    return _into(_matmul(input, mat2), out)
 
 
-def mul(input, other):
-    return _t(input) * other
+def add(input, other, *, alpha=1, out=None):
+    return _into(_t(input) + (other * alpha if alpha != 1 else other), out)
 
 
-def div(input, other):
-    return _t(input) / other
+def sub(input, other, *, alpha=1, out=None):
+    return _into(_t(input) - (other * alpha if alpha != 1 else other), out)
+
+
+def mul(input, other, *, out=None):
+    return _into(_t(input) * other, out)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is None:
+        return _into(_t(input) / other, out)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ArgumentError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                            f"{rounding_mode!r}")
+    q = _t(input) / other
+    q = q.trunc() if rounding_mode == "trunc" else q.floor()
+    a = _t(input)
+    o = other._data.dtype if isinstance(other, Tensor) else np.asarray(other).dtype
+    if a.dtype.kind in "iu" and o.kind in "iub":
+        q = q.to(np.promote_types(a.dtype, o))
+    return _into(q, out)
 
 
 def pow(input, exponent):
@@ -330,7 +362,8 @@ def _method_form(name: str):
     return fn
 
 
-_METHOD_FORMS = ["prod", "norm", "amax", "amin", "median", "kthvalue", "trunc", "fix",
+_METHOD_FORMS = ["asin", "arcsin", "acos", "arccos", "prod", "norm",
+                 "amax", "amin", "median", "kthvalue", "trunc", "fix",
                  "frac", "fmod", "remainder", "floor", "ceil", "round", "clamp_min", "clamp_max", "lerp",
                  "addmm", "addcmul", "addcdiv", "logical_and", "logical_or", "logical_xor", "logical_not",
                  "isclose", "count_nonzero", "gather", "take_along_dim", "index_select", "masked_select",

@@ -94,6 +94,22 @@ RESULTS = [
     ("amax_int", lambda m: m.tensor([[3, 1], [0, 5]]).amax(0), True),
     ("norm_int_dtype", lambda m: _a(m).norm(dtype=m.float64), True),
     ("diag_int", lambda m: m.diag(m.tensor([1, 2])), True),
+    # legacy tensor types, constants, out=
+    ("FloatTensor_sizes", lambda m: m.FloatTensor(2, 3).zero_(), True),
+    ("FloatTensor_data", lambda m: m.FloatTensor([1, 2.5]), True),
+    ("LongTensor_data", lambda m: m.LongTensor([1.7, -2.2]), True),
+    ("LongTensor_empty", lambda m: m.LongTensor(), True),
+    ("BoolTensor", lambda m: m.BoolTensor([1, 0]), True),
+    ("DoubleTensor_of_tensor", lambda m: m.DoubleTensor(m.ones(2, dtype=m.float64)), True),
+    ("constants", lambda m: m.tensor([m.pi, m.e, m.inf]), True),
+    ("matmul_out", lambda m: m.matmul(_a(m), m.ones(3, 2), out=m.empty(2, 2)), True),
+    ("mm_out", lambda m: m.mm(_a(m), m.ones(3, 2), out=m.zeros(0)), True),
+    ("mul_out", lambda m: m.mul(_a(m), 2, out=m.zeros(2, 3)), True),
+    ("add_out_alpha", lambda m: m.add(_a(m), _a(m), alpha=2, out=m.zeros(2, 3, dtype=m.float64)), True),
+    ("div_int_floor", lambda m: m.div(m.tensor([7, -7]), 2, rounding_mode="floor"), True),
+    ("one_hot", lambda m: m.nn.functional.one_hot(m.tensor([0, 2, 1])), True),
+    ("one_hot_classes", lambda m: m.nn.functional.one_hot(m.tensor([[0], [2]]), 4), True),
+    ("inference_mode", lambda m: _inference(m), True),
     # random draws: shapes and dtypes
     ("bernoulli", lambda m: m.bernoulli(m.full((3, 4), 0.5)), False),
     ("bernoulli_p", lambda m: m.zeros(5).bernoulli(0.2), False),
@@ -136,8 +152,11 @@ def test_normal_is_in_the_graph_with_zero_gradients(torch):
         assert out.grad_fn is not None
 
 
-def _cuda(m):
-    return m.zeros(2, device="cuda")
+def _inference(m):
+    x = m.ones(2, requires_grad=True)
+    with m.inference_mode():
+        y = x * 2
+    return y
 
 
 ERRORS = [
@@ -187,6 +206,11 @@ ERRORS = [
     ("inner_shapes", lambda m: m.inner(m.ones(2, 3), m.ones(2, 2))),
     ("norm_nuc", lambda m: m.ones(3).norm(p="nuc")),
     ("amax_empty", lambda m: m.ones(0).amax()),
+    ("one_hot_float", lambda m: m.nn.functional.one_hot(m.tensor([0.0, 1.0]))),
+    ("one_hot_too_large", lambda m: m.nn.functional.one_hot(m.tensor([0, 5]), 3)),
+    ("matmul_out_grad", lambda m: m.matmul(_a(m).requires_grad_(), m.ones(3, 2), out=m.empty(2, 2))),
+    ("div_rounding_mode", lambda m: m.div(_a(m), 2, rounding_mode="round")),
+    ("FloatTensor_of_double", lambda m: m.FloatTensor(m.ones(2, dtype=m.float64))),
 ]
 
 
@@ -228,6 +252,8 @@ def test_devices_behave_like_torch(torch):
         assert t.to(d) is t and t.cpu() is t and t.type() == "torch.FloatTensor"
         assert m.tensor([1], dtype=m.int64).type() == "torch.LongTensor"
         assert m.cuda.is_available() is False and m.cuda.device_count() == 0
+        assert isinstance(t, m.FloatTensor) and not isinstance(t, m.DoubleTensor)
+        assert isinstance(t.long(), m.LongTensor) and not isinstance(t, m.LongTensor)
         assert m.backends.mps.is_available() is False
         m.cuda.manual_seed_all(0)
         m.cuda.manual_seed(0)

@@ -40,6 +40,16 @@ class MoreMath:
 
     arctan = atan
 
+    def asin(self):
+        return _ag.more_ops.Asin.apply(_floating(self))
+
+    arcsin = asin
+
+    def acos(self):
+        return _ag.more_ops.Acos.apply(_floating(self))
+
+    arccos = acos
+
     def log1p(self):
         return _ag.more_ops.Log1p.apply(_floating(self))
 

@@ -175,3 +175,29 @@ class Atan2(Function):
         ny, nx = ctx.needs_input_grad
         return (unbroadcast(scale * x, np.shape(y)) if ny else None,
                 unbroadcast(-scale * y, np.shape(x)) if nx else None)
+
+
+class Asin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arcsin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):  # +-1 give inf, as in PyTorch
+            return grad / np.sqrt(1 - a * a)
+
+
+class Acos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arccos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -grad / np.sqrt(1 - a * a)
