@@ -8,6 +8,7 @@ from .modules.container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .modules.conv import Conv2d  # noqa: F401
 from .modules.dropout import Dropout  # noqa: F401
 from .modules.flatten import Flatten, Unflatten  # noqa: F401
+from .modules.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, LazyModuleMixin  # noqa: F401
 from .modules.linear import Identity, Linear  # noqa: F401
 from .modules.loss import (  # noqa: F401
     BCELoss,
@@ -24,4 +25,4 @@ from .modules.module import Module, RemovableHandle, StateDictError  # noqa: F40
 from .modules.normalization import LayerNorm  # noqa: F401
 from .modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
 from .modules.sparse import Embedding  # noqa: F401
-from .parameter import Parameter  # noqa: F401
+from .parameter import Parameter, UninitializedParameter  # noqa: F401
