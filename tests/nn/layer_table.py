@@ -85,4 +85,25 @@ CASES = [
     LayerCase("LSTMCell_h", lambda nn: nn.LSTMCell(3, 4, bias=False), (I(2, 3),),
               forward=lambda m, x: m(x)[0]),
     LayerCase("GRUCell", lambda nn: nn.GRUCell(3, 4), (I(2, 3), I(2, 4))),
+    # resizing (functional.interpolate through Upsample and directly)
+    LayerCase("Upsample", lambda nn: nn.Upsample(scale_factor=2), (I(2, 3, 4, 5),)),
+    LayerCase("Upsample_bilinear", lambda nn: nn.Upsample(size=(7, 3), mode="bilinear"), (I(1, 2, 4, 5),)),
+    LayerCase("Upsample_align", lambda nn: nn.Upsample(scale_factor=1.5, mode="bilinear", align_corners=True),
+              (I(1, 2, 4, 5),)),
+    LayerCase("Upsample_linear", lambda nn: nn.Upsample(size=9, mode="linear"), (I(2, 3, 4),)),
+    LayerCase("interpolate_antialias", lambda nn: nn.Identity(), (I(1, 2, 9, 8),),
+              forward=lambda m, x: _functional(x).interpolate(x, size=(4, 3), mode="bilinear",
+                                                              antialias=True)),
+    LayerCase("interpolate_nearest_exact", lambda nn: nn.Identity(), (I(1, 2, 5, 4),),
+              forward=lambda m, x: _functional(x).interpolate(x, scale_factor=(0.6, 1.7),
+                                                              mode="nearest-exact")),
 ]
+
+
+def _functional(x):
+    """The ``nn.functional`` of the library ``x`` belongs to."""
+    import gradstep
+    if isinstance(x, gradstep.Tensor):
+        return gradstep.nn.functional
+    import torch
+    return torch.nn.functional

@@ -26,4 +26,5 @@ from .modules.normalization import LayerNorm  # noqa: F401
 from .modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
 from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .modules.sparse import Embedding  # noqa: F401
+from .modules.upsampling import Upsample  # noqa: F401
 from .parameter import Parameter, UninitializedParameter  # noqa: F401

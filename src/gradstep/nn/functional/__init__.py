@@ -4,6 +4,7 @@ from .activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softm
 from .conv import conv2d  # noqa: F401
 from .dropout import dropout  # noqa: F401
 from .embedding import embedding, one_hot  # noqa: F401
+from .interpolate import interpolate  # noqa: F401
 from .linear import linear  # noqa: F401
 from .loss import (  # noqa: F401
     binary_cross_entropy,
