@@ -382,7 +382,18 @@ subtract = sub
 negative = neg
 __all__ += ["absolute", "true_divide", "divide", "multiply", "subtract", "negative", "inner", "hstack",
             "vstack", "column_stack", "broadcast_tensors", "broadcast_shapes", "logspace", "multinomial",
-            "atan2", "arctan2", "var_mean", "std_mean"]
+            "atan2", "arctan2", "var_mean", "std_mean", "cdist"]
+
+
+def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
+    """The p-distances between every row of x1 (..., P, M) and of x2 (..., R, M): (..., P, R)."""
+    x1, x2 = _t(x1), _t(x2)
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise ShapeError(f"cdist: expected (..., P, M) and (..., R, M) with the same M, got {x1.shape} and "
+                         f"{x2.shape}")
+    if not p >= 0:
+        raise ArgumentError(f"cdist only supports non-negative p values, got {p}")
+    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, -1)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

@@ -295,6 +295,8 @@ CASES = [
     Case("atan2", lambda m, a, b: m.atan2(a, b), (I(3, 4), I(3, 4, domain="nonzero"))),
     Case("atan2", lambda m, a, b: m.arctan2(a, b), (I(3, 4), I(4, domain="nonzero"))),
     Case("inner", lambda m, a, b: m.inner(a, b), (I(4), I(4))),
+    Case("cdist", lambda m, a, b: m.cdist(a, b), (I(3, 4), I(5, 4))),
+    Case("cdist", lambda m, a, b: m.cdist(a, b, p=1.0), (I(2, 3, 4), I(2, 2, 4))),
     Case("div_rounding", lambda m, a, b: m.div(a * 3, b, rounding_mode="floor"),
          (I(3, 4), I(4, domain="nonzero")), differentiable=False),
     Case("div_rounding", lambda m, a: m.div(a * 3, 2, rounding_mode="trunc"), (I(3, 4),),

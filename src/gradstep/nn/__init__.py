@@ -3,10 +3,29 @@
 
 from . import functional, init, utils  # noqa: F401
 from .modules.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
+from .modules.activation_more import (  # noqa: F401
+    CELU,
+    GLU,
+    SELU,
+    CosineSimilarity,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PairwiseDistance,
+    PReLU,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanhshrink,
+)
 from .modules.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .modules.container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .modules.conv import Conv2d  # noqa: F401
-from .modules.dropout import Dropout  # noqa: F401
+from .modules.dropout import Dropout, Dropout1d, Dropout2d  # noqa: F401
 from .modules.flatten import Flatten, Unflatten  # noqa: F401
 from .modules.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, LazyModuleMixin  # noqa: F401
 from .modules.linear import Identity, Linear  # noqa: F401
