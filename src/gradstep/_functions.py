@@ -382,7 +382,24 @@ subtract = sub
 negative = neg
 __all__ += ["absolute", "true_divide", "divide", "multiply", "subtract", "negative", "inner", "hstack",
             "vstack", "column_stack", "broadcast_tensors", "broadcast_shapes", "logspace", "multinomial",
-            "atan2", "arctan2", "var_mean", "std_mean", "cdist"]
+            "atan2", "arctan2", "var_mean", "std_mean", "cdist", "det", "inverse", "svd"]
+
+
+def det(input):
+    from . import linalg  # linalg sits beside this module and loads on first use
+    return linalg.det(input)
+
+
+def inverse(input):
+    from . import linalg
+    return linalg.inv(input)
+
+
+def svd(input, some: bool = True, compute_uv: bool = True):
+    """``torch.svd``'s older form: ``(U, S, V)`` with V (not Vh), reduced unless ``some=False``."""
+    from . import linalg
+    u, s, vh = linalg.svd(input, full_matrices=not some)
+    return u, s, vh.mT
 
 
 def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:

@@ -61,6 +61,13 @@ def _setitem_mask(m, x):
     return y
 
 
+def _svd_rebuilt(m, a):
+    # U and Vh are defined up to signs: compare sign-free products of them (and S) instead
+    u, s, vh = m.linalg.svd(a, full_matrices=False)
+    return m.cat([(u * u * s.unsqueeze(-2)).flatten(), (u @ u.mT).flatten(), (vh.mT @ vh).flatten(),
+                  (vh * vh).flatten(), s.flatten()])
+
+
 def _inplace_add(m, x, y):
     z = x * 2.0
     z.add_(y)
@@ -296,6 +303,23 @@ CASES = [
     Case("atan2", lambda m, a, b: m.arctan2(a, b), (I(3, 4), I(4, domain="nonzero"))),
     Case("inner", lambda m, a, b: m.inner(a, b), (I(4), I(4))),
     Case("cdist", lambda m, a, b: m.cdist(a, b), (I(3, 4), I(5, 4))),
+    # linear algebra (torch.linalg and the older torch forms); matrices made well conditioned
+    Case("det", lambda m, a: m.linalg.det(a + 3 * m.eye(3)), (I(3, 3),)),
+    Case("det", lambda m, a: m.det(a + 3 * m.eye(2)), (I(4, 2, 2),)),
+    Case("det", lambda m, a: (a + 3 * m.eye(3)).det(), (I(3, 3),)),
+    Case("slogdet", lambda m, a: m.linalg.slogdet(a - 3 * m.eye(3)).logabsdet, (I(3, 3),)),
+    Case("inv", lambda m, a: m.linalg.inv(a + 3 * m.eye(3)), (I(3, 3),)),
+    Case("inverse", lambda m, a: m.inverse(a + 3 * m.eye(2)), (I(2, 2, 2),)),
+    Case("solve", lambda m, a, b: m.linalg.solve(a + 3 * m.eye(3), b), (I(3, 3), I(3, 2))),
+    Case("svdvals", lambda m, a: m.linalg.svdvals(a), (I(4, 3),)),
+    Case("svd_reduced", lambda m, a: _svd_rebuilt(m, a), (I(4, 3),)),
+    Case("svd_reduced", lambda m, a: _svd_rebuilt(m, a), (I(2, 3, 5),)),
+    Case("svd_fn", lambda m, a: m.svd(a)[1], (I(3, 4),)),
+    Case("vector_norm", lambda m, a: m.linalg.vector_norm(a, dim=1), (I(3, 4),)),
+    Case("linalg_norm", lambda m, a: m.linalg.norm(a), (I(3, 4),)),
+    Case("matrix_norm", lambda m, a: m.linalg.matrix_norm(a), (I(2, 3, 4),)),
+    Case("matrix_norm_nuc", lambda m, a: m.linalg.matrix_norm(a, "nuc"), (I(3, 4),)),
+    Case("cross", lambda m, a, b: m.linalg.cross(a, b), (I(4, 3), I(4, 3))),
     Case("cdist", lambda m, a, b: m.cdist(a, b, p=1.0), (I(2, 3, 4), I(2, 2, 4))),
     Case("div_rounding", lambda m, a, b: m.div(a * 3, b, rounding_mode="floor"),
          (I(3, 4), I(4, domain="nonzero")), differentiable=False),

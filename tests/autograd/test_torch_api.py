@@ -213,6 +213,9 @@ ERRORS = [
     ("matmul_out_grad", lambda m: m.matmul(_a(m).requires_grad_(), m.ones(3, 2), out=m.empty(2, 2))),
     ("div_rounding_mode", lambda m: m.div(_a(m), 2, rounding_mode="round")),
     ("FloatTensor_of_double", lambda m: m.FloatTensor(m.ones(2, dtype=m.float64))),
+    ("det_not_square", lambda m: m.linalg.det(m.ones(2, 3))),
+    ("cross_not_3", lambda m: m.linalg.cross(m.ones(2), m.ones(2))),
+    ("cdist_dims", lambda m: m.cdist(m.ones(2, 3), m.ones(2, 4))),
 ]
 
 
@@ -287,3 +290,12 @@ def test_every_added_name_is_a_torch_name(torch):
     assert len(methods) > 100
     assert [n for n in methods if not hasattr(torch.Tensor, n)] == []
     assert [n for n in _functions.__all__ if not hasattr(torch, n)] == []
+
+
+def test_a_singular_matrix_raises_linalg_error(torch):
+    with pytest.raises(torch.linalg.LinAlgError):
+        torch.linalg.inv(torch.ones(2, 2))
+    # PyTorch's LinAlgError is a RuntimeError; gradstep's is one too (and a ValueError)
+    with pytest.raises(gs.linalg.LinAlgError, match="singular") as e:
+        gs.linalg.inv(gs.ones(2, 2))
+    assert isinstance(e.value, RuntimeError) and issubclass(torch.linalg.LinAlgError, RuntimeError)

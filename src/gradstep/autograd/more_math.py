@@ -422,6 +422,14 @@ class MoreMath:
     def bmm(self, other):
         return bmm(self, other)
 
+    def det(self):
+        from .. import linalg
+        return linalg.det(self)
+
+    def inverse(self):
+        from .. import linalg
+        return linalg.inv(self)
+
 
 def _pair_of(name, a, b):
     Tensor = _ag.Tensor
