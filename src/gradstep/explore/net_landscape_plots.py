@@ -40,7 +40,7 @@ def plot_contour(result):
     levels, norm, label = _levels(z)
     fig = new_figure(figsize=(WIDTH, 6.2), layout="constrained")
     ax = fig.add_subplot()
-    cs = ax.contourf(result.alphas, result.betas, z, levels=levels, norm=norm, cmap="viridis", extend="both")
+    cs = ax.contourf(result.alphas, result.betas, z, levels=levels, norm=norm, cmap="viridis")
     ax.contour(result.alphas, result.betas, z, levels=levels[::3], colors="white", linewidths=0.4, alpha=0.5)
     log = label.startswith("loss (log")
     bar = fig.colorbar(cs, ax=ax, shrink=0.9, pad=0.02,
@@ -85,7 +85,7 @@ def plot_surface(result):
     ax.set_ylabel(result.axis_label(1), fontsize=8)
     ax.set_zlabel("log₁₀ loss" if log else "loss", fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.view_init(elev=28, azim=-50)
+    ax.view_init(elev=28, azim=_azimuth(result.alphas, result.betas, height))
     bar = fig.colorbar(surf, ax=ax, shrink=0.6, pad=0.1)
     bar.set_label(("log₁₀ loss" if log else "loss") + f", first {result.eval_samples} training samples")
     ax.set_title(f"{result.title}: loss surface around θ*", fontsize=9.5)
@@ -95,3 +95,12 @@ def plot_surface(result):
 def _height_norm(height):
     from matplotlib import colors
     return colors.Normalize(float(height.min()), float(height.max()))
+
+
+def _azimuth(alphas, betas, height) -> float:
+    """A view from the side opposite the highest loss, turned 30° off it: the surface rises away
+    from the viewer, so no ridge in front hides the basin around θ*."""
+    j, i = np.unravel_index(np.argmax(height), height.shape)
+    x = (alphas[i] - alphas.mean()) / np.ptp(alphas)   # in the box's normalised coordinates
+    y = (betas[j] - betas.mean()) / np.ptp(betas)
+    return float(np.degrees(np.arctan2(-y, -x))) + 30.0
