@@ -14,9 +14,10 @@ trained weights θ* of the first optimizer listed, along two directions:
   (Li et al. §7; rows centred as their code's ``sklearn.decomposition.PCA`` does). θ* lies at
   (0, 0); the report says how much of the trajectories' variance the plane explains.
 
-The surface is the loss at θ* + α d₁ + β d₂ on a grid of (α, β), in eval mode, on a fixed
-evaluation subset (the first ``eval_samples`` training samples), so that a default run on the MLP
-and the shipped Fashion-MNIST sample takes seconds. Written: ``contour.png``, ``surface.png``
+The surface is the loss at θ* + α d₁ + β d₂ on a grid of (α, β), in eval mode (batch norm with
+θ*'s running statistics, as Li et al. evaluate), on a fixed evaluation subset (the first
+``eval_samples`` training samples), so that a default run on the MLP and the shipped
+Fashion-MNIST sample takes seconds. Written: ``contour.png``, ``surface.png``
 (3-D), ``report.md`` and ``results.json`` (the grid, the directions' description, every
 trajectory's coordinates).
 """
@@ -323,7 +324,8 @@ class NetLandscapeResult(Result):
             f"initial weights on the same batches (batch size {t.batch_size}, {t.epochs} epochs, "
             f"seed {t.seed}; "
             f"{self.parameters} parameters). " + plane, "",
-            f"The surface is the loss (eval mode) on the first {self.eval_samples} training samples, on a "
+            f"The surface is the loss (eval mode; batch norm with θ*'s running statistics) on the first "
+            f"{self.eval_samples} training samples, on a "
             f"{len(self.alphas)} × {len(self.betas)} grid over α ∈ [{self.alphas[0]:.3g}, "
             f"{self.alphas[-1]:.3g}], β ∈ [{self.betas[0]:.3g}, {self.betas[-1]:.3g}]; it ranges from "
             f"{lo:.4g} to {hi:.4g}, "
@@ -391,13 +393,11 @@ def net_landscape(cfg: NetLandscapeConfig) -> NetLandscapeResult:
     trajectories = []
     for name, trainer, rec in runs:
         diffs = np.asarray(rec.points, dtype=np.float64) - center
-        set_flat_weights(params, center + diffs[-1])
-        final = evaluate(model, batches, loss_fn, metrics)["loss"]
+        final = evaluate(trainer.model, batches, loss_fn, metrics)["loss"]   # its own batch-norm statistics
         trajectories.append(NetTrajectory(
             name, optimizer_spec(run_config(cfg, name))[1], np.asarray(rec.steps), project(diffs, directions),
             explained_share(diffs, directions), float(np.linalg.norm(diffs[-1] - diffs[0])), final,
             trainer.diverged, trainer.stop_reason))
-    set_flat_weights(params, center)
     x0, x1, y0, y1 = cfg.range or (RANDOM_RANGE if cfg.directions == "random"
                                    else _extent([t.coords for t in trajectories]))
     alphas, betas = np.linspace(x0, x1, cfg.grid), np.linspace(y0, y1, cfg.grid)
