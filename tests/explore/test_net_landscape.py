@@ -157,3 +157,26 @@ def test_bad_arguments_exit_2_with_one_line(args, words, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err, err
     assert not out.exists()
+
+
+LINREG = TrainConfig(dataset="linreg", batch_size=10, epochs=1, quiet=True)   # seed 004: lr 5 diverges
+
+
+def test_a_diverged_run_is_drawn_but_neither_centres_nor_fits_the_plane():
+    result = NetLandscapeConfig(train=LINREG, optimizers=("sgd", "adam"), lr={"sgd": 5.0}, grid=3,
+                                eval_samples=50).run()
+    sgd, adam = result.trajectories
+    assert sgd.diverged and not adam.diverged and result.reference == "adam"
+    np.testing.assert_allclose(adam.coords[-1], [0.0, 0.0], atol=1e-12)
+    assert np.all(np.isfinite(result.loss))   # the window is adam's, not the diverged run's
+    assert abs(result.alphas).max() < 1.0
+    assert "`sgd` diverged and is left out of the plane's fit" in result.report()
+
+
+def test_every_optimizer_diverging_exits_3_with_one_line(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["landscape", "--model", "linear", "--dataset", "linreg", "--batch-size", "10",
+                 "--epochs", "1", "--optimizers", "sgd", "--lr", "5", "--out", str(out)]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "every optimizer diverged (sgd)" in err, err
+    assert not out.exists()

@@ -51,11 +51,12 @@ def plot_contour(result):
         c = COLORS[i % len(COLORS)]
         x, y = t.coords[:, 0], t.coords[:, 1]
         ax.plot(x, y, "-", color=c, lw=1.8, marker=".", ms=5, zorder=7,
-                label=f"{t.label}: {t.explained:.0%} of its variance in the plane")
+                label=f"{t.label}: diverged (left out of the fit)" if t.diverged
+                else f"{t.label}: {t.explained:.0%} of its variance in the plane")
         ax.plot(x[0], y[0], "o", color="white", mec=c, mew=1.8, ms=8, zorder=8)
         ax.plot(x[-1], y[-1], "s", color=c, mec="black", mew=0.8, ms=7, zorder=8)
     ax.plot(0, 0, "*", color="gold", mec="black", mew=0.8, ms=15, zorder=9,
-            label=f"θ* ({result.trajectories[0].name}'s end), loss {result.center_loss:.3g}")
+            label=f"θ* ({result.reference}'s end), loss {result.center_loss:.3g}")
     ax.set_xlim(result.alphas[0], result.alphas[-1])
     ax.set_ylim(result.betas[0], result.betas[-1])
     ax.set_xlabel(result.axis_label(0))
