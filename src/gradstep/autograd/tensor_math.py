@@ -226,7 +226,13 @@ class TensorMath:
 
     # ------------------------------------------------------------------ reductions
 
-    def sum(self, dim=None, keepdim: builtins.bool = False, dtype=None):
+    def sum(self, dim=None, keepdim: builtins.bool = False, dtype=None, *, axis=None, keepdims=None):
+        """Sum over ``dim`` (NumPy's ``axis``/``keepdims`` are accepted too, as PyTorch does, so
+        backward bodies written on arrays run on tensors)."""
+        if axis is not None:
+            dim = axis if isinstance(axis, builtins.int) else tuple(axis)
+        if keepdims is not None:
+            keepdim = keepdims
         t = self.to(dtype) if dtype is not None else self
         return ops.Sum.apply(t, _dims(dim, self.ndim), keepdim)
 
