@@ -41,6 +41,8 @@ _FREED = object()
 class Function:
     """A node of the graph; instances are the ``ctx`` of ``forward``/``backward``."""
 
+    saved_constants: tuple = ()  # positions of saved values that do not depend on the inputs
+
     __slots__ = ("edges", "saved_tensors", "needs_input_grad", "_hooks", "_retain", "_versions",
                  "_sources", "_leaf_grads", "__dict__")
 
@@ -338,19 +340,33 @@ def once_differentiable(backward):
     return backward
 
 
+class _Unavailable:
+    """Stands in, on the tensor path, for a float value a forward computed and saved that is neither
+    an input nor the output (nor listed in ``saved_constants``): using it raises, naming the op."""
+
+    def __init__(self, node: Function, k: int, shape: tuple):
+        self._msg = (f"{node.name()} is not twice differentiable: its backward uses saved value {k} "
+                     f"(shape {shape}), a float its forward computed that is neither an input nor the "
+                     f"output; recompute it in backward from those, or list it in saved_constants if "
+                     f"it does not depend on the inputs")
+
+    def _fail(self, *args, **kwargs):
+        raise RuntimeError(self._msg)
+
+    __array__ = __array_ufunc__ = __array_function__ = __getattr__ = __getitem__ = _fail
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _fail
+    __matmul__ = __rmatmul__ = __neg__ = __pow__ = _fail
+
+
 def _tensor_saved(node: Function) -> tuple:
     """The node's saved arrays as graph tensors: an input that requires grad as that input, the
-    output as a tensor produced by this node; other saved values stay constants (arrays), which
-    is right only for non-differentiable ones (masks, indices)."""
+    output as a tensor produced by this node; masks, indices and ``saved_constants`` stay arrays."""
     out = []
-    for s, src in zip(node.saved_tensors, node._sources or ()):
+    constants = type(node).saved_constants
+    for k, (s, src) in enumerate(zip(node.saved_tensors, node._sources or ())):
         if src is None:
-            if isinstance(s, np.ndarray) and s.dtype.kind in "fc":
-                raise RuntimeError(
-                    f"{node.name()} is not twice differentiable: its backward uses a float value its "
-                    f"forward computed (saved value of shape {s.shape}), which is neither an input "
-                    f"nor the output; recompute it in backward from those")
-            out.append(s)
+            float_value = isinstance(s, np.ndarray) and s.dtype.kind in "fc"
+            out.append(_Unavailable(node, k, s.shape) if float_value and k not in constants else s)
             continue
         edge = node if src == -1 else node.edges[src]
         if edge is None:  # an input that does not require grad: a constant

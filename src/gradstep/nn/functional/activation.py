@@ -7,7 +7,7 @@ import warnings
 
 from ... import _dtype
 from ...autograd import ops
-from ...autograd.function import Function
+from ...autograd.function import Function, once_differentiable
 from ...autograd.tensor import Tensor
 from ...kernels import activation as kact
 
@@ -54,6 +54,7 @@ class _Gelu(Function):
         return out
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         x, cdf = ctx.saved_tensors
         return kact.gelu_backward(grad, x, ctx.approximate, cdf), None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._errors import ShapeError
-from ...autograd import Function, Tensor
+from ...autograd import Function, Tensor, once_differentiable
 from ...kernels.embedding import embedding_backward, renorm_rows_
 
 
@@ -17,6 +17,7 @@ class EmbeddingFunction(Function):
         return weight[indices]
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         (indices,) = ctx.saved_tensors
         return embedding_backward(grad, indices, *ctx.args), None

@@ -7,7 +7,7 @@ import numbers
 from functools import partial
 
 from ..._errors import ShapeError
-from ...autograd import Function, Tensor
+from ...autograd import Function, Tensor, once_differentiable
 from ...kernels import batchnorm as kbn
 from ...kernels import layernorm as kln
 from ._args import check_input, check_same_dtype
@@ -18,6 +18,7 @@ class _NormFunction(Function):
     ``forward`` stores the kernel's backward, its own arguments bound, as ``ctx.kernel_backward``."""
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         x_hat, inv_std, gamma = ctx.saved_tensors
         need_x, need_gamma, need_beta = ctx.needs_input_grad

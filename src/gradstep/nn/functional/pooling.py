@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..._errors import ShapeError
-from ...autograd import Function, Tensor
+from ...autograd import Function, Tensor, once_differentiable
+from ...autograd.function import call
 from ...kernels import pool as kpool
 from ._args import check_input, pair
 
@@ -22,7 +23,38 @@ class MaxPool2dFunction(Function):
     @staticmethod
     def backward(ctx, grad):
         (arg,) = ctx.saved_tensors
-        return kpool.max_pool2d_backward(grad, arg, *ctx.geometry)
+        return call(MaxPool2dRoute, grad, arg, ctx.geometry)
+
+
+class MaxPool2dRoute(Function):
+    """Max pooling's backward as an op: each window's gradient to the input that won it. Linear in
+    the gradient; its adjoint is the selection ``MaxPool2dSelect``."""
+
+    @staticmethod
+    def forward(ctx, grad, arg, geometry):
+        ctx.save_for_backward(arg)
+        ctx.geometry = geometry
+        return kpool.max_pool2d_backward(grad, arg, *geometry)
+
+    @staticmethod
+    def backward(ctx, v):
+        (arg,) = ctx.saved_tensors
+        return call(MaxPool2dSelect, v, arg, ctx.geometry), None, None
+
+
+class MaxPool2dSelect(Function):
+    """The value at each window's winner, of an array shaped like max pooling's input."""
+
+    @staticmethod
+    def forward(ctx, v, arg, geometry):
+        ctx.save_for_backward(arg)
+        ctx.geometry = geometry
+        return kpool.max_pool2d_gather(v, arg, *geometry[1:])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (arg,) = ctx.saved_tensors
+        return call(MaxPool2dRoute, grad, arg, ctx.geometry), None, None
 
 
 class AvgPool2dFunction(Function):
@@ -32,6 +64,7 @@ class AvgPool2dFunction(Function):
         return kpool.avg_pool2d_forward(x, kernel, stride, pads, out_hw, divisor)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         return kpool.avg_pool2d_backward(grad, *ctx.geometry)
 
@@ -43,6 +76,7 @@ class AdaptiveAvgPool2dFunction(Function):
         return kpool.adaptive_avg_pool2d_forward(x, out_hw)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         return kpool.adaptive_avg_pool2d_backward(grad, ctx.in_hw)
 
