@@ -7,5 +7,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradi
 from .tensor import Tensor
 
 __all__ = ["Function", "Tensor", "backward", "grad", "gradcheck", "gradgradcheck", "numerical_gradient",
-           "rel_error", "once_differentiable",
+           "rel_error", "once_differentiable", "functional",
            "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+
+from . import functional  # noqa: E402  (after Tensor)

@@ -19,6 +19,34 @@ requires them, keeps the node (the ``ctx``) as the output's ``grad_fn``. ``backw
 gradient per positional input (None where there is none). A backward never writes into the
 gradient it receives: arrays are shared between nodes.
 
+**Second and higher derivatives.** ``backward(create_graph=True)`` and ``grad(...,
+create_graph=True)`` run the same ``backward`` bodies on Tensors instead of arrays, with the graph
+being recorded: each saved array becomes the tensor it came from (an input, or the output as a
+tensor produced by this node), ``grad`` is a tensor, and NumPy's functions and operators on tensors
+run gradstep's differentiable ops (``numpy_dispatch``). No derivative is written twice. The rule
+for an op that is twice differentiable:
+
+1. ``save_for_backward`` only the op's inputs and its output (and values that do not depend on the
+   inputs: masks, indices, random draws -- a float one listed in ``saved_constants``). A float
+   computed in forward from the inputs (an im2col matrix, exp(x - max)) must be recomputed from
+   them in backward on the tensor path; used there, it raises naming the op.
+2. Write the backward with operators and NumPy functions that ``numpy_dispatch`` maps (ufuncs such
+   as ``np.exp``/``np.matmul``/``np.where``, ``np.sum``/``np.broadcast_to``/``np.swapaxes``/...,
+   ``.reshape``, ``.T``, indexing), not with in-place writes into new arrays, ``out=`` or
+   ``np.add.at``. What has no derivative (masks, signs) is computed from ``value(x)``.
+3. A backward that needs a kernel that cannot run on tensors calls it through an op of its own,
+   ``call(Op, ...)`` (on arrays: the op's forward alone, so the first-order path pays nothing),
+   whose backward is again such a call: see ``Scatter`` (indexing), ``Conv2dInputGrad`` /
+   ``Conv2dWeightGrad`` and ``MaxPool2dRoute`` / ``MaxPool2dSelect``, pairs of ops that are each
+   other's adjoint. A branch on ``isinstance(grad, np.ndarray)`` may keep a faster first-order
+   path that calls the same kernel.
+4. Otherwise mark the backward ``@once_differentiable``: the first derivative still works with
+   ``create_graph=True``, and differentiating it again raises naming the op.
+
+Every differentiable op gets a row in ``tests/autograd/op_table.py`` (or the nn rows of
+``tests/autograd/test_second_order.py``), which checks its second derivatives against PyTorch and
+by ``gradgradcheck``.
+
 The graph's edges are fixed when an op is recorded: ``ctx.edges`` holds, per input, the node that
 produced it or, for a leaf, the leaf tensor itself. A later in-place op that rebinds a tensor to a
 new node therefore cannot reroute gradients of ops recorded before it. An input whose values a
