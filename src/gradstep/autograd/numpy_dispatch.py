@@ -72,6 +72,9 @@ _UFUNCS = {
     np.expm1: lambda a: a.exp() - 1,
 }
 
+_ALIASES = {"arctan": "atan", "arcsin": "asin", "arccos": "acos", "arctanh": "atanh",
+            "arcsinh": "asinh", "arccosh": "acosh"}
+
 # piecewise constant: their derivative is zero, so they run on the values
 _CONSTANT = {np.sign, np.floor, np.ceil, np.rint, np.trunc, np.isnan, np.isinf, np.isfinite,
              np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
@@ -87,6 +90,9 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         fn = _UFUNCS.get(ufunc)
         if fn is not None:
             return fn(*inputs)
+        name = _ALIASES.get(ufunc.__name__, ufunc.__name__)
+        if ufunc.nin == 1 and ufunc not in _CONSTANT and callable(getattr(Tensor, name, None)):
+            return getattr(inputs[0], name)()  # a Tensor method of the same name (np.sinh: .sinh)
     if grads and (method != "__call__" or ufunc not in _CONSTANT or out is not None):
         raise TypeError(f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} has no "
                         f"derivative on gradstep tensors (or writes into out=); use an operation that "
@@ -146,6 +152,13 @@ def _split(a, indices_or_sections, axis=0):
     return [a[(*lead, slice(lo, hi))] for lo, hi in zip(edges[:-1], edges[1:])]
 
 
+def _flip(a, axis=None):
+    axes = range(a.ndim) if axis is None else [axis] if isinstance(axis, int) else axis
+    index = tuple(slice(None, None, -1) if d in {ax % a.ndim for ax in axes} else slice(None)
+                  for d in range(a.ndim))
+    return ops.Index.apply(a, index, True)
+
+
 def _like(fn):
     return lambda a, *args, **kwargs: Tensor._make(fn(_values(a), *args, **kwargs))
 
@@ -163,6 +176,8 @@ _FUNCTIONS = {
     np.squeeze: lambda a, axis=None: a.squeeze(axis),
     np.split: _split,
     np.clip: lambda a, lo, hi, **_: a.clamp(lo, hi),
+    np.flip: _flip,
+    np.cumsum: lambda a, axis=None, dtype=None, out=None: a.cumsum(axis),
     np.shape: lambda a: a.shape,
     np.ndim: lambda a: a.ndim,
     np.size: lambda a, axis=None: a.numel() if axis is None else a.shape[axis],
@@ -186,6 +201,6 @@ def array_function(self, func, types, args, kwargs):
     return func._implementation(*args, **kwargs)
 
 
-from . import tensor_math  # noqa: E402
+from . import ops, tensor_math  # noqa: E402
 
 Tensor = None  # bound by tensor.py once the class exists (it imports this module)
