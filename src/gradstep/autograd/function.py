@@ -64,6 +64,7 @@ from .tensor import Tensor
 
 _grad_state = grad_mode._state
 _FREED = object()
+_new = object.__new__
 
 
 class Function:
@@ -193,9 +194,10 @@ def value(x):
 def call(op: type[Function], *args, **kwargs):
     """Use ``op`` inside a backward: on arrays its forward alone (no node: the first-order path pays
     nothing), on tensors ``op.apply`` (recorded, so the gradient can be differentiated)."""
-    if any(isinstance(a, Tensor) for a in args):
-        return op.apply(*args, **kwargs)
-    return op.forward(op(), *args, **kwargs)
+    for a in args:
+        if isinstance(a, Tensor):
+            return op.apply(*args, **kwargs)
+    return op.forward(_new(op), *args, **kwargs)  # a bare ctx: forward only sets attributes on it
 
 
 def _share_version(t: Tensor, args) -> None:

@@ -413,7 +413,7 @@ class Var(Function):
         count = a.size if axes is None else math.prod(a.shape[i] for i in axes)
         diff = a - a.mean(axis=axes, keepdims=True)
         denom = max(count - correction, 0)
-        ctx.save_for_backward(a)
+        ctx.save_for_backward(a, diff)
         ctx.axes = axes
         ctx.denom = denom
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -421,8 +421,9 @@ class Var(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        diff = a - np.mean(a, axis=ctx.axes, keepdims=True)
+        a, diff = ctx.saved_tensors
+        if not isinstance(grad, np.ndarray):  # building the gradient's graph: diff as ops of a
+            diff = a - np.mean(a, axis=ctx.axes, keepdims=True)
         axes = range(diff.ndim) if ctx.axes is None else ctx.axes
         g = grad.reshape(_keepdim_shape(diff.shape, axes))
         # d var / d x_i = 2 (x_i - mean) / (N - correction)

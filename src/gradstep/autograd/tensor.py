@@ -380,8 +380,11 @@ class Tensor(TensorMath, MoreMath):
         the gradients' graph, so ``.grad`` can be differentiated again. The graph is freed
         afterwards unless ``retain_graph=True`` (the default is ``create_graph``).
         """
-        function.backward(self, None if gradient is None else [gradient], retain_graph, create_graph,
-                          inputs)
+        if inputs is None and not create_graph:  # the common case, straight to the engine
+            function.run_backward([self], [gradient], bool(retain_graph))
+        else:
+            function.backward(self, None if gradient is None else [gradient], retain_graph, create_graph,
+                              inputs)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
