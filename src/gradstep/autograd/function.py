@@ -38,7 +38,7 @@ for an op that is twice differentiable:
    ``call(Op, ...)`` (on arrays: the op's forward alone, so the first-order path pays nothing),
    whose backward is again such a call: see ``Scatter`` (indexing), ``Conv2dInputGrad`` /
    ``Conv2dWeightGrad`` and ``MaxPool2dRoute`` / ``MaxPool2dSelect``, pairs of ops that are each
-   other's adjoint. A branch on ``isinstance(grad, np.ndarray)`` may keep a faster first-order
+   other's adjoint. A branch on ``isinstance(grad, Tensor)`` may keep a faster first-order
    path that calls the same kernel.
 4. Otherwise mark the backward ``@once_differentiable``: the first derivative still works with
    ``create_graph=True``, and differentiating it again raises naming the op.

@@ -14,6 +14,7 @@ import numpy as np
 from ..kernels import softmax as ksoftmax
 from ..kernels.broadcast import unbroadcast
 from .function import Function, call, value
+from .tensor import Tensor
 
 
 def _shape(x):
@@ -354,7 +355,7 @@ class Cast(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (grad.astype(ctx.src) if isinstance(grad, np.ndarray) else grad.to(ctx.src)), None
+        return (grad.to(ctx.src) if isinstance(grad, Tensor) else grad.astype(ctx.src)), None
 
 
 class Clone(Function):
@@ -422,7 +423,7 @@ class Var(Function):
     @staticmethod
     def backward(ctx, grad):
         a, diff = ctx.saved_tensors
-        if not isinstance(grad, np.ndarray):  # building the gradient's graph: diff as ops of a
+        if isinstance(grad, Tensor):  # building the gradient's graph: diff as ops of a
             diff = a - np.mean(a, axis=ctx.axes, keepdims=True)
         axes = range(diff.ndim) if ctx.axes is None else ctx.axes
         g = grad.reshape(_keepdim_shape(diff.shape, axes))

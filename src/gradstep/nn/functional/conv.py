@@ -26,7 +26,7 @@ class Conv2dFunction(Function):
     def backward(ctx, grad):
         cols, w, x = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        if isinstance(grad, np.ndarray):  # one kernel call on the saved im2col matrix
+        if not isinstance(grad, Tensor):  # one kernel call on the saved im2col matrix
             return kconv.conv2d_backward(grad, cols, w, *ctx.geometry, need_x=need_x, need_w=need_w,
                                          need_b=need_b, dw_out=ctx.grad_buffer(1) if need_w else None,
                                          db_out=ctx.grad_buffer(2) if need_b else None)

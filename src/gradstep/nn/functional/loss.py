@@ -83,7 +83,7 @@ class _ClassLoss(Function):
             dx_rows, dt_rows = kloss.nll_backward(r, ctx.saved, ctx.rows_shape, grad.dtype), None
         else:
             saved = ctx.saved
-            if not isinstance(grad, np.ndarray):  # building the gradient's graph: the values
+            if isinstance(grad, Tensor):  # building the gradient's graph: the values
                 saved = _saved_on_tensors(saved, *ctx.saved_tensors)  # forward kept, as ops of x
             dx_rows, dt_rows = kloss.cross_entropy_backward(r, saved, ctx.needs_input_grad[1])
         dx = kloss.classes_back(dx_rows, ctx.x_shape) if ctx.needs_input_grad[0] else None
