@@ -26,34 +26,34 @@ def _models():
             "cnn": (cnn(1, 10, batchnorm=False), (-1, 1, 28, 28))}
 
 
+def _gradient(gs, model, x, y, params, vs):
+    return gs.autograd.grad(gs.nn.functional.cross_entropy(model(x), y), params)
+
+
+def _hvp(gs, model, x, y, params, vs):
+    grads = gs.autograd.grad(gs.nn.functional.cross_entropy(model(x), y), params, create_graph=True)
+    dot = sum((g * v).sum() for g, v in zip(grads, vs))
+    return gs.autograd.grad(dot, params)
+
+
 def run(contender: str, steps: int = 20, warmup: int = 3, batch: int = 64, smoke: bool = False) -> dict:
     """{"<model>": median µs of one gradient or one HVP} for one contender."""
     import gradstep as gs
 
+    fn = _gradient if contender == "gradient" else _hvp
     x_all, y_all, _, _ = fashion.load(batch, 1, smoke)
     out = {}
     for name, (model, shape) in _models().items():
-        x = gs.from_numpy(fashion.prepare(x_all).reshape(shape))
-        y = gs.from_numpy(y_all)
-        params = [p for p in model.parameters()]
+        args = (gs, model, gs.from_numpy(fashion.prepare(x_all).reshape(shape)), gs.from_numpy(y_all),
+                list(model.parameters()))
         rng = np.random.default_rng(0)
-        vs = [gs.from_numpy(rng.standard_normal(p.shape).astype(np.float32)) for p in params]
-
-        def gradient():
-            return gs.autograd.grad(gs.nn.functional.cross_entropy(model(x), y), params)
-
-        def hvp():
-            gs_ = gs.autograd.grad(gs.nn.functional.cross_entropy(model(x), y), params, create_graph=True)
-            dot = sum((g * v).sum() for g, v in zip(gs_, vs))
-            return gs.autograd.grad(dot, params)
-
-        fn = gradient if contender == "gradient" else hvp
+        args += ([gs.from_numpy(rng.standard_normal(p.shape).astype(np.float32)) for p in args[4]],)
         for _ in range(warmup):
-            fn()
+            fn(*args)
         times = []
         for _ in range(steps):
             t0 = time.perf_counter()
-            fn()
+            fn(*args)
             times.append(time.perf_counter() - t0)
         out[name] = statistics.median(times) * 1e6
     return {"us": out}
