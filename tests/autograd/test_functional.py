@@ -1,6 +1,6 @@
 """gradstep.autograd.functional against torch.autograd.functional on three small models (linear
-regression, an MLP with tanh and ReLU, a small conv net), in float64, as functions of their
-parameters."""
+regression, an MLP with tanh and ReLU, a small conv net with batch norm and max pooling), in
+float64, as functions of their parameters."""
 
 import numpy as np
 import pytest
@@ -25,9 +25,10 @@ def _mlp(m, w1, b1, w2, b2, w3, b3):
     return f.linear(m.relu(f.linear(h, w2, b2)), w3, b3)
 
 
-def _cnn(m, k, c, w, b):
+def _cnn(m, k, c, gamma, beta, w, b):
     f = m.nn.functional
-    h = f.max_pool2d(m.relu(f.conv2d(m.from_numpy(X_IMG), k, c, padding=1)), 2)
+    h = f.batch_norm(f.conv2d(m.from_numpy(X_IMG), k, c, padding=1), None, None, gamma, beta, training=True)
+    h = f.max_pool2d(m.relu(h), 2)
     return f.linear(h.flatten(1), w, b)
 
 
@@ -38,7 +39,7 @@ MODELS = {
     "mlp": (_mlp, lambda m, out: m.nn.functional.cross_entropy(out, m.from_numpy(LABELS)),
             [(5, 4), (5,), (4, 5), (4,), (3, 4), (3,)]),
     "cnn": (_cnn, lambda m, out: m.nn.functional.cross_entropy(out, m.from_numpy(LABELS[:3])),
-            [(2, 1, 3, 3), (2,), (3, 18), (3,)]),
+            [(2, 1, 3, 3), (2,), (2,), (2,), (3, 18), (3,)]),
 }
 
 

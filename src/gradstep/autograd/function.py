@@ -28,8 +28,9 @@ for an op that is twice differentiable:
 
 1. ``save_for_backward`` only the op's inputs and its output (and values that do not depend on the
    inputs: masks, indices, random draws -- a float one listed in ``saved_constants``). A float
-   computed in forward from the inputs (an im2col matrix, exp(x - max)) must be recomputed from
-   them in backward on the tensor path; used there, it raises naming the op.
+   computed in forward from the inputs (an im2col matrix, exp(x - max), x_hat) must be recomputed
+   from them on the tensor path, best by running the forward's own kernel on the tensors (batch
+   and layer norm, cross-entropy, GELU do); used there, it raises naming the op.
 2. Write the backward with operators and NumPy functions that ``numpy_dispatch`` maps (ufuncs such
    as ``np.exp``/``np.matmul``/``np.where``, ``np.sum``/``np.broadcast_to``/``np.swapaxes``/...,
    ``.reshape``, ``.T``, indexing), not with in-place writes into new arrays, ``out=`` or

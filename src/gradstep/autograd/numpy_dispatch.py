@@ -86,10 +86,14 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     """``Tensor.__array_ufunc__``: the differentiable op for a NumPy ufunc."""
     out = kwargs.get("out")
     grads = any(_requires_grad(x) for x in inputs)
-    if method == "__call__" and not kwargs:
+    if method == "__call__" and set(kwargs) <= {"out", "dtype"}:
         fn = _UFUNCS.get(ufunc)
-        if fn is not None:
-            return fn(*inputs)
+        if fn is not None and (out is None or (len(out) == 1 and isinstance(out[0], Tensor))):
+            result = fn(*inputs)
+            dtype = kwargs.get("dtype")
+            if dtype is not None and result.dtype != np.dtype(dtype):
+                result = result.to(np.dtype(dtype))
+            return result if out is None else _write(out[0], result)
         name = _ALIASES.get(ufunc.__name__, ufunc.__name__)
         if ufunc.nin == 1 and ufunc not in _CONSTANT and callable(getattr(Tensor, name, None)):
             return getattr(inputs[0], name)()  # a Tensor method of the same name (np.sinh: .sinh)
@@ -103,6 +107,15 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if out is not None or result is None:
         return out[0] if isinstance(out, tuple) and len(out) == 1 else out
     return Tensor._make(result) if isinstance(result, (np.ndarray, np.generic)) else result
+
+
+def _write(t, result):
+    """``out=t``: ``t`` made to hold ``result``, as an in-place op (recorded when it must be)."""
+    if t._records_inplace(result):
+        return t._rebase(result)
+    t._data[...] = result._data
+    t._version += 1
+    return t
 
 
 def _dims(axis):

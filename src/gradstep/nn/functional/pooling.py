@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._errors import ShapeError
-from ...autograd import Function, Tensor, once_differentiable
+from ...autograd import Function, Tensor
 from ...autograd.function import call
 from ...kernels import pool as kpool
 from ._args import check_input, pair
@@ -61,12 +61,28 @@ class AvgPool2dFunction(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, pads, out_hw, divisor):
         ctx.geometry = (x.shape, kernel, stride, pads, divisor)
+        ctx.out_hw = out_hw
         return kpool.avg_pool2d_forward(x, kernel, stride, pads, out_hw, divisor)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad):
-        return kpool.avg_pool2d_backward(grad, *ctx.geometry)
+        return call(AvgPool2dSpread, grad, ctx.geometry, ctx.out_hw)
+
+
+class AvgPool2dSpread(Function):
+    """Average pooling's backward as an op (each window's gradient spread over its taps); linear,
+    its adjoint is average pooling itself."""
+
+    @staticmethod
+    def forward(ctx, grad, geometry, out_hw):
+        ctx.geometry, ctx.out_hw = geometry, out_hw
+        return kpool.avg_pool2d_backward(grad, *geometry)
+
+    @staticmethod
+    def backward(ctx, v):
+        _, kernel, stride, pads, divisor = ctx.geometry
+        return call(AvgPool2dFunction, v, kernel=kernel, stride=stride, pads=pads, out_hw=ctx.out_hw,
+                    divisor=divisor), None, None
 
 
 class AdaptiveAvgPool2dFunction(Function):
@@ -76,8 +92,7 @@ class AdaptiveAvgPool2dFunction(Function):
         return kpool.adaptive_avg_pool2d_forward(x, out_hw)
 
     @staticmethod
-    @once_differentiable
-    def backward(ctx, grad):
+    def backward(ctx, grad):  # two products with constant matrices: runs on tensors as it is
         return kpool.adaptive_avg_pool2d_backward(grad, ctx.in_hw)
 
 
