@@ -139,7 +139,7 @@ class Function:
         t = Tensor._make(out, True)
         t._node = ctx
         if ctx.saved_tensors:
-            _note_saved(ctx, args, t._data)
+            _note_saved(ctx, args, out, t._data)
         if t._data.base is not None or (arrays and out is arrays[0]):
             _share_version(t, args)
         return t
@@ -165,14 +165,14 @@ class Function:
                     f"backward")
 
 
-def _note_saved(ctx: Function, args, out: np.ndarray) -> None:
+def _note_saved(ctx: Function, args, out, data: np.ndarray) -> None:
     """Remember, per saved array, which input it is (its position) or the output (-1), and the
     versions of those inputs, to catch in-place edits and to map saved values back to the graph
     when a backward runs on tensors."""
     sources = []
     versions = None
     for s in ctx.saved_tensors:
-        src = -1 if s is out else None
+        src = -1 if s is out or s is data else None  # the output (as returned, or as an array)
         for i, a in enumerate(args):
             if isinstance(a, Tensor) and s is a._data:
                 src = i
@@ -396,8 +396,8 @@ def _tensor_saved(node: Function) -> tuple:
     constants = type(node).saved_constants
     for k, (s, src) in enumerate(zip(node.saved_tensors, node._sources or ())):
         if src is None:
-            float_value = isinstance(s, np.ndarray) and s.dtype.kind in "fc"
-            out.append(_Unavailable(node, k, s.shape) if float_value and k not in constants else s)
+            float_value = isinstance(s, (np.ndarray, np.generic)) and s.dtype.kind in "fc"
+            out.append(_Unavailable(node, k, np.shape(s)) if float_value and k not in constants else s)
             continue
         edge = node if src == -1 else node.edges[src]
         if edge is None:  # an input that does not require grad: a constant
