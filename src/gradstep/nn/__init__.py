@@ -24,7 +24,7 @@ from .modules.activation_more import (  # noqa: F401
 )
 from .modules.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .modules.container import ModuleDict, ModuleList, Sequential  # noqa: F401
-from .modules.conv import Conv2d  # noqa: F401
+from .modules.conv import Conv2d, ConvTranspose2d  # noqa: F401
 from .modules.dropout import Dropout, Dropout1d, Dropout2d  # noqa: F401
 from .modules.flatten import Flatten, Unflatten  # noqa: F401
 from .modules.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, LazyModuleMixin  # noqa: F401

@@ -21,7 +21,7 @@ from .activation_more import (  # noqa: F401
     softsign,
     tanhshrink,
 )
-from .conv import conv2d  # noqa: F401
+from .conv import conv2d, conv_transpose2d  # noqa: F401
 from .dropout import dropout, dropout1d, dropout2d  # noqa: F401
 from .embedding import embedding, one_hot  # noqa: F401
 from .interpolate import interpolate  # noqa: F401
