@@ -14,8 +14,8 @@ import os
 
 import numpy as np
 
-from ..optim.lr_finder import SmoothedLoss
 from ..serialization import atomic_write_bytes
+from .smoothing import SmoothedLoss
 
 WIDTH = 7.5          # inches: a report's text width
 PANEL_HEIGHT = 2.6   # inches per row of panels
