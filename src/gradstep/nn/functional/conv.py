@@ -121,3 +121,25 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     wt = wt.reshape(groups * cog, cin // groups, kh, kw).flip(-2, -1)
     out = conv2d(spread, wt, bias, 1, 0, dilation, groups)
     return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """1-D convolution of an (N, C, L) or (C, L) input with an (O, C/groups, K) weight: ``conv2d``
+    on a unit height, as ``torch.nn.functional.conv1d``."""
+    check_input("conv1d", input, (2, 3))
+    if weight.ndim != 3:
+        raise ShapeError(f"conv1d: weight must be 3-D (out_channels, in_channels/groups, kW), got shape "
+                         f"{tuple(weight.shape)}")
+    pad = padding if isinstance(padding, str) else (0, _single(padding, "padding"))
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, _single(stride, "stride")), pad,
+                 (1, _single(dilation, "dilation")), groups)
+    return out.squeeze(-2)
+
+
+def _single(v, name: str) -> int:
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"{name} must be an int or a one-element tuple, got {v!r}")
+        v = v[0]
+    return v
