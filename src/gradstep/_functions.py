@@ -370,7 +370,9 @@ _METHOD_FORMS = ["asin", "arcsin", "acos", "arccos", "prod", "norm",
                  "take", "select", "nonzero", "argwhere", "scatter", "scatter_add", "index_add", "flip",
                  "fliplr", "flipud", "roll", "movedim", "moveaxis", "sort", "argsort", "msort", "topk",
                  "unique", "repeat_interleave", "tile", "broadcast_to", "tril", "triu", "diagonal", "diag",
-                 "diag_embed", "trace", "bernoulli", "t", "is_floating_point", "numel"]
+                 "diag_embed", "trace", "bernoulli", "t", "is_floating_point", "numel", "bitwise_and",
+                 "bitwise_or", "bitwise_xor", "bitwise_not", "histc", "relu_", "sigmoid_", "tanh_", "exp_",
+                 "sqrt_", "sin_", "cos_", "abs_", "neg_"]
 for _name in _METHOD_FORMS:
     if _name not in globals():
         globals()[_name] = _method_form(_name)

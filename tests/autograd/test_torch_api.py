@@ -112,6 +112,12 @@ RESULTS = [
     ("one_hot", lambda m: m.nn.functional.one_hot(m.tensor([0, 2, 1])), True),
     ("one_hot_classes", lambda m: m.nn.functional.one_hot(m.tensor([[0], [2]]), 4), True),
     ("inference_mode", lambda m: _inference(m), True),
+    ("bitwise", lambda m: m.stack([m.bitwise_and(m.tensor([12, 10]), 6), m.tensor([12, 10]).bitwise_or(3),
+                                   m.bitwise_xor(m.tensor([12, 10]), m.tensor([5, 5])),
+                                   m.bitwise_not(m.tensor([1, -3]))]), True),
+    ("histc", lambda m: m.histc(m.tensor([0.0, 0.5, 1.0, 2.5, 3.0, 9.0]), bins=4, min=0, max=3), True),
+    ("histc_range", lambda m: m.tensor([1.0, 2.0, 2.0, 4.0]).histc(bins=3), True),
+    ("relu_fn", lambda m: m.nn.functional.relu_(m.tensor([-1.0, 2.0])), True),
     # random draws: shapes and dtypes
     ("bernoulli", lambda m: m.bernoulli(m.full((3, 4), 0.5)), False),
     ("bernoulli_p", lambda m: m.zeros(5).bernoulli(0.2), False),

@@ -138,6 +138,8 @@ CASES = [
     LayerCase("AvgPool1d_pad", lambda nn: nn.AvgPool1d(3, 2, padding=1, count_include_pad=False),
               (I(2, 3, 8),)),
     LayerCase("AdaptiveAvgPool1d", lambda nn: nn.AdaptiveAvgPool1d(3), (I(2, 3, 8),)),
+    LayerCase("PixelShuffle", lambda nn: nn.PixelShuffle(2), (I(2, 8, 3, 4),)),
+    LayerCase("PixelUnshuffle", lambda nn: nn.PixelUnshuffle(3), (I(2, 6, 9),)),
     # padding
     LayerCase("ZeroPad2d", lambda nn: nn.ZeroPad2d((1, 2, 0, 3)), (I(2, 3, 4, 5),)),
     LayerCase("ConstantPad1d", lambda nn: nn.ConstantPad1d(2, 3.5), (I(2, 3, 4),)),

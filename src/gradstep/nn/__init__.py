@@ -51,6 +51,7 @@ from .modules.padding import (  # noqa: F401
     ReplicationPad2d,
     ZeroPad2d,
 )
+from .modules.pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: F401
 from .modules.pooling import (  # noqa: F401
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,

@@ -1,6 +1,6 @@
 """The function form of every layer, activation and loss (``import gradstep.nn.functional as F``)."""
 
-from .activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+from .activation import elu, gelu, leaky_relu, log_softmax, relu, relu_, sigmoid, softmax, tanh  # noqa: F401
 from .activation_more import (  # noqa: F401
     celu,
     cosine_similarity,
@@ -39,6 +39,7 @@ from .loss import (  # noqa: F401
 )
 from .normalization import batch_norm, layer_norm  # noqa: F401
 from .padding import pad  # noqa: F401
+from .pixelshuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .pooling import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
