@@ -219,6 +219,8 @@ ERRORS = [
     ("matmul_out_grad", lambda m: m.matmul(_a(m).requires_grad_(), m.ones(3, 2), out=m.empty(2, 2))),
     ("div_rounding_mode", lambda m: m.div(_a(m), 2, rounding_mode="round")),
     ("FloatTensor_of_double", lambda m: m.FloatTensor(m.ones(2, dtype=m.float64))),
+    ("einsum_operands", lambda m: m.einsum("ij,jk->ik", m.ones(2, 3))),
+    ("einsum_shapes", lambda m: m.einsum("ij,jk->ik", m.ones(2, 3), m.ones(4, 2))),
     ("det_not_square", lambda m: m.linalg.det(m.ones(2, 3))),
     ("cross_not_3", lambda m: m.linalg.cross(m.ones(2), m.ones(2))),
     ("cdist_dims", lambda m: m.cdist(m.ones(2, 3), m.ones(2, 4))),
