@@ -62,5 +62,10 @@ from .modules.pooling import (  # noqa: F401
 )
 from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .modules.sparse import Embedding  # noqa: F401
+from .modules.transformer import (  # noqa: F401
+    MultiheadAttention,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .modules.upsampling import Upsample  # noqa: F401
 from .parameter import Parameter, UninitializedParameter  # noqa: F401

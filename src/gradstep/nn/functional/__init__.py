@@ -21,6 +21,7 @@ from .activation_more import (  # noqa: F401
     softsign,
     tanhshrink,
 )
+from .attention import scaled_dot_product_attention  # noqa: F401
 from .conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from .dropout import dropout, dropout1d, dropout2d  # noqa: F401
 from .embedding import embedding, one_hot  # noqa: F401
