@@ -104,7 +104,7 @@ nan = math.nan
 # The layers above the core (each imports only from the layers below it).
 from . import data, nn, optim, utils  # noqa: E402
 
-_LAZY = ("cuda", "accelerator", "backends", "linalg")  # loaded on first use
+_LAZY = ("cuda", "accelerator", "backends", "linalg", "distributions")  # loaded on first use
 
 
 __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",

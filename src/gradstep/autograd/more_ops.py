@@ -212,3 +212,38 @@ class Acos(Function):
         (a,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
             return -grad / np.sqrt(1 - a * a)
+
+
+class Einsum(Function):
+    """``np.einsum`` on explicit subscripts (``"ij,jk->ik"``, no ellipsis); the gradient of each
+    operand is the einsum of the output's gradient with the other operands, onto its subscripts
+    (a letter only that operand has is summed in forward, so it is broadcast back with ones)."""
+
+    @staticmethod
+    def forward(ctx, *arrays, inputs, output):
+        ctx.save_for_backward(*arrays)
+        ctx.subs = (inputs, output)
+        return np.einsum(",".join(inputs) + "->" + output, *arrays)
+
+    @staticmethod
+    def backward(ctx, grad):
+        arrays = ctx.saved_tensors
+        inputs, output = ctx.subs
+        grads = []
+        for k, (need, sub) in enumerate(zip(ctx.needs_input_grad, inputs)):
+            if not need:
+                grads.append(None)
+                continue
+            others = [(s, a) for j, (s, a) in enumerate(zip(inputs, arrays)) if j != k]
+            known = set(output).union(*[set(s) for s, _ in others])
+            sizes = dict(zip(sub, arrays[k].shape))
+            ones = [(c, np.ones(sizes[c], grad.dtype)) for c in dict.fromkeys(sub) if c not in known]
+            terms = [(output, grad), *others, *ones]
+            g = np.einsum(",".join(s for s, _ in terms) + "->" + "".join(dict.fromkeys(sub)),
+                          *[a for _, a in terms])
+            if len(set(sub)) != len(sub):  # a repeated letter (a diagonal): put g back on it
+                full = np.zeros(arrays[k].shape, grad.dtype)
+                np.einsum(sub + "->" + "".join(dict.fromkeys(sub)), full)[...] = g
+                g = full
+            grads.append(g)
+        return tuple(grads)
