@@ -53,6 +53,7 @@ from ._dtype import (
 from ._errors import ShapeError
 from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _function_names
+from ._size import Size
 from ._threads import apply_default as _apply_thread_policy
 from ._threads import get_num_threads, set_num_threads
 from .autograd import Function, Tensor, enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
@@ -65,7 +66,7 @@ from .random import (
     seed,
     set_rng_state,
 )
-from .serialization import CheckpointError, load, save
+from .saving import CheckpointError, load, save
 
 _apply_thread_policy()  # NumPy's BLAS on one thread unless the user chose (see _threads)
 
@@ -83,5 +84,5 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16",
            "short", "int32", "int", "int64", "long", "bool", "get_default_dtype",
            "set_default_dtype", "save", "load", "CheckpointError", "data", "nn", "optim", "utils",
-           "set_num_threads", "get_num_threads",
+           "set_num_threads", "get_num_threads", "Size",
            *_function_names]

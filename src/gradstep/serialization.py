@@ -123,11 +123,6 @@ def copy_state(obj):
     return copy.deepcopy(obj)
 
 
-def _is_flat_tensor_dict(obj) -> bool:
-    return isinstance(obj, Mapping) and all(
-        isinstance(k, str) and isinstance(v, (Tensor, np.ndarray)) for k, v in obj.items())
-
-
 # ---------------------------------------------------------------------- writing
 
 def atomic_write_bytes(path, data: bytes) -> None:
@@ -212,8 +207,7 @@ def save(obj, path, metadata: dict | None = None, require_finite: bool = False) 
             if a.dtype.kind == "f" and not np.isfinite(a).all():
                 raise ValueError(f"refusing to save: tensor {k!r} holds NaN or infinite values")
     meta = {str(k): str(v) for k, v in (metadata or {}).items()}
-    if not _is_flat_tensor_dict(obj):
-        meta[_STRUCTURE_KEY] = json.dumps(structure, allow_nan=False)
+    meta[_STRUCTURE_KEY] = json.dumps(structure, allow_nan=False)  # also for a flat dict: its key order
     data = st_save(arrays, metadata=meta or None)
     atomic_write_bytes(path, data)
 
@@ -295,7 +289,7 @@ def load(path, map_location=None, weights_only: bool = True):
     arrays = {k: np.array(v) for k, v in arrays.items()}  # writable, owned arrays
     meta = header.get("__metadata__") or {}
     if _STRUCTURE_KEY not in meta:
-        return {k: Tensor._make(v) for k, v in arrays.items()}
+        return {k: Tensor._make(v) for k, v in sorted(arrays.items())}  # the same order in every process
     try:
         structure = json.loads(meta[_STRUCTURE_KEY])
     except json.JSONDecodeError as e:
