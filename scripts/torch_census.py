@@ -217,8 +217,10 @@ def _resolve(name: str):
     if name.startswith("Module/Optimizer."):
         import gradstep
         attr = name.split(".", 1)[1]
-        found = any(hasattr(c, attr) for c in (gradstep.nn.Module, gradstep.optim.Optimizer,
-                                               gradstep.optim.lr_scheduler.LRScheduler))
+        p = gradstep.nn.Parameter(gradstep.zeros(1))
+        opt = gradstep.optim.SGD([p], lr=0.1)
+        found = any(hasattr(c, attr) for c in (gradstep.nn.Linear(1, 1), opt,
+                                               gradstep.optim.lr_scheduler.StepLR(opt, 1)))
         return ("ok", None) if found else ("missing", "")
     reason = _names.out_of_scope_reason(name)
     if reason:

@@ -15,7 +15,7 @@ import tempfile
 from . import serialization
 from .serialization import CheckpointError
 
-__all__ = ["save", "load", "CheckpointError"]
+__all__ = ["save", "load", "CheckpointError", "add_safe_globals", "safe_globals", "get_safe_globals"]
 
 _CONVERT = ("load it in PyTorch and save its state dict with safetensors: `from safetensors.torch "
             "import save_file; save_file(torch.load(path), 'model.safetensors')`, then load that file")
@@ -113,3 +113,33 @@ def _load_path(path: str, head: bytes, shown: str | None = None):
                               f"never unpickles. To use it, {_CONVERT}")
     return serialization.load(path)
 
+
+
+# PyTorch's allow-list for unpickling with weights_only=True. gradstep unpickles nothing, so there is
+# nothing to allow: these accept what code passes them and change nothing.
+_safe: list = []
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Accepted for PyTorch compatibility; gradstep's files hold no pickled objects to allow."""
+    _safe.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    return list(_safe)
+
+
+class safe_globals:  # noqa: N801 - PyTorch's name
+    """``with torch.serialization.safe_globals([...]):`` — accepted, with nothing to allow."""
+
+    def __init__(self, safe_globals: list):
+        self._globals = list(safe_globals)
+
+    def __enter__(self):
+        _safe.extend(self._globals)
+        return self
+
+    def __exit__(self, *exc):
+        for g in self._globals:
+            _safe.remove(g)
+        return False

@@ -54,6 +54,43 @@ def test_the_import_forms_tutorials_use(doorway):
     assert p.stdout.split() == ["True"] * 5
 
 
+def test_scheduler_classes_belong_to_torch_optim_lr_scheduler(doorway):
+    p = doorway("""
+        import torch
+        from torch import nn, optim
+        s = optim.lr_scheduler.StepLR(optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1), 2)
+        print(type(s).__module__ == torch.optim.lr_scheduler.__name__,
+              s.__module__ == optim.lr_scheduler.__name__)
+        """)
+    assert p.stdout.split() == ["True", "True"]
+
+
+def test_device_selection_picks_the_cpu(doorway):
+    p = doorway("""
+        import torch
+        print(torch.cuda.is_available(), torch.cuda.device_count(), torch.accelerator.is_available(),
+              torch.backends.mps.is_available())
+        device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+        if torch.cuda.is_available() or torch.backends.mps.is_available():
+            device = "cuda"
+        model = torch.nn.Linear(3, 1).to(device)
+        x = torch.ones(2, 3, device=device)
+        print(device, model(x).device, torch.device(device))
+        """)
+    assert p.stdout.split() == ["False", "0", "False", "False", "cpu", "cpu", "cpu"]
+
+
+def test_asking_for_cuda_is_one_clear_line(doorway):
+    p = doorway("""
+        import torch
+        x = torch.zeros(2)
+        x = x.to("cuda")
+        """, ok=False)
+    assert p.returncode == 1
+    assert p.stderr.startswith("script.py:4: gradstep runs on the CPU only; device 'cuda' is not available")
+    assert p.stderr.count("\n") == 1
+
+
 def test_arguments_reach_the_script(doorway):
     p = doorway("""
         import sys

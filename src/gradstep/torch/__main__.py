@@ -34,7 +34,8 @@ def _user_frame(tb, script: str | None) -> str:
     for frame, line in traceback.walk_tb(tb):
         name = frame.f_code.co_filename
         if not name.startswith(here) and "importlib" not in name and not name.endswith("runpy.py"):
-            where = f"{os.path.relpath(name) if not name.startswith('<') else name}:{line}"
+            shown = os.path.relpath(name) if not name.startswith("<") else name
+            where = f"{name if shown.startswith('..') else shown}:{line}"
     return where
 
 
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv = list(argv)
         sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
 
+    from .._device import DeviceError
     from . import install
     from ._hook import NotImplementedInGradstep, TorchModuleNotInGradstep
 
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             runpy.run_module(module, run_name="__main__", alter_sys=True)
         else:
             runpy.run_path(script, run_name="__main__")
-    except (NotImplementedInGradstep, TorchModuleNotInGradstep) as e:
+    except (NotImplementedInGradstep, TorchModuleNotInGradstep, DeviceError) as e:  # one line each
         where = _user_frame(e.__traceback__, None)
         print(f"{where}: {e}" if where else str(e), file=sys.stderr)
         return 1
