@@ -267,7 +267,9 @@ def status(name: str) -> tuple[str, str]:
         params = inspect.signature(target).parameters
     except (TypeError, ValueError):
         return "implemented", "(signature not inspectable)"
-    if kw in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
+    named = kw in params and params[kw].kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                  inspect.Parameter.KEYWORD_ONLY)
+    if named or any(p.kind == p.VAR_KEYWORD for p in params.values()):
         return "implemented", ""
     return "missing", "keyword not accepted"
 

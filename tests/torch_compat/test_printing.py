@@ -97,3 +97,17 @@ def test_accumulate_grad_leaves_name_their_variable():
     assert index == 0 and none is None
     assert node.name() == "AccumulateGrad" and node.variable is x and node.next_functions == ()
     assert (x + 1).grad_fn.next_functions[0][0] is node  # one node per leaf, as in PyTorch
+
+
+def test_a_number_on_the_left_is_recorded_as_pytorch_records_it(torch):
+    def chain(node):
+        names = []
+        while node is not None and not hasattr(node, "variable"):
+            names.append(node.name())
+            node = node.next_functions[0][0]
+        return names + (["AccumulateGrad"] if node is not None else [])
+
+    for m in (gs, torch):
+        a = m.tensor([0.5, 1.0], requires_grad=True)
+        d = 1 + 2 * m.sin(a)
+        assert chain(d.grad_fn) == ["AddBackward0", "MulBackward0", "SinBackward0", "AccumulateGrad"]

@@ -11,6 +11,7 @@ COVERAGE_DOC = "docs/torch-coverage.md"
 # path (``torch.linalg`` -> ``gradstep.linalg``) when gradstep has one.
 MODULES = {
     "torch": "gradstep",
+    "torch.functional": "gradstep",  # torch.functional's functions (split, meshgrid, norm...) are torch's
     "torch.nn": "gradstep.nn",
     "torch.nn.functional": "gradstep.nn.functional",
     "torch.nn.init": "gradstep.nn.init",
