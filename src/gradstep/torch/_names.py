@@ -33,6 +33,9 @@ MODULES = {
     "torch.backends": "gradstep.backends",
     "torch.backends.mps": "gradstep.backends.mps",
     "torch.backends.cudnn": "gradstep.backends.cudnn",
+    # torch's per-distribution submodules hold the classes gradstep.distributions holds flat
+    **{f"torch.distributions.{m}": "gradstep.distributions"
+       for m in ("categorical", "normal", "bernoulli", "multinomial", "binomial", "poisson", "distribution")},
     "torchvision": "gradstep.data",
     "torchvision.datasets": "gradstep.data.datasets",
     "torchvision.transforms": "gradstep.data.transforms",
