@@ -136,6 +136,36 @@ class Census(ast.NodeVisitor):
         if node.id in self.aliases:
             self.names.add(self.aliases[node.id])
 
+    def _shadow(self, names) -> dict:
+        """Forget aliases that a local name hides (``def f(data)``, ``data = ...``); return them."""
+        hidden = {n: self.aliases.pop(n) for n in names if n in self.aliases}
+        return hidden
+
+    def visit_FunctionDef(self, node):
+        args = node.args
+        names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+        names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+        hidden = self._shadow(names)
+        self.generic_visit(node)
+        self.aliases.update(hidden)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Assign(self, node):
+        self.visit(node.value)
+        targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        if not (isinstance(node.value, (ast.Attribute, ast.Name)) and self.qualified(node.value)):
+            self._shadow(targets)
+        for t in node.targets:
+            if not isinstance(t, ast.Name):
+                self.visit(t)
+
+    def visit_For(self, node):
+        self.visit(node.iter)
+        self._shadow([t.id for t in ast.walk(node.target) if isinstance(t, ast.Name)])
+        for child in node.body + node.orelse:
+            self.visit(child)
+
     def visit_If(self, node):
         """d2l's ``if tab.selected('mxnet'):`` branches hold other frameworks' code: skip them."""
         t = node.test

@@ -12,6 +12,8 @@ VALUES = [
     [[1e-5, 2.0], [3.0, 4e3]], [100.0, 2000.0], [0.001, 0.002],
     np.linspace(-3, 3, 30).tolist(), list(range(2000)), np.linspace(0, 1, 1500).tolist(),
     np.random.RandomState(0).randn(3, 4, 5).tolist(), np.random.RandomState(1).randn(60, 60).tolist(),
+    [-0.0, 0.0], [0.0, 0.0], [1.0, float("nan")], [[1, 200], [3, -4]], np.arange(3000).reshape(30, 100).tolist(),
+    [True] * 1200, (np.random.RandomState(2).randn(4, 300) * 1e5).tolist(), [2.5e-7, -1.0],
 ]
 
 
@@ -111,3 +113,30 @@ def test_a_number_on_the_left_is_recorded_as_pytorch_records_it(torch):
         a = m.tensor([0.5, 1.0], requires_grad=True)
         d = 1 + 2 * m.sin(a)
         assert chain(d.grad_fn) == ["AddBackward0", "MulBackward0", "SinBackward0", "AccumulateGrad"]
+
+
+@pytest.mark.parametrize("options", [dict(precision=2), dict(sci_mode=True), dict(sci_mode=False),
+                                     dict(threshold=5, edgeitems=2), dict(linewidth=40),
+                                     dict(profile="short"), dict(profile="full")])
+def test_set_printoptions_matches_pytorch(torch, torch_names, options):
+    values = [np.linspace(-3, 3, 30).tolist(), [1e-5, 2.0, 3.5], [[1.0, 2.0], [3.0, 4.0]],
+              np.random.RandomState(0).randn(40, 40).tolist()]
+    try:
+        gs.set_printoptions(**options)
+        torch.set_printoptions(**options)
+        for v in values:
+            assert repr(gs.tensor(v)) == repr(torch.tensor(v)), (options, v)
+    finally:
+        gs.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+
+
+def test_set_printoptions_rejects_an_unknown_profile():
+    with pytest.raises(ValueError, match="profile must be one of"):
+        gs.set_printoptions(profile="long")
+
+
+def test_float64_from_python_floats_keeps_every_digit(torch):
+    v = [-41675.78474054706, 0.1, 1 / 3]
+    for make in (gs.tensor, gs.as_tensor):
+        assert make(v, dtype=gs.float64).tolist() == torch.tensor(v, dtype=torch.float64).tolist() == v

@@ -27,6 +27,7 @@ MODULES = {
     "torch.utils.data.dataset": "gradstep.data.dataset",
     "torch.utils.data.dataloader": "gradstep.data.dataloader",
     "torch.utils.data.sampler": "gradstep.data.sampler",
+    "torch.utils.data.distributed": "gradstep.data",  # DistributedSampler
     "torch.serialization": "gradstep.saving",
     "torch.cuda": "gradstep.cuda",
     "torch.accelerator": "gradstep.accelerator",
