@@ -90,7 +90,8 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16",
            "short", "int32", "int", "int64", "long", "bool", "get_default_dtype",
            "set_default_dtype", "save", "load", "CheckpointError", "data", "nn", "optim", "utils",
-           "set_num_threads", "get_num_threads", "meshgrid", "device", "DeviceError", "Size", "set_printoptions",
+           "set_num_threads", "get_num_threads", "meshgrid", "device", "DeviceError", "Size",
+           "set_printoptions",
            *_function_names]
 
 

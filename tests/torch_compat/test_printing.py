@@ -12,7 +12,8 @@ VALUES = [
     [[1e-5, 2.0], [3.0, 4e3]], [100.0, 2000.0], [0.001, 0.002],
     np.linspace(-3, 3, 30).tolist(), list(range(2000)), np.linspace(0, 1, 1500).tolist(),
     np.random.RandomState(0).randn(3, 4, 5).tolist(), np.random.RandomState(1).randn(60, 60).tolist(),
-    [-0.0, 0.0], [0.0, 0.0], [1.0, float("nan")], [[1, 200], [3, -4]], np.arange(3000).reshape(30, 100).tolist(),
+    [-0.0, 0.0], [0.0, 0.0], [1.0, float("nan")], [[1, 200], [3, -4]],
+    np.arange(3000).reshape(30, 100).tolist(),
     [True] * 1200, (np.random.RandomState(2).randn(4, 300) * 1e5).tolist(), [2.5e-7, -1.0],
 ]
 
