@@ -1,4 +1,4 @@
-"""Figures drawn with matplotlib's non-interactive backend, saved as PNG."""
+"""Figures of runs, comparisons and sweeps, saved as PNG; matplotlib's backend is left as it is."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 
 
 def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg", force=False)
+    """pyplot, on whatever backend the user has: gradstep never switches it (every figure made here
+    is saved and closed, so a notebook shows none of them by itself)."""
     import matplotlib.pyplot as plt
     return plt
 
