@@ -27,8 +27,8 @@ def _stored():
 def executed():
     """name -> the executed notebook."""
     env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # the kernels inherit the environment
+    saved = {k: os.environ.get(k) for k in (*env, "MPLBACKEND")}
+    os.environ.update(env)  # the kernels inherit the environment (and pick their own backend)
     os.environ.pop("MPLBACKEND", None)
 
     async def run(path):
