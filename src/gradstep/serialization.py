@@ -29,6 +29,7 @@ __all__ = ["save", "load", "CheckpointError", "atomic_write_bytes"]
 
 _STRUCTURE_KEY = "gradstep.structure"
 _MAX_HEADER = 100_000_000  # the safetensors format's own limit
+_MAX_DEPTH = 64  # JSON nesting allowed in a header (a training checkpoint needs about 12)
 _DTYPES = {"BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "I16": np.int16, "I32": np.int32,
            "I64": np.int64, "F16": np.float16, "F32": np.float32, "F64": np.float64}
 _SEP = "/"
@@ -220,24 +221,53 @@ def save(obj, path, metadata: dict | None = None, require_finite: bool = False) 
 
 # ---------------------------------------------------------------------- reading
 
-def _read_header(path: str, blob: bytes) -> tuple[dict, int]:
-    if len(blob) < 8:
-        raise CheckpointError(f"{path}: not a safetensors file: only {len(blob)} bytes")
-    (n,) = struct.unpack("<Q", blob[:8])
-    if n > _MAX_HEADER or n > len(blob) - 8:
-        raise CheckpointError(f"{path}: not a safetensors file (or truncated): the header claims "
-                              f"{n} bytes but the file has {len(blob) - 8} after the length field")
+def _json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in the JSON ``text``, counted without recursion
+    (strings stripped first), so that a hostile header cannot exhaust Python's stack."""
+    import re
+
+    bare = re.sub(r'"(?:[^"\\]|\\.)*"', "", text).encode("ascii", "replace")
+    codes = np.frombuffer(bare, dtype=np.uint8)
+    steps = np.isin(codes, (0x5B, 0x7B)).astype(np.int64) - np.isin(codes, (0x5D, 0x7D))
+    return int(np.cumsum(steps).max()) if steps.size else 0
+
+
+def _parse_json(path: str, text: str, what: str):
+    depth = _json_depth(text)
+    if depth > _MAX_DEPTH:
+        raise CheckpointError(f"{path}: {what} is nested {depth} levels deep; at most {_MAX_DEPTH} "
+                              f"are allowed")
     try:
-        header = json.loads(blob[8:8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"{path}: not a safetensors file: the header is not JSON ({e})") from None
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise CheckpointError(f"{path}: {what} is not JSON ({e})") from None
+
+
+def _open_header(path: str, f) -> tuple[dict, int, int]:
+    """Read and check the header of the open file ``f``: (header, data start, file size). Only the
+    length field and the header are read, whatever the file's size."""
+    size = os.fstat(f.fileno()).st_size
+    head = f.read(8)
+    if len(head) < 8:
+        raise CheckpointError(f"{path}: not a safetensors file: only {len(head)} bytes")
+    (n,) = struct.unpack("<Q", head)
+    if n > _MAX_HEADER or n > size - 8:
+        raise CheckpointError(f"{path}: not a safetensors file (or truncated): the header claims "
+                              f"{n} bytes but the file has {size - 8} after the length field")
+    try:
+        text = f.read(n).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CheckpointError(f"{path}: not a safetensors file: the header is not JSON (not UTF-8: "
+                              f"{e})") from None
+    header = _parse_json(path, text, "the header")
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: the safetensors header must be a JSON object")
-    return header, 8 + n
+    return header, 8 + n, size
 
 
 def _validate(path: str, header: dict, start: int, size: int) -> dict:
-    """Check every entry's dtype, shape and byte range; return name -> (dtype, shape, begin, end)."""
+    """Check every entry's dtype, shape and byte range, and that the data end where the file ends;
+    return name -> (dtype, shape, begin, end)."""
     entries = {}
     for name, info in header.items():
         if name == "__metadata__":
@@ -248,11 +278,11 @@ def _validate(path: str, header: dict, start: int, size: int) -> dict:
             dtype, shape, (begin, end) = info["dtype"], info["shape"], info["data_offsets"]
         except (KeyError, TypeError, ValueError):
             raise CheckpointError(f"{path}: tensor {name!r} has a malformed header entry: {info!r}") from None
-        if dtype not in _DTYPES:
+        if not isinstance(dtype, str) or dtype not in _DTYPES:
             raise CheckpointError(f"{path}: tensor {name!r} has unsupported dtype {dtype!r}")
-        if not isinstance(shape, list) or not all(isinstance(s, int) and s >= 0 for s in shape):
+        if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape):
             raise CheckpointError(f"{path}: tensor {name!r} has an invalid shape {shape!r}")
-        if not (isinstance(begin, int) and isinstance(end, int) and 0 <= begin <= end):
+        if not (type(begin) is int and type(end) is int and 0 <= begin <= end):
             raise CheckpointError(f"{path}: tensor {name!r} has invalid offsets {[begin, end]!r}")
         nbytes = math.prod(shape) * np.dtype(_DTYPES[dtype]).itemsize
         if end - begin != nbytes:
@@ -266,55 +296,66 @@ def _validate(path: str, header: dict, start: int, size: int) -> dict:
     for (_, e0, n0), (b1, _, n1) in zip(spans, spans[1:]):
         if b1 < e0:
             raise CheckpointError(f"{path}: the data of tensors {n0!r} and {n1!r} overlap")
+    covered = sum(e - b for b, e, _ in spans)
+    data_end = max((e for _, e, _ in spans), default=0)
+    if covered != data_end or start + data_end != size:
+        raise CheckpointError(f"{path}: the tensors' data cover {covered} bytes but {size - start} follow "
+                              f"the header (bytes appended to the file, or gaps between tensors)")
     return entries
+
+
+def _read_tensors(path: str, f, entries: dict, start: int) -> dict:
+    """Each tensor read straight from the file into its own array, of exactly its declared size."""
+    arrays = {}
+    for name, (dtype, shape, begin, end) in entries.items():
+        arr = np.empty(shape, dtype=np.dtype(_DTYPES[dtype]).newbyteorder("<"))
+        f.seek(start + begin)
+        if end > begin and f.readinto(memoryview(arr).cast("B")) != end - begin:
+            raise CheckpointError(f"{path}: tensor {name!r} is truncated (the file changed while it "
+                                  f"was read?)")
+        arrays[name] = arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
+    return arrays
 
 
 def load(path, map_location=None, weights_only: bool = True):
     """Load what ``save`` wrote: a dict of tensors, or the saved nesting of dicts and lists.
 
-    The file is validated before anything is read from it; ``map_location`` and
+    The header is read and checked first (its size, JSON nesting, every dtype, shape and byte
+    range, and that nothing follows the data); then each tensor is read into an array of its
+    declared size, so no file makes this read more than it declares. ``map_location`` and
     ``weights_only`` are accepted for PyTorch compatibility (gradstep never unpickles).
     """
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as st_load
-
     if map_location not in (None, "cpu"):
         raise ValueError(f"gradstep runs on the CPU only; map_location={map_location!r} is not available")
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
-            blob = f.read()
+            header, start, size = _open_header(path, f)
+            entries = _validate(path, header, start, size)
+            meta = header.get("__metadata__") or {}
+            structure = None
+            if _STRUCTURE_KEY in meta:
+                structure = _parse_json(path, meta[_STRUCTURE_KEY], "the saved structure")
+            arrays = _read_tensors(path, f, entries, start)
+    except IsADirectoryError:
+        raise CheckpointError(f"cannot read {path}: it is a folder, not a file") from None
     except OSError as e:
-        raise CheckpointError(f"cannot read {path}: {e.strerror}") from None
-    header, start = _read_header(path, blob)
-    _validate(path, header, start, len(blob))
-    try:
-        arrays = st_load(blob)
-    except SafetensorError as e:
-        raise CheckpointError(f"{path}: invalid safetensors file: {e}") from None
-    arrays = {k: np.array(v) for k, v in arrays.items()}  # writable, owned arrays
-    meta = header.get("__metadata__") or {}
-    if _STRUCTURE_KEY not in meta:
+        raise CheckpointError(f"cannot read {path}: {e.strerror or e}") from None
+    if structure is None:
         return {k: Tensor._make(v) for k, v in arrays.items()}
-    try:
-        structure = json.loads(meta[_STRUCTURE_KEY])
-    except json.JSONDecodeError as e:
-        raise CheckpointError(f"{path}: the saved structure is not valid JSON ({e})") from None
     return _unflatten(structure, arrays, path)
 
 
 def load_metadata(path) -> dict:
     """The string metadata of a safetensors file's header, without reading its tensors."""
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        head = f.read(8)
-        if len(head) < 8:
-            raise CheckpointError(f"{path}: not a safetensors file: only {len(head)} bytes")
-        (n,) = struct.unpack("<Q", head)
-        size = os.fstat(f.fileno()).st_size
-        if n > _MAX_HEADER or n > size - 8:
-            raise CheckpointError(f"{path}: not a safetensors file (or truncated): the header claims "
-                                  f"{n} bytes but the file has {size - 8} after the length field")
-        header, _ = _read_header(path, head + f.read(n))
+    try:
+        with open(path, "rb") as f:
+            header, start, size = _open_header(path, f)
+    except IsADirectoryError:
+        raise CheckpointError(f"cannot read {path}: it is a folder, not a file") from None
+    except OSError as e:
+        raise CheckpointError(f"cannot read {path}: {e.strerror or e}") from None
+    _validate(path, header, start, size)
     meta = header.get("__metadata__") or {}
     return {k: v for k, v in meta.items() if k != _STRUCTURE_KEY}

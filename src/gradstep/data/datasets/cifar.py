@@ -29,7 +29,8 @@ def read_cifar_batch(path: str | os.PathLike, records: int | None = None,
 
     ``records``, if given, is the number of records the file must hold.
     """
-    raw = read_bytes(path)
+    # no more than the records asked for (and a margin, to report a wrong length as such) is read
+    raw = read_bytes(path, limit=None if records is None else records * RECORD_BYTES + RECORD_BYTES)
     if raw[:1] == b"\x80":  # a pickle's PROTO opcode: the Python version of the data set
         raise DataFileError(f"{path} is a Python pickle, not a binary CIFAR file; {_PICKLE_REFUSED}")
     if not raw or len(raw) % RECORD_BYTES:
@@ -87,7 +88,8 @@ class CIFAR10(ImageDataset):
             hint = f"Download {self.url}{self.archive} by hand and extract it into {base}"
             tar = download_from_mirrors(self.archive, [self.url], base, self.md5, hint)
             members = {f"{self.base_folder}/{n}" for n in self.train_list + self.test_list}
-            extract_tar(tar, base, allowed=members | {f"{self.base_folder}/batches.meta.txt"})
+            extract_tar(tar, base, allowed=members | {f"{self.base_folder}/batches.meta.txt"},
+                        max_member_bytes=self.records_per_file * RECORD_BYTES)
             return candidates[0]
         for d in candidates:
             if (d / "cifar-10-batches-py").exists() or (d / "data_batch_1").is_file():

@@ -8,13 +8,13 @@ The network and archive modules are imported when first needed: ``import gradste
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 __all__ = ["DownloadError", "md5sum", "download_url", "download_from_mirrors", "extract_tar"]
 
 TIMEOUT = 15.0  # seconds for connecting and for each read; no network fails in well under that
+MAX_DOWNLOAD = 1 << 30  # bytes; the largest data set fetched (CIFAR-10's archive) is 163 MB
 
 
 class DownloadError(RuntimeError):
@@ -31,8 +31,10 @@ def md5sum(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def download_url(url: str, dest: str | os.PathLike, md5: str | None = None, timeout: float = TIMEOUT) -> Path:
-    """Download ``url`` to ``dest`` (atomically: via a temporary file), checking ``md5`` if given."""
+def download_url(url: str, dest: str | os.PathLike, md5: str | None = None, timeout: float = TIMEOUT,
+                 max_bytes: int = MAX_DOWNLOAD) -> Path:
+    """Download ``url`` to ``dest`` (atomically: via a temporary file), checking ``md5`` if given;
+    a download longer than ``max_bytes`` is stopped there and refused."""
     import urllib.error
     import urllib.request
 
@@ -41,7 +43,10 @@ def download_url(url: str, dest: str | os.PathLike, md5: str | None = None, time
     tmp = dest.with_name(dest.name + ".part")
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as f:
-            shutil.copyfileobj(response, f)
+            _copy_at_most(response, f, max_bytes, url)
+    except DownloadError:
+        tmp.unlink(missing_ok=True)
+        raise
     except (urllib.error.URLError, OSError, ValueError) as e:
         tmp.unlink(missing_ok=True)
         raise DownloadError(f"{url}: {getattr(e, 'reason', e)}") from None
@@ -53,6 +58,16 @@ def download_url(url: str, dest: str | os.PathLike, md5: str | None = None, time
                                 "file)")
     os.replace(tmp, dest)
     return dest
+
+
+def _copy_at_most(src, dst, limit: int, name) -> None:
+    """Copy the stream ``src`` to ``dst``; refuse it as soon as it passes ``limit`` bytes."""
+    total = 0
+    while block := src.read(min(1 << 20, limit + 1 - total)):
+        total += len(block)
+        if total > limit:
+            raise DownloadError(f"{name}: more than {limit} bytes; refused")
+        dst.write(block)
 
 
 def download_from_mirrors(filename: str, mirrors: Sequence[str], dest_dir: str | os.PathLike,
@@ -69,8 +84,9 @@ def download_from_mirrors(filename: str, mirrors: Sequence[str], dest_dir: str |
 
 
 def extract_tar(archive: str | os.PathLike, dest_dir: str | os.PathLike,
-                allowed: set[str] | None = None) -> list[Path]:
+                allowed: set[str] | None = None, max_member_bytes: int = MAX_DOWNLOAD) -> list[Path]:
     """Extract the regular files of ``archive`` (those named in ``allowed``, if given) into ``dest_dir``.
+    A member that declares more than ``max_member_bytes`` is refused before anything of it is written.
 
     Absolute paths, ``..``, links and device files are refused (raised as ``DownloadError``), so a
     malicious archive cannot write outside ``dest_dir``.
@@ -88,11 +104,14 @@ def extract_tar(archive: str | os.PathLike, dest_dir: str | os.PathLike,
                                         "path, '..', link or device)")
                 if member.isdir() or (allowed is not None and member.name not in allowed):
                     continue
+                if member.size > max_member_bytes:
+                    raise DownloadError(f"{archive}: member {member.name!r} declares {member.size} bytes, "
+                                        f"more than the {max_member_bytes} allowed; refused")
                 target = dest_dir.joinpath(*p.parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 src = tar.extractfile(member)
                 with src, open(target, "wb") as f:
-                    shutil.copyfileobj(src, f)
+                    _copy_at_most(src, f, member.size, f"{archive}: member {member.name!r}")
                 out.append(target)
     except (tarfile.TarError, EOFError, OSError) as e:
         raise DownloadError(f"{archive}: not a readable tar archive ({e})") from None

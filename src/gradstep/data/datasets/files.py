@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["DataFileError", "DatasetNotFoundError", "cache_dir", "read_bytes", "find_file"]
+__all__ = ["DataFileError", "DatasetNotFoundError", "cache_dir", "read_bytes", "read_head", "find_file"]
 
 
 class DataFileError(ValueError):
@@ -25,17 +24,66 @@ def cache_dir() -> Path:
     return Path(base) / "gradstep"
 
 
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """The contents of ``path``, decompressed if it is gzip (recognised by its magic bytes, not its name)."""
+_CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def read_bytes(path: str | os.PathLike, limit: int | None = None) -> bytes:
+    """The contents of ``path``, decompressed if it is gzip (recognised by its magic bytes, not its
+    name). With ``limit``, a file (or decompressed stream) longer than ``limit`` bytes is refused
+    as soon as the limit is passed: a small gzip bomb never inflates in memory."""
     path = Path(path)
     with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
+        magic = f.read(2)
+        f.seek(0)
+        if magic != GZIP_MAGIC:
+            size = os.fstat(f.fileno()).st_size
+            if limit is not None and size > limit:
+                raise DataFileError(f"{path}: {size} bytes, more than the {limit} its header allows; refused")
+            return f.read()
+        out = _inflate(f, path, limit)
+    return out
+
+
+def read_head(path: str | os.PathLike, n: int) -> bytes:
+    """The first ``n`` bytes of ``path``'s contents (decompressed if gzip), fewer if it is shorter."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        if f.read(2) != GZIP_MAGIC:
+            f.seek(0)
+            return f.read(n)
+        f.seek(0)
+        return _inflate(f, path, n, stop=True)
+
+
+def _inflate(f, path, limit: int | None, stop: bool = False) -> bytes:
+    """Decompress the gzip stream ``f`` chunk by chunk, never holding more than ``limit`` + one
+    chunk of output; past ``limit``, return what came (``stop``) or refuse the file."""
+    d = zlib.decompressobj(wbits=31)  # gzip header and trailer
+    parts, total, pending = [], 0, b""
     try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as e:
+        while True:
+            room = _CHUNK if limit is None else min(_CHUNK, limit + 1 - total)
+            data = d.unconsumed_tail or pending or f.read(_CHUNK)
+            pending = b""
+            out = d.decompress(data, room)
+            if not data and not out:
+                raise DataFileError(f"{path}: the gzip data is corrupt or truncated (it ends early)")
+            parts.append(out)
+            total += len(out)
+            if limit is not None and total > limit:
+                if stop:
+                    return b"".join(parts)[:limit]
+                raise DataFileError(f"{path}: decompresses to more than {limit} bytes, beyond what its "
+                                    f"header declares; refused (a corrupt file or a decompression bomb)")
+            if d.eof:  # a gzip file may hold several members, one after the other
+                pending = d.unused_data or f.read(_CHUNK)
+                if not pending:
+                    break
+                d = zlib.decompressobj(wbits=31)
+    except zlib.error as e:
         raise DataFileError(f"{path}: the gzip data is corrupt or truncated ({e})") from None
+    return b"".join(parts)
 
 
 def find_file(dirs: Sequence[Path], names: Sequence[str]) -> Path | None:

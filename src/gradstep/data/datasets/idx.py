@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from .download import download_from_mirrors
-from .files import DataFileError, DatasetNotFoundError, cache_dir, find_file, read_bytes
+from .files import (
+    GZIP_MAGIC,
+    DataFileError,
+    DatasetNotFoundError,
+    cache_dir,
+    find_file,
+    read_bytes,
+    read_head,
+)
 from .vision import ImageDataset
 
 __all__ = ["read_idx", "parse_idx", "write_idx", "MNIST", "FashionMNIST", "SAMPLE_DIR"]
@@ -24,6 +32,8 @@ __all__ = ["read_idx", "parse_idx", "write_idx", "MNIST", "FashionMNIST", "SAMPL
 _TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
           0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 _CODES = {dt.newbyteorder("=") if dt.itemsize > 1 else dt: code for code, dt in _TYPES.items()}
+
+_MARGIN = 1 << 20  # bytes read past the declared size, so that a wrong length can be reported as such
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "_sample" / "fashion-mnist"
 
@@ -71,15 +81,18 @@ def read_idx(path: str | os.PathLike, mmap: bool = False) -> np.ndarray:
     """Read an IDX file, gzip-compressed or not. ``mmap=True`` maps an uncompressed uint8/int8 file
     instead of reading it (a ``numpy.memmap``: for data larger than memory)."""
     path = Path(path)
-    if mmap:
+    head = read_head(path, 4)
+    head = read_head(path, 4 + 4 * head[3]) if len(head) == 4 else head
+    dtype, dims, start = _header(head, path)
+    if mmap and dtype.itemsize == 1:
         with open(path, "rb") as f:
-            head = f.read(4 + 4 * 255)
-        if head[:2] != b"\x1f\x8b":
-            dtype, dims, start = _header(head, path)
-            if dtype.itemsize == 1:
-                _check_length(path, dtype, dims, path.stat().st_size - start)
-                return np.memmap(path, dtype=dtype, mode="r", offset=start, shape=dims)
-    return parse_idx(read_bytes(path), path)
+            compressed = f.read(2) == GZIP_MAGIC
+        if not compressed:
+            _check_length(path, dtype, dims, path.stat().st_size - start)
+            return np.memmap(path, dtype=dtype, mode="r", offset=start, shape=dims)
+    # the header says how much data follows: read no more than that (and a margin), however much
+    # the file holds or inflates to
+    return parse_idx(read_bytes(path, limit=start + math.prod(dims) * dtype.itemsize + _MARGIN), path)
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
