@@ -6,6 +6,7 @@
     gradstep sweep [options]          a grid of learning rates, batch sizes, optimizer arguments
     gradstep lr-find [options]        the learning-rate range test
     gradstep landscape [options]      optimizers on 2-D test functions, with trajectory plots
+    gradstep plot RUN [RUN...]        overlay the curves of finished runs
 
 Exit codes: 0 success, 2 bad arguments (one line saying what is wrong), 3 training diverged.
 
@@ -24,10 +25,10 @@ from .common import EXIT_USAGE, UsageError, make_parser
 
 def main(argv: list[str] | None = None) -> int:
     from .. import distributed as dist
-    from . import compare, evaluate, landscape, lr_find, sweep, train
+    from . import compare, evaluate, landscape, lr_find, plot, sweep, train
 
     commands = {"train": train, "evaluate": evaluate, "compare": compare, "sweep": sweep,
-                "lr-find": lr_find, "landscape": landscape}
+                "lr-find": lr_find, "landscape": landscape, "plot": plot}
     parser = make_parser("gradstep", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():

@@ -2,12 +2,14 @@
 
 It is what ``gradstep train`` does: build the data, model, optimizer and scheduler; train with the
 ``Trainer`` (progress bar, non-finite guard, checkpoints, early stopping); evaluate on the test
-split; and write into the output directory ``history.json``, ``history.csv``, ``curves.png``,
-``last.safetensors`` (the whole training state, for ``--resume``) and ``best.safetensors`` (the
-best weights, loadable by PyTorch); with ``dynamics``, also ``dynamics.json`` and ``dynamics.png``
-(``TrainingDynamics``). Started by ``mpiexec -n N``, it trains data-parallel: the model is
-wrapped in ``DistributedDataParallel``, each process reads its share of the data with
-``batch_size`` samples per step, and rank 0 alone reports and writes.
+split; and write into the output directory ``config.json`` (every setting, the seed and the
+versions, which ``explore.runs.load_config`` turns back into this config), ``history.json``,
+``history.csv``, ``curves.png``, ``last.safetensors`` (the whole training state, for
+``--resume``) and ``best.safetensors`` (the best weights, loadable by PyTorch); with
+``dynamics``, also ``dynamics.json`` and ``dynamics.png`` (``TrainingDynamics``). Started by
+``mpiexec -n N``, it trains data-parallel: the model is wrapped in ``DistributedDataParallel``,
+each process reads its share of the data with ``batch_size`` samples per step, and rank 0 alone
+reports and writes.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .builders import (
 from .config import ConfigError, TrainConfig
 from .dynamics import TrainingDynamics
 from .plots import plot_history
+from .runs import write_config
 
 CONFIG_KEY = "gradstep.config"
 
@@ -113,6 +116,7 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     main = dist.is_main_process()
     if main:
         os.makedirs(out_dir, exist_ok=True)
+        write_config(out_dir, cfg)  # config.json: every setting, the seed, the versions
     # what defines the run; --resume, --out and --max-steps belong to one invocation only
     meta = {CONFIG_KEY: json.dumps(cfg.replace(resume=None, out=None, max_steps=None).to_dict())}
     trainer, data, (train_loader, val_loader, test_loader) = build_run(cfg)
