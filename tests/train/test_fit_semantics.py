@@ -86,10 +86,16 @@ def test_a_checkpoint_already_at_its_total_warns_that_nothing_is_left(tmp_path):
     assert t.global_step == 12 and len(t.history) == 2
 
 
-@pytest.mark.parametrize("bad", [0, -1, 2.0, True, "3"])
-def test_epochs_must_be_a_positive_integer(bad):
-    with pytest.raises(ValueError, match=r"epochs must be a positive integer, got"):
+@pytest.mark.parametrize("bad", [-1, 2.0, True, "3"])
+def test_epochs_must_be_a_non_negative_integer(bad):
+    with pytest.raises(ValueError, match=r"epochs must be a non-negative integer, got"):
         _trainer().fit(_loader(_data()), epochs=bad)
+
+
+def test_zero_epochs_trains_nothing():
+    t = _trainer()
+    t.fit(_loader(_data()), epochs=0)
+    assert t.global_step == 0 and len(t.history) == 0
 
 
 class _Terminal(io.StringIO):
