@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from ..serialization import atomic_write_bytes
+from .smoothing import SmoothedLoss
 
 WIDTH = 7.5          # inches: a report's text width
 PANEL_HEIGHT = 2.6   # inches per row of panels
