@@ -98,8 +98,12 @@ def test_fit_shows_a_tqdm_widget_per_epoch_and_history_plot_an_image(executed):
     assert "image/png" in _mimes(_cell(nb, "plt.plot("))
 
 
-def test_pyplot_stays_inline_after_every_explore_tool(executed):
+def test_compare_shows_tqdm_widgets_and_pyplot_stays_inline_after_every_explore_tool(executed):
     nb = executed["seed002_optimizers"]
+    comparison = _cell(nb, "comparison = compare(")
+    overall = [o for o in comparison.outputs if WIDGET in o.get("data", {})]
+    assert overall and overall[0]["data"]["text/plain"].startswith("compare:")  # run i of N
+    assert len(overall) == 1 + 3  # and each run's epoch bar under it
     tools = _cell(nb, "run_landscape(")
     for call in ("sweep(", "lr_find(", "train_run(", "run_landscape("):
         assert call in tools.source

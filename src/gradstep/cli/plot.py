@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from .common import EXIT_OK, UsageError, _Parser
+from .common import EXIT_OK, UsageError, _Parser, add_format_option, formats_of
 
 DESCRIPTION = """Overlay the curves of finished runs (folders written by `gradstep train`): the
 training loss (smoothed as TensorBoard smooths, validation loss dashed), the accuracy and the learning
@@ -28,25 +28,15 @@ def add_parser(sub) -> None:
                         "val_loss (default: loss, accuracy and lr, those every run has)")
     p.add_argument("--smooth", type=float, default=0.9,
                    help="smoothing of per-iteration curves in [0, 1), as TensorBoard's slider (0.9; 0: raw)")
-    p.add_argument("--format", default="png", help="png, svg, pdf or several: png,pdf (png)")
+    add_format_option(p)
     p.add_argument("--out", default="runs-plot", help="file name without suffix (runs-plot)")
-
-
-def formats(text: str) -> tuple[str, ...]:
-    """``"png,pdf"`` -> ``("png", "pdf")``; an unknown format raises UsageError naming the allowed."""
-    from ..train.figures import FORMATS
-    chosen = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
-    bad = [f for f in chosen if f not in FORMATS]
-    if bad or not chosen:
-        raise UsageError(f"--format {text!r}: allowed are {', '.join(FORMATS)} (comma-separated)", "plot")
-    return chosen
 
 
 def run(args: argparse.Namespace) -> int:
     from ..explore.runs import RunFolderError, load_run, plot_runs
     from ..train.figures import save
 
-    kinds = formats(args.format)
+    kinds = formats_of(args)
     metrics = [m.strip() for m in args.metric.split(",") if m.strip()] if args.metric else None
     try:
         runs = [load_run(folder) for folder in args.runs]

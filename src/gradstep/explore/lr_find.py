@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ..train import RunsProgress
 from .builders import build_data, build_loaders, build_loss, build_model, build_optimizer, model_name
 from .config import TEXT, Config, ConfigError, Number, TrainConfig, bad, check_fields, option
 from .lr_finder import LRFinderResult, find_lr
@@ -81,11 +82,14 @@ def run_lr_find(config: LRFindConfig) -> LRFindResult:
     train_loader, _, _ = build_loaders(cfg, data)
     model = build_model(cfg, data)
     optimizer = build_optimizer(cfg, model.parameters())
-    try:
-        test = find_lr(model, optimizer, build_loss(data), train_loader, start_lr=config.start_lr,
-                       end_lr=config.end_lr, num_iter=config.num_iter)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
+    with RunsProgress(config.num_iter, f"lr-find ({type(optimizer).__name__})", enabled=not cfg.quiet,
+                      unit="batch") as bar:
+        try:
+            test = find_lr(model, optimizer, build_loss(data), train_loader, start_lr=config.start_lr,
+                           end_lr=config.end_lr, num_iter=config.num_iter,
+                           on_step=lambda lr, loss: bar.done(f"lr {lr:.2e}, smoothed loss {loss:.4g}"))
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
     return LRFindResult(config, test, type(optimizer).__name__)
 
 

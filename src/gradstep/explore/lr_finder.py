@@ -174,7 +174,8 @@ def _check(model, optimizer, loss_fn, start_lr, end_lr, num_iter, smooth_f, dive
 
 def find_lr(model, optimizer, loss_fn: Callable, train_loader: Iterable, start_lr: float = 1e-7,
             end_lr: float = 10.0, num_iter: int = 100, smooth_f: float = 0.05, diverge_th: float = 5.0,
-            step_mode: str = "exp", skip_start: int = 10, skip_end: int = 5) -> LRFinderResult:
+            step_mode: str = "exp", skip_start: int = 10, skip_end: int = 5,
+            on_step: Callable[[float, float], None] | None = None) -> LRFinderResult:
     """Run the learning-rate range test and restore everything afterwards.
 
     For ``num_iter`` mini-batches (cycling through ``train_loader`` if it is shorter), set the
@@ -207,6 +208,8 @@ def find_lr(model, optimizer, loss_fn: Callable, train_loader: Iterable, start_l
         step_mode: ``"exp"`` (default) or ``"linear"`` growth of the learning rate.
         skip_start: points at the start left out of the search for the steepest descent.
         skip_end: mini-batches at the end left out of the curve when the loss exploded.
+        on_step: called after every mini-batch with its learning rate and smoothed loss (a
+            progress display).
 
     Returns:
         ``LRFinderResult`` with ``lrs``, ``losses`` (smoothed), ``raw_losses``, ``suggested_lr``
@@ -241,6 +244,8 @@ def find_lr(model, optimizer, loss_fn: Callable, train_loader: Iterable, start_l
             lrs.append(lr)
             raw.append(value)
             best = min(best, smoothed)
+            if on_step is not None:
+                on_step(lr, smoothed)
             if not math.isfinite(smoothed) or smoothed > diverge_th * best:
                 diverged = True
                 break

@@ -172,12 +172,24 @@ class RunsProgress:
         """Count a finished run; ``summary`` (its result) stays in the postfix until the next."""
         if self.bar is not None:
             if summary:
-                self.bar.set_postfix_str(f"last: {summary}", refresh=False)
+                self.bar.set_postfix_str(summary, refresh=False)
             self.bar.update(1)
 
     def inner(self) -> ProgressBar | None:
         """A Trainer callback drawing each epoch's bar under this one, gone when the epoch ends."""
         return None if self.bar is None else ProgressBar(stream=self._stream, leave=False)
+
+    def callbacks(self) -> list:
+        """``[inner()]`` while a bar is drawn, else ``[]``: to add to a run's Trainer callbacks."""
+        inner = self.inner()
+        return [] if inner is None else [inner]
+
+    def lines(self, report):
+        """``report`` (a function of one line of text, e.g. ``print``, or None), printing through
+        tqdm while the bar is drawn so that the line does not break it."""
+        if report is None or self.bar is None:
+            return report
+        return self.bar.write
 
     def close(self) -> None:
         if self.bar is not None:
