@@ -66,9 +66,8 @@ class LRFindResult(Result):
         suggestion = ("no clear descent: try a wider range or more iterations" if self.suggested_lr is None
                       else f"suggested lr {self.suggested_lr:.3g}")
         ax.set_title(f"LR range test: {self.optimizer} ({cfg.optimizer}), {model_name(cfg)} on "
-                     f"{cfg.dataset}, batch {cfg.batch_size}: {suggestion}", fontsize=10)
+                     f"{cfg.dataset}, batch {cfg.batch_size}\n{suggestion}", fontsize=9)
         ax.grid(alpha=0.3)
-        ax.figure.tight_layout()
         return {"lr_find.png": ax.figure}
 
 
