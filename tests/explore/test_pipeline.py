@@ -20,6 +20,7 @@ from gradstep.explore.compare import CompareConfig
 from gradstep.explore.config import ConfigError, TrainConfig
 from gradstep.explore.landscape import LandscapeConfig
 from gradstep.explore.lr_find import LRFindConfig
+from gradstep.explore.net_landscape import NetLandscapeConfig
 from gradstep.explore.sweep import SweepConfig
 
 
@@ -175,6 +176,6 @@ def test_a_write_that_fails_leaves_no_half_written_file(tmp_path, monkeypatch):
 
 
 def test_config_fields_all_have_checks_or_are_normalised():
-    for cls in (TrainConfig, CompareConfig, SweepConfig, LRFindConfig, LandscapeConfig):
+    for cls in (TrainConfig, CompareConfig, SweepConfig, LRFindConfig, LandscapeConfig, NetLandscapeConfig):
         for f in dataclasses.fields(cls):
             assert "check" in f.metadata or f.name == "train", (cls.__name__, f.name)
