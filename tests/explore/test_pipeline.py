@@ -163,15 +163,15 @@ def test_results_plot_figures_without_pyplot_and_write_their_files(tmp_path):
 
 
 def test_a_write_that_fails_leaves_no_half_written_file(tmp_path, monkeypatch):
-    from gradstep.explore import plots
     from gradstep.explore.landscape import landscape
+    from gradstep.train import figures
 
     result = landscape(LandscapeConfig(optimizers=("sgd",), steps=5))
 
-    def broken(fig, fmt="png", dpi=110):
+    def broken(fig, fmt="png", dpi=150):
         raise OSError("disk full")
 
-    monkeypatch.setattr(plots, "figure_bytes", broken)
+    monkeypatch.setattr(figures, "figure_bytes", broken)
     with pytest.raises(OSError):
         result.write(tmp_path)
     # the documents written before the failure are whole; no figure file exists, not even in part

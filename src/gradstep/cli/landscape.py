@@ -14,7 +14,9 @@ from .common import (
     UsageError,
     add_command,
     add_config_options,
+    add_format_option,
     flag_of,
+    formats_of,
     given,
     parse_lr,
     report_written,
@@ -79,6 +81,7 @@ def add_parser(sub) -> None:
                    help=LR_HELP + " (default: one suited to the function)")
     p.add_argument("--opt-arg", action="append", metavar="NAME.KEY=VALUE", default=argparse.SUPPRESS,
                    dest="opt_args", help="another argument of one optimizer, e.g. momentum.momentum=0.5")
+    add_format_option(p)
     from ..explore.net_landscape import NetLandscapeConfig
     from .train import add_training_options
 
@@ -162,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     result = config.run()
     out = config.out or default_out(config)
-    files = result.write(out)
+    files = result.write(out, formats_of(args))
     print(table_text(result))
     report_written(out, files)
     return EXIT_OK
