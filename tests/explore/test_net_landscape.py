@@ -117,9 +117,9 @@ def test_command_line_with_a_user_model_writes_the_figures_grid_and_report(tmp_p
     out = tmp_path / "run"
     code = main(["landscape", "--model", f"{USER}:tiny_net", "--data", f"{USER}:blobs", "--epochs", "2",
                  "--optimizers", "adam,sgd", "--lr", "sgd=0.1", "--grid", "7", "--eval-samples", "100",
-                 "--record-every", "2", "--out", str(out)])
+                 "--record-every", "2", "--format", "png,svg", "--out", str(out)])
     assert code == 0
-    files = ["contour.png", "report.md", "results.json", "surface.png"]
+    files = ["contour.png", "contour.svg", "report.md", "results.json", "surface.png", "surface.svg"]
     assert sorted(p.name for p in out.iterdir()) == files
     res = json.loads((out / "results.json").read_text())
     assert len(res["alphas"]) == 7 and np.array(res["loss"]).shape == (7, 7)
@@ -150,6 +150,7 @@ def test_command_line_and_python_defaults_agree():
     (["--grid", "9"], "--grid applies to a network's landscape: add --model"),
     (["--model", "mlp", "--lr", "adam=0"], "--lr 'adam=0.0': allowed is a positive number"),
     (["--model", "mlp", "--opt-arg", "adam.nope=1"], "adam: Adam has no argument nope"),
+    (["--model", "mlp", "--format", "gif"], "--format"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, words, tmp_path, capsys):
     out = tmp_path / "never"

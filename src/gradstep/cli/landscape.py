@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
     from ..explore.landscape import default_out, table_text
 
     config = config_from(args)
+    formats = formats_of(args)   # checked before anything runs
     start = time.perf_counter()
     if isinstance(config, net_landscape.NetLandscapeConfig):
         try:
@@ -158,14 +159,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"gradstep landscape: {e}", file=sys.stderr)
             return EXIT_DIVERGED
         out = config.out or net_landscape.default_out(config)
-        files = result.write(out)
+        files = result.write(out, formats)
         print(result.table(), end="")
         print(f"the plane explains {result.explained:.1%} of the trajectories' variance")
         report_written(out, files, f" in {time.perf_counter() - start:.0f} s")
         return EXIT_OK
     result = config.run()
     out = config.out or default_out(config)
-    files = result.write(out, formats_of(args))
+    files = result.write(out, formats)
     print(table_text(result))
     report_written(out, files)
     return EXIT_OK
