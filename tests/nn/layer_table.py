@@ -146,6 +146,11 @@ CASES = [
     LayerCase("TransformerEncoder", lambda nn: nn.TransformerEncoder(
         nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 2, norm=nn.LayerNorm(4)), (I(3, 2, 4),),
         forward=lambda m, x: m(x, mask=_causal(x, 3))),
+    LayerCase("TransformerDecoderLayer", lambda nn: nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0),
+              (I(3, 2, 4), I(5, 2, 4)), forward=lambda m, t, mem: m(t, mem, tgt_mask=_causal(t, 3))),
+    LayerCase("Transformer", lambda nn: nn.Transformer(4, 2, 1, 2, 8, dropout=0.0, batch_first=True),
+              (I(2, 5, 4), I(2, 3, 4)),
+              forward=lambda m, s, t: m(s, t, tgt_mask=m.generate_square_subsequent_mask(3))),
     LayerCase("sdpa", lambda nn: nn.Identity(), (I(2, 3, 4), I(2, 5, 4), I(2, 5, 6)),
               forward=lambda m, q, k, v: _functional(q).scaled_dot_product_attention(q, k, v)),
     LayerCase("sdpa_causal", lambda nn: nn.Identity(), (I(2, 4, 4), I(2, 4, 4), I(2, 4, 3)),
