@@ -170,6 +170,11 @@ CASES = [
     LayerCase("AdaptiveAvgPool1d", lambda nn: nn.AdaptiveAvgPool1d(3), (I(2, 3, 8),)),
     LayerCase("PixelShuffle", lambda nn: nn.PixelShuffle(2), (I(2, 8, 3, 4),)),
     LayerCase("PixelUnshuffle", lambda nn: nn.PixelUnshuffle(3), (I(2, 6, 9),)),
+    LayerCase("AdaptiveMaxPool2d", lambda nn: nn.AdaptiveMaxPool2d((3, 2)), (I(2, 3, 7, 5),)),
+    LayerCase("AdaptiveMaxPool2d_one", lambda nn: nn.AdaptiveMaxPool2d(1), (I(3, 4, 4),)),
+    LayerCase("InstanceNorm2d", lambda nn: nn.InstanceNorm2d(3), (I(2, 3, 4, 5),)),
+    LayerCase("InstanceNorm2d_affine", lambda nn: nn.InstanceNorm2d(3, affine=True), (I(3, 4, 5),)),
+    LayerCase("InstanceNorm1d", lambda nn: nn.InstanceNorm1d(2, eps=1e-3, affine=True), (I(2, 2, 6),)),
     # padding
     LayerCase("ZeroPad2d", lambda nn: nn.ZeroPad2d((1, 2, 0, 3)), (I(2, 3, 4, 5),)),
     LayerCase("ConstantPad1d", lambda nn: nn.ConstantPad1d(2, 3.5), (I(2, 3, 4),)),
