@@ -122,6 +122,11 @@ RESULTS = [
                                    m.bitwise_not(m.tensor([1, -3]))]), True),
     ("histc", lambda m: m.histc(m.tensor([0.0, 0.5, 1.0, 2.5, 3.0, 9.0]), bins=4, min=0, max=3), True),
     ("histc_range", lambda m: m.tensor([1.0, 2.0, 2.0, 4.0]).histc(bins=3), True),
+    ("histogram", lambda m: m.histogram(m.tensor([0.0, 0.5, 1.0, 2.5, 3.0]), bins=4).hist, True),
+    ("histogram_edges", lambda m: m.histogram(m.tensor([1.0, 2.0, 2.0, 4.0]), 3, range=(0.0, 6.0)).bin_edges,
+     True),
+    ("histogram_weight", lambda m: m.histogram(m.tensor([1.0, 2.0, 2.0]), 2, weight=m.tensor([1.0, 0.5, 2.0]),
+                                               density=True)[0], True),
     ("relu_fn", lambda m: m.nn.functional.relu_(m.tensor([-1.0, 2.0])), True),
     # random draws: shapes and dtypes
     ("bernoulli", lambda m: m.bernoulli(m.full((3, 4), 0.5)), False),
