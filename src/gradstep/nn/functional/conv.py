@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..._errors import ShapeError
 from ...autograd import Function, Tensor
+from ...autograd.function import call
 from ...kernels import conv as kconv
 from ...kernels.im2col import out_size
 from ._args import check_input, check_same_dtype, pair
@@ -15,17 +18,66 @@ class Conv2dFunction(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, pads, dilation, groups):
         out, cols = kconv.conv2d_forward(x, w, b, stride, pads, dilation, groups)
-        ctx.save_for_backward(cols, w)
+        ctx.save_for_backward(cols, w, x)
         ctx.geometry = (x.shape, stride, pads, dilation, groups)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        cols, w = ctx.saved_tensors
+        cols, w, x = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        return kconv.conv2d_backward(grad, cols, w, *ctx.geometry, need_x=need_x, need_w=need_w,
-                                     need_b=need_b, dw_out=ctx.grad_buffer(1) if need_w else None,
-                                     db_out=ctx.grad_buffer(2) if need_b else None)
+        if not isinstance(grad, Tensor):  # one kernel call on the saved im2col matrix
+            return kconv.conv2d_backward(grad, cols, w, *ctx.geometry, need_x=need_x, need_w=need_w,
+                                         need_b=need_b, dw_out=ctx.grad_buffer(1) if need_w else None,
+                                         db_out=ctx.grad_buffer(2) if need_b else None)
+        # building the gradient's graph: the same kernel, as two ops that are each other's adjoint
+        geometry = ctx.geometry
+        return (Conv2dInputGrad.apply(grad, w, geometry) if need_x else None,
+                Conv2dWeightGrad.apply(grad, x, tuple(w.shape), geometry) if need_w else None,
+                grad.sum((0, 2, 3)) if need_b else None)
+
+
+def _conv(x, w, geometry):
+    """conv2d(x, w) without bias (an op on tensors, the kernel alone on arrays)."""
+    return call(Conv2dFunction, x, w, None, *geometry[1:])
+
+
+class Conv2dInputGrad(Function):
+    """dx = conv2d's input gradient for output gradient g and weight w; linear in each, so its own
+    backward is conv2d (for g) and the weight gradient (for w)."""
+
+    @staticmethod
+    def forward(ctx, g, w, geometry):
+        ctx.save_for_backward(g, w)
+        ctx.geometry = geometry
+        return kconv.conv2d_backward(g, None, w, *geometry, need_x=True, need_w=False, need_b=False)[0]
+
+    @staticmethod
+    def backward(ctx, v):
+        g, w = ctx.saved_tensors
+        need_g, need_w, _ = ctx.needs_input_grad
+        return (_conv(v, w, ctx.geometry) if need_g else None,
+                call(Conv2dWeightGrad, g, v, tuple(w.shape), ctx.geometry) if need_w else None, None)
+
+
+class Conv2dWeightGrad(Function):
+    """dw = conv2d's weight gradient for output gradient g and input x; its backward is conv2d
+    (for g) and the input gradient (for x)."""
+
+    @staticmethod
+    def forward(ctx, g, x, w_shape, geometry):
+        ctx.save_for_backward(g, x)
+        ctx.geometry = geometry
+        cols = kconv.conv2d_cols(x, w_shape, *geometry[1:])
+        w = np.broadcast_to(np.zeros((), g.dtype), w_shape)  # the kernel reads only its shape
+        return kconv.conv2d_backward(g, cols, w, *geometry, need_x=False, need_w=True, need_b=False)[1]
+
+    @staticmethod
+    def backward(ctx, u):
+        g, x = ctx.saved_tensors
+        need_g, need_x, _, _ = ctx.needs_input_grad
+        return (_conv(x, u, ctx.geometry) if need_g else None,
+                call(Conv2dInputGrad, g, u, ctx.geometry) if need_x else None, None, None)
 
 
 def conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:

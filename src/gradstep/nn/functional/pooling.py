@@ -7,6 +7,7 @@ import numpy as np
 
 from ..._errors import ShapeError
 from ...autograd import Function, Tensor
+from ...autograd.function import call
 from ...autograd.tensor_math import stack
 from ...kernels import pool as kpool
 from ._args import check_input, pair
@@ -23,18 +24,66 @@ class MaxPool2dFunction(Function):
     @staticmethod
     def backward(ctx, grad):
         (arg,) = ctx.saved_tensors
-        return kpool.max_pool2d_backward(grad, arg, *ctx.geometry)
+        return call(MaxPool2dRoute, grad, arg, ctx.geometry)
+
+
+class MaxPool2dRoute(Function):
+    """Max pooling's backward as an op: each window's gradient to the input that won it. Linear in
+    the gradient; its adjoint is the selection ``MaxPool2dSelect``."""
+
+    @staticmethod
+    def forward(ctx, grad, arg, geometry):
+        ctx.save_for_backward(arg)
+        ctx.geometry = geometry
+        return kpool.max_pool2d_backward(grad, arg, *geometry)
+
+    @staticmethod
+    def backward(ctx, v):
+        (arg,) = ctx.saved_tensors
+        return call(MaxPool2dSelect, v, arg, ctx.geometry), None, None
+
+
+class MaxPool2dSelect(Function):
+    """The value at each window's winner, of an array shaped like max pooling's input."""
+
+    @staticmethod
+    def forward(ctx, v, arg, geometry):
+        ctx.save_for_backward(arg)
+        ctx.geometry = geometry
+        return kpool.max_pool2d_gather(v, arg, *geometry[1:])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (arg,) = ctx.saved_tensors
+        return call(MaxPool2dRoute, grad, arg, ctx.geometry), None, None
 
 
 class AvgPool2dFunction(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, pads, out_hw, divisor):
         ctx.geometry = (x.shape, kernel, stride, pads, divisor)
+        ctx.out_hw = out_hw
         return kpool.avg_pool2d_forward(x, kernel, stride, pads, out_hw, divisor)
 
     @staticmethod
     def backward(ctx, grad):
-        return kpool.avg_pool2d_backward(grad, *ctx.geometry)
+        return call(AvgPool2dSpread, grad, ctx.geometry, ctx.out_hw)
+
+
+class AvgPool2dSpread(Function):
+    """Average pooling's backward as an op (each window's gradient spread over its taps); linear,
+    its adjoint is average pooling itself."""
+
+    @staticmethod
+    def forward(ctx, grad, geometry, out_hw):
+        ctx.geometry, ctx.out_hw = geometry, out_hw
+        return kpool.avg_pool2d_backward(grad, *geometry)
+
+    @staticmethod
+    def backward(ctx, v):
+        _, kernel, stride, pads, divisor = ctx.geometry
+        return call(AvgPool2dFunction, v, kernel=kernel, stride=stride, pads=pads, out_hw=ctx.out_hw,
+                    divisor=divisor), None, None
 
 
 class AdaptiveAvgPool2dFunction(Function):
@@ -44,7 +93,7 @@ class AdaptiveAvgPool2dFunction(Function):
         return kpool.adaptive_avg_pool2d_forward(x, out_hw)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad):  # two products with constant matrices: runs on tensors as it is
         return kpool.adaptive_avg_pool2d_backward(grad, ctx.in_hw)
 
 
