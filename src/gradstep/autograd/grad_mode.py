@@ -8,6 +8,7 @@ import threading
 
 class _State(threading.local):
     enabled = True
+    graph_of_grad = False  # True while the engine runs backwards on tensors (create_graph=True)
 
 
 _state = _State()
@@ -71,3 +72,10 @@ class set_grad_enabled(_GradMode):
             with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
         return wrapper
+
+
+class inference_mode(_GradMode):
+    """PyTorch's faster ``no_grad`` for inference; here it is ``no_grad`` (``mode=False``: no change)."""
+
+    def __init__(self, mode: bool = True):
+        self._mode = False if mode else _state.enabled

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .function import Function
+from ..kernels.broadcast import unbroadcast
+from .function import Function, value
+from .tensor import Tensor
+from .tensor_math import where
 
 
 class Sinh(Function):
@@ -96,3 +99,151 @@ class Cumsum(Function):
         # d out_j / d a_i = 1 for j >= i: the gradient is the reversed running sum of grad
         axis = ctx.axis
         return np.flip(np.cumsum(np.flip(grad, axis), axis=axis), axis)
+
+
+class Prod(Function):
+    """Product over ``axis`` (None: all). The gradient of each factor is the product of the others,
+    taken from running products on its left and right so that zeros are handled exactly."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        ctx.save_for_backward(a)
+        ctx.axis, ctx.keepdim = axis, keepdim
+        return np.prod(a, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        axis = ctx.axis
+        x = a.reshape(-1) if axis is None else np.moveaxis(a, axis, -1)
+        if isinstance(grad, Tensor):  # building the gradient's graph: the product of the others
+            eye = np.eye(x.shape[-1], dtype=bool)  # as a product of x with a 1 in its own place,
+            others = where(eye, 1.0, x[..., None, :]).prod(-1)  # again exact at zeros
+        else:
+            ones = np.ones_like(x[..., :1])
+            left = np.cumprod(np.concatenate([ones, x[..., :-1]], -1), -1)
+            right = np.flip(np.cumprod(np.concatenate([ones, np.flip(x[..., 1:], -1)], -1), -1), -1)
+            others = left * right
+        if axis is None:
+            return np.reshape(grad, ()) * others.reshape(a.shape)
+        g = grad if ctx.keepdim else np.expand_dims(grad, axis)
+        return g * np.moveaxis(others, -1, axis)
+
+
+class VectorNorm2(Function):
+    """The 2-norm over ``axes``; its gradient at a zero vector is zero, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        out = np.sqrt(np.sum(a * a, axis=axes, keepdims=True))
+        ctx.save_for_backward(a, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out if keepdim else np.squeeze(out, axis=axes) if axes is not None else out.reshape(())
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        if isinstance(grad, Tensor):  # building the gradient's graph: the norm as an op of a
+            out = VectorNorm2.apply(a, ctx.axes, True)
+        if not ctx.keepdim:
+            grad = np.reshape(grad, out.shape)
+        zero = value(out) == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(zero, np.zeros((), a.dtype), grad / np.where(zero, np.ones((), a.dtype), out))
+        return a * scale
+
+
+class IndexAdd(Function):
+    """``out = a.copy(); out[index] += v`` with repeated positions adding up (``scatter_add``,
+    ``index_add``)."""
+
+    @staticmethod
+    def forward(ctx, a, v, index):
+        ctx.index = index
+        out = a.copy()
+        np.add.at(out, index, v)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        gv = grad[ctx.index] if ctx.needs_input_grad[1] else None
+        if isinstance(gv, np.generic):
+            gv = np.asarray(gv)
+        return grad, gv, None
+
+
+class Atan2(Function):
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, x = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = grad / (x * x + y * y)
+        ny, nx = ctx.needs_input_grad
+        return (unbroadcast(scale * x, np.shape(y)) if ny else None,
+                unbroadcast(-scale * y, np.shape(x)) if nx else None)
+
+
+class Asin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arcsin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):  # +-1 give inf, as in PyTorch
+            return grad / np.sqrt(1 - a * a)
+
+
+class Acos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arccos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -grad / np.sqrt(1 - a * a)
+
+
+class Einsum(Function):
+    """``np.einsum`` on explicit subscripts (``"ij,jk->ik"``, no ellipsis); the gradient of each
+    operand is the einsum of the output's gradient with the other operands, onto its subscripts
+    (a letter only that operand has is summed in forward, so it is broadcast back with ones)."""
+
+    @staticmethod
+    def forward(ctx, *arrays, inputs, output):
+        ctx.save_for_backward(*arrays)
+        ctx.subs = (inputs, output)
+        return np.einsum(",".join(inputs) + "->" + output, *arrays)
+
+    @staticmethod
+    def backward(ctx, grad):
+        arrays = ctx.saved_tensors
+        inputs, output = ctx.subs
+        grads = []
+        for k, (need, sub) in enumerate(zip(ctx.needs_input_grad, inputs)):
+            if not need:
+                grads.append(None)
+                continue
+            others = [(s, a) for j, (s, a) in enumerate(zip(inputs, arrays)) if j != k]
+            known = set(output).union(*[set(s) for s, _ in others])
+            sizes = dict(zip(sub, arrays[k].shape))
+            ones = [(c, np.ones(sizes[c], grad.dtype)) for c in dict.fromkeys(sub) if c not in known]
+            terms = [(output, grad), *others, *ones]
+            g = np.einsum(",".join(s for s, _ in terms) + "->" + "".join(dict.fromkeys(sub)),
+                          *[a for _, a in terms])
+            if len(set(sub)) != len(sub):  # a repeated letter (a diagonal): put g back on it
+                full = np.zeros(arrays[k].shape, grad.dtype)
+                np.einsum(sub + "->" + "".join(dict.fromkeys(sub)), full)[...] = g
+                g = full
+            grads.append(g)
+        return tuple(grads)

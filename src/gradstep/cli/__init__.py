@@ -6,6 +6,7 @@
     gradstep sweep [options]          a grid of learning rates, batch sizes, optimizer arguments
     gradstep lr-find [options]        the learning-rate range test
     gradstep landscape [options]      optimizers on 2-D test functions, with trajectory plots
+    gradstep plot RUN [RUN...]        overlay the curves of finished runs
 
 Exit codes: 0 success, 2 bad arguments (one line saying what is wrong), 3 training diverged.
 
@@ -21,13 +22,20 @@ import sys
 
 from .common import EXIT_USAGE, UsageError, make_parser
 
+# Every command, in the order of the help: a module with ``add_parser(sub)`` and ``run(args)``.
+COMMANDS = {"train": "train", "evaluate": "evaluate", "compare": "compare", "sweep": "sweep",
+            "lr-find": "lr_find", "landscape": "landscape", "plot": "plot"}
+
 
 def main(argv: list[str] | None = None) -> int:
-    from .. import distributed as dist
-    from . import compare, evaluate, landscape, lr_find, sweep, train
+    import importlib
 
-    commands = {"train": train, "evaluate": evaluate, "compare": compare, "sweep": sweep,
-                "lr-find": lr_find, "landscape": landscape}
+    from .. import distributed as dist
+    from ..data.datasets import DataFileError
+    from ..explore.config import ConfigError
+    from ..serialization import CheckpointError
+
+    commands = {name: importlib.import_module(f".{module}", __name__) for name, module in COMMANDS.items()}
     parser = make_parser("gradstep", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():
@@ -41,10 +49,10 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         dist.init()
         return commands[args.command].run(args)
-    except UsageError as e:
-        where = _where()
-        name = " ".join(filter(None, ("gradstep", e.command)))
-        print(f"{name}: error: {where}{e}", file=sys.stderr)
+    except (ConfigError, CheckpointError, DataFileError) as e:  # bad options, files or data: exit 2
+        command = e.command if isinstance(e, UsageError) else getattr(args, "command", None)
+        name = " ".join(filter(None, ("gradstep", command)))
+        print(f"{name}: error: {_where()}{e}", file=sys.stderr)
         return _failed(EXIT_USAGE)
     except dist.DistributedError as e:
         if not e.collective or not dist.is_initialized() or dist.is_main_process():

@@ -2,12 +2,14 @@
 
 It is what ``gradstep train`` does: build the data, model, optimizer and scheduler; train with the
 ``Trainer`` (progress bar, non-finite guard, checkpoints, early stopping); evaluate on the test
-split; and write into the output directory ``history.json``, ``history.csv``, ``curves.png``,
-``last.safetensors`` (the whole training state, for ``--resume``) and ``best.safetensors`` (the
-best weights, loadable by PyTorch); with ``dynamics``, also ``dynamics.json`` and ``dynamics.png``
-(``TrainingDynamics``). Started by ``mpiexec -n N``, it trains data-parallel: the model is
-wrapped in ``DistributedDataParallel``, each process reads its share of the data with
-``batch_size`` samples per step, and rank 0 alone reports and writes.
+split; and write into the output directory ``config.json`` (every setting, the seed and the
+versions, which ``explore.runs.load_config`` turns back into this config), ``history.json``,
+``history.csv``, ``curves.png``, ``last.safetensors`` (the whole training state, for
+``--resume``) and ``best.safetensors`` (the best weights, loadable by PyTorch); with
+``dynamics``, also ``dynamics.json`` and ``dynamics.png`` (``TrainingDynamics``). Started by
+``mpiexec -n N``, it trains data-parallel: the model is wrapped in ``DistributedDataParallel``,
+each process reads its share of the data with ``batch_size`` samples per step, and rank 0 alone
+reports and writes.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import distributed as dist
 from .. import random as _random
 from ..serialization import CheckpointError, load_metadata
-from ..train import EarlyStopping, History, ModelCheckpoint, Trainer
+from ..train import EarlyStopping, History, LiveCurves, ModelCheckpoint, Trainer
+from ..train.loggers import make_logger
+from ..train.progress import in_notebook
 from .builders import (
     Data,
     build_data,
@@ -32,16 +36,18 @@ from .builders import (
     build_scheduler,
     model_name,
 )
-from .config import ConfigError, TrainConfig
+from .config import TrainConfig
 from .dynamics import TrainingDynamics
-from .plots import plot_history
+from .result import Result
+from .runs import write_config
 
 CONFIG_KEY = "gradstep.config"
 
 
 @dataclass
-class RunResult:
-    """What a run produced: its history, test metrics, output directory and how it ended."""
+class RunResult(Result):
+    """What a run produced: its history, test metrics, output directory and how it ended; the
+    checkpoints are in ``out_dir`` already, ``write`` adds the history, curves and dynamics."""
     config: TrainConfig
     history: History
     test: dict | None
@@ -49,6 +55,26 @@ class RunResult:
     diverged: bool
     stop_reason: str | None
     trainer: Trainer
+    dynamics: TrainingDynamics | None = None
+    files: list = field(default_factory=list)   # every file of the run, once written
+    dpi = 150   # the training figures are drawn a report's text width wide (train.figures)
+
+    @property
+    def title(self) -> str:
+        lr = self.trainer.optimizer.param_groups[0]["lr"]
+        return f"{self.config.dataset} · {model_name(self.config)} · {self.config.optimizer} (lr {lr:g})"
+
+    def documents(self) -> dict:
+        docs = {"history.json": self.history.to_json(), "history.csv": self.history.to_csv()}
+        if self.dynamics is not None:
+            docs.update(self.dynamics.result(self.title).documents())
+        return docs
+
+    def figures(self) -> dict:
+        figs = {"curves.png": self.history.plot(title=self.title)}
+        if self.dynamics is not None:
+            figs.update(self.dynamics.result(self.title).figures())
+        return figs
 
 
 def default_out_dir(cfg: TrainConfig) -> str:
@@ -63,6 +89,13 @@ def config_from_checkpoint(path) -> TrainConfig:
         raise CheckpointError(f"{path}: has no gradstep run configuration in its metadata; was it "
                               f"written by `gradstep train`?")
     return TrainConfig.from_dict(json.loads(meta[CONFIG_KEY]))
+
+
+def initial_state(cfg: TrainConfig, data: Data) -> dict:
+    """The initial weights of ``cfg``'s model for ``data``, as built after seeding with ``cfg.seed``:
+    what every run of a comparison or a sweep starts from."""
+    _random.manual_seed(cfg.seed)
+    return {k: v.numpy().copy() for k, v in build_model(cfg, data).state_dict().items()}
 
 
 def build_run(cfg: TrainConfig, callbacks=(), data: Data | None = None,
@@ -80,8 +113,6 @@ def build_run(cfg: TrainConfig, callbacks=(), data: Data | None = None,
         model = dist.DistributedDataParallel(model)
     optimizer = build_optimizer(cfg, model.parameters())
     scheduler = build_scheduler(cfg, optimizer, len(loaders[0]))
-    if cfg.clip_grad_norm is not None and cfg.clip_grad_norm <= 0:
-        raise ConfigError(f"--clip-grad-norm must be positive, got {cfg.clip_grad_norm}")
     trainer = Trainer(model, optimizer, build_loss(data), scheduler=scheduler,
                       scheduler_interval=cfg.scheduler_interval,
                       metrics=("accuracy",) if data.is_classification else (),
@@ -90,22 +121,24 @@ def build_run(cfg: TrainConfig, callbacks=(), data: Data | None = None,
     return trainer, data, loaders
 
 
-def _monitor(data: Data, has_val: bool) -> tuple[str, str]:
-    if has_val:
-        return ("val_accuracy", "max") if data.is_classification else ("val_loss", "min")
-    return ("train_accuracy", "max") if data.is_classification else ("train_loss", "min")
+def score_key(data: Data, has_val: bool) -> str:
+    """The per-epoch column that says how good a model is: accuracy for classification, else the
+    loss; on the validation split if there is one. Checkpoints keep its best, sweeps and
+    comparisons report it."""
+    split = "val" if has_val else "train"
+    return f"{split}_accuracy" if data.is_classification else f"{split}_loss"
+
+
+def mode(key: str) -> str:
+    """"min" for a loss, "max" for anything else (accuracy)."""
+    return "min" if key.endswith("loss") else "max"
 
 
 def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     """Train as ``cfg`` says and write the run's files; see the module docstring."""
-    if cfg.epochs < 1:
-        raise ConfigError(f"--epochs must be at least 1, got {cfg.epochs}")
     dynamics = None
     if cfg.dynamics or cfg.dynamics_every is not None:
-        try:
-            dynamics = TrainingDynamics(cfg.dynamics_every)
-        except ValueError as e:
-            raise ConfigError(f"--dynamics-every: {e}") from None
+        dynamics = TrainingDynamics(cfg.dynamics_every)
     if cfg.out:
         out_dir = cfg.out
     else:
@@ -113,14 +146,20 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     main = dist.is_main_process()
     if main:
         os.makedirs(out_dir, exist_ok=True)
+        config_file = write_config(out_dir, cfg)  # config.json: every setting, the seed, the versions
     # what defines the run; --resume, --out and --max-steps belong to one invocation only
     meta = {CONFIG_KEY: json.dumps(cfg.replace(resume=None, out=None, max_steps=None).to_dict())}
     trainer, data, (train_loader, val_loader, test_loader) = build_run(cfg)
-    monitor, mode = _monitor(data, val_loader is not None)
-    callbacks = [ModelCheckpoint(out_dir, monitor=monitor, mode=mode, metadata=meta)]
+    monitor = score_key(data, val_loader is not None)
+    callbacks = [ModelCheckpoint(out_dir, monitor=monitor, mode=mode(monitor), metadata=meta)]
     if cfg.early_stopping is not None:
         loss_key = "val_loss" if val_loader is not None else "train_loss"
         callbacks.append(EarlyStopping(monitor=loss_key, mode="min", patience=cfg.early_stopping))
+    tensorboard = {"update_ratios": dynamics is not None}  # with the dynamics, each layer's update ratio
+    callbacks += [make_logger(name, out_dir, **(tensorboard if name == "tensorboard" else {}))
+                  for name in cfg.loggers]
+    if cfg.live:  # in a notebook the figure under the cell, else live.png in the run folder
+        callbacks.append(LiveCurves(None if in_notebook() else os.path.join(out_dir, "live.png")))
     callbacks += list(extra_callbacks)
     if dynamics is not None:
         callbacks.append(dynamics)
@@ -131,18 +170,14 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
         print(_world_summary(cfg.batch_size), file=sys.stderr, flush=True)
 
     history = trainer.fit(train_loader, cfg.epochs, val_loader=val_loader, max_steps=cfg.max_steps)
+    result = RunResult(cfg, history, None, out_dir, trainer.diverged, trainer.stop_reason, trainer, dynamics)
     if main:
-        history.save_json(os.path.join(out_dir, "history.json"))
-        history.save_csv(os.path.join(out_dir, "history.csv"))
-        lr = trainer.optimizer.param_groups[0]["lr"]
-        title = f"{cfg.dataset} · {model_name(cfg)} · {cfg.optimizer} (lr {lr:g})"
-        plot_history(history, os.path.join(out_dir, "curves.png"), title=title)
-        if dynamics is not None:
-            dynamics.save(out_dir, title=title)  # dynamics.json, dynamics.png
-    test = None
+        checkpoints = [os.path.join(out_dir, f) for f in ("last.safetensors", "best.safetensors")]
+        result.files = ([config_file] + result.write(out_dir, cfg.formats)
+                        + [f for f in checkpoints if os.path.exists(f)])
     if test_loader is not None and not trainer.diverged:
-        test = trainer.evaluate(test_loader)
-    return RunResult(cfg, history, test, out_dir, trainer.diverged, trainer.stop_reason, trainer)
+        result.test = trainer.evaluate(test_loader)
+    return result
 
 
 def _world_summary(batch_size: int) -> str:

@@ -32,9 +32,10 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..data.sampler import DistributedSampler
 from ..serialization import CheckpointError, copy_state, load, save
-from .callbacks import Callback, NonFiniteGuard, ProgressBar
+from .callbacks import Callback, NonFiniteGuard
 from .history import History
 from .metrics import make_metric
+from .progress import ProgressBar
 
 CHECKPOINT_FORMAT = "gradstep-training-checkpoint/1"
 _CLASSIFICATION_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.BCEWithLogitsLoss)
@@ -112,8 +113,8 @@ class Trainer:
         Keras's ``BackupAndRestore``, and a checkpoint that already holds that many epochs leaves
         nothing to do, which it says in a warning.
         """
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be a non-negative integer (0 trains nothing), got {epochs!r}")
         if self._resuming:
             target = int(epochs)
             if self.epoch >= target:
