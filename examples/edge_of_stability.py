@@ -14,13 +14,12 @@ against 2 / lr; writes edge_of_stability.png (loss and sharpness per step, 2 / l
 import os
 
 import numpy as np
-from _common import out_dir, parse_args, pyplot
+from _common import out_dir, parse_args, save, subplots
 
 import gradstep as gs
 from gradstep import nn, optim
 from gradstep.data.datasets import FashionMNIST
 from gradstep.explore.curvature import LossHessian
-from gradstep.explore.plots import save_figure
 
 LRS = (0.3, 0.4, 0.5)
 
@@ -56,9 +55,9 @@ def train(x, y, lr: float, hidden: int, steps: int, every: int):
     return losses, sharpness
 
 
-def plot(runs, path: str) -> None:
-    plt = pyplot()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.4), sharex=True)
+def plot(runs):
+    """Loss and sharpness per step for every step size, 2 / lr dashed: a Figure."""
+    fig, (top, bottom) = subplots(2, 1, figsize=(8, 6.4), sharex=True)
     for lr, (losses, sharpness) in runs.items():
         line, = top.plot(losses, lw=1.2, label=f"lr {lr:g}")
         steps, values = zip(*sharpness)
@@ -75,7 +74,7 @@ def plot(runs, path: str) -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
 
 
 def main() -> None:
@@ -91,7 +90,7 @@ def main() -> None:
         print(f"lr {lr:g}: loss {losses[0]:.4f} -> {losses[-1]:.4f}; sharpness {sharpness[0][1]:.2f} at "
               f"the start, {np.mean(late):.2f} over the last third = {np.mean(late) * lr / 2:.3f} x 2/lr "
               f"({2 / lr:.3g})")
-    plot(runs, os.path.join(out, "edge_of_stability.png"))
+    save(plot(runs), os.path.join(out, "edge_of_stability.png"))
     print(f"wrote {os.path.join(out, 'edge_of_stability.png')}")
 
 

@@ -61,6 +61,7 @@ import numpy as np
 
 from .._errors import ShapeError
 from . import grad_mode
+from .node_names import AccumulateGrad, torch_name
 from .tensor import Tensor
 
 _grad_state = grad_mode._state
@@ -145,15 +146,19 @@ class Function:
         return t
 
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        """PyTorch's name for gradstep's own ops (``AddBackward0``); ``<Class>Backward`` for a user's."""
+        return torch_name(self) or type(self).__name__ + "Backward"
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
 
     @property
     def next_functions(self):
-        """The nodes this one sends gradients to (None for leaves and inputs without grad)."""
-        return tuple(e if isinstance(e, Function) else None for e in self.edges)
+        """``(node, output index)`` per input, as in PyTorch: the node that produced it, an
+        ``AccumulateGrad`` for a leaf that requires grad, ``(None, 0)`` for an input without grad."""
+        return tuple((e, 0) if isinstance(e, Function) else
+                     (AccumulateGrad.of(e), 0) if isinstance(e, Tensor) else (None, 0)
+                     for e in self.edges)
 
     def _check_versions(self) -> None:
         for t, version in self._versions:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.broadcast import unbroadcast
-from .function import Function, value
+from .function import Function, call, value
 from .tensor import Tensor
 from .tensor_math import where
 
@@ -212,3 +212,49 @@ class Acos(Function):
         (a,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
             return -grad / np.sqrt(1 - a * a)
+
+
+class Einsum(Function):
+    """``np.einsum`` on explicit subscripts (``"ij,jk->ik"``, no ellipsis). The gradient of each
+    operand is again an einsum: of the output's gradient with the other operands, onto the
+    operand's subscripts (a letter only that operand has is broadcast back with ones; a repeated
+    letter, a diagonal, is put back with identity matrices). Being an einsum, the backward is
+    differentiable the same way."""
+
+    @staticmethod
+    def forward(ctx, *arrays, inputs, output):
+        ctx.save_for_backward(*arrays)
+        ctx.subs = (inputs, output)
+        return np.einsum(",".join(inputs) + "->" + output, *arrays)
+
+    @staticmethod
+    def backward(ctx, grad):
+        arrays = ctx.saved_tensors
+        inputs, output = ctx.subs
+        const = (lambda a: Tensor._make(a)) if isinstance(grad, Tensor) else (lambda a: a)
+        grads = []
+        for k, (need, sub) in enumerate(zip(ctx.needs_input_grad, inputs)):
+            if not need:
+                grads.append(None)
+                continue
+            others = [(s, a) for j, (s, a) in enumerate(zip(inputs, arrays)) if j != k]
+            known = set(output).union(*[set(s) for s, _ in others])
+            sizes = dict(zip(sub, np.shape(arrays[k])))
+            dtype = np.asarray(arrays[k]).dtype if not isinstance(arrays[k], Tensor) else arrays[k].dtype
+            ones = [(c, const(np.ones(sizes[c], dtype))) for c in dict.fromkeys(sub) if c not in known]
+            # a letter repeated in the operand (a diagonal): later occurrences get fresh letters tied
+            # to the first by an identity matrix
+            fresh = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in "".join(inputs) + output)
+            renamed, deltas, seen = [], [], set()
+            for c in sub:
+                if c in seen:
+                    f = next(fresh)
+                    deltas.append((c + f, const(np.eye(sizes[c], dtype=dtype))))
+                    renamed.append(f)
+                else:
+                    seen.add(c)
+                    renamed.append(c)
+            terms = [(output, grad), *others, *ones, *deltas]
+            grads.append(call(Einsum, *[a for _, a in terms], inputs=tuple(s for s, _ in terms),
+                              output="".join(renamed)))
+        return tuple(grads)

@@ -14,6 +14,8 @@ import numpy as np
 
 from .. import _device, _dtype
 from .._errors import ShapeError
+from .._printing import tensor_repr
+from .._size import Size
 from . import grad_mode, numpy_dispatch
 from .more_index import MoreIndex
 from .more_math import MoreMath
@@ -175,8 +177,8 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
         return self._node
 
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -208,7 +210,7 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
 
     def size(self, dim: builtins.int | None = None):
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         return self._data.shape[_dim(dim, self._data.ndim)]
 
     def numel(self) -> builtins.int:
@@ -275,17 +277,8 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
         return format(repr(self), spec)
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4,
-                               suppress_small=False, threshold=1000, edgeitems=3)
-        extra = []
-        dt = self._data.dtype
-        if (dt.kind == "f" and dt != _dtype.get_default_dtype()) or (dt.kind in "iu" and dt != np.int64):
-            extra.append(f"dtype=gradstep.{dt.name}")
-        if self._node is not None:
-            extra.append(f"grad_fn=<{self._node.name()}>")
-        elif self._requires_grad:
-            extra.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+        node = self._node
+        return tensor_repr(self._data, self._requires_grad, node.name() if node is not None else None)
 
     __str__ = __repr__
 

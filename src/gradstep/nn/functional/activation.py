@@ -142,3 +142,8 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     """log(softmax(x)) along ``dim``, computed stably."""
     input, dim = _softmax_input(input, dim, dtype, "log_softmax")
     return input.log_softmax(dim)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """relu in place."""
+    return relu(input, inplace=True)

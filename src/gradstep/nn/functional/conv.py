@@ -131,3 +131,67 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
                          f"the kernel's extent ({dilation[0] * (kh - 1) + 1}, {dilation[1] * (kw - 1) + 1})")
     out = Conv2dFunction.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation, groups=groups)
     return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """The transpose (gradient) of ``conv2d``: an (N, C_in, H, W) input and a
+    (C_in, C_out/groups, kH, kW) weight give (N, C_out, H_out, W_out) with
+    H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1, as
+    ``torch.nn.functional.conv_transpose2d``. Computed as a stride-1 ``conv2d`` of the input spread
+    ``stride`` apart and padded, with the weight flipped and its channel axes swapped."""
+    check_input("conv_transpose2d", input, (3, 4))
+    check_same_dtype("conv_transpose2d", input, weight=weight, bias=bias)
+    if weight.ndim != 4:
+        raise ShapeError(f"conv_transpose2d: weight must be 4-D (in_channels, out_channels/groups, kH, kW), "
+                         f"got shape {tuple(weight.shape)}")
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    pad, out_pad = pair(padding, "padding", minimum=0), pair(output_padding, "output_padding", minimum=0)
+    if any(op >= max(s, d) for op, s, d in zip(out_pad, stride, dilation)):
+        raise ValueError(f"conv_transpose2d: output_padding {out_pad} must be smaller than either stride "
+                         f"{stride} or dilation {dilation}")
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    n, c, h, w = x.shape
+    cin, cog, kh, kw = weight.shape
+    if cin != c or c % groups:
+        raise ShapeError(f"conv_transpose2d: weight of shape {tuple(weight.shape)} expects {cin} input "
+                         f"channels (divisible by groups={groups}), but the input of shape "
+                         f"{tuple(input.shape)} has {c}")
+    # the input spread `stride` apart inside a frame of d * (k - 1) - padding zeros (+ output_padding)
+    edge = [d * (k - 1) - p for d, k, p in zip(dilation, (kh, kw), pad)]
+    lo = [max(e, 0) for e in edge]
+    size = [(n_ - 1) * s + 1 + 2 * lo_ + op for n_, s, lo_, op in zip((h, w), stride, lo, out_pad)]
+    spread = x.new_zeros(n, c, *size)
+    spread[:, :, lo[0]:lo[0] + (h - 1) * stride[0] + 1:stride[0],
+           lo[1]:lo[1] + (w - 1) * stride[1] + 1:stride[1]] = x
+    crop = [max(-e, 0) for e in edge]
+    if any(crop):
+        spread = spread[:, :, crop[0]:size[0] - crop[0], crop[1]:size[1] - crop[1]]
+    # (C_in, C_out/g, kh, kw) -> (C_out, C_in/g, kh, kw), flipped in space
+    wt = weight.reshape(groups, cin // groups, cog, kh, kw).transpose(1, 2)
+    wt = wt.reshape(groups * cog, cin // groups, kh, kw).flip(-2, -1)
+    out = conv2d(spread, wt, bias, 1, 0, dilation, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """1-D convolution of an (N, C, L) or (C, L) input with an (O, C/groups, K) weight: ``conv2d``
+    on a unit height, as ``torch.nn.functional.conv1d``."""
+    check_input("conv1d", input, (2, 3))
+    if weight.ndim != 3:
+        raise ShapeError(f"conv1d: weight must be 3-D (out_channels, in_channels/groups, kW), got shape "
+                         f"{tuple(weight.shape)}")
+    pad = padding if isinstance(padding, str) else (0, _single(padding, "padding"))
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, _single(stride, "stride")), pad,
+                 (1, _single(dilation, "dilation")), groups)
+    return out.squeeze(-2)
+
+
+def _single(v, name: str) -> int:
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"{name} must be an int or a one-element tuple, got {v!r}")
+        v = v[0]
+    return v

@@ -8,6 +8,7 @@ import numpy as np
 from ..._errors import ShapeError
 from ...autograd import Function, Tensor
 from ...autograd.function import call
+from ...autograd.tensor_math import stack
 from ...kernels import pool as kpool
 from ._args import check_input, pair
 
@@ -160,3 +161,48 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         output_size = tuple(s if v is None else v for s, v in zip(in_hw, output_size))
     out_hw = pair(output_size, "output_size")
     return AdaptiveAvgPool2dFunction.apply(input, out_hw=out_hw)
+
+
+# 1-D pooling: the 2-D operations on a unit height, as PyTorch's results for (N, C, L) inputs.
+
+def _one(v):
+    return v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    check_input("max_pool1d", input, (2, 3))
+    stride = None if stride is None else (1, _one(stride))
+    out = max_pool2d(input.unsqueeze(-2), (1, _one(kernel_size)), stride, (0, _one(padding)),
+                     (1, _one(dilation)), ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    check_input("avg_pool1d", input, (2, 3))
+    stride = None if stride is None else (1, _one(stride))
+    return avg_pool2d(input.unsqueeze(-2), (1, _one(kernel_size)), stride, (0, _one(padding)), ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    check_input("adaptive_avg_pool1d", input, (2, 3))
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size))).squeeze(-2)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """The maximum of each of PyTorch's adaptive bins (rows floor(i * H / oh) to ceil((i + 1) * H / oh))."""
+    if return_indices:
+        raise ValueError("adaptive_max_pool2d: return_indices=True is not supported")
+    check_input("adaptive_max_pool2d", input, (3, 4))
+    h, w = input.shape[-2:]
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
+        output_size = tuple(s if v is None else v for s, v in zip((h, w), output_size))
+    oh, ow = pair(output_size, "output_size")
+    rows = [(i * h // oh, -(-(i + 1) * h // oh)) for i in range(oh)]
+    cols = [(j * w // ow, -(-(j + 1) * w // ow)) for j in range(ow)]
+    cells = [input[..., r0:r1, c0:c1].flatten(-2).max(-1).values for r0, r1 in rows for c0, c1 in cols]
+    return stack(cells, -1).reshape(*input.shape[:-2], oh, ow)
