@@ -7,7 +7,8 @@
     gradstep lr-find [options]        the learning-rate range test
     gradstep landscape [options]      optimizers on 2-D test functions, with trajectory plots
 
-Exit codes: 0 success, 2 bad arguments (one line saying what is wrong), 3 training diverged.
+Exit codes (``common.EXIT_CODES``, shown by ``gradstep --help``): 0 success, 1 failure while
+running, 2 bad input (one line saying what is wrong), 3 training diverged, 130/143 interrupted.
 
 Started by ``mpiexec -n N``, the processes join one world as soon as the arguments are parsed
 (``gradstep.distributed.init``) and ``train`` trains data-parallel; from then on, a process that
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import sys
 
-from .common import EXIT_USAGE, UsageError, make_parser
+from .common import EXIT_CODES, EXIT_USAGE, UsageError, make_parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     commands = {"train": train, "evaluate": evaluate, "compare": compare, "sweep": sweep,
                 "lr-find": lr_find, "landscape": landscape}
-    parser = make_parser("gradstep", description=__doc__.split("\n\n")[0])
+    parser = make_parser("gradstep", description=__doc__.split("\n\n")[0], epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():
         module.add_parser(sub)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import EXIT_DIVERGED, EXIT_OK, UsageError, _Parser
+from .common import EXIT_DIVERGED, EXIT_FAILED, EXIT_OK, UsageError, _Parser
 
 DESCRIPTION = """Train a model and write history.json, history.csv, curves.png, last.safetensors
 and best.safetensors into --out. Options may also come from a TOML file (--config); flags given
@@ -87,6 +87,8 @@ def add_parser(sub) -> None:
     g.add_argument("--out", default=S,
                    help="output directory (default runs/<dataset>-<model>-<optimizer>-<time>)")
     g.add_argument("--resume", metavar="CHECKPOINT", default=S, help="continue from a last.safetensors")
+    g.add_argument("--overwrite", action="store_true", default=S,
+                   help="replace the run already in --out (otherwise a folder holding a run is refused)")
     g.add_argument("--config", metavar="FILE.toml", default=S, help="read options from a TOML file")
     g.add_argument("--dynamics", action="store_true", default=S,
                    help="record and plot per-layer gradient norms, weight norms, update-to-weight "
@@ -98,6 +100,7 @@ def add_parser(sub) -> None:
 
 def config_from_args(args: argparse.Namespace, command: str = "train"):
     """TrainConfig: defaults, then --resume's stored config, then --config's file, then flags."""
+    from ..explore.checks import check_config
     from ..explore.config import ConfigError, TrainConfig, parse_hidden, parse_key_values
     from ..explore.run import config_from_checkpoint
     from ..serialization import CheckpointError
@@ -117,7 +120,7 @@ def config_from_args(args: argparse.Namespace, command: str = "train"):
         if "sched_arg" in given:
             sched_args = parse_key_values(given.pop("sched_arg"), "--sched-arg")
             given["sched_args"] = {**cfg.sched_args, **sched_args}
-        return cfg.replace(**given)
+        return check_config(cfg.replace(**given))
     except (ConfigError, CheckpointError, OSError) as e:
         raise UsageError(str(e), command) from None
 
@@ -135,19 +138,30 @@ def _read_toml(path: str) -> dict:
         raise ConfigError(f"cannot read the config file {path}: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"the config file {path} is not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"the config file {path} is not UTF-8 text: {e}") from None
 
 
 def run(args: argparse.Namespace) -> int:
     from ..data.datasets import DataFileError
+    from ..data.worker import WorkerDiedError
     from ..explore.config import ConfigError
     from ..explore.run import train_run
     from ..serialization import CheckpointError
+    from ..train.run_folder import RunFolderError
 
     cfg = config_from_args(args)
     try:
         result = train_run(cfg)
-    except (ConfigError, CheckpointError, DataFileError) as e:
+    except (ConfigError, CheckpointError, DataFileError, RunFolderError) as e:
         raise UsageError(str(e), "train") from None
+    except (OSError, WorkerDiedError) as e:  # a full or read-only disk, a dead worker: one line
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"gradstep train: error: {getattr(e, 'strerror', None) or e}{where}; the files written "
+              f"before are intact", file=sys.stderr)
+        return EXIT_FAILED
+    if result.interrupted is not None:
+        return _interrupted(result)
     from .. import distributed as dist
     if not dist.is_main_process():  # rank 0 reports for every process
         return EXIT_DIVERGED if result.diverged else EXIT_OK
@@ -165,3 +179,19 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {result.out_dir}/ (history.json, history.csv, curves.png, last.safetensors, "
           f"best.safetensors{extra})")
     return EXIT_OK
+
+
+def _interrupted(result) -> int:
+    """Say where an interrupted run stopped and how to resume it; 128 + the signal's number."""
+    import os
+    import signal
+
+    from .. import distributed as dist
+    name = signal.Signals(result.interrupted).name
+    last = os.path.join(result.out_dir, "last.safetensors")
+    if dist.is_main_process():
+        t = result.trainer
+        saved = (f"saved {last} at epoch {t.epoch + 1}, step {t.global_step}; resume with: gradstep train "
+                 f"--resume {last}") if os.path.exists(last) else "no checkpoint saved"
+        print(f"gradstep train: interrupted by {name}: {saved}", file=sys.stderr)
+    return 128 + result.interrupted

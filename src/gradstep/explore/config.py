@@ -43,6 +43,7 @@ class TrainConfig:
     max_steps: int | None = None            # stop after this many optimizer steps (checkpoint kept)
     out: str | None = None                  # output directory (default runs/<dataset>-<model>-<opt>-<time>)
     resume: str | None = None               # continue from this last.safetensors
+    overwrite: bool = False                 # replace the run already in ``out`` (else it is refused)
     dynamics: bool = False                  # record per-layer gradient/weight/update norms and plot them
     dynamics_every: int | None = None       # ... every this many steps (None: at every epoch's end)
     quiet: bool = False                     # no progress bar

@@ -22,6 +22,7 @@ from .. import distributed as dist
 from .. import random as _random
 from ..serialization import CheckpointError, load_metadata
 from ..train import EarlyStopping, History, ModelCheckpoint, Trainer
+from ..train.run_folder import RunFolder
 from .builders import (
     Data,
     build_data,
@@ -32,11 +33,13 @@ from .builders import (
     build_scheduler,
     model_name,
 )
+from .checks import check_config
 from .config import ConfigError, TrainConfig
 from .dynamics import TrainingDynamics
 from .plots import plot_history
 
 CONFIG_KEY = "gradstep.config"
+_PER_INVOCATION = ("resume", "out", "max_steps", "overwrite")  # never stored, never read from a file
 
 
 @dataclass
@@ -49,6 +52,7 @@ class RunResult:
     diverged: bool
     stop_reason: str | None
     trainer: Trainer
+    interrupted: int | None = None  # the signal (SIGINT, SIGTERM) that stopped the run, if one did
 
 
 def default_out_dir(cfg: TrainConfig) -> str:
@@ -57,12 +61,22 @@ def default_out_dir(cfg: TrainConfig) -> str:
 
 
 def config_from_checkpoint(path) -> TrainConfig:
-    """The ``TrainConfig`` a checkpoint of ``train_run`` was written with."""
+    """The ``TrainConfig`` a checkpoint of ``train_run`` was written with, checked as the command
+    line's would be; where to write, where to resume from and when to stop are never taken from
+    the file."""
     meta = load_metadata(path)
     if CONFIG_KEY not in meta:
         raise CheckpointError(f"{path}: has no gradstep run configuration in its metadata; was it "
                               f"written by `gradstep train`?")
-    return TrainConfig.from_dict(json.loads(meta[CONFIG_KEY]))
+    try:
+        stored = json.loads(meta[CONFIG_KEY])
+        if not isinstance(stored, dict):
+            raise ConfigError("it is not a table of settings")
+        for key in _PER_INVOCATION:
+            stored.pop(key, None)
+        return check_config(TrainConfig.from_dict(stored))
+    except (ConfigError, json.JSONDecodeError, RecursionError, TypeError) as e:
+        raise CheckpointError(f"{path}: the stored configuration is invalid: {e}") from None
 
 
 def build_run(cfg: TrainConfig, callbacks=(), data: Data | None = None,
@@ -98,6 +112,7 @@ def _monitor(data: Data, has_val: bool) -> tuple[str, str]:
 
 def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     """Train as ``cfg`` says and write the run's files; see the module docstring."""
+    check_config(cfg)
     if cfg.epochs < 1:
         raise ConfigError(f"--epochs must be at least 1, got {cfg.epochs}")
     dynamics = None
@@ -106,15 +121,33 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
             dynamics = TrainingDynamics(cfg.dynamics_every)
         except ValueError as e:
             raise ConfigError(f"--dynamics-every: {e}") from None
+    # the output folder: --out, else the resumed checkpoint's own folder (never a path stored in it)
     if cfg.out:
         out_dir = cfg.out
     else:
         out_dir = os.path.dirname(os.path.abspath(cfg.resume)) if cfg.resume else default_out_dir(cfg)
     main = dist.is_main_process()
+    folder = None
     if main:
-        os.makedirs(out_dir, exist_ok=True)
+        mode = "overwrite" if cfg.overwrite else "new"
+        if cfg.resume and os.path.realpath(os.path.dirname(os.path.abspath(cfg.resume))) == \
+                os.path.realpath(out_dir):
+            mode = "resume"
+        folder = RunFolder(out_dir, mode)
+        folder.acquire()
+        if folder.took_over is not None and not cfg.quiet:
+            print(f"gradstep: took over {out_dir}'s lock from pid {folder.took_over}, which no longer runs",
+                  file=sys.stderr)
+    try:
+        return _train_in(cfg, out_dir, main, dynamics, extra_callbacks)
+    finally:
+        if folder is not None:
+            folder.release()
+
+
+def _train_in(cfg: TrainConfig, out_dir: str, main: bool, dynamics, extra_callbacks) -> RunResult:
     # what defines the run; --resume, --out and --max-steps belong to one invocation only
-    meta = {CONFIG_KEY: json.dumps(cfg.replace(resume=None, out=None, max_steps=None).to_dict())}
+    meta = {CONFIG_KEY: json.dumps({k: v for k, v in cfg.to_dict().items() if k not in _PER_INVOCATION})}
     trainer, data, (train_loader, val_loader, test_loader) = build_run(cfg)
     monitor, mode = _monitor(data, val_loader is not None)
     callbacks = [ModelCheckpoint(out_dir, monitor=monitor, mode=mode, metadata=meta)]
@@ -136,13 +169,28 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
         history.save_csv(os.path.join(out_dir, "history.csv"))
         lr = trainer.optimizer.param_groups[0]["lr"]
         title = f"{cfg.dataset} · {model_name(cfg)} · {cfg.optimizer} (lr {lr:g})"
-        plot_history(history, os.path.join(out_dir, "curves.png"), title=title)
+        _replace_atomically(os.path.join(out_dir, "curves.png"),
+                            lambda p: plot_history(history, p, title=title))
         if dynamics is not None:
             dynamics.save(out_dir, title=title)  # dynamics.json, dynamics.png
     test = None
-    if test_loader is not None and not trainer.diverged:
+    if test_loader is not None and not trainer.diverged and trainer.interrupted is None:
         test = trainer.evaluate(test_loader)
-    return RunResult(cfg, history, test, out_dir, trainer.diverged, trainer.stop_reason, trainer)
+    return RunResult(cfg, history, test, out_dir, trainer.diverged, trainer.stop_reason, trainer,
+                     trainer.interrupted)
+
+
+def _replace_atomically(path: str, write) -> None:
+    """``write(tmp)`` a file next to ``path``, then rename it over ``path``: a failed write (a full
+    disk) leaves the previous file whole."""
+    root, ext = os.path.splitext(path)
+    tmp = f"{root}.tmp-{os.getpid()}{ext}"
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _world_summary(batch_size: int) -> str:

@@ -12,12 +12,15 @@ import math
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
 from .. import distributed as dist
 from ..autograd.tensor import Tensor
 from ..optim.schedules import plateau_improved
+from ..serialization import load_metadata
+from .run_folder import RUN_KEY, may_replace_best
 
 
 class Callback:
@@ -274,20 +277,26 @@ class ModelCheckpoint(Callback):
     ``best.safetensors`` (the model's weights, loadable by PyTorch) whenever ``monitor`` improves.
 
     Every write is atomic and refuses non-finite values, so the files on disk always load and
-    never hold NaN weights. In a distributed run it runs on every process (the checkpoint gathers
-    every process's position in the epoch) and rank 0 writes.
+    never hold NaN weights. ``best.safetensors`` is only replaced by a better model of the same
+    run (``run_id``, recorded in the files and kept by ``state_dict`` across a resume): one left
+    by another run, or a better one of this run (resumed from an older checkpoint), stays. In a
+    distributed run it runs on every process (the checkpoint gathers every process's position in
+    the epoch) and rank 0 writes.
     """
 
     def __init__(self, dirpath, monitor: str | None = "val_accuracy", mode: str = "max",
                  save_last: bool = True, save_best: bool = True, every_n_steps: int | None = None,
-                 metadata: dict | None = None):
+                 metadata: dict | None = None, run_id: str | None = None):
         _check_mode(mode)
+        import uuid
+
         self.dirpath = os.fspath(dirpath)
         self.monitor, self.mode = monitor, mode
         self.save_last, self.save_best = save_last, save_best and monitor is not None
         self.every_n_steps = every_n_steps
         self.metadata = dict(metadata or {})
         self.best = math.inf if mode == "min" else -math.inf
+        self.run_id = run_id or uuid.uuid4().hex
 
     @property
     def last_path(self) -> str:
@@ -300,7 +309,7 @@ class ModelCheckpoint(Callback):
     def on_batch_end(self, trainer, logs: dict) -> None:
         if (self.save_last and self.every_n_steps and logs.get("stepped")
                 and trainer.global_step % self.every_n_steps == 0):
-            trainer.save_checkpoint(self.last_path, metadata=self.metadata)
+            trainer.save_checkpoint(self.last_path, metadata=self._meta())
 
     def on_epoch_end(self, trainer, logs: dict) -> None:
         if self.save_best:
@@ -310,25 +319,39 @@ class ModelCheckpoint(Callback):
                                f"it logs {sorted(logs)}")
             if _improved(value, self.best, self.mode, 0.0):
                 self.best = value
-                meta = dict(self.metadata, epoch=str(logs["epoch"]), monitor=self.monitor, value=repr(value))
-                trainer.save_weights(self.best_path, metadata=meta)
+                self._save_best(trainer, logs["epoch"], value)
         if self.save_last:
-            trainer.save_checkpoint(self.last_path, metadata=self.metadata)
+            trainer.save_checkpoint(self.last_path, metadata=self._meta())
+
+    def _meta(self) -> dict:
+        return {**self.metadata, RUN_KEY: self.run_id}
+
+    def _save_best(self, trainer, epoch: int, value: float) -> None:
+        if not dist.is_main_process():
+            return
+        if not may_replace_best(self.best_path, self.run_id, self.monitor, self.mode, value):
+            if load_metadata(self.best_path).get(RUN_KEY) != self.run_id:
+                warnings.warn(f"kept {self.best_path}: it belongs to another run", stacklevel=2)
+            return
+        meta = dict(self._meta(), epoch=str(epoch), monitor=self.monitor, value=repr(value))
+        trainer.save_weights(self.best_path, metadata=meta)
 
     def on_fit_end(self, trainer) -> None:
         if self.save_last and trainer.stop_reason:
             try:
-                trainer.save_checkpoint(self.last_path, metadata=self.metadata)
+                trainer.save_checkpoint(self.last_path, metadata=self._meta())
             except ValueError as e:  # non-finite state: keep the last good file rather than crash
                 if not trainer.diverged:
                     raise
                 print(f"kept the previous {self.last_path}: {e}", file=sys.stderr)
 
     def state_dict(self) -> dict:
-        return {"best": self.best}
+        return {"best": self.best, "run_id": self.run_id}
 
     def load_state_dict(self, state: dict) -> None:
         self.best = state["best"]
+        if isinstance(state.get("run_id"), str):
+            self.run_id = state["run_id"]
 
 
 # --------------------------------------------------------------------------- logging

@@ -20,6 +20,8 @@ writes files, and checkpoints hold every process's position in the epoch (see
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 
 import numpy as np
@@ -94,6 +96,8 @@ class Trainer:
         self.last_loss = float("nan")
         self.stop_reason: str | None = None
         self.diverged = False
+        self._signal: int | None = None
+        self.interrupted: int | None = None  # the signal (SIGINT, SIGTERM) that stopped the last fit
         self._reset_epoch_totals()
 
     # ------------------------------------------------------------------ the loop
@@ -102,11 +106,12 @@ class Trainer:
         """Train until ``epochs`` epochs are complete (counting those of a resumed run), a callback
         stops it, or ``max_steps`` optimizer steps have been taken in all."""
         self.train_loader, self.epochs = train_loader, epochs
-        self.stop_reason, self.diverged = None, False
-        if self._guarded:  # the guard reports NaN and overflow itself, with more to say than NumPy
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                return self._fit(train_loader, epochs, val_loader, max_steps)
-        return self._fit(train_loader, epochs, val_loader, max_steps)
+        self.stop_reason, self.diverged, self.interrupted = None, False, None
+        with _StopOnSignals(self):
+            if self._guarded:  # the guard reports NaN and overflow itself, with more to say than NumPy
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    return self._fit(train_loader, epochs, val_loader, max_steps)
+            return self._fit(train_loader, epochs, val_loader, max_steps)
 
     def _fit(self, train_loader, epochs, val_loader, max_steps) -> History:
         self._call("on_fit_start")
@@ -160,6 +165,10 @@ class Trainer:
         lr = self.optimizer.param_groups[0]["lr"]
         self.history.log_iteration(loss_value, lr)
         self._call("on_batch_end", {"loss": loss_value, "lr": lr, "batch_size": n, "stepped": stepped})
+        if stepped and self._signal is not None:  # a step boundary: the state is whole, save it there
+            self.interrupted = self._signal
+            self.stop(f"interrupted by {signal.Signals(self._signal).name} at epoch {self.epoch + 1}, "
+                      f"step {self.global_step}")
 
     def _optimizer_step(self) -> None:
         self._call("on_before_optimizer_step")
@@ -406,6 +415,35 @@ def _sum_over_processes(loss_sum: float, n: int, metrics, start: list) -> tuple[
         m.set_sums(s + local[i:i + s.size])
         i += s.size
     return float(local[0]), int(local[1])
+
+
+class _StopOnSignals:
+    """While a fit runs, SIGINT and SIGTERM ask it to stop at the next optimizer step (where the
+    state is whole, so ``ModelCheckpoint`` saves a checkpoint that resumes exactly) instead of
+    ending the process; a second signal ends it at once. Only the main thread can do this."""
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, trainer: Trainer):
+        self.trainer, self.previous = trainer, {}
+
+    def __enter__(self):
+        self.trainer._signal = None
+        if threading.current_thread() is threading.main_thread():
+            for s in self._SIGNALS:
+                self.previous[s] = signal.signal(s, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        self.trainer._signal = signum
+        for s, handler in self.previous.items():  # the next signal acts as it would have
+            signal.signal(s, handler)
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+        if self.trainer._signal is not None and self.trainer.interrupted is None:
+            self.trainer.interrupted = self.trainer._signal  # came after the last step: say so too
+        self.trainer._signal = None
 
 
 def _set_sampler_epoch(loader, epoch: int) -> None:
