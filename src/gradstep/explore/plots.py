@@ -115,8 +115,9 @@ def plot_history(history, path, title: str | None = None) -> None:
 
     ax = axes[2]
     ax.plot(it, history.iteration_lr, color="tab:green")
-    if history.iteration_lr:
-        ax.set_ylim(0, max(history.iteration_lr) * 1.1 or 1.0)
+    if history.iteration_lr:  # lr=inf (a diverging run) cannot set the axis: 0 to 1 then
+        top = max(history.iteration_lr) * 1.1
+        ax.set_ylim(0, top if 0 < top < float("inf") else 1.0)
     ax.set_xlabel("iteration")
     ax.set_ylabel("learning rate")
     ax.set_title("learning rate")

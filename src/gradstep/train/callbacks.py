@@ -82,7 +82,11 @@ class NonFiniteGuard(Callback):
             if last > self.growth_factor * max(first, 1e-12) or _rising(recent):
                 msg += (f"; the loss grew from {first:.4g} to {last:.4g} before it, so the learning rate "
                         f"({_lr_text(trainer.optimizer)}) is the likely cause: try a smaller one")
-        msg += ". The weights and buffers are those of the last finite step."
+        if _all_finite(p._data for _, p in trainer.named_parameters):
+            msg += ". The weights and buffers are those of the last finite step."
+        else:  # an earlier update (lr=inf, say) made the weights non-finite while the loss still was not
+            msg += (". The weights themselves are no longer finite (an update made them so before the "
+                    "loss showed it), and no checkpoint is written from them.")
         trainer.stop(msg, diverged=True)
 
     def _first_nonfinite(self, trainer) -> str | None:
@@ -112,6 +116,10 @@ def _sums_of_squares(arrays) -> list[float]:
             and sum(a.size for a in arrays) == base.size):
         return [float(np.dot(base, base))]
     return [float(np.dot(a.ravel(), a.ravel())) for a in arrays]
+
+
+def _all_finite(arrays) -> bool:
+    return all(map(math.isfinite, _sums_of_squares(arrays)))
 
 
 def _rising(values: list[float]) -> bool:
@@ -343,7 +351,10 @@ class ModelCheckpoint(Callback):
             except ValueError as e:  # non-finite state: keep the last good file rather than crash
                 if not trainer.diverged:
                     raise
-                print(f"kept the previous {self.last_path}: {e}", file=sys.stderr)
+                if os.path.exists(self.last_path):
+                    print(f"kept the previous {self.last_path}: {e}", file=sys.stderr)
+                else:
+                    print(f"wrote no {self.last_path}: {e}", file=sys.stderr)
 
     def state_dict(self) -> dict:
         return {"best": self.best, "run_id": self.run_id}
