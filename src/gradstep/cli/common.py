@@ -10,7 +10,8 @@ EXIT_CODES = """exit codes:
   1    failure while running (a disk full or read-only, a DataLoader worker killed); earlier files intact
   2    bad arguments, configuration, checkpoint, data file or output folder (one line says which)
   3    training diverged (the loss or a gradient became NaN or infinite)
-  130  interrupted by Ctrl-C (SIGINT), 143 by SIGTERM: the checkpoint of the last step is saved"""
+  130  interrupted by Ctrl-C (SIGINT): a checkpoint of the last step is saved, and how to resume said
+  143  interrupted by SIGTERM: likewise"""
 
 
 class UsageError(Exception):

@@ -111,8 +111,12 @@ def config_from_args(args: argparse.Namespace, command: str = "train"):
         cfg = TrainConfig()
         if given.get("resume"):
             cfg = config_from_checkpoint(given["resume"])
-        if "config" in given:
-            cfg = TrainConfig.from_dict({**cfg.to_dict(), **_read_toml(given.pop("config"))})
+        if "config" in given:  # the file is checked as a whole, before flags override any of it
+            path = given.pop("config")
+            try:
+                cfg = check_config(TrainConfig.from_dict({**cfg.to_dict(), **_read_toml(path)}))
+            except (ConfigError, TypeError) as e:
+                raise ConfigError(e if str(e).startswith("the config file") else f"{path}: {e}") from None
         if "hidden" in given:
             given["hidden"] = parse_hidden(given["hidden"])
         if "opt_arg" in given:
@@ -140,6 +144,8 @@ def _read_toml(path: str) -> dict:
         raise ConfigError(f"the config file {path} is not valid TOML: {e}") from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"the config file {path} is not UTF-8 text: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"the config file {path} nests its values too deeply") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -55,7 +55,7 @@ def _is(kind: str, v) -> bool:
     if kind == _INT:
         return isinstance(v, int) and not isinstance(v, bool)
     if kind == _FLOAT:
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
     return isinstance(v, str)
 
 
@@ -75,6 +75,8 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
             raise ConfigError(f"{_flag(name)} must be {kind}{', or unset' if optional else ''}, got {v!r}")
         if ok is not None and not ok(v):
             raise ConfigError(f"{_flag(name)} must be {allowed}, got {v!r}")
+        if kind == _FLOAT and math.isnan(v):
+            raise ConfigError(f"{_flag(name)} must be a number, got nan")
     for key in ("opt_args", "sched_args"):
         if not isinstance(getattr(cfg, key), dict):
             raise ConfigError(f"{key} must be a table of KEY = VALUE, got {getattr(cfg, key)!r}")
