@@ -134,15 +134,14 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
                 os.path.realpath(out_dir):
             mode = "resume"
         folder = RunFolder(out_dir, mode)
-        folder.acquire()
+        folder.acquire()  # held (and released) by the `with` below
         if folder.took_over is not None and not cfg.quiet:
             print(f"gradstep: took over {out_dir}'s lock from pid {folder.took_over}, which no longer runs",
                   file=sys.stderr)
-    try:
+    if folder is None:
         return _train_in(cfg, out_dir, main, dynamics, extra_callbacks)
-    finally:
-        if folder is not None:
-            folder.release()
+    with folder:
+        return _train_in(cfg, out_dir, main, dynamics, extra_callbacks)
 
 
 def _train_in(cfg: TrainConfig, out_dir: str, main: bool, dynamics, extra_callbacks) -> RunResult:

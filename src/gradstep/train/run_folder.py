@@ -44,6 +44,7 @@ class RunFolder:
             raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
         self.path, self.mode = os.fspath(path), mode
         self.took_over: int | None = None  # the pid of a dead holder whose lock was taken over
+        self.created = False  # whether acquire() made the folder
         self._fd: int | None = None
 
     @property
@@ -51,11 +52,12 @@ class RunFolder:
         return os.path.join(self.path, LOCK_NAME)
 
     def __enter__(self) -> RunFolder:
-        self.acquire()
+        if self._fd is None:
+            self.acquire()
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.release()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.release(failed=exc_type is not None)
 
     def acquire(self) -> None:
         """Create the folder if needed, lock it, check it holds no other run, probe writability."""
@@ -63,6 +65,7 @@ class RunFolder:
             raise RunFolderError(f"the output folder {self.path} is a file, not a folder; choose another "
                                  f"--out")
         try:
+            self.created = not os.path.exists(self.path)
             os.makedirs(self.path, exist_ok=True)
         except OSError as e:
             raise RunFolderError(f"cannot create the output folder {self.path}: {e.strerror}") from None
@@ -79,10 +82,10 @@ class RunFolder:
                 for name in existing:
                     os.unlink(os.path.join(self.path, name))
         except OSError as e:
-            self.release()
+            self.release(failed=True)
             raise RunFolderError(f"cannot write to the output folder {self.path}: {e.strerror}") from None
         except BaseException:
-            self.release()
+            self.release(failed=True)
             raise
 
     def run_files(self) -> list[str]:
@@ -133,8 +136,9 @@ class RunFolder:
             except OSError:
                 pass
 
-    def release(self) -> None:
-        """Remove the lock (the folder and the run's files stay)."""
+    def release(self, failed: bool = False) -> None:
+        """Remove the lock (the folder and the run's files stay); after a run that ``failed``, a
+        folder this run created is removed too if it is still empty."""
         if self._fd is None:
             return
         try:
@@ -143,6 +147,11 @@ class RunFolder:
             pass
         os.close(self._fd)
         self._fd = None
+        if failed and self.created:
+            try:
+                os.rmdir(self.path)
+            except OSError:
+                pass
 
 
 def _read_holder(fd: int, pid_only: bool = False):

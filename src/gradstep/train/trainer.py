@@ -364,7 +364,8 @@ class Trainer:
         except CheckpointError as e:
             raise CheckpointError(f"{path}: {e}") from None
         except (ValueError, KeyError, TypeError) as e:
-            raise CheckpointError(f"{path}: does not fit this model/optimizer: {e}") from None
+            detail = " ".join(line.strip() for line in str(e).splitlines())  # one line: PyTorch's has several
+            raise CheckpointError(f"{path}: does not fit this model/optimizer: {detail}") from None
 
     def save_weights(self, path, metadata: dict | None = None) -> None:
         """Write the model's ``state_dict`` alone (PyTorch-loadable), atomically and finite; on
