@@ -69,8 +69,8 @@ class RunFolder:
             os.makedirs(self.path, exist_ok=True)
         except OSError as e:
             raise RunFolderError(f"cannot create the output folder {self.path}: {e.strerror}") from None
-        self._lock()
         try:
+            self._lock()
             existing = self.run_files()
             if existing and self.mode == "new":
                 raise RunFolderError(
@@ -114,12 +114,12 @@ class RunFolder:
             if same:
                 break
             os.close(fd)
+        self._fd = fd
         previous = _read_holder(fd, pid_only=True)
         if previous is not None and previous != os.getpid():
             self.took_over = previous
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
-        self._fd = fd
 
     def _probe(self) -> None:
         probe = os.path.join(self.path, f".gradstep-probe-{os.getpid()}")
