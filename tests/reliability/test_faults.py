@@ -197,7 +197,8 @@ def test_full_disk_found_at_the_start(tmpfs):
         except OSError:
             pass
     before = hashes(disk / "r")
-    one_line(cli("train", *TINY, "--out", disk / "r"), 2, "cannot write to the output folder", "No space left")
+    one_line(cli("train", *TINY, "--out", disk / "r"), 2, "cannot write to the output folder",
+             "No space left")
     assert hashes(disk / "r") == before and listing(disk / "r") == ["notes.txt"]
 
 
