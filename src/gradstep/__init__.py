@@ -17,6 +17,7 @@ from ._creation import (
     full_like,
     is_tensor,
     linspace,
+    meshgrid,
     normal,
     numel,
     ones,
@@ -31,6 +32,7 @@ from ._creation import (
     zeros,
     zeros_like,
 )
+from ._device import DeviceError, device
 from ._dtype import (
     bool,
     double,
@@ -50,7 +52,7 @@ from ._dtype import (
     short,
     uint8,
 )
-from ._errors import ShapeError
+from ._errors import ArgumentError, DTypeError, ShapeError
 from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _function_names
 from ._threads import apply_default as _apply_thread_policy
@@ -74,14 +76,24 @@ __version__ = "0.1.0"
 # The layers above the core (each imports only from the layers below it).
 from . import data, nn, optim, utils  # noqa: E402
 
+_LAZY = ("cuda", "accelerator", "backends")  # device queries, loaded on first use
+
+
 __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
            "arange", "linspace", "eye", "rand", "randn", "randint", "randperm", "normal",
            "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
            "is_tensor", "numel", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "Generator", "default_generator", "no_grad", "enable_grad",
-           "set_grad_enabled", "is_grad_enabled", "gradcheck", "ShapeError",
+           "set_grad_enabled", "is_grad_enabled", "gradcheck", "ShapeError", "ArgumentError", "DTypeError",
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16",
            "short", "int32", "int", "int64", "long", "bool", "get_default_dtype",
            "set_default_dtype", "save", "load", "CheckpointError", "data", "nn", "optim", "utils",
-           "set_num_threads", "get_num_threads",
+           "set_num_threads", "get_num_threads", "meshgrid", "device", "DeviceError",
            *_function_names]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'gradstep' has no attribute {name!r}")

@@ -6,7 +6,8 @@ import builtins
 
 import numpy as np
 
-from . import _dtype
+from . import _device, _dtype
+from ._errors import ArgumentError, ShapeError
 from .autograd.tensor import Tensor
 from .autograd.tensor_math import _size_args, _to_array
 from .random import rng
@@ -55,9 +56,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array)
 
 
-def _check_device(device) -> None:
-    if device is not None and not str(device).startswith("cpu"):
-        raise ValueError(f"gradstep runs on the CPU only; device {device!r} is not available")
+_check_device = _device.check
 
 
 def _shape(size) -> tuple:
@@ -97,34 +96,40 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False, device=None)
     return _finish(np.full(_shape((size,)), fill_value, dtype=_float(dtype)), requires_grad)
 
 
-def _like(t: Tensor, dtype):
+def _like(t: Tensor, dtype, device=None):
+    _check_device(device)
     if not isinstance(t, Tensor):
         raise TypeError(f"expected a Tensor, got {type(t).__name__}")
     return t.shape, (_dtype.as_dtype(dtype) or t.dtype)
 
 
-def zeros_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    shape, dt = _like(input, dtype)
+def zeros_like(input: Tensor, dtype=None, requires_grad: bool = False, device=None,
+               memory_format=None) -> Tensor:
+    shape, dt = _like(input, dtype, device)
     return _finish(np.zeros(shape, dtype=dt), requires_grad)
 
 
-def ones_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    shape, dt = _like(input, dtype)
+def ones_like(input: Tensor, dtype=None, requires_grad: bool = False, device=None,
+              memory_format=None) -> Tensor:
+    shape, dt = _like(input, dtype, device)
     return _finish(np.ones(shape, dtype=dt), requires_grad)
 
 
-def empty_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    shape, dt = _like(input, dtype)
+def empty_like(input: Tensor, dtype=None, requires_grad: bool = False, device=None,
+               memory_format=None) -> Tensor:
+    shape, dt = _like(input, dtype, device)
     return _finish(np.empty(shape, dtype=dt), requires_grad)
 
 
-def full_like(input: Tensor, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    shape, dt = _like(input, dtype)
+def full_like(input: Tensor, fill_value, dtype=None, requires_grad: bool = False, device=None,
+              memory_format=None) -> Tensor:
+    shape, dt = _like(input, dtype, device)
     return _finish(np.full(shape, fill_value, dtype=dt), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Values from ``start`` to ``end`` (excluded) by ``step``; int64 unless any argument is a float."""
+    _check_device(device)
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -135,13 +140,15 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     return _finish(np.arange(start, end, step).astype(_dtype.as_dtype(dtype)), requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device(device)
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
     return _finish(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device(device)
     if n < 0 or (m is not None and m < 0):
         raise ValueError(f"eye: sizes must be non-negative, got n={n}, m={m}")
     return _finish(np.eye(n, m, dtype=_float(dtype)), requires_grad)
@@ -154,48 +161,118 @@ def _random_float_dtype(dtype) -> np.dtype:
     return dt
 
 
-def rand(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand(*size, generator=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform on [0, 1), from ``generator`` or the default (``manual_seed``) stream."""
+    _check_device(device)
     dt = _random_float_dtype(dtype)
     arr = rng(generator).random(_shape(size), dtype=np.float64 if dt == np.float16 else dt)
     return _finish(arr.astype(dt, copy=False), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn(*size, generator=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal, from ``generator`` or the default (``manual_seed``) stream."""
+    _check_device(device)
     dt = _random_float_dtype(dtype)
     arr = rng(generator).standard_normal(_shape(size), dtype=np.float64 if dt == np.float16 else dt)
     return _finish(arr.astype(dt, copy=False), requires_grad)
 
 
-def randint(low, high=None, size=(), generator=None, dtype=None) -> Tensor:
+def randint(low, high=None, size=(), generator=None, dtype=None, requires_grad: bool = False,
+            device=None) -> Tensor:
+    _check_device(device)
     if high is None:
         low, high = 0, low
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     arr = rng(generator).integers(low, high, size=_shape((size,)))
-    return Tensor._make(np.asarray(arr, dtype=_dtype.as_dtype(dtype) or _dtype.int64))
+    return _finish(np.asarray(arr, dtype=_dtype.as_dtype(dtype) or _dtype.int64), requires_grad)
 
 
-def randperm(n: int, generator=None, dtype=None) -> Tensor:
+def randperm(n: int, generator=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device(device)
     if n < 0:
         raise ValueError(f"randperm: n must be non-negative, got {n}")
-    return Tensor._make(rng(generator).permutation(n).astype(_dtype.as_dtype(dtype) or _dtype.int64))
+    arr = rng(generator).permutation(n).astype(_dtype.as_dtype(dtype) or _dtype.int64)
+    return _finish(arr, requires_grad)
 
 
-def rand_like(input: Tensor, generator=None, dtype=None) -> Tensor:
-    shape, dt = _like(input, dtype)
-    return rand(shape, generator=generator, dtype=dt)
+def rand_like(input: Tensor, generator=None, dtype=None, requires_grad: bool = False, device=None,
+              memory_format=None) -> Tensor:
+    shape, dt = _like(input, dtype, device)
+    return rand(shape, generator=generator, dtype=dt, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, generator=None, dtype=None) -> Tensor:
-    shape, dt = _like(input, dtype)
-    return randn(shape, generator=generator, dtype=dt)
+def randn_like(input: Tensor, generator=None, dtype=None, requires_grad: bool = False, device=None,
+               memory_format=None) -> Tensor:
+    shape, dt = _like(input, dtype, device)
+    return randn(shape, generator=generator, dtype=dt, requires_grad=requires_grad)
 
 
-def normal(mean: float, std: float, size, generator=None, dtype=None) -> Tensor:
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad: bool = False,
+           device=None) -> Tensor:
+    """Draws from N(mean, std**2), in PyTorch's forms: ``normal(mean, std, size)`` with numbers, or
+    ``normal(mean, std)`` with one or both a tensor (the result has their broadcast shape). As in
+    PyTorch, a draw is not reparameterised: it is in the graph of a mean or std that requires
+    grad, but their gradients through it are zero (write ``mean + std * randn(...)`` for others)."""
+    _check_device(device)
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if size is not None:
+            raise TypeError("normal(mean, std, size): size is only allowed when mean and std are numbers")
+        like = mean if isinstance(mean, Tensor) else std
+        if like.dtype.kind != "f":
+            raise TypeError(f"normal expects floating point mean and std, got {like.dtype}")
+        shape = np.broadcast_shapes(np.shape(mean._data if isinstance(mean, Tensor) else mean),
+                                    np.shape(std._data if isinstance(std, Tensor) else std))
+        if isinstance(std, Tensor) and np.any(std._data < 0):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        m, sd = (v.detach() if isinstance(v, Tensor) else v for v in (mean, std))
+        out = m + sd * randn(shape, generator=generator, dtype=like.dtype)
+        for v in (mean, std):
+            if isinstance(v, Tensor) and v.requires_grad:
+                out = out + v * 0.0  # in the graph, with a zero gradient, as PyTorch's NormalBackward
+        return out
+    if size is None:
+        raise TypeError("normal(mean, std) with numbers needs a size, e.g. normal(0.0, 1.0, size=(2, 3))")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     dt = _random_float_dtype(dtype)
-    return Tensor._make(rng(generator).normal(mean, std, _shape((size,))).astype(dt))
+    arr = rng(generator).normal(mean, std, _shape((size,))).astype(dt)
+    return _finish(arr, requires_grad)
+
+
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
+    """Coordinate grids from 1-D tensors; ``indexing='ij'`` (matrix, PyTorch's default) or ``'xy'``.
+
+    PyTorch warns when ``indexing`` is not given and uses 'ij'; so does this. The grids are
+    differentiable expansions of the inputs."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        import warnings
+        warnings.warn("meshgrid: in an upcoming release, it will be required to pass the indexing "
+                      "argument; 'ij' is used", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ArgumentError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if not tensors:
+        raise ValueError("meshgrid expects at least one tensor")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"meshgrid expects tensors, got {type(t).__name__} at position {i}")
+        if t.ndim > 1:
+            raise ShapeError(f"meshgrid expects 0-D or 1-D tensors, got shape {t.shape} at position {i}")
+        if t.dtype != tensors[0].dtype:
+            raise TypeError(f"meshgrid expects tensors of one dtype, got {tensors[0].dtype} and {t.dtype}")
+    ts = [t.reshape(-1) for t in tensors]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.shape[0] for t in ts)
+    n = len(ts)
+    grids = [t.reshape([-1 if j == i else 1 for j in range(n)]).expand(shape) for i, t in enumerate(ts)]
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
 
 
 def is_tensor(obj) -> bool:

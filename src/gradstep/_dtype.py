@@ -94,5 +94,24 @@ def scalar_result(dt: np.dtype, value) -> np.dtype:
     return dt
 
 
+_TYPE_NAMES = {float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor", uint8: "ByteTensor",
+               int8: "CharTensor", int16: "ShortTensor", int32: "IntTensor", int64: "LongTensor",
+               bool: "BoolTensor"}
+
+
+def tensor_type_name(dt: np.dtype) -> str:
+    """PyTorch's name of a CPU tensor type (``'torch.FloatTensor'``), what ``Tensor.type()`` returns."""
+    return "torch." + _TYPE_NAMES[dt]
+
+
+def from_tensor_type_name(name: str) -> np.dtype:
+    """The dtype of a tensor type name such as ``'torch.FloatTensor'`` (or ``'FloatTensor'``)."""
+    short = name.rpartition(".")[2]
+    for dt, n in _TYPE_NAMES.items():
+        if n == short:
+            return dt
+    raise ValueError(f"unknown tensor type {name!r}; expected e.g. 'torch.FloatTensor' or a dtype")
+
+
 def is_floating_point(dt: np.dtype) -> builtins.bool:
     return dt.kind == "f"

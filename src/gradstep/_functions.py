@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._dtype import get_default_dtype
+from .autograd.more_math import bmm, dot, mv, outer
 from .autograd.tensor import Tensor
 from .autograd.tensor_math import _as_tensor_like, cat, matmul, maximum, minimum, stack, where
 
@@ -14,7 +15,9 @@ __all__ = ["exp", "log", "sqrt", "rsqrt", "square", "abs", "sin", "cos", "tanh",
            "transpose", "permute", "cat", "concat", "concatenate", "stack", "softmax", "log_softmax",
            "matmul", "mm", "add", "sub", "mul", "div", "pow", "neg", "eq", "ne", "lt", "le", "gt",
            "ge", "isnan", "isinf", "isfinite", "sign", "all", "any", "allclose", "equal", "clone",
-           "detach", "masked_fill"]
+           "detach", "masked_fill", "sinh", "cosh", "tan", "atan", "arctan", "log1p", "expm1", "log2",
+           "log10", "exp2", "reciprocal", "cumsum", "split", "tensor_split", "chunk", "unbind",
+           "narrow", "dot", "mv", "outer", "ger", "bmm", "swapaxes"]
 
 
 def _t(x) -> Tensor:
@@ -67,6 +70,49 @@ def relu(input):
     return _t(input).relu()
 
 
+def sinh(input):
+    return _t(input).sinh()
+
+
+def cosh(input):
+    return _t(input).cosh()
+
+
+def tan(input):
+    return _t(input).tan()
+
+
+def atan(input):
+    return _t(input).atan()
+
+
+arctan = atan
+
+
+def log1p(input):
+    return _t(input).log1p()
+
+
+def expm1(input):
+    return _t(input).expm1()
+
+
+def log2(input):
+    return _t(input).log2()
+
+
+def log10(input):
+    return _t(input).log10()
+
+
+def exp2(input):
+    return _t(input).exp2()
+
+
+def reciprocal(input):
+    return _t(input).reciprocal()
+
+
 def clamp(input, min=None, max=None):
     return _t(input).clamp(min, max)
 
@@ -74,40 +120,40 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-def sum(input, dim=None, keepdim=False, dtype=None):
-    return _t(input).sum(dim, keepdim, dtype)
+def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    return _t(input).sum(dim, keepdim, dtype, axis=axis, keepdims=keepdims)
 
 
-def mean(input, dim=None, keepdim=False, dtype=None):
-    return _t(input).mean(dim, keepdim, dtype)
+def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    return _t(input).mean(dim, keepdim, dtype, axis=axis, keepdims=keepdims)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return _t(input).var(dim, unbiased, keepdim, correction=correction)
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    return _t(input).var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return _t(input).std(dim, unbiased, keepdim, correction=correction)
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    return _t(input).std(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
 
-def max(input, dim=None, keepdim=False):
-    return _t(input).max(dim, keepdim)
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _t(input).max(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def min(input, dim=None, keepdim=False):
-    return _t(input).min(dim, keepdim)
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _t(input).min(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def argmax(input, dim=None, keepdim=False):
-    return _t(input).argmax(dim, keepdim)
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _t(input).argmax(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def argmin(input, dim=None, keepdim=False):
-    return _t(input).argmin(dim, keepdim)
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _t(input).argmin(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def logsumexp(input, dim, keepdim=False):
-    return _t(input).logsumexp(dim, keepdim)
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _t(input).logsumexp(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def reshape(input, shape):
@@ -128,6 +174,9 @@ def unsqueeze(input, dim):
 
 def transpose(input, dim0, dim1):
     return _t(input).transpose(dim0, dim1)
+
+
+swapaxes = transpose
 
 
 def permute(input, dims):
@@ -214,12 +263,12 @@ def sign(input):
     return _t(input).sign()
 
 
-def all(input, dim=None, keepdim=False):
-    return _t(input).all(dim, keepdim)
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _t(input).all(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
-def any(input, dim=None, keepdim=False):
-    return _t(input).any(dim, keepdim)
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    return _t(input).any(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
@@ -241,3 +290,30 @@ def detach(input):
 
 def masked_fill(input, mask, value):
     return _t(input).masked_fill(mask, value)
+
+
+def cumsum(input, dim=None, *, dtype=None, axis=None):
+    return _t(input).cumsum(dim, dtype=dtype, axis=axis)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    return _t(tensor).split(split_size_or_sections, dim)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    return _t(input).tensor_split(indices_or_sections, dim)
+
+
+def chunk(input, chunks, dim=0):
+    return _t(input).chunk(chunks, dim)
+
+
+def unbind(input, dim=0):
+    return _t(input).unbind(dim)
+
+
+def narrow(input, dim, start, length):
+    return _t(input).narrow(dim, start, length)
+
+
+ger = outer

@@ -221,5 +221,5 @@ def test_a_disabled_progress_bar_prints_nothing(fresh_world):
     trainer.fit(DataLoader(_data(), batch_size=16), epochs=1)
     assert stream.getvalue() == ""
     bar.enable()
-    trainer.fit(DataLoader(_data(), batch_size=16), epochs=2)
-    assert stream.getvalue().startswith("epoch 2/2")
+    trainer.fit(DataLoader(_data(), batch_size=16), epochs=2)  # a second fit trains 2 epochs more
+    assert stream.getvalue().startswith("epoch 2/3")

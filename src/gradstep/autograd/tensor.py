@@ -12,9 +12,10 @@ import sys
 
 import numpy as np
 
-from .. import _dtype
+from .. import _device, _dtype
 from .._errors import ShapeError
 from . import grad_mode
+from .more_math import MoreMath
 from .tensor_math import TensorMath, _as_tensor_like, _dim, _normalize_index, _to_array
 
 _grad_state = grad_mode._state
@@ -40,11 +41,12 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
-class Tensor(TensorMath):
+class Tensor(TensorMath, MoreMath):
     """An n-dimensional array that can record the operations applied to it and differentiate them.
 
     This class holds the state, conversions, autograd and in-place methods; the differentiable
-    math (arithmetic, reductions, shape) comes from ``TensorMath``.
+    math (arithmetic, reductions, shape) comes from ``TensorMath``, the wider torch API
+    (``cumsum``, ``split``, ``dot``, ...) from ``MoreMath``.
     """
 
     __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_vc", "_grad_buffer", "_hooks",
@@ -181,8 +183,16 @@ class Tensor(TensorMath):
         return self._data.ndim
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _device.device:
+        return _device.CPU
+
+    @property
+    def is_cuda(self) -> builtins.bool:
+        return False
+
+    def get_device(self) -> builtins.int:
+        """-1, PyTorch's answer for a tensor on the CPU."""
+        return -1
 
     def is_floating_point(self) -> builtins.bool:
         return self._data.dtype.kind == "f"
@@ -276,19 +286,22 @@ class Tensor(TensorMath):
     __str__ = __repr__
 
     def to(self, *args, **kwargs) -> Tensor:
-        """``to(dtype)``, ``to(device)`` (only ``"cpu"``) or ``to(other)``: the dtype of ``other``."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)`` (other's dtype); a
+        device must be the CPU. Returns self when nothing changes, unless ``copy=True``."""
         dtype = kwargs.pop("dtype", None)
-        kwargs.pop("device", None)
+        _device.check(kwargs.pop("device", None))
         kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
         copy = kwargs.pop("copy", False)
         if kwargs:
             raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str):
-                if not a.startswith("cpu"):
-                    raise ValueError(f"gradstep runs on the CPU only; device {a!r} is not available")
+            elif _device.is_device(a):
+                _device.check(a)
+            elif isinstance(a, builtins.bool):
+                continue  # to(dtype, non_blocking, copy) given positionally
             else:
                 dtype = a
         dt = _dtype.as_dtype(dtype) if dtype is not None else self._data.dtype
@@ -298,6 +311,13 @@ class Tensor(TensorMath):
             return Tensor._make(self._data.astype(dt))
         from .ops import Cast
         return Cast.apply(self, dt)
+
+    def type(self, dtype=None, non_blocking: builtins.bool = False):
+        """``type()``: PyTorch's type name (``'torch.FloatTensor'``); ``type(dtype)``: ``to(dtype)``
+        (a dtype or one of those names)."""
+        if dtype is None:
+            return _dtype.tensor_type_name(self._data.dtype)
+        return self.to(_dtype.from_tensor_type_name(dtype) if isinstance(dtype, str) else dtype)
 
     def float(self) -> Tensor:
         return self.to(_dtype.float32)
@@ -320,7 +340,11 @@ class Tensor(TensorMath):
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format=None) -> Tensor:
+        return self
+
+    def cuda(self, device=None, non_blocking: builtins.bool = False, memory_format=None) -> Tensor:
+        _device.check("cuda" if device is None else device)
         return self
 
     def detach(self) -> Tensor:

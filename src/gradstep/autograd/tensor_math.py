@@ -158,10 +158,12 @@ class TensorMath:
     def round(self):
         return Tensor._make(np.round(self._data))
 
-    def all(self, dim=None, keepdim=False):
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
         return Tensor._make(np.all(self._data, axis=_dims(dim, self.ndim), keepdims=keepdim))
 
-    def any(self, dim=None, keepdim=False):
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
         return Tensor._make(np.any(self._data, axis=_dims(dim, self.ndim), keepdims=keepdim))
 
     # ------------------------------------------------------------------ elementwise
@@ -226,11 +228,16 @@ class TensorMath:
 
     # ------------------------------------------------------------------ reductions
 
-    def sum(self, dim=None, keepdim: builtins.bool = False, dtype=None):
+    def sum(self, dim=None, keepdim: builtins.bool = False, dtype=None, *, axis=None, keepdims=None):
+        """Sum over ``dim`` (or all); ``axis``/``keepdims`` are PyTorch's NumPy-style aliases."""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias(dim, axis, keepdim, keepdims)
         t = self.to(dtype) if dtype is not None else self
         return ops.Sum.apply(t, _dims(dim, self.ndim), keepdim)
 
-    def mean(self, dim=None, keepdim: builtins.bool = False, dtype=None):
+    def mean(self, dim=None, keepdim: builtins.bool = False, dtype=None, *, axis=None, keepdims=None):
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias(dim, axis, keepdim, keepdims)
         t = self.to(dtype) if dtype is not None else self
         if t.dtype.kind != "f":
             raise TypeError(f"mean() needs a floating point tensor, got {t.dtype}; "
@@ -238,30 +245,39 @@ class TensorMath:
         return ops.Mean.apply(t, _dims(dim, self.ndim), keepdim)
 
     def var(self, dim=None, unbiased: builtins.bool | None = None, keepdim: builtins.bool = False, *,
-            correction=None):
+            correction=None, axis=None, keepdims=None):
         """Variance; ``correction=1`` (the default, Bessel's) divides by N - 1."""
+        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         return ops.Var.apply(_floating(self), _dims(dim, self.ndim), correction, keepdim)
 
     def std(self, dim=None, unbiased: builtins.bool | None = None, keepdim: builtins.bool = False, *,
-            correction=None):
+            correction=None, axis=None, keepdims=None):
+        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
-    def max(self, dim=None, keepdim: builtins.bool = False):
+    def max(self, dim=None, keepdim: builtins.bool = False, *, axis=None, keepdims=None):
         """``max()``: the largest element; ``max(dim)``: ``(values, indices)``; ``max(other)``: maximum."""
+        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
         return _minmax(self, dim, keepdim, True)
 
-    def min(self, dim=None, keepdim: builtins.bool = False):
+    def min(self, dim=None, keepdim: builtins.bool = False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
         return _minmax(self, dim, keepdim, False)
 
-    def argmax(self, dim=None, keepdim: builtins.bool = False):
+    def argmax(self, dim=None, keepdim: builtins.bool = False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
         return _arg(self, dim, keepdim, np.argmax)
 
-    def argmin(self, dim=None, keepdim: builtins.bool = False):
+    def argmin(self, dim=None, keepdim: builtins.bool = False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
         return _arg(self, dim, keepdim, np.argmin)
 
-    def logsumexp(self, dim, keepdim: builtins.bool = False):
+    def logsumexp(self, dim=None, keepdim: builtins.bool = False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
+        if dim is None:
+            raise TypeError("logsumexp() needs dim (the dimension(s) to reduce)")
         m = self.detach().max(dim, keepdim=True).values
         m = where(m.isfinite(), m, 0.0)
         out = (self - m).exp().sum(dim, keepdim=True).log() + m
@@ -476,6 +492,15 @@ def _dim(d, ndim: builtins.int) -> builtins.int:
     return d % max(ndim, 1)
 
 
+def _alias(dim, axis, keepdim, keepdims):
+    """``dim``/``keepdim`` with PyTorch's NumPy-style aliases ``axis``/``keepdims`` applied."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("got both dim and its alias axis; give one")
+        dim = axis
+    return dim, (keepdim if keepdims is None else keepdims)
+
+
 def _dims(dim, ndim: builtins.int):
     """None, or a tuple of normalised dims."""
     if dim is None:
@@ -626,7 +651,8 @@ def _stack_args(tensors, name):
     return [t.to(dt) for t in tensors]
 
 
-def cat(tensors, dim: builtins.int = 0) -> Tensor:
+def cat(tensors, dim: builtins.int = 0, *, axis=None) -> Tensor:
+    dim = dim if axis is None else axis
     tensors = _stack_args(tensors, "cat")
     ndim = tensors[0].ndim
     axis = _dim(dim, ndim)
@@ -638,7 +664,8 @@ def cat(tensors, dim: builtins.int = 0) -> Tensor:
     return ops.Cat.apply(*tensors, axis=axis)
 
 
-def stack(tensors, dim: builtins.int = 0) -> Tensor:
+def stack(tensors, dim: builtins.int = 0, *, axis=None) -> Tensor:
+    dim = dim if axis is None else axis
     tensors = _stack_args(tensors, "stack")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:

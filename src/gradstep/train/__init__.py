@@ -1,8 +1,7 @@
-"""Training: the ``Trainer`` loop with its callbacks and checkpoints, and cs231n's ``Solver``."""
+"""Training: the ``Trainer`` loop with its callbacks, loggers and checkpoints, and cs231n's ``Solver``."""
 
 from .callbacks import (
     Callback,
-    CSVLogger,
     EarlyStopping,
     LearningRateMonitor,
     ModelCheckpoint,
@@ -10,9 +9,12 @@ from .callbacks import (
     ProgressBar,
 )
 from .history import History
+from .live import LiveCurves
+from .loggers import CSVLogger, JSONLLogger, TensorBoardLogger
 from .metrics import Accuracy, Metric
 from .solver import Solver
 from .trainer import Trainer, evaluate
 
 __all__ = ["Trainer", "Solver", "evaluate", "History", "Callback", "NonFiniteGuard", "ProgressBar",
-           "EarlyStopping", "ModelCheckpoint", "LearningRateMonitor", "CSVLogger", "Metric", "Accuracy"]
+           "EarlyStopping", "ModelCheckpoint", "LearningRateMonitor", "CSVLogger", "JSONLLogger",
+           "TensorBoardLogger", "LiveCurves", "Metric", "Accuracy"]

@@ -134,13 +134,21 @@ def _lr_text(optimizer) -> str:
 # --------------------------------------------------------------------------- progress
 
 class ProgressBar(Callback):
-    """A tqdm bar per epoch (loss, accuracy, learning rate, samples per second) on a terminal;
-    one plain line per epoch otherwise. ``disable()`` silences it (the Trainer does so on every
-    process but rank 0, which keeps the same callbacks, and so checkpoints, everywhere)."""
+    """Keras's progress display: a tqdm bar per epoch, a step per batch, with the epoch's running
+    loss (and accuracy), the learning rate and tqdm's rate and ETA; when the epoch ends the bar keeps
+    its training and validation metrics. ``tqdm.auto`` draws a widget in a Jupyter notebook and a
+    text bar on a terminal; into a pipe or a file (no terminal, no notebook) it writes one plain
+    line per epoch instead. ``disable()`` silences it (the Trainer does so on every process but
+    rank 0, which keeps the same callbacks, and so checkpoints, everywhere).
 
-    def __init__(self, stream=None, refresh_every: int = 20):
-        self.stream = stream or sys.stderr
+    The bar costs one counter update per batch; its postfix is rebuilt every ``refresh_every``
+    batches, and tqdm redraws at most every ``mininterval`` seconds.
+    """
+
+    def __init__(self, stream=None, refresh_every: int = 10, mininterval: float = 0.2):
+        self.stream = stream
         self.refresh_every = refresh_every
+        self.mininterval = mininterval
         self._bar = None
         self._t0, self._seen = time.perf_counter(), 0
         self.enabled = True
@@ -151,35 +159,36 @@ class ProgressBar(Callback):
     def enable(self) -> None:
         self.enabled = True
 
+    @property
+    def _out(self):
+        return self.stream if self.stream is not None else sys.stderr
+
     def on_fit_start(self, trainer) -> None:
         self._t0, self._seen = time.perf_counter(), 0
         if trainer.batch_in_epoch and self.enabled:  # resumed mid-epoch: its bar starts part-way
             self.on_epoch_start(trainer)
 
-    def _interactive(self) -> bool:
-        return hasattr(self.stream, "isatty") and self.stream.isatty()
-
     def on_epoch_start(self, trainer) -> None:
         self._t0, self._seen = time.perf_counter(), 0
-        if self.enabled and self._interactive():
-            from tqdm.auto import tqdm
-            total = _length(trainer.train_loader)
-            self._bar = tqdm(total=total, initial=trainer.batch_in_epoch, file=self.stream, leave=True,
-                             desc=f"epoch {trainer.epoch + 1}/{trainer.epochs}", dynamic_ncols=True)
+        if self.enabled and interactive(self.stream):
+            self._bar = progress_bar(total=_length(trainer.train_loader), initial=trainer.batch_in_epoch,
+                                     desc=f"epoch {trainer.epoch + 1}/{trainer.epochs}", unit="batch",
+                                     file=self.stream, mininterval=self.mininterval)
 
     def on_batch_end(self, trainer, logs: dict) -> None:
         self._seen += logs.get("batch_size", 0)
-        if self._bar is not None:
-            self._bar.update(1)
+        bar = self._bar
+        if bar is not None:
+            bar.update(1)
             if trainer.batch_in_epoch % self.refresh_every == 0:
-                self._bar.set_postfix(self._postfix(trainer, logs), refresh=False)
+                bar.set_postfix(self._postfix(trainer, logs), refresh=False)
 
     def _postfix(self, trainer, logs) -> dict:
-        rate = self._seen / max(time.perf_counter() - self._t0, 1e-9)
-        post = {"loss": f"{logs['loss']:.4f}", "lr": f"{logs['lr']:.3g}", "samples/s": f"{rate:.0f}"}
+        post = {"loss": f"{trainer.running_loss:.4f}"}
         acc = trainer.running_metric("accuracy")
         if acc is not None:
             post["acc"] = f"{acc:.3f}"
+        post["lr"] = f"{logs['lr']:.3g}"
         return post
 
     def on_epoch_end(self, trainer, logs: dict) -> None:
@@ -188,7 +197,7 @@ class ProgressBar(Callback):
         rate = self._seen / max(time.perf_counter() - self._t0, 1e-9)
         shown = {k: v for k, v in logs.items()
                  if k not in ("epoch", "time", "lr") and isinstance(v, float) and math.isfinite(v)}
-        if self._bar is not None:  # the finished bar keeps a short summary
+        if self._bar is not None:  # the finished bar keeps the epoch's metrics, validation included
             short = {_SHORT.get(k, k): f"{v:.4f}" for k, v in shown.items()}
             self._bar.set_postfix(short, refresh=True)
             self._bar.close()
@@ -196,14 +205,48 @@ class ProgressBar(Callback):
             return
         parts = [f"epoch {logs['epoch']}/{trainer.epochs}"] + [f"{k} {v:.4f}" for k, v in shown.items()]
         parts += [f"lr {logs['lr']:.3g}", f"{rate:.0f} samples/s", f"{logs['time']:.1f}s"]
-        print(" | ".join(parts), file=self.stream, flush=True)
+        print(" | ".join(parts), file=self._out, flush=True)
 
     def on_fit_end(self, trainer) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
         if self.enabled and trainer.stop_reason and trainer.diverged:
-            print(trainer.stop_reason, file=self.stream, flush=True)
+            print(trainer.stop_reason, file=self._out, flush=True)
+
+
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (where tqdm.auto draws a widget). Cheap: looks only
+    at an IPython that is already imported."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    shell = ipython.get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def interactive(stream=None) -> bool:
+    """Whether progress bars belong here: a notebook (unless ``stream`` is an explicit file), or a
+    stream (default stderr) that is a terminal. A pipe or a file gets no bar."""
+    if stream is None and in_notebook():
+        return True
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def progress_bar(total=None, desc: str = "", file=None, **kwargs):
+    """A ``tqdm.auto`` bar (a widget in a notebook, text on a terminal) that stays when closed; a
+    text bar in a notebook without ipywidgets, where tqdm's widget cannot be drawn."""
+    from tqdm.auto import tqdm
+    if file is not None:
+        kwargs["file"] = file
+    kwargs.update(total=total, desc=desc, leave=True, dynamic_ncols=True)
+    try:
+        return tqdm(**kwargs)
+    except ImportError:  # tqdm.notebook: "IProgress not found"
+        from tqdm.std import tqdm as text_tqdm
+        return text_tqdm(**kwargs)
 
 
 _SHORT = {"train_loss": "loss", "train_accuracy": "acc", "val_loss": "val_loss", "val_accuracy": "val_acc"}
@@ -386,14 +429,3 @@ class LearningRateMonitor(Callback):
 
     def load_state_dict(self, state: dict) -> None:
         self.lrs = [list(map(float, r)) for r in state["lrs"]]
-
-
-class CSVLogger(Callback):
-    """Rewrite ``path`` (one row per epoch) at every epoch end."""
-
-    def __init__(self, path):
-        self.path = os.fspath(path)
-
-    def on_epoch_end(self, trainer, logs: dict) -> None:
-        if dist.is_main_process():
-            trainer.history.save_csv(self.path)

@@ -106,6 +106,13 @@ class History:
             w.writerow(["" if row.get(c) is None else row.get(c) for c in cols])
         atomic_write_bytes(os.fspath(path), buf.getvalue().encode())
 
+    def plot(self, title: str | None = None):
+        """The loss per iteration (smoothed, with the validation loss), accuracy (or loss) per epoch
+        and the learning rate, as a ``matplotlib.figure.Figure``: shown inline when a notebook cell
+        ends with it, saved with ``fig.savefig("curves.pdf")``. No pyplot state is touched."""
+        from .figures import plot_history
+        return plot_history(self, title=title)
+
     def __len__(self) -> int:
         return len(self.epochs)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -98,14 +99,40 @@ class Trainer:
         self.diverged = False
         self._signal: int | None = None
         self.interrupted: int | None = None  # the signal (SIGINT, SIGTERM) that stopped the last fit
+        self._resuming = False      # set by load_state_dict: the next fit's epochs count the total
         self._reset_epoch_totals()
 
     # ------------------------------------------------------------------ the loop
 
     def fit(self, train_loader, epochs: int, val_loader=None, max_steps: int | None = None) -> History:
-        """Train until ``epochs`` epochs are complete (counting those of a resumed run), a callback
-        stops it, or ``max_steps`` optimizer steps have been taken in all."""
-        self.train_loader, self.epochs = train_loader, epochs
+        """Train ``epochs`` epochs more, until a callback stops it, or until ``max_steps`` optimizer
+        steps have been taken in all; returns the ``History`` of every epoch so far.
+
+        A second ``fit`` continues where the first ended, as Keras's and fastai's ``fit`` do: the
+        model, optimizer, scheduler, callbacks and history go on, and the epochs are numbered on (an
+        epoch left unfinished by ``max_steps`` or a stop counts as the first of the ``epochs``). The
+        first ``fit`` after ``load_checkpoint``/``load_state_dict`` instead resumes the interrupted
+        run: there ``epochs`` is the run's total, as in Lightning's ``fit(ckpt_path=...)`` and
+        Keras's ``BackupAndRestore``, and a checkpoint that already holds that many epochs leaves
+        nothing to do, which it says in a warning.
+        """
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        if self._resuming:
+            target = int(epochs)
+            if self.epoch >= target:
+                warnings.warn(f"Trainer.fit: the restored run has already completed {self.epoch} epochs and, "
+                              f"right after a checkpoint is loaded, epochs={epochs} counts the run's total: "
+                              f"nothing to train. Pass epochs={self.epoch + 1} or more to continue it.",
+                              stacklevel=2)
+        else:
+            target = self.epoch + int(epochs)
+            same = train_loader is self.train_loader and hasattr(train_loader, "state_dict")
+            if self.batch_in_epoch and same:  # the same loader, left mid-epoch: its next pass
+                # yields the rest of that epoch
+                train_loader.load_state_dict(train_loader.state_dict())
+        self._resuming = False
+        self.train_loader, self.epochs = train_loader, target
         self.stop_reason, self.diverged, self.interrupted = None, False, None
         with _StopOnSignals(self):
             if self._guarded:  # the guard reports NaN and overflow itself, with more to say than NumPy
@@ -115,7 +142,7 @@ class Trainer:
 
     def _fit(self, train_loader, epochs, val_loader, max_steps) -> History:
         self._call("on_fit_start")
-        while self.epoch < epochs and self.stop_reason is None:
+        while self.epoch < self.epochs and self.stop_reason is None:
             if self.batch_in_epoch == 0:
                 self._reset_epoch_totals()
                 self._call("on_epoch_start")
@@ -226,6 +253,11 @@ class Trainer:
         if self.stop_reason is None:
             self.stop_reason, self.diverged = reason, diverged
 
+    @property
+    def running_loss(self) -> float:
+        """The mean training loss of the current epoch so far (NaN before its first batch)."""
+        return self._loss_sum / self._samples if self._samples else float("nan")
+
     def running_metric(self, name: str):
         for m in self.metrics:
             if m.name == name:
@@ -303,6 +335,7 @@ class Trainer:
                   None if self.scheduler is None else self.scheduler.state_dict())
         try:
             self._apply_state(state, train_loader)
+            self._resuming = True
         except BaseException:
             model.load_state_dict(backup[0])
             self.optimizer.load_state_dict(backup[1])

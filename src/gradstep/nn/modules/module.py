@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
-from ... import _dtype
+from ... import _device, _dtype
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ..parameter import Parameter
@@ -388,19 +388,18 @@ class Module:
         """``to(dtype)``, ``to("cpu")`` or ``to(tensor)``: cast floating parameters and buffers in
         place (integer buffers such as ``num_batches_tracked`` keep their dtype)."""
         dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
+        _device.check(kwargs.pop("device", None))
         kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str):
-                device = a
-            else:
+            elif _device.is_device(a):
+                _device.check(a)
+            elif not isinstance(a, bool):
                 dtype = a
-        if device is not None and not str(device).startswith("cpu"):
-            raise ValueError(f"gradstep runs on the CPU only; device {device!r} is not available")
         if dtype is None:
             return self
         dt = _dtype.as_dtype(dtype)
@@ -422,6 +421,10 @@ class Module:
         return self.to(dst_type)
 
     def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device=None) -> Module:
+        _device.check("cuda" if device is None else device)
         return self
 
     # ------------------------------------------------------------------ state dict

@@ -27,3 +27,9 @@ __all__ = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR"
            "SequentialLR", "CosineAnnealingLR", "ChainedScheduler", "ReduceLROnPlateau", "CyclicLR",
            "CosineAnnealingWarmRestarts", "OneCycleLR", "PolynomialLR", "LRScheduler",
            "ClosedFormScheduler", "FactorScheduler"]
+
+# The classes belong to this public module, as torch.optim.lr_scheduler's do: code that checks
+# ``type(s).__module__ == lr_scheduler.__name__`` (or pickles by qualified name) finds them here.
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name
