@@ -112,13 +112,13 @@ def test_diverged_runs_are_reported_and_the_command_succeeds(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--optimizers", "sgd,adamx"], "unknown optimizer 'adamx'"),
-    (["--optimizers", "sgd,sgd"], "lists sgd more than once"),
-    (["--lr", "adam=fast"], "--lr takes NAME=VALUE"),
-    (["--optimizers", "sgd", "--lr", "adam=0.1"], "--lr names adam"),
-    (["--optimizers", "sgd,adam", "--lr", "adam=-1"], "Adam: Invalid learning rate: -1.0"),
-    (["--seeds", "0"], "--seeds must be at least 1"),
-    (["--target-accuracy", "80"], "--target-accuracy must be in (0, 1]"),
+    (["--optimizers", "sgd,adamx"], "--optimizers: 'adamx' is no optimizer"),
+    (["--optimizers", "sgd,sgd"], "allowed is each optimizer once (sgd twice)"),
+    (["--lr", "adam=fast"], "--lr 'adam=fast': allowed is VALUE or NAME=VALUE"),
+    (["--optimizers", "sgd", "--lr", "adam=0.1"], "settings of the optimizers --optimizers lists (sgd)"),
+    (["--optimizers", "sgd,adam", "--lr", "adam=-1"], "--lr 'adam=-1.0': allowed is a finite number >= 0"),
+    (["--seeds", "0"], "--seeds 0: allowed is an integer >= 1"),
+    (["--target-accuracy", "80"], "--target-accuracy 80.0: allowed is a finite number in (0, 1]"),
     (["--dataset", "linreg", "--target-accuracy", "0.8"], "needs a classification data set"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path, capsys):
@@ -131,14 +131,15 @@ def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path, capsys):
 def test_no_options_run_seed_002s_comparison(monkeypatch, tmp_path):
     seen = {}
 
-    def fake_compare(cfg, optimizers, **kw):
-        seen.update(cfg=cfg, optimizers=optimizers, **kw)
+    def fake_run(config, **kw):
+        seen.update(config=config)
         raise KeyboardInterrupt  # stop before training
 
-    monkeypatch.setattr("gradstep.explore.compare.compare", fake_compare)
+    monkeypatch.setattr("gradstep.explore.compare.run_compare", fake_run)
     assert main(["compare", "--out", str(tmp_path)]) == 130
-    cfg = seen["cfg"]
-    assert seen["optimizers"] == list(DEFAULT_OPTIMIZERS) == ["sgd", "momentum", "nesterov", "adagrad",
-                                                               "rmsprop", "adadelta", "adam", "adamw"]
+    config = seen["config"]
+    cfg = config.train
+    assert list(config.optimizers) == list(DEFAULT_OPTIMIZERS) == ["sgd", "momentum", "nesterov", "adagrad",
+                                                                   "rmsprop", "adadelta", "adam", "adamw"]
     assert (cfg.dataset, cfg.model, cfg.hidden, cfg.batch_size) == ("fashion-mnist-sample", None, (200,), 64)
-    assert cfg.epochs == 3 and seen["seeds"] == 3 and seen["lr_overrides"] == {}
+    assert cfg.epochs == 3 and config.seeds == 3 and config.lr == {}

@@ -35,9 +35,9 @@ def test_lr_find_writes_plot_and_suggestion(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--num-iter", "1"], "num_iter must be an integer >= 2"),
-    (["--start-lr", "1", "--end-lr", "0.1"], "end_lr must be larger than start_lr"),
-    (["--optimizer", "adamx"], "unknown optimizer 'adamx'"),
+    (["--num-iter", "1"], "--num-iter 1: allowed is an integer >= 2"),
+    (["--start-lr", "1", "--end-lr", "0.1"], "--end-lr 0.1: allowed is a learning rate above --start-lr 1"),
+    (["--optimizer", "adamx"], "--optimizer 'adamx': allowed is one of"),
     (["--lr", "0.1"], "unrecognized arguments: --lr"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path, capsys):

@@ -90,12 +90,12 @@ def test_grid_values_keep_tuples_whole():
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--budget", "3 weeks"], "--budget takes"),
-    (["--lr", "0.1,fast"], "--lr takes comma-separated floats"),
-    (["--batch-size", "0,10"], "--batch-size values must be positive"),
+    (["--budget", "3 weeks"], "--budget '3 weeks': allowed is"),
+    (["--lr", "0.1,fast"], "--lr 'fast': allowed is VALUE"),
+    (["--batch-size", "0,10"], "--batch-size [0]: allowed is positive integers"),
     (["--optimizer", "sgd", "--grid", "gamma=1,2"], "SGD has no argument gamma"),
     (["--optimizer", "sgd", "--grid", "momentum=0,-1"], "SGD: Invalid momentum value: -1"),
-    (["--grid", "momentum"], "--grid takes KEY=V1,V2"),
+    (["--grid", "momentum"], "--grid 'momentum': allowed is KEY=V1,V2"),
     (["--metric", "val_accuracy"], "needs a validation split"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path, capsys):

@@ -20,15 +20,24 @@ from __future__ import annotations
 
 import sys
 
-from .common import EXIT_CODES, EXIT_USAGE, UsageError, make_parser
+from .common import EXIT_CODES, EXIT_FAILED, EXIT_USAGE, UsageError, make_parser
+
+# Every command, in the order of the help: a module with ``add_parser(sub)`` and ``run(args)``.
+COMMANDS = {"train": "train", "evaluate": "evaluate", "compare": "compare", "sweep": "sweep",
+            "lr-find": "lr_find", "landscape": "landscape"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .. import distributed as dist
-    from . import compare, evaluate, landscape, lr_find, sweep, train
+    import importlib
 
-    commands = {"train": train, "evaluate": evaluate, "compare": compare, "sweep": sweep,
-                "lr-find": lr_find, "landscape": landscape}
+    from .. import distributed as dist
+    from ..data.datasets import DataFileError
+    from ..data.worker import WorkerDiedError
+    from ..explore.config import ConfigError
+    from ..serialization import CheckpointError
+    from ..train.run_folder import RunFolderError
+
+    commands = {name: importlib.import_module(f".{module}", __name__) for name, module in COMMANDS.items()}
     parser = make_parser("gradstep", description=__doc__.split("\n\n")[0], epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():
@@ -42,11 +51,16 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         dist.init()
         return commands[args.command].run(args)
-    except UsageError as e:
-        where = _where()
-        name = " ".join(filter(None, ("gradstep", e.command)))
-        print(f"{name}: error: {where}{e}", file=sys.stderr)
+    except (ConfigError, CheckpointError, DataFileError, RunFolderError) as e:  # bad input: exit 2
+        command = e.command if isinstance(e, UsageError) else getattr(args, "command", None)
+        name = " ".join(filter(None, ("gradstep", command)))
+        print(f"{name}: error: {_where()}{e}", file=sys.stderr)
         return _failed(EXIT_USAGE)
+    except (OSError, WorkerDiedError) as e:  # a full or read-only disk, a dead worker: one line, exit 1
+        name = " ".join(filter(None, ("gradstep", getattr(args, "command", None))))
+        what = f"{e.strerror} ({e.filename})" if getattr(e, "strerror", None) and e.filename else e
+        print(f"{name}: error: {_where()}{what}; the files written before are intact", file=sys.stderr)
+        return _failed(EXIT_FAILED)
     except dist.DistributedError as e:
         if not e.collective or not dist.is_initialized() or dist.is_main_process():
             print(f"gradstep: error: {'' if e.collective else _where()}{e}", file=sys.stderr)

@@ -1,8 +1,13 @@
-"""Pieces every command shares: the parser that reports errors on one line, exit codes."""
+"""Pieces every command shares: the parser that reports errors on one line, exit codes, the
+options generated from a config's fields, and the one parser of ``--lr``."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import sys
+
+from ..explore.config import BOOL, OPTIONS, ConfigError, Kind, Number, OneOf
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 EXIT_CODES = """exit codes:
@@ -14,7 +19,7 @@ EXIT_CODES = """exit codes:
   143  interrupted by SIGTERM: likewise"""
 
 
-class UsageError(Exception):
+class UsageError(ConfigError):
     """Bad arguments: printed as one line, exit code 2."""
 
     def __init__(self, message: str, command: str = ""):
@@ -29,3 +34,92 @@ class _Parser(argparse.ArgumentParser):
 
 def make_parser(prog: str, **kwargs) -> argparse.ArgumentParser:
     return _Parser(prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+
+def add_command(sub, name: str, help: str, description: str) -> argparse.ArgumentParser:
+    """A command's parser, reporting its errors on one line."""
+    p = sub.add_parser(name, help=help, description=description,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.__class__ = _Parser
+    return p
+
+
+# --------------------------------------------------------------------------- options from a config
+
+FLAGS = {"opt_args": "--opt-arg", "sched_args": "--sched-arg"}  # dict options given KEY=VALUE, repeated
+
+
+def flag_of(name: str) -> str:
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def add_config_options(group, config, names, choices: dict | None = None, helps: dict | None = None) -> None:
+    """An option per field of ``config`` (an instance: its values are the defaults shown) named in
+    ``names``, typed by the field's check, with the field's help; nothing given means the config's
+    default (``argparse.SUPPRESS``), so the command line and the Python API cannot disagree."""
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    for name in names:
+        f = fields[name]
+        check = f.metadata.get("check")
+        default = getattr(config, name)
+        text = (helps or {}).get(name) or f.metadata.get("help", "")
+        if choices and name in choices:
+            text += f"; one of {', '.join(choices[name])}"
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        if shown not in (None, {}, ""):
+            text += f" (default {shown})"
+        kwargs: dict = {"default": argparse.SUPPRESS, "help": text}
+        if check is OPTIONS:
+            kwargs.update(action="append", metavar="KEY=VALUE")
+        elif check is BOOL or (isinstance(check, Kind) and check.types == (bool,)):
+            kwargs.update(action=argparse.BooleanOptionalAction)
+        elif isinstance(check, Number):
+            kwargs.update(type=int if check.integer else float)
+        elif isinstance(check, OneOf):
+            kwargs.update(choices=list(check.choices))
+        group.add_argument(flag_of(name), dest=name, **kwargs)
+
+
+def given(args: argparse.Namespace, names) -> dict:
+    """The options among ``names`` that were given on the command line."""
+    return {k: v for k, v in vars(args).items() if k in names}
+
+
+# --------------------------------------------------------------------------- --lr, one parser
+
+LR_HELP = ("learning rate: VALUE for every optimizer, NAME=VALUE for one (repeatable, or comma-separated: "
+           "sgd=0.1,adam=0.003)")
+
+
+def parse_lr(items, command: str) -> tuple[list[float], dict[str, float]]:
+    """``--lr`` in every command: ``["0.1"]``, ``["0.002,0.2,5"]`` or ``["sgd=0.1,adam=0.05"]`` ->
+    (the bare values, {optimizer name: value}); the command says which forms it takes."""
+    if isinstance(items, str):
+        items = [items]
+    values, named = [], {}
+    for item in items or ():
+        for part in filter(None, (p.strip() for p in item.split(","))):
+            name, sep, value = part.rpartition("=")
+            try:
+                lr = float(value)
+            except ValueError:
+                raise UsageError(f"--lr {part!r}: allowed is VALUE or NAME=VALUE with a number",
+                                 command) from None
+            if sep:
+                if not name.strip():
+                    raise UsageError(f"--lr {part!r}: allowed is VALUE or NAME=VALUE", command)
+                named[name.strip().lower()] = lr
+            else:
+                values.append(lr)
+    return values, named
+
+
+def report_written(out: str, files: list[str], suffix: str = "") -> None:
+    """``wrote runs/x/ (report.md, loss.png, ...)``: the files the result says it wrote."""
+    import os
+    names = ", ".join(os.path.relpath(f, out) for f in files)
+    print(f"wrote {out}/ ({names}){suffix}")
+
+
+def warn(message: str) -> None:
+    print(message, file=sys.stderr)

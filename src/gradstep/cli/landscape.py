@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 import re
 
-from .common import EXIT_OK, UsageError, _Parser
+from .common import (
+    EXIT_OK,
+    LR_HELP,
+    UsageError,
+    add_command,
+    add_config_options,
+    given,
+    parse_lr,
+    report_written,
+)
 
 DESCRIPTION = """Run several optimizers on a two-dimensional test function from the same start and
 write landscape.png (contours, the field of −∇f as arrows, every trajectory), convergence.png,
@@ -30,86 +39,67 @@ def _function_list() -> str:
     return "\n".join(f"  {s.name:<24} {s.formula}" for s in SURFACES.values())
 
 
+OWN = ("function", "optimizers", "steps", "tol", "criterion", "gif", "out")
+
+
 def add_parser(sub) -> None:
-    from ..explore.landscape import DEFAULT_OPTIMIZERS, LandscapeConfig
+    from ..explore.builders import optimizer_names
+    from ..explore.landscape import LandscapeConfig
 
     d = LandscapeConfig()
-    p = sub.add_parser("landscape", help="optimizers on 2-D test functions, with trajectory plots",
-                       description=DESCRIPTION.format(functions=_function_list()),
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.__class__ = _Parser
+    p = add_command(sub, "landscape", "optimizers on 2-D test functions, with trajectory plots",
+                    DESCRIPTION.format(functions=_function_list()))
     # "--start -1.5,2": let values that start with a minus and a digit be values, not options
     p._negative_number_matcher = re.compile(r"^-\.?\d")
-    p.add_argument("--function", default=d.function, help=f"the test function ({d.function})")
-    p.add_argument("--optimizers", default=",".join(DEFAULT_OPTIMIZERS),
-                   help="comma-separated optimizer names, as for `gradstep train --optimizer` "
-                        f"(default {','.join(DEFAULT_OPTIMIZERS)})")
-    p.add_argument("--steps", type=int, default=d.steps, help=f"optimizer steps per run ({d.steps})")
-    p.add_argument("--start", metavar="X,Y", default=None,
+    add_config_options(p, d, OWN, {"optimizers": optimizer_names()})
+    p.add_argument("--start", metavar="X,Y", default=argparse.SUPPRESS,
                    help="the starting point (default: the function's)")
-    p.add_argument("--lr", action="append", metavar="NAME=VALUE", default=[],
-                   help="learning rate of an optimizer; repeat or separate with commas: sgd=0.001,adam=0.05")
-    p.add_argument("--opt-arg", action="append", metavar="NAME.KEY=VALUE", default=[],
-                   help="another argument of one optimizer, e.g. momentum.momentum=0.5")
-    p.add_argument("--tol", type=float, default=d.tol, help=f"tolerance of the criterion ({d.tol:g})")
-    p.add_argument("--criterion", choices=["distance", "grad-norm"], default=d.criterion,
-                   help="distance to the nearest minimum (default) or gradient norm, at most --tol")
-    p.add_argument("--gif", action="store_true", help="also write landscape.gif, the runs animated")
-    p.add_argument("--out", default=None, help="output directory (default runs/landscape-<function>-<time>)")
+    p.add_argument("--lr", action="append", dest="lr_values", metavar="[NAME=]VALUE",
+                   default=argparse.SUPPRESS,
+                   help=LR_HELP + " (default: one suited to the function)")
+    p.add_argument("--opt-arg", action="append", metavar="NAME.KEY=VALUE", default=argparse.SUPPRESS,
+                   dest="opt_args", help="another argument of one optimizer, e.g. momentum.momentum=0.5")
 
 
-def _pairs(items: list[str], option: str) -> list[tuple[str, str]]:
-    """``["sgd=0.1,adam=0.05", "nesterov=0.01"]`` -> ``[("sgd", "0.1"), ...]``."""
-    out = []
-    for item in items:
-        for part in filter(None, (x.strip() for x in item.split(","))):
-            key, sep, value = part.partition("=")
-            if not sep or not key.strip() or not value.strip():
-                raise UsageError(f"{option} takes NAME=VALUE, got {part!r}", "landscape")
-            out.append((key.strip(), value.strip()))
-    return out
-
-
-def config_from_args(args: argparse.Namespace):
+def config_from(args: argparse.Namespace):
+    """The LandscapeConfig the options describe (its defaults where none is given)."""
     from ..explore.config import parse_value
     from ..explore.landscape import LandscapeConfig
 
-    lrs = {}
-    for name, value in _pairs(args.lr, "--lr"):
-        try:
-            lrs[name] = float(value)
-        except ValueError:
-            raise UsageError(f"--lr {name}={value}: not a number", "landscape") from None
-    opt_args: dict = {}
-    for item in args.opt_arg:
-        key, sep, value = item.partition("=")
-        name, dot, arg = key.partition(".")
-        if not (sep and dot and name.strip() and arg.strip()):
-            raise UsageError(f"--opt-arg takes NAME.KEY=VALUE, got {item!r}", "landscape")
-        opt_args.setdefault(name.strip(), {})[arg.strip()] = parse_value(value.strip())
-    start = None
-    if args.start is not None:
+    own = given(args, OWN)
+    if "optimizers" in own:
+        own["optimizers"] = tuple(n.strip() for n in own["optimizers"].split(",") if n.strip())
+    names = own.get("optimizers", LandscapeConfig().optimizers)
+    if "lr_values" in vars(args):
+        values, named = parse_lr(args.lr_values, "landscape")
+        own["lr"] = {**({n: values[-1] for n in names} if values else {}), **named}
+    if "opt_args" in vars(args):
+        opt_args: dict = {}
+        for item in args.opt_args:
+            key, sep, value = item.partition("=")
+            name, dot, arg = key.partition(".")
+            if not (sep and dot and name.strip() and arg.strip()):
+                raise UsageError(f"--opt-arg {item!r}: allowed is NAME.KEY=VALUE", "landscape")
+            opt_args.setdefault(name.strip(), {})[arg.strip()] = parse_value(value.strip())
+        own["opt_args"] = opt_args
+    if "start" in vars(args):
         try:
             start = tuple(float(v) for v in args.start.split(","))
         except ValueError:
             start = ()
         if len(start) != 2:
-            raise UsageError(f"--start takes two numbers X,Y, got {args.start!r}", "landscape")
-    optimizers = tuple(n.strip() for n in args.optimizers.split(",") if n.strip())
-    return LandscapeConfig(function=args.function, optimizers=optimizers, steps=args.steps, start=start,
-                           lr=lrs, opt_args=opt_args, tol=args.tol, criterion=args.criterion,
-                           gif=args.gif, out=args.out)
+            raise UsageError(f"--start {args.start!r}: allowed is two numbers X,Y", "landscape")
+        own["start"] = start
+    return LandscapeConfig(**own)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..explore.config import ConfigError
-    from ..explore.landscape import run_landscape, table_text
+    from ..explore.landscape import default_out, table_text
 
-    cfg = config_from_args(args)
-    try:
-        result = run_landscape(cfg)
-    except ConfigError as e:
-        raise UsageError(str(e), "landscape") from None
+    config = config_from(args)
+    result = config.run()
+    out = config.out or default_out(config)
+    files = result.write(out)
     print(table_text(result))
-    print(f"wrote {result.out_dir}/ ({', '.join(result.files)})")
+    report_written(out, files)
     return EXIT_OK

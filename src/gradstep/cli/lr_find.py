@@ -1,19 +1,19 @@
-"""``gradstep lr-find``: options into ``gradstep.explore.lr_find.lr_find``."""
+"""``gradstep lr-find``: options into an ``LRFindConfig``, then ``run_lr_find``."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from .common import EXIT_OK, UsageError, _Parser
+from .common import EXIT_OK, add_command, add_config_options, given, report_written
 from .train import add_training_options, config_from_args
 
 DESCRIPTION = """The learning-rate range test (Leslie Smith; fastai's lr_find): train for
 --num-iter mini-batches with a learning rate growing exponentially from --start-lr to --end-lr,
 watch the smoothed loss, and suggest the learning rate where it falls fastest. Works on any model,
-data set and optimizer of `gradstep train`; the model and optimizer are left as they were. Writes
-lr_find.png (the loss against the learning rate, the suggestion marked) and lr_find.json into --out
-and prints the suggestion.
+data set and optimizer of `gradstep train` (your own --model and --data included); the model and
+optimizer are left as they were. Writes lr_find.png (the loss against the learning rate, the
+suggestion marked) and lr_find.json into --out and prints the suggestion.
 
 How to read the plot: flat while the learning rate is too small to matter, falling once it is large
 enough, shooting up when it is too large. Pick a learning rate on the steep downward slope (the dot),
@@ -25,41 +25,38 @@ examples:
   gradstep lr-find --model cnn --num-iter 200
 """
 
-SKIPPED = ("lr", "epochs", "scheduler", "sched_arg", "scheduler_interval", "clip_grad_norm")
+SKIPPED = ("lr", "epochs", "scheduler", "sched_args", "scheduler_interval", "clip_grad_norm")
 OWN = ("start_lr", "end_lr", "num_iter", "out")
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("lr-find", help="find a learning rate with the LR range test",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.__class__ = _Parser
-    g = p.add_argument_group("range test")
-    g.add_argument("--start-lr", type=float, default=1e-7, help="the first learning rate (1e-7)")
-    g.add_argument("--end-lr", type=float, default=10.0, help="the last learning rate (10)")
-    g.add_argument("--num-iter", type=int, default=100, help="mini-batches to run (100)")
-    g.add_argument("--out", default=None, help="output directory (default runs/lr-find-<time>)")
-    add_training_options(p, skip=SKIPPED)
+    from ..explore.lr_find import LRFindConfig
+
+    d = LRFindConfig()
+    p = add_command(sub, "lr-find", "find a learning rate with the LR range test", DESCRIPTION)
+    add_config_options(p.add_argument_group("range test"), d, OWN)
+    add_training_options(p, d.train, skip=SKIPPED)
+
+
+def config_from(args: argparse.Namespace):
+    from ..explore.lr_find import LRFindConfig
+
+    base = LRFindConfig()
+    return base.replace(train=config_from_args(args, "lr-find", base=base.train), **given(args, OWN))
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.datasets import DataFileError
-    from ..explore.config import ConfigError
-    from ..explore.lr_find import lr_find
-
-    given = {k: v for k, v in vars(args).items() if k not in OWN}
-    cfg = config_from_args(argparse.Namespace(**given), "lr-find")
-    out = args.out or f"runs/lr-find-{time.strftime('%Y%m%d-%H%M%S')}"
-    try:
-        result = lr_find(cfg, start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter, out=out)
-    except (ConfigError, DataFileError) as e:
-        raise UsageError(str(e), "lr-find") from None
+    config = config_from(args)
+    out = config.out or f"runs/lr-find-{time.strftime('%Y%m%d-%H%M%S')}"
+    result = config.run()
+    files = result.write(out)
     stopped = " (stopped early: the loss exploded)" if result.diverged else ""
     print(f"ran {len(result.lrs)} mini-batches from lr {result.lrs[0]:.3g} to {result.lrs[-1]:.3g}{stopped}")
     if result.suggested_lr is None:
         print("no suggestion: the smoothed loss never fell clearly; try a wider range or more iterations")
     else:
         print(f"suggested learning rate: {result.suggested_lr:.3g} (steepest descent of the smoothed loss)")
-        print(f"train with it: gradstep train --optimizer {cfg.optimizer} --lr {result.suggested_lr:.3g} "
-              f"(and the same other options)")
-    print(f"wrote {out}/ (lr_find.png, lr_find.json)")
+        print(f"train with it: gradstep train --optimizer {config.train.optimizer} --lr "
+              f"{result.suggested_lr:.3g} (and the same other options)")
+    report_written(out, files)
     return EXIT_OK

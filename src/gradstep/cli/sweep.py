@@ -1,11 +1,11 @@
-"""``gradstep sweep``: options into ``gradstep.explore.sweep.sweep``."""
+"""``gradstep sweep``: options into a ``SweepConfig``, then ``run_sweep``."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from .common import EXIT_OK, UsageError, _Parser
+from .common import EXIT_OK, UsageError, add_command, add_config_options, given, parse_lr, report_written
 from .train import add_training_options, config_from_args
 
 DESCRIPTION = """Train one optimizer on every cell of a grid of learning rates (--lr), batch sizes
@@ -29,29 +29,24 @@ more examples:
   gradstep sweep --optimizer adam --lr 1e-3 --grid "betas=(0.9,0.999),(0.5,0.9)"
 """
 
-OWN = ("lr", "batch_size", "grid", "budget", "metric", "out", "quiet")
+OWN = ("grid", "budget", "metric", "out")
 
 
 def add_parser(sub) -> None:
-    from ..explore.sweep import METRICS
+    from ..explore.sweep import METRICS, SweepConfig
 
-    p = sub.add_parser("sweep", help="sweep learning rates, batch sizes and optimizer arguments",
-                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.__class__ = _Parser
+    d = SweepConfig()
+    p = add_command(sub, "sweep", "sweep learning rates, batch sizes and optimizer arguments", DESCRIPTION)
     g = p.add_argument_group("grid")
-    g.add_argument("--lr", default=None, metavar="LR,LR,...",
+    g.add_argument("--lr", action="append", dest="lr_values", metavar="LR,LR,...", default=argparse.SUPPRESS,
                    help="learning rates, e.g. 0.002,0.2,5 (default: the tutorials' one for the optimizer)")
-    g.add_argument("--batch-size", default=None, metavar="B,B,...", help="batch sizes, e.g. 1,10,1000 (64)")
-    g.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+    g.add_argument("--batch-size", default=argparse.SUPPRESS, metavar="B,B,...",
+                   help=f"batch sizes, e.g. 1,10,1000 (default {d.train.batch_size})")
+    g.add_argument("--grid", action="append", default=argparse.SUPPRESS, metavar="KEY=V1,V2,...",
                    help="values of another optimizer argument, e.g. momentum=0,0.9 (repeatable)")
-    g.add_argument("--budget", default=None,
-                   help='per cell: "N epochs" (default: --epochs, 5) or "N samples" seen')
-    g.add_argument("--metric", default=None, choices=METRICS,
-                   help="what the heatmap shows (default: validation accuracy for classification, "
-                        "the training loss for regression)")
-    g.add_argument("--out", default=None, help="output directory (default runs/sweep-<time>)")
+    add_config_options(g, d, ("budget", "metric", "out"), {"metric": METRICS})
     g.add_argument("--quiet", action="store_true", help="no line per finished cell")
-    add_training_options(p, skip=("lr", "batch_size"))
+    add_training_options(p, d.train, skip=("lr", "batch_size"))
 
 
 def split_top_level(text: str) -> list[str]:
@@ -69,13 +64,6 @@ def split_top_level(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def _numbers(text: str, option: str, kind):
-    try:
-        return [kind(v) for v in split_top_level(text)]
-    except ValueError:
-        raise UsageError(f"{option} takes comma-separated {kind.__name__}s, got {text!r}", "sweep") from None
-
-
 def parse_grid(items: list[str]) -> dict:
     from ..explore.config import parse_value
 
@@ -83,30 +71,40 @@ def parse_grid(items: list[str]) -> dict:
     for item in items:
         key, sep, values = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--grid takes KEY=V1,V2,..., got {item!r}", "sweep")
+            raise UsageError(f"--grid {item!r}: allowed is KEY=V1,V2,...", "sweep")
         grid[key.strip()] = [parse_value(v) for v in split_top_level(values)]
     return grid
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..data.datasets import DataFileError
-    from ..explore.builders import optimizer_spec
-    from ..explore.config import ConfigError
-    from ..explore.sweep import Budget, sweep
+def config_from(args: argparse.Namespace):
+    from ..explore.sweep import SweepConfig
 
-    given = {k: v for k, v in vars(args).items() if k not in OWN}
-    cfg = config_from_args(argparse.Namespace(**given), "sweep")
-    try:
-        lrs = (_numbers(args.lr, "--lr", float) if args.lr is not None
-               else [optimizer_spec(cfg)[1]["lr"]])
-        batch_sizes = _numbers(args.batch_size, "--batch-size", int) if args.batch_size else [cfg.batch_size]
-        budget = Budget.parse(args.budget) if args.budget is not None else None
-        out = args.out or f"runs/sweep-{time.strftime('%Y%m%d-%H%M%S')}"
-        progress = None if args.quiet else (lambda line: print(line, flush=True))
-        result = sweep(cfg, lrs, batch_sizes, grid=parse_grid(args.grid), budget=budget, metric=args.metric,
-                       out=out, progress=progress)
-    except (ConfigError, DataFileError) as e:
-        raise UsageError(str(e), "sweep") from None
+    base = SweepConfig()
+    own = given(args, ("budget", "metric", "out"))
+    if "lr_values" in vars(args):
+        values, named = parse_lr(args.lr_values, "sweep")
+        if named:
+            raise UsageError(f"--lr {','.join(args.lr_values)!r}: allowed is LR,LR,... (one optimizer is "
+                             f"swept)", "sweep")
+        own["lrs"] = tuple(values)
+    if "batch_size" in vars(args):
+        try:
+            own["batch_sizes"] = tuple(int(v) for v in split_top_level(args.batch_size))
+        except ValueError:
+            raise UsageError(f"--batch-size {args.batch_size!r}: allowed is B,B,... (integers)",
+                             "sweep") from None
+    if "grid" in vars(args):
+        own["grid"] = parse_grid(args.grid)
+    namespace = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "batch_size"})
+    return base.replace(train=config_from_args(namespace, "sweep", base=base.train), **own)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    out = config.out or f"runs/sweep-{time.strftime('%Y%m%d-%H%M%S')}"
+    progress = None if args.quiet else (lambda line: print(line, flush=True))
+    result = config.run(progress=progress)
+    files = result.write(out)
     best = result.best()
     if best is not None:
         print(f"best: lr {best.lr:g}, batch size {best.batch_size}"
@@ -114,5 +112,5 @@ def run(args: argparse.Namespace) -> int:
     bad = [c for c in result.cells if c.status != "ok"]
     if bad:
         print(f"{len(bad)} of {len(result.cells)} cells diverged or were diverging (marked in the report)")
-    print(f"wrote {out}/ (report.md, heatmap.png, curves.png, results.json)")
+    report_written(out, files)
     return EXIT_OK

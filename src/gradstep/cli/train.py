@@ -1,132 +1,92 @@
-"""``gradstep train``: options into a ``TrainConfig``, then ``gradstep.explore.train_run``."""
+"""``gradstep train``: options into a ``TrainConfig``, then ``TrainConfig.run()`` (``train_run``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .common import EXIT_DIVERGED, EXIT_FAILED, EXIT_OK, UsageError, _Parser
+from .common import EXIT_DIVERGED, EXIT_OK, add_command, add_config_options
 
 DESCRIPTION = """Train a model and write history.json, history.csv, curves.png, last.safetensors
 and best.safetensors into --out. Options may also come from a TOML file (--config); flags given
 on the command line override it. With --resume the run continues from a checkpoint with the
 configuration stored in it (flags given here override that too).
 
+Your own model and data: --model package.module:function (function() returns a gradstep.nn.Module)
+and --data package.module:function (function() returns (train, val, test) data sets of (input,
+target) pairs; val and test may be None; integer targets mean classification).
+
 examples:
   gradstep train                                   # seed 002's MLP on the shipped Fashion-MNIST sample
   gradstep train --optimizer sgd --lr 0.1 --momentum 0.9 --scheduler StepLR --sched-arg step_size=2
   gradstep train --dataset linreg --optimizer sgd --lr 0.2 --batch-size 10 --epochs 3
   gradstep train --model cnn --dataset fashion-mnist --epochs 5
+  gradstep train --model mypackage.nets:resnet8 --data mypackage.data:splits
 """
 
-
-def add_training_options(p: argparse.ArgumentParser, skip: tuple = ()) -> None:
-    """The options shared by train, compare and sweep (defaults come from TrainConfig); those
-    named in ``skip`` (e.g. ``("lr",)``) are left for the command to define its own way."""
-    p = _Skipping(p, {"--" + name.replace("_", "-") for name in skip})
-    S = argparse.SUPPRESS
-    g = p.add_argument_group("data")
-    g.add_argument("--dataset", default=S, help="fashion-mnist-sample (default, shipped), fashion-mnist, "
-                   "mnist, cifar10, linreg, spirals, moons")
-    g.add_argument("--data-dir", default=S, help="directory holding the data set's files")
-    g.add_argument("--val-fraction", type=float, default=S,
-                   help="share of the training data held out for validation (0.1)")
-    g.add_argument("--batch-size", type=int, default=S, help="mini-batch size (64)")
-    g.add_argument("--subset", type=int, metavar="N", default=S,
-                   help="train on only the first N training samples (quick trials)")
-    g.add_argument("--workers", type=int, default=S, help="DataLoader worker processes (0)")
-    g = p.add_argument_group("model")
-    g.add_argument("--model", default=S, choices=["mlp", "linear", "cnn"], help="mlp (default), linear, cnn")
-    g.add_argument("--hidden", default=S, help="hidden sizes of the mlp: 200 (default) or 256,128")
-    g.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=S,
-                   help="batch normalisation in hidden layers (default: on for cnn, off for mlp)")
-    g.add_argument("--dropout", type=float, default=S, help="dropout probability in hidden layers (0)")
-    g = p.add_argument_group("optimisation")
-    g.add_argument("--optimizer", default=S, help="adam (default), sgd, momentum, nesterov, adagrad, "
-                   "rmsprop, adadelta, adamw, adamax, nadam, radam, rprop, asgd, lion")
-    g.add_argument("--lr", type=float, default=S,
-                   help="learning rate (default: the tutorials' one for the optimizer)")
-    g.add_argument("--momentum", type=float, default=S)
-    g.add_argument("--weight-decay", type=float, default=S)
-    g.add_argument("--opt-arg", action="append", metavar="KEY=VALUE", default=S,
-                   help="any other optimizer argument, e.g. --opt-arg betas='(0.9, 0.99)'")
-    g.add_argument("--scheduler", default=S, help="a learning-rate scheduler, e.g. StepLR, OneCycleLR")
-    g.add_argument("--sched-arg", action="append", metavar="KEY=VALUE", default=S,
-                   help="a scheduler argument, e.g. --sched-arg step_size=2")
-    g.add_argument("--scheduler-interval", choices=["epoch", "step"], default=S,
-                   help="step the scheduler per epoch (default) or per optimizer step")
-    g.add_argument("--epochs", type=int, default=S, help="epochs to train (5)")
-    g.add_argument("--clip-grad-norm", type=float, default=S, help="clip the gradients' global norm")
-    g.add_argument("--seed", type=int, default=S, help="random seed (0)")
+GROUPS = {
+    "data": ("dataset", "data", "data_dir", "val_fraction", "batch_size", "subset", "workers"),
+    "model": ("model", "hidden", "batchnorm", "dropout"),
+    "optimisation": ("optimizer", "lr", "momentum", "weight_decay", "opt_args", "scheduler", "sched_args",
+                     "scheduler_interval", "epochs", "clip_grad_norm", "seed"),
+}
+RUN = ("early_stopping", "max_steps", "out", "resume", "overwrite", "dynamics", "dynamics_every", "quiet")
+TRAINING = tuple(n for names in GROUPS.values() for n in names)
 
 
-class _Skipping:
-    """A parser or argument group that ignores ``add_argument`` for the options in ``skip``."""
+def registry_choices() -> dict:
+    """What the registries hold, for the help texts: every name each option takes."""
+    from ..explore.builders import MODEL_SPECS, dataset_names, optimizer_names, scheduler_names
+    return {"dataset": dataset_names(), "optimizer": optimizer_names(), "scheduler": scheduler_names(),
+            "model": [*MODEL_SPECS, "package.module:function"]}
 
-    def __init__(self, target, skip: set):
-        self._target, self._skip = target, skip
 
-    def add_argument_group(self, *args, **kwargs):
-        return _Skipping(self._target.add_argument_group(*args, **kwargs), self._skip)
+def add_training_options(p: argparse.ArgumentParser, base=None, skip: tuple = ()) -> None:
+    """The options of a TrainConfig (defaults shown from ``base``, a TrainConfig), grouped; those
+    named in ``skip`` are left for the command to define its own way."""
+    from ..explore.config import TrainConfig
 
-    def add_argument(self, *names, **kwargs):
-        if not self._skip.intersection(names):
-            self._target.add_argument(*names, **kwargs)
+    base = base if base is not None else TrainConfig()
+    choices = registry_choices()
+    for title, names in GROUPS.items():
+        add_config_options(p.add_argument_group(title), base, [n for n in names if n not in skip], choices)
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("train", help="train a model", description=DESCRIPTION,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.__class__ = _Parser
+    from ..explore.config import TrainConfig
+
+    p = add_command(sub, "train", "train a model", DESCRIPTION)
     add_training_options(p)
-    S = argparse.SUPPRESS
     g = p.add_argument_group("run")
-    g.add_argument("--early-stopping", type=int, metavar="PATIENCE", default=S,
-                   help="stop after PATIENCE epochs without a better validation loss")
-    g.add_argument("--max-steps", type=int, default=S, help="stop after this many optimizer steps")
-    g.add_argument("--out", default=S,
-                   help="output directory (default runs/<dataset>-<model>-<optimizer>-<time>)")
-    g.add_argument("--resume", metavar="CHECKPOINT", default=S, help="continue from a last.safetensors")
-    g.add_argument("--overwrite", action="store_true", default=S,
-                   help="replace the run already in --out (otherwise a folder holding a run is refused)")
-    g.add_argument("--config", metavar="FILE.toml", default=S, help="read options from a TOML file")
-    g.add_argument("--dynamics", action="store_true", default=S,
-                   help="record and plot per-layer gradient norms, weight norms, update-to-weight "
-                        "ratios and effective step sizes (dynamics.json, dynamics.png)")
-    g.add_argument("--dynamics-every", type=int, metavar="N", default=S,
-                   help="record the dynamics every N steps instead of at every epoch's end")
-    g.add_argument("--quiet", action="store_true", default=S, help="no progress bar")
+    add_config_options(g, TrainConfig(), RUN)
+    g.add_argument("--config", metavar="FILE.toml", default=argparse.SUPPRESS,
+                   help="read options from a TOML file")
 
 
-def config_from_args(args: argparse.Namespace, command: str = "train"):
-    """TrainConfig: defaults, then --resume's stored config, then --config's file, then flags."""
-    from ..explore.checks import check_config
-    from ..explore.config import ConfigError, TrainConfig, parse_hidden, parse_key_values
+def config_from_args(args: argparse.Namespace, command: str = "train", base=None):
+    """TrainConfig: ``base`` (default TrainConfig()), then --resume's stored config, then --config's
+    file, then flags; ConfigError (one line) for anything wrong, before any data is loaded."""
+    from ..explore.config import ConfigError, TrainConfig, parse_key_values
     from ..explore.run import config_from_checkpoint
     from ..serialization import CheckpointError
 
-    given = dict(vars(args))
-    given.pop("command", None)
+    flags = {k: v for k, v in vars(args).items() if k in TRAINING + RUN + ("config",)}
     try:
-        cfg = TrainConfig()
-        if given.get("resume"):
-            cfg = config_from_checkpoint(given["resume"])
-        if "config" in given:  # the file is checked as a whole, before flags override any of it
-            path = given.pop("config")
+        cfg = base if base is not None else TrainConfig()
+        if flags.get("resume"):
+            cfg = config_from_checkpoint(flags["resume"], given=flags)
+        if "config" in flags:  # the file is checked as a whole, before flags override any of it
+            path = flags.pop("config")
             try:
-                cfg = check_config(TrainConfig.from_dict({**cfg.to_dict(), **_read_toml(path)}))
-            except (ConfigError, TypeError) as e:
+                cfg = TrainConfig.from_dict({**cfg.to_dict(), **_read_toml(path)})
+            except ConfigError as e:
                 raise ConfigError(e if str(e).startswith("the config file") else f"{path}: {e}") from None
-        if "hidden" in given:
-            given["hidden"] = parse_hidden(given["hidden"])
-        if "opt_arg" in given:
-            given["opt_args"] = {**cfg.opt_args, **parse_key_values(given.pop("opt_arg"), "--opt-arg")}
-        if "sched_arg" in given:
-            sched_args = parse_key_values(given.pop("sched_arg"), "--sched-arg")
-            given["sched_args"] = {**cfg.sched_args, **sched_args}
-        return check_config(cfg.replace(**given))
-    except (ConfigError, CheckpointError, OSError) as e:
-        raise UsageError(str(e), command) from None
+        for key, option in (("opt_args", "--opt-arg"), ("sched_args", "--sched-arg")):
+            if key in flags:
+                flags[key] = {**getattr(cfg, key), **parse_key_values(flags[key], option)}
+        return cfg.replace(**flags)
+    except (CheckpointError, OSError) as e:
+        raise ConfigError(str(e)) from None
 
 
 def _read_toml(path: str) -> dict:
@@ -149,26 +109,13 @@ def _read_toml(path: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.datasets import DataFileError
-    from ..data.worker import WorkerDiedError
-    from ..explore.config import ConfigError
-    from ..explore.run import train_run
-    from ..serialization import CheckpointError
-    from ..train.run_folder import RunFolderError
+    from .. import distributed as dist
+    from .common import report_written
 
     cfg = config_from_args(args)
-    try:
-        result = train_run(cfg)
-    except (ConfigError, CheckpointError, DataFileError, RunFolderError) as e:
-        raise UsageError(str(e), "train") from None
-    except (OSError, WorkerDiedError) as e:  # a full or read-only disk, a dead worker: one line
-        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
-        print(f"gradstep train: error: {getattr(e, 'strerror', None) or e}{where}; the files written "
-              f"before are intact", file=sys.stderr)
-        return EXIT_FAILED
+    result = cfg.run()
     if result.interrupted is not None:
         return _interrupted(result)
-    from .. import distributed as dist
     if not dist.is_main_process():  # rank 0 reports for every process
         return EXIT_DIVERGED if result.diverged else EXIT_OK
     if result.diverged:
@@ -179,11 +126,8 @@ def run(args: argparse.Namespace) -> int:
     if result.stop_reason:
         print(f"stopped: {result.stop_reason}")
     if result.test is not None:
-        shown = " | ".join(f"test {k} {v:.4f}" for k, v in result.test.items())
-        print(shown)
-    extra = ", dynamics.json, dynamics.png" if cfg.dynamics or cfg.dynamics_every else ""
-    print(f"wrote {result.out_dir}/ (history.json, history.csv, curves.png, last.safetensors, "
-          f"best.safetensors{extra})")
+        print(" | ".join(f"test {k} {v:.4f}" for k, v in result.test.items()))
+    report_written(result.out_dir, result.files)
     return EXIT_OK
 
 
@@ -193,11 +137,11 @@ def _interrupted(result) -> int:
     import signal
 
     from .. import distributed as dist
-    name = signal.Signals(result.interrupted).name
     last = os.path.join(result.out_dir, "last.safetensors")
     if dist.is_main_process():
         t = result.trainer
         saved = (f"saved {last} at epoch {t.epoch + 1}, step {t.global_step}; resume with: gradstep train "
                  f"--resume {last}") if os.path.exists(last) else "no checkpoint saved"
-        print(f"gradstep train: interrupted by {name}: {saved}", file=sys.stderr)
+        print(f"gradstep train: interrupted by {signal.Signals(result.interrupted).name}: {saved}",
+              file=sys.stderr)
     return 128 + result.interrupted

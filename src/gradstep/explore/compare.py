@@ -27,16 +27,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from .. import random as _random
-from ..nn import Parameter
 from ..train import Callback, History
-from .builders import build_data, build_model, build_optimizer, model_name
+from .builders import build_data, model_name, optimizer_list, per_optimizer
 from .compare_plots import plot_accuracy, plot_loss
-from .config import ConfigError, TrainConfig
-from .report import fmt_spread, markdown_table, metric_label, write_json, write_text
-from .run import build_run
+from .config import OPTIONS, TEXT, Config, ConfigError, Kind, Number, TrainConfig, bad, check_fields, option
+from .report import fmt_spread, markdown_table, metric_label
+from .result import Result
+from .run import build_run, initial_state, score_key
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")
 DEFAULT_EPOCHS = 3   # with 3 seeds, the whole default comparison takes about a minute on two cores
@@ -134,13 +131,44 @@ class CompareRun:
 
 
 @dataclass
-class CompareResult:
+class CompareConfig(Config):
+    """Every option of ``gradstep compare``: the training config every run shares, and what varies."""
+    _nested = {"train": TrainConfig}
+
+    # everything but the optimizer: data set, model, batch size, epochs, scheduler, ...
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=DEFAULT_EPOCHS))
+    # gradstep.optim names (any case) or the SGD presets momentum and nesterov
+    optimizers: tuple = option(DEFAULT_OPTIMIZERS, Kind((tuple, list, str), "a list of optimizer names"),
+                               "comma-separated optimizers")
+    seeds: int = option(DEFAULT_SEEDS, Number(integer=True, lo=1), "run every optimizer with this many seeds")
+    # {optimizer name: learning rate}; the others use train.lr if set, else the tutorials' one
+    lr: dict = option(None, OPTIONS, "learning rate per optimizer", default_factory=dict)
+    target_accuracy: float | None = option(None, Number(lo=0, hi=1, lo_open=True, optional=True),
+                                           "report the training time until this validation accuracy")
+    out: str | None = option(None, TEXT, "output directory (default runs/compare-<time>)")
+
+    def run(self, **kwargs) -> Result:
+        return run_compare(self, **kwargs)
+
+    def validate(self) -> None:
+        check_fields(self)
+        self.optimizers = optimizer_list(self.optimizers)
+        self.lr = per_optimizer("lr", self.lr, self.optimizers)
+        for name, lr in self.lr.items():
+            if not Number(lo=0).ok(lr):
+                raise bad("lr", f"{name}={lr!r}", Number(lo=0).allowed())
+        for name in self.optimizers:  # every optimizer can be built before anything trains
+            run_config(self.train, name, self.train.seed, self.lr)
+
+
+@dataclass
+class CompareResult(Result):
     """Every run of a comparison, with the summary ``report.md`` shows."""
     config: TrainConfig
     optimizers: list[str]
     seeds: list[int]
     target_accuracy: float | None
-    out: str
+    out: str | None = None
     runs: list[CompareRun] = field(default_factory=list)
 
     def runs_of(self, optimizer: str) -> list[CompareRun]:
@@ -219,15 +247,15 @@ class CompareResult:
                 "target_accuracy": self.target_accuracy, "score": self.score_key,
                 "summary": self.summary(), "runs": [r.to_dict() for r in self.runs]}
 
-    def write(self) -> None:
-        """Write report.md, results.json, loss.png, loss_vs_time.png and accuracy.png into ``out``."""
-        os.makedirs(self.out, exist_ok=True)
-        write_text(os.path.join(self.out, "report.md"), self.report())
-        write_json(os.path.join(self.out, "results.json"), self.to_dict())
+    def documents(self) -> dict:
+        return {"report.md": self.report(), "results.json": self.to_dict()}
+
+    def figures(self) -> dict:
+        """loss.png (training loss per iteration), loss_vs_time.png and accuracy.png."""
         title = f"{model_name(self.config)} on {self.config.dataset}, batch {self.config.batch_size}"
-        plot_loss(self, os.path.join(self.out, "loss.png"), title, against="iteration")
-        plot_loss(self, os.path.join(self.out, "loss_vs_time.png"), title, against="time")
-        plot_accuracy(self, os.path.join(self.out, "accuracy.png"), title)
+        return {"loss.png": plot_loss(self, title, against="iteration"),
+                "loss_vs_time.png": plot_loss(self, title, against="time"),
+                "accuracy.png": plot_accuracy(self, title)}
 
 
 def run_config(base: TrainConfig, optimizer: str, seed: int, lr_overrides: dict) -> TrainConfig:
@@ -238,63 +266,27 @@ def run_config(base: TrainConfig, optimizer: str, seed: int, lr_overrides: dict)
                         dynamics=False)
 
 
-def _check(base: TrainConfig, optimizers: list[str], seeds: int, lr_overrides: dict,
-           target_accuracy: float | None) -> None:
-    if not optimizers:
-        raise ConfigError("--optimizers needs at least one optimizer")
-    dupes = sorted({o for o in optimizers if optimizers.count(o) > 1})
-    if dupes:
-        raise ConfigError(f"--optimizers lists {', '.join(dupes)} more than once")
-    unknown = sorted(set(lr_overrides) - set(optimizers))
-    if unknown:
-        raise ConfigError(f"--lr names {', '.join(unknown)}, which --optimizers does not list "
-                          f"({', '.join(optimizers)})")
-    if not isinstance(seeds, int) or seeds < 1:
-        raise ConfigError(f"--seeds must be at least 1, got {seeds!r}")
-    if base.epochs < 1:
-        raise ConfigError(f"--epochs must be at least 1, got {base.epochs}")
-    if target_accuracy is not None and not 0 < target_accuracy <= 1:
-        raise ConfigError(f"--target-accuracy must be in (0, 1], got {target_accuracy}")
-    probe = [Parameter(np.zeros(1, np.float32))]
-    for name in optimizers:  # every optimizer can be built before anything trains
-        build_optimizer(run_config(base, name, base.seed, lr_overrides), probe)
-
-
-def compare(base: TrainConfig, optimizers: list[str] = DEFAULT_OPTIMIZERS, seeds: int = DEFAULT_SEEDS,
-            lr_overrides: dict | None = None, target_accuracy: float | None = None,
-            out: str = "runs/compare", progress: Callable[[str], None] | None = None,
-            callbacks: Callable[[str, int], list] | None = None) -> CompareResult:
-    """Train ``base``'s model with each optimizer for seeds ``base.seed, base.seed + 1, ...``
-    and write the comparison into ``out`` (see the module docstring).
-
-    Args:
-        base: everything but the optimizer: data set, model, batch size, epochs, scheduler, ...
-        optimizers: names of ``gradstep.optim`` classes or presets (``momentum``, ``nesterov``).
-        seeds: how many seeds to run every optimizer with.
-        lr_overrides: ``{optimizer name: learning rate}``; the others use ``base.lr`` if set, else
-            the tutorials' learning rate for that optimizer.
-        target_accuracy: also report the training time until the validation accuracy (training
-            accuracy without a validation split) first reached this.
-        out: the output directory.
-        progress: called with one line of text after every run (e.g. ``print``).
-        callbacks: ``callbacks(optimizer, seed)`` returns extra Trainer callbacks for that run.
+def run_compare(config: CompareConfig, progress: Callable[[str], None] | None = None,
+                callbacks: Callable[[str, int], list] | None = None) -> CompareResult:
+    """Train ``config.train``'s model with each optimizer for seeds ``seed, seed + 1, ...``; see
+    the module docstring. ``progress`` is called with one line of text after every run (e.g.
+    ``print``); ``callbacks(optimizer, seed)`` returns extra Trainer callbacks for that run.
 
     A run that diverges is stopped by the Trainer's non-finite guard, marked as diverged and kept
     in the results; it never stops the comparison.
     """
-    optimizers = list(optimizers)
-    lr_overrides = dict(lr_overrides or {})
-    _check(base, optimizers, seeds, lr_overrides, target_accuracy)
-    result = CompareResult(base, optimizers, [base.seed + i for i in range(seeds)], target_accuracy, out)
-    total = len(optimizers) * seeds
+    base, optimizers, lr_overrides = config.train, list(config.optimizers), config.lr
+    target_accuracy = config.target_accuracy
+    result = CompareResult(base, optimizers, [base.seed + i for i in range(config.seeds)], target_accuracy,
+                           config.out)
+    total = len(optimizers) * config.seeds
     for seed in result.seeds:
         cfg0 = run_config(base, optimizers[0], seed, lr_overrides)
         data = build_data(cfg0)
         if target_accuracy is not None and not data.is_classification:
             raise ConfigError(f"--target-accuracy needs a classification data set; {base.dataset} is "
                               f"a regression")
-        _random.manual_seed(seed)
-        initial = {k: v.numpy().copy() for k, v in build_model(cfg0, data).state_dict().items()}
+        initial = initial_state(cfg0, data)
         for name in optimizers:
             cfg = run_config(base, name, seed, lr_overrides)
             clock = Clock()
@@ -304,18 +296,43 @@ def compare(base: TrainConfig, optimizers: list[str] = DEFAULT_OPTIMIZERS, seeds
             history = trainer.fit(train_loader, cfg.epochs, val_loader=val_loader)
             run = CompareRun(name, seed, dict(trainer.optimizer.defaults), history, clock.iteration_time,
                              clock.epoch_time, trainer.diverged, trainer.stop_reason,
-                             _score_key(data, val_loader), target_accuracy)
+                             _compared_key(data, val_loader is not None), target_accuracy)
             result.runs.append(run)
             if progress is not None:
                 progress(_progress_line(run, len(result.runs), total))
-    result.write()
     return result
 
 
-def _score_key(data, val_loader) -> str | None:
-    if data.is_classification:
-        return "val_accuracy" if val_loader is not None else "train_accuracy"
-    return "val_loss" if val_loader is not None else None
+def _compared_key(data, has_val: bool) -> str | None:
+    """The per-epoch column compared; none besides the training loss (already a column) for a
+    regression without a validation split."""
+    key = score_key(data, has_val)
+    return None if key == "train_loss" else key
+
+
+def compare(base: TrainConfig, optimizers: list[str] = DEFAULT_OPTIMIZERS, seeds: int = DEFAULT_SEEDS,
+            lr_overrides: dict | None = None, target_accuracy: float | None = None,
+            out: str | None = "runs/compare", progress: Callable[[str], None] | None = None,
+            callbacks: Callable[[str, int], list] | None = None) -> CompareResult:
+    """``run_compare`` with the options as arguments, writing the result into ``out`` (unless None).
+
+    Args:
+        base: everything but the optimizer: data set, model, batch size, epochs, scheduler, ...
+        optimizers: names of ``gradstep.optim`` classes or presets (``momentum``, ``nesterov``).
+        seeds: how many seeds to run every optimizer with.
+        lr_overrides: ``{optimizer name: learning rate}``; the others use ``base.lr`` if set, else
+            the tutorials' learning rate for that optimizer.
+        target_accuracy: also report the training time until the validation accuracy (training
+            accuracy without a validation split) first reached this.
+    """
+    config = CompareConfig(base, tuple(optimizers), seeds, dict(lr_overrides or {}), target_accuracy,
+                           None if out is None else os.fspath(out))
+    result = run_compare(config, progress, callbacks)
+    if out is not None:
+        result.write(out)
+    return result
+
+
 
 
 def _progress_line(run: CompareRun, i: int, total: int) -> str:

@@ -7,13 +7,12 @@ import warnings
 
 import numpy as np
 
-from .plots import _pyplot, plain_log_ticks, save_figure, smooth_log
+from .plots import get_cmap, plain_log_ticks, smooth_log, subplots
 from .report import metric_label
 
 
 def colours(names: list[str]) -> dict:
-    plt = _pyplot()
-    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    cmap = get_cmap("tab10" if len(names) <= 10 else "tab20")
     return {n: cmap(i % cmap.N) for i, n in enumerate(names)}
 
 
@@ -45,11 +44,10 @@ def _seed_text(result) -> str:
     return "one seed" if n == 1 else f"mean and min–max band over {n} seeds"
 
 
-def plot_loss(result, path, title: str, against: str = "iteration") -> None:
+def plot_loss(result, title: str, against: str = "iteration"):
     """The smoothed training loss of every optimizer against the iteration or the training time
     (log scale); a diverged run's curve ends in a cross."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(9, 5.5))
+    fig, ax = subplots(figsize=(9, 5.5))
     colour = colours(result.optimizers)
     firsts, kept, crosses = [], [], []
     for name in result.optimizers:
@@ -89,15 +87,14 @@ def plot_loss(result, path, title: str, against: str = "iteration") -> None:
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="upper right", fontsize=9, ncol=2 if len(result.optimizers) > 5 else 1)
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
 
 
-def plot_accuracy(result, path, title: str) -> None:
+def plot_accuracy(result, title: str):
     """The per-epoch score (validation accuracy, or what the data allows) of every optimizer."""
-    plt = _pyplot()
     key = result.score_key or "train_loss"
     pct = key.endswith("accuracy")
-    fig, ax = plt.subplots(figsize=(9, 5.5))
+    fig, ax = subplots(figsize=(9, 5.5))
     colour = colours(result.optimizers)
     k = len(result.optimizers)
     for i, name in enumerate(result.optimizers):
@@ -132,4 +129,4 @@ def plot_accuracy(result, path, title: str) -> None:
     ax.legend(loc="lower right" if pct else "upper right", fontsize=9,
               ncol=2 if len(result.optimizers) > 5 else 1)
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig

@@ -24,15 +24,14 @@ Between recording steps it does nothing, so it costs almost nothing.
 
 from __future__ import annotations
 
-import json
 import math
-import os
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..serialization import atomic_write_bytes
 from ..train import Callback
-from .plots import _pyplot, plain_log_ticks, save_figure
+from .plots import get_cmap, plain_log_ticks, subplots
+from .result import Result
 
 PERCENTILES = (5, 25, 50, 75, 95)
 QUANTITIES = ("grad_norm", "weight_norm", "update_ratio")
@@ -200,12 +199,26 @@ class TrainingDynamics(Callback):
                 "lr": [rec["lr"] for rec in self.records], "percentiles": list(PERCENTILES),
                 "layers": layers}
 
-    def save(self, directory, title: str | None = None) -> None:
-        """Write ``dynamics.json`` and ``dynamics.png`` into ``directory``."""
-        os.makedirs(directory, exist_ok=True)
-        data = self.to_dict()
-        atomic_write_bytes(os.path.join(directory, "dynamics.json"), json.dumps(data, indent=1).encode())
-        plot_dynamics(data, os.path.join(directory, "dynamics.png"), title=title)
+    def result(self, title: str | None = None) -> DynamicsResult:
+        """What was recorded so far, as a result to plot or write."""
+        return DynamicsResult(self.to_dict(), title)
+
+    def save(self, directory, title: str | None = None) -> list[str]:
+        """Write ``dynamics.json`` and ``dynamics.png`` into ``directory``; return their paths."""
+        return self.result(title).write(directory)
+
+
+@dataclass
+class DynamicsResult(Result):
+    """Recorded training dynamics (``TrainingDynamics.to_dict()``): dynamics.json, dynamics.png."""
+    data: dict
+    title: str | None = None
+
+    def documents(self) -> dict:
+        return {"dynamics.json": self.data}
+
+    def figures(self) -> dict:
+        return {"dynamics.png": plot_dynamics(self.data, title=self.title)}
 
 
 # --------------------------------------------------------------------------- the figure
@@ -213,9 +226,8 @@ class TrainingDynamics(Callback):
 def _style(names: list[str]) -> dict:
     """A colour per layer (the part of the name before the last dot), solid for weights and
     dashed for biases and other tensors."""
-    plt = _pyplot()
     layers = list(dict.fromkeys(n.rsplit(".", 1)[0] for n in names))
-    cmap = plt.get_cmap("tab10" if len(layers) <= 10 else "tab20")
+    cmap = get_cmap("tab10" if len(layers) <= 10 else "tab20")
     return {n: {"color": cmap(layers.index(n.rsplit(".", 1)[0]) % cmap.N),
                 "ls": "-" if n.endswith("weight") else "--"} for n in names}
 
@@ -224,13 +236,12 @@ def _values(xs) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in xs], dtype=float)
 
 
-def plot_dynamics(data: dict, path, title: str | None = None) -> None:
+def plot_dynamics(data: dict, title: str | None = None):
     """``dynamics.png``: gradient norm, weight norm, update-to-weight ratio and (for adaptive
     optimizers) the effective step size per parameter tensor against the step."""
-    plt = _pyplot()
     layers = data["layers"]
     adaptive = any("step_size" in v for v in layers.values())
-    fig, axes = plt.subplots(1, 4 if adaptive else 3, figsize=(18 if adaptive else 14, 4.2))
+    fig, axes = subplots(1, 4 if adaptive else 3, figsize=(18 if adaptive else 14, 4.2))
     steps = np.asarray(data["steps"], dtype=float)
     style = _style(list(layers))
     labels = {"grad_norm": ("gradient norm ‖g‖", "gradient norm"),
@@ -267,4 +278,4 @@ def plot_dynamics(data: dict, path, title: str | None = None) -> None:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig

@@ -91,18 +91,14 @@ class Surface:
         d = np.linalg.norm(pts[:, None, :] - np.asarray(self.minima)[None, :, :], axis=2)
         return d.argmin(axis=1), d.min(axis=1)
 
-    def default_lr(self, optimizer_class: str) -> float | None:
-        """The learning rate for ``optimizer_class`` (a class name) on this surface; None keeps the
-        optimizer's own default (Adadelta, whose γ is a unitless factor, and L-BFGS)."""
-        if optimizer_class in _OWN_SCALE:
+    def default_lr(self, optimizer_class: type) -> float | None:
+        """The learning rate for ``optimizer_class`` on this surface, by what its ``lr_scale`` says
+        the learning rate scales; None keeps the optimizer's own default ("own": Adadelta, whose γ
+        is a unitless factor, and L-BFGS)."""
+        scale = optimizer_class.lr_scale
+        if scale == "own":
             return None
-        return self.lr_gd if optimizer_class in _GRADIENT_SCALED else self.lr_adaptive
-
-
-# Optimizers whose step is γ·(a gradient): their γ must respect the curvature.
-_GRADIENT_SCALED = frozenset({"SGD", "ASGD"})
-# Optimizers whose γ is not a length nor a curvature bound: keep their defaults.
-_OWN_SCALE = frozenset({"Adadelta", "LBFGS"})
+        return self.lr_gd if scale == "gradient" else self.lr_adaptive
 
 
 def _points(coords) -> np.ndarray:

@@ -25,35 +25,69 @@ then ends, and the report says at which step.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from .builders import optimizer_spec
-from .config import ConfigError, TrainConfig
+from ..serialization import atomic_write_bytes
+from .builders import optimizer_list, optimizer_spec, per_optimizer, resolve_factory
+from .config import (
+    BOOL,
+    OPTIONS,
+    TEXT,
+    Config,
+    ConfigError,
+    Kind,
+    Number,
+    OneOf,
+    TrainConfig,
+    bad,
+    check_fields,
+    factory_name,
+    option,
+)
 from .functions import Surface, get_surface
+from .result import Result
 
 CRITERIA = ("distance", "grad-norm")
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam")
 
 
 @dataclass
-class LandscapeConfig:
-    function: str = "rosenbrock"            # a name of gradstep.explore.functions.SURFACES
-    optimizers: tuple = DEFAULT_OPTIMIZERS  # names as for `gradstep train --optimizer`
-    steps: int = 500                        # optimizer steps per run
-    start: tuple | None = None              # (x, y); None: the function's own start
-    lr: dict = field(default_factory=dict)  # optimizer name -> learning rate (default: the function's)
-    opt_args: dict = field(default_factory=dict)  # optimizer name -> {argument: value}
-    tol: float = 1e-3                       # tolerance of the criterion
-    criterion: str = "distance"             # distance | grad-norm (without minima: escape)
-    gif: bool = False                       # also write landscape.gif
-    out: str | None = None                  # output directory (default runs/landscape-<function>-<time>)
+class LandscapeConfig(Config):
+    """Every option of ``gradstep landscape``."""
+    # a name of gradstep.explore.functions.SURFACES, or your own: "package.module:function" returning
+    # a Surface (or the function)
+    function: str | Callable = option("rosenbrock", Kind((str, Callable), "a function name or "
+                                                         "package.module:function"), "the test function")
+    optimizers: tuple = option(DEFAULT_OPTIMIZERS, Kind((tuple, list, str), "a list of optimizer names"),
+                               "optimizer names, as for `gradstep train --optimizer`")
+    steps: int = option(500, Number(integer=True, lo=1), "optimizer steps per run")
+    start: tuple | None = option(None, Kind((tuple, list), "two numbers X,Y", True),
+                                 "the starting point (default: the function's)")
+    lr: dict = option(None, OPTIONS, "optimizer name -> learning rate (default: the function's)",
+                      default_factory=dict)
+    opt_args: dict = option(None, OPTIONS, "optimizer name -> {argument: value}", default_factory=dict)
+    tol: float = option(1e-3, Number(lo=0, lo_open=True), "tolerance of the criterion")
+    criterion: str = option("distance", OneOf(CRITERIA),
+                            "distance to the nearest minimum or gradient norm, at most --tol")
+    gif: bool = option(False, BOOL, "also write landscape.gif, the runs animated")
+    out: str | None = option(None, TEXT, "output directory (default runs/landscape-<function>-<time>)")
+
+    def validate(self) -> None:
+        check_fields(self)
+        self.optimizers = optimizer_list(self.optimizers)
+        self.lr = per_optimizer("lr", self.lr, self.optimizers)
+        self.opt_args = per_optimizer("opt_args", self.opt_args, self.optimizers)
+        check_config(self)
+
+    def run(self) -> LandscapeResult:
+        return landscape(self)
 
 
 @dataclass
@@ -82,13 +116,31 @@ class Trajectory:
 
 
 @dataclass
-class LandscapeResult:
+class LandscapeResult(Result):
     config: LandscapeConfig
     surface: Surface
     start: tuple
     trajectories: list
-    out_dir: str
-    files: list
+    out_dir: str | None = None
+    files: list = field(default_factory=list)
+
+    def documents(self) -> dict:
+        return {"report.md": report_markdown(self), "results.json": results_dict(self)}
+
+    def figures(self) -> dict:
+        """landscape.png (contours, gradient field, trajectories) and convergence.png."""
+        from .landscape_plots import plot_convergence, plot_landscape
+        return {"landscape.png": plot_landscape(self), "convergence.png": plot_convergence(self)}
+
+    def write(self, folder) -> list[str]:
+        """The figures, landscape.gif (with ``gif``), report.md and results.json; their paths."""
+        from .landscape_plots import gif_bytes
+        written = super().write(folder)
+        if self.config.gif:
+            path = os.path.join(os.fspath(folder), "landscape.gif")
+            atomic_write_bytes(path, gif_bytes(self))
+            written.append(path)
+        return written
 
     def status(self, t: Trajectory) -> str:
         """How the run ended: the steps to tolerance (``"312"``), ``not reached`` (saying when it
@@ -120,7 +172,7 @@ def build_optimizer_for(surface: Surface, name: str, point: Tensor, lr: float | 
     if lr is not None:
         kwargs["lr"] = lr
     elif "lr" not in (opt_args or {}):
-        default = surface.default_lr(cls.__name__)
+        default = surface.default_lr(cls)
         if default is not None:
             kwargs["lr"] = default
     try:
@@ -189,60 +241,54 @@ def _criterion_met(surface: Surface, pts, values, grad_norms, tol: float, criter
 
 def check_config(cfg: LandscapeConfig) -> tuple[Surface, tuple]:
     """The surface and the start point of ``cfg``; ConfigError naming the first bad option."""
-    try:
-        surface = get_surface(cfg.function)
-    except ValueError as e:
-        raise ConfigError(f"--function: {e}") from None
-    names = list(cfg.optimizers)
-    if not names:
-        raise ConfigError("--optimizers needs at least one optimizer name")
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise ConfigError(f"--optimizers names {', '.join(twice)} more than once")
-    if not isinstance(cfg.steps, int) or cfg.steps < 1:
-        raise ConfigError(f"--steps must be a positive integer, got {cfg.steps!r}")
-    if not (isinstance(cfg.tol, (int, float)) and cfg.tol > 0 and math.isfinite(cfg.tol)):
-        raise ConfigError(f"--tol must be a positive number, got {cfg.tol!r}")
-    if cfg.criterion not in CRITERIA:
-        raise ConfigError(f"--criterion must be one of {', '.join(CRITERIA)}, got {cfg.criterion!r}")
-    for option, given in (("--lr", cfg.lr), ("--opt-arg", cfg.opt_args)):
-        extra = sorted(set(given) - set(names))
-        if extra:
-            raise ConfigError(f"{option} names {', '.join(extra)}, which is not among --optimizers "
-                              f"{','.join(names)}")
+    surface = resolve_surface(cfg.function)
+    names = cfg.optimizers
     for name, lr in cfg.lr.items():
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 or not math.isfinite(lr):
-            raise ConfigError(f"--lr {name}={lr!r}: a learning rate must be a positive number")
+        if not Number(lo=0, lo_open=True).ok(lr):
+            raise bad("lr", f"{name}={lr!r}", "a positive number")
     start = surface.start if cfg.start is None else tuple(cfg.start)
-    if len(start) != 2 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in start):
-        raise ConfigError(f"--start takes two finite numbers X,Y, got {cfg.start!r}")
+    if len(start) != 2 or not all(Number().ok(v) for v in start):
+        raise bad("start", cfg.start, "two finite numbers X,Y")
     for name in names:  # every optimizer builds, before any of them runs
         build_optimizer_for(surface, name, Tensor._make(np.zeros(2), requires_grad=True), cfg.lr.get(name),
                             cfg.opt_args.get(name))
     return surface, (float(start[0]), float(start[1]))
 
 
-def run_landscape(cfg: LandscapeConfig) -> LandscapeResult:
-    """Run every optimizer of ``cfg`` and write the figures, report.md and results.json."""
-    from .landscape_plots import plot_convergence, plot_landscape, save_gif
+def resolve_surface(function) -> Surface:
+    """The surface ``function`` names: a built-in one, or what a ``package.module:function`` (or a
+    callable) returns, which must be a ``Surface``."""
+    if isinstance(function, str) and ":" not in function:
+        try:
+            return get_surface(function)
+        except ValueError as e:
+            raise ConfigError(f"--function: {e}") from None
+    got = resolve_factory(function, "function")()
+    if not isinstance(got, Surface):
+        raise ConfigError(f"--function {factory_name(function)} returned {type(got).__name__}; it must "
+                          f"return a gradstep.explore.functions.Surface")
+    return got
 
+
+def landscape(cfg: LandscapeConfig) -> LandscapeResult:
+    """Run every optimizer of ``cfg`` on its surface; nothing is written (see ``write``)."""
     surface, start = check_config(cfg)
     runs = [run_trajectory(surface, name, start, cfg.steps, cfg.lr.get(name), cfg.opt_args.get(name),
                            cfg.tol, cfg.criterion) for name in cfg.optimizers]
-    out = cfg.out or os.path.join("runs", f"landscape-{surface.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    os.makedirs(out, exist_ok=True)
-    result = LandscapeResult(cfg, surface, start, runs, out, [])
-    plot_landscape(result, os.path.join(out, "landscape.png"))
-    plot_convergence(result, os.path.join(out, "convergence.png"))
-    result.files = ["landscape.png", "convergence.png"]
-    if cfg.gif:
-        save_gif(result, os.path.join(out, "landscape.gif"))
-        result.files.append("landscape.gif")
-    with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as f:
-        f.write(report_markdown(result))
-    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
-        json.dump(results_dict(result), f, indent=1, allow_nan=False)
-    result.files += ["report.md", "results.json"]
+    return LandscapeResult(cfg, surface, start, runs)
+
+
+def default_out(cfg: LandscapeConfig) -> str:
+    name = resolve_surface(cfg.function).name
+    return os.path.join("runs", f"landscape-{name}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def run_landscape(cfg: LandscapeConfig) -> LandscapeResult:
+    """``landscape(cfg)``, written into ``cfg.out`` (default runs/landscape-<function>-<time>):
+    the figures, report.md and results.json; ``result.files`` names them."""
+    result = landscape(cfg)
+    result.out_dir = cfg.out or default_out(cfg)
+    result.files = [os.path.basename(p) for p in result.write(result.out_dir)]
     return result
 
 
@@ -302,11 +348,6 @@ def table_text(result: LandscapeResult) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
 
-def _finite_or_none(a) -> list:
-    return [[None if not math.isfinite(v) else float(v) for v in row] if np.ndim(row) else
-            (None if not math.isfinite(row) else float(row)) for row in np.asarray(a).tolist()]
-
-
 def results_dict(result: LandscapeResult) -> dict:
     s, cfg = result.surface, result.config
     runs = []
@@ -315,10 +356,9 @@ def results_dict(result: LandscapeResult) -> dict:
                      "steps": t.steps, "evaluations": t.evaluations, "status": result.status(t),
                      "steps_to_tolerance": t.reached_at, "first_within_tolerance": t.touched_at,
                      "diverged": t.diverged_at is not None,
-                     "diverged_at": t.diverged_at, "points": _finite_or_none(t.points),
-                     "values": _finite_or_none(t.values), "grad_norms": _finite_or_none(t.grad_norms)})
-    config = asdict(cfg)
-    config["optimizers"] = list(cfg.optimizers)
+                     "diverged_at": t.diverged_at, "points": t.points,
+                     "values": t.values, "grad_norms": t.grad_norms})
+    config = cfg.to_dict()
     return {"function": s.name, "formula": s.formula, "minima": [list(m) for m in s.minima],
             "start": list(result.start), "criterion": criterion_text(result), "config": config,
             "runs": runs}

@@ -3,11 +3,12 @@ curves, and the animation (matplotlib's PillowWriter; Pillow comes with matplotl
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
 
-from .plots import _positive, _pyplot, save_figure
+from .plots import _positive, new_figure, subplots
 
 # Distinct colours that stay readable over the pale contour map.
 COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
@@ -83,11 +84,10 @@ def _legend_label(result, t) -> str:
 
 def _figure(result, dpi: int = 110):
     """The figure with the surface drawn and the start marked: (fig, plot axes, legend axes)."""
-    plt = _pyplot()
     s = result.surface
     plot_h = float(np.clip(6.6 * np.ptp(s.ylim) / np.ptp(s.xlim), 3.4, 6.6))
     legend_h = 0.3 + 0.2 * math.ceil((len(result.trajectories) + 3) / 2)
-    fig = plt.figure(figsize=(8.2, plot_h + legend_h), dpi=dpi, layout="constrained")
+    fig = new_figure(figsize=(8.2, plot_h + legend_h), dpi=dpi, layout="constrained")
     grid = fig.add_gridspec(2, 1, height_ratios=[plot_h, legend_h])
     ax, legend_ax = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     legend_ax.axis("off")
@@ -104,7 +104,7 @@ def _legend(ax, legend_ax):
                      framealpha=0.95)
 
 
-def plot_landscape(result, path) -> None:
+def plot_landscape(result):
     """``landscape.png``: contours, the descent field, and every trajectory with its outcome."""
     fig, ax, legend_ax = _figure(result)
     for i, t in enumerate(result.trajectories):
@@ -119,16 +119,15 @@ def plot_landscape(result, path) -> None:
             ax.plot(*end, marker="x" if t.diverged_at else "s", ms=7, color=c, mec="black", mew=1.0,
                     zorder=8)
     _legend(ax, legend_ax)
-    save_figure(fig, path)
+    return fig
 
 
-def plot_convergence(result, path) -> None:
+def plot_convergence(result):
     """``convergence.png``: the criterion's quantity per step (distance to the nearest minimum or
     ‖∇f‖, log scale, with the tolerance) and the gap f(p) − f*; for the saddle, f(p) itself."""
-    plt = _pyplot()
     s, cfg = result.surface, result.config
     escape = s.escape_below is not None
-    fig, axes = plt.subplots(1, 1 if escape else 2, figsize=(7.5 if escape else 13, 4.6), squeeze=False)
+    fig, axes = subplots(1, 1 if escape else 2, figsize=(7.5 if escape else 13, 4.6), squeeze=False)
     left, right = axes[0][0], (None if escape else axes[0][1])
     for i, t in enumerate(result.trajectories):
         steps, c = np.arange(len(t.points)), _color(i)
@@ -168,20 +167,21 @@ def plot_convergence(result, path) -> None:
     fig.tight_layout()
     fig.legend(*left.get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.0),
                ncol=2 if escape else 3, fontsize=8)
-    save_figure(fig, path)
+    return fig
 
 
-def save_gif(result, path, frames: int = 60, fps: int = 12, dpi: int = 72) -> None:
-    """``landscape.gif``: the trajectories growing step by step (at most ``frames`` frames).
+def gif_bytes(result, frames: int = 60, fps: int = 12, dpi: int = 72) -> bytes:
+    """``landscape.gif``'s bytes: the trajectories growing step by step (at most ``frames`` frames).
 
     The contours are drawn once; each frame restores them and draws only the moving lines (the
     blitting of matplotlib's animations), and Pillow writes the frames as an animated GIF.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.lines import Line2D
     from PIL import Image
 
-    plt = _pyplot()
     fig, ax, legend_ax = _figure(result, dpi=dpi)
+    FigureCanvasAgg(fig)  # a canvas that renders, for blitting (no backend switch)
     moving, proxies = [], []
     for i, t in enumerate(result.trajectories):
         c = _color(i)
@@ -208,8 +208,10 @@ def save_gif(result, path, frames: int = 60, fps: int = 12, dpi: int = 72) -> No
         for artist in (*moving, counter):
             ax.draw_artist(artist)
         images.append(Image.fromarray(np.array(canvas.buffer_rgba())[..., :3]))
-    plt.close(fig)
     # one palette for every frame, from the last (which has every colour): quick, and no flicker
     palette = images[-1].quantize(colors=256)
     frames_p = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
-    frames_p[0].save(path, save_all=True, append_images=frames_p[1:], duration=round(1000 / fps), loop=0)
+    buf = io.BytesIO()
+    frames_p[0].save(buf, format="GIF", save_all=True, append_images=frames_p[1:], duration=round(1000 / fps),
+                     loop=0)
+    return buf.getvalue()

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import distributed as dist
 from .. import random as _random
@@ -25,6 +25,7 @@ from ..train import EarlyStopping, History, ModelCheckpoint, Trainer
 from ..train.run_folder import RunFolder
 from .builders import (
     Data,
+    _is_factory,
     build_data,
     build_loaders,
     build_loss,
@@ -33,18 +34,18 @@ from .builders import (
     build_scheduler,
     model_name,
 )
-from .checks import check_config
 from .config import ConfigError, TrainConfig
 from .dynamics import TrainingDynamics
-from .plots import plot_history
+from .result import Result
 
 CONFIG_KEY = "gradstep.config"
-_PER_INVOCATION = ("resume", "out", "max_steps", "overwrite")  # never stored, never read from a file
+PER_INVOCATION = ("resume", "out", "max_steps", "overwrite")  # never stored, never read from a file
 
 
 @dataclass
-class RunResult:
-    """What a run produced: its history, test metrics, output directory and how it ended."""
+class RunResult(Result):
+    """What a run produced: its history, test metrics, output directory and how it ended; the
+    checkpoints are in ``out_dir`` already, ``write`` adds the history, curves and dynamics."""
     config: TrainConfig
     history: History
     test: dict | None
@@ -52,7 +53,27 @@ class RunResult:
     diverged: bool
     stop_reason: str | None
     trainer: Trainer
+    dynamics: TrainingDynamics | None = None
+    files: list = field(default_factory=list)   # every file of the run, once written
     interrupted: int | None = None  # the signal (SIGINT, SIGTERM) that stopped the run, if one did
+    dpi = 150   # the training figures are drawn a report's text width wide (train.figures)
+
+    @property
+    def title(self) -> str:
+        lr = self.trainer.optimizer.param_groups[0]["lr"]
+        return f"{self.config.dataset} · {model_name(self.config)} · {self.config.optimizer} (lr {lr:g})"
+
+    def documents(self) -> dict:
+        docs = {"history.json": self.history.to_json(), "history.csv": self.history.to_csv()}
+        if self.dynamics is not None:
+            docs.update(self.dynamics.result(self.title).documents())
+        return docs
+
+    def figures(self) -> dict:
+        figs = {"curves.png": self.history.plot(title=self.title)}
+        if self.dynamics is not None:
+            figs.update(self.dynamics.result(self.title).figures())
+        return figs
 
 
 def default_out_dir(cfg: TrainConfig) -> str:
@@ -60,23 +81,38 @@ def default_out_dir(cfg: TrainConfig) -> str:
     return os.path.join("runs", f"{cfg.dataset}-{model_name(cfg)}-{cfg.optimizer.lower()}-{stamp}")
 
 
-def config_from_checkpoint(path) -> TrainConfig:
+def config_from_checkpoint(path, given: dict | None = None) -> TrainConfig:
     """The ``TrainConfig`` a checkpoint of ``train_run`` was written with, checked as the command
-    line's would be; where to write, where to resume from and when to stop are never taken from
-    the file."""
+    line's is. What the file stores is data, never an instruction: where to write, what to resume
+    and when to stop are not read from it, and code it names (``--model``/``--data`` as
+    ``package.module:function``) is imported only if ``given`` (the command line) names it too."""
     meta = load_metadata(path)
     if CONFIG_KEY not in meta:
         raise CheckpointError(f"{path}: has no gradstep run configuration in its metadata; was it "
                               f"written by `gradstep train`?")
+    given = given or {}
     try:
         stored = json.loads(meta[CONFIG_KEY])
         if not isinstance(stored, dict):
-            raise ConfigError("it is not a table of settings")
-        for key in _PER_INVOCATION:
+            raise ConfigError(f"a table of options, got {type(stored).__name__}")
+        for key in PER_INVOCATION:
             stored.pop(key, None)
-        return check_config(TrainConfig.from_dict(stored))
+        for key in ("model", "data"):
+            if _is_factory(stored.get(key)) and key not in given:
+                raise ConfigError(f"it names code to run, --{key} {stored[key]}, which gradstep does not "
+                                  f"import on a file's word: give --{key} {stored[key]} to resume it")
+            if key in given:
+                stored[key] = given[key]
+        return TrainConfig.from_dict(stored)
     except (ConfigError, json.JSONDecodeError, RecursionError, TypeError) as e:
         raise CheckpointError(f"{path}: the stored configuration is invalid: {e}") from None
+
+
+def initial_state(cfg: TrainConfig, data: Data) -> dict:
+    """The initial weights of ``cfg``'s model for ``data``, as built after seeding with ``cfg.seed``:
+    what every run of a comparison or a sweep starts from."""
+    _random.manual_seed(cfg.seed)
+    return {k: v.numpy().copy() for k, v in build_model(cfg, data).state_dict().items()}
 
 
 def build_run(cfg: TrainConfig, callbacks=(), data: Data | None = None,
@@ -94,8 +130,6 @@ def build_run(cfg: TrainConfig, callbacks=(), data: Data | None = None,
         model = dist.DistributedDataParallel(model)
     optimizer = build_optimizer(cfg, model.parameters())
     scheduler = build_scheduler(cfg, optimizer, len(loaders[0]))
-    if cfg.clip_grad_norm is not None and cfg.clip_grad_norm <= 0:
-        raise ConfigError(f"--clip-grad-norm must be positive, got {cfg.clip_grad_norm}")
     trainer = Trainer(model, optimizer, build_loss(data), scheduler=scheduler,
                       scheduler_interval=cfg.scheduler_interval,
                       metrics=("accuracy",) if data.is_classification else (),
@@ -104,52 +138,48 @@ def build_run(cfg: TrainConfig, callbacks=(), data: Data | None = None,
     return trainer, data, loaders
 
 
-def _monitor(data: Data, has_val: bool) -> tuple[str, str]:
-    if has_val:
-        return ("val_accuracy", "max") if data.is_classification else ("val_loss", "min")
-    return ("train_accuracy", "max") if data.is_classification else ("train_loss", "min")
+def score_key(data: Data, has_val: bool) -> str:
+    """The per-epoch column that says how good a model is: accuracy for classification, else the
+    loss; on the validation split if there is one. Checkpoints keep its best, sweeps and
+    comparisons report it."""
+    split = "val" if has_val else "train"
+    return f"{split}_accuracy" if data.is_classification else f"{split}_loss"
+
+
+def mode(key: str) -> str:
+    """"min" for a loss, "max" for anything else (accuracy)."""
+    return "min" if key.endswith("loss") else "max"
 
 
 def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     """Train as ``cfg`` says and write the run's files; see the module docstring."""
-    check_config(cfg)
-    if cfg.epochs < 1:
-        raise ConfigError(f"--epochs must be at least 1, got {cfg.epochs}")
     dynamics = None
     if cfg.dynamics or cfg.dynamics_every is not None:
-        try:
-            dynamics = TrainingDynamics(cfg.dynamics_every)
-        except ValueError as e:
-            raise ConfigError(f"--dynamics-every: {e}") from None
-    # the output folder: --out, else the resumed checkpoint's own folder (never a path stored in it)
+        dynamics = TrainingDynamics(cfg.dynamics_every)
+    # the output folder: --out, else the resumed checkpoint's own (never a path stored in a file)
     if cfg.out:
         out_dir = cfg.out
     else:
         out_dir = os.path.dirname(os.path.abspath(cfg.resume)) if cfg.resume else default_out_dir(cfg)
-    main = dist.is_main_process()
-    folder = None
-    if main:
-        mode = "overwrite" if cfg.overwrite else "new"
-        if cfg.resume and os.path.realpath(os.path.dirname(os.path.abspath(cfg.resume))) == \
-                os.path.realpath(out_dir):
-            mode = "resume"
-        folder = RunFolder(out_dir, mode)
-        folder.acquire()  # held (and released) by the `with` below
+    if not dist.is_main_process():
+        return _train_in(cfg, out_dir, dynamics, extra_callbacks)
+    resuming_here = cfg.resume and os.path.realpath(os.path.dirname(os.path.abspath(cfg.resume))) == \
+        os.path.realpath(out_dir)
+    folder = RunFolder(out_dir, "resume" if resuming_here else "overwrite" if cfg.overwrite else "new")
+    with folder:  # refused if another run's, locked for the run's life, probed for writability
         if folder.took_over is not None and not cfg.quiet:
             print(f"gradstep: took over {out_dir}'s lock from pid {folder.took_over}, which no longer runs",
                   file=sys.stderr)
-    if folder is None:
-        return _train_in(cfg, out_dir, main, dynamics, extra_callbacks)
-    with folder:
-        return _train_in(cfg, out_dir, main, dynamics, extra_callbacks)
+        return _train_in(cfg, out_dir, dynamics, extra_callbacks)
 
 
-def _train_in(cfg: TrainConfig, out_dir: str, main: bool, dynamics, extra_callbacks) -> RunResult:
-    # what defines the run; --resume, --out and --max-steps belong to one invocation only
-    meta = {CONFIG_KEY: json.dumps({k: v for k, v in cfg.to_dict().items() if k not in _PER_INVOCATION})}
+def _train_in(cfg: TrainConfig, out_dir: str, dynamics, extra_callbacks) -> RunResult:
+    main = dist.is_main_process()
+    # what defines the run; --resume, --out, --max-steps and --overwrite belong to one invocation only
+    meta = {CONFIG_KEY: json.dumps({k: v for k, v in cfg.to_dict().items() if k not in PER_INVOCATION})}
     trainer, data, (train_loader, val_loader, test_loader) = build_run(cfg)
-    monitor, mode = _monitor(data, val_loader is not None)
-    callbacks = [ModelCheckpoint(out_dir, monitor=monitor, mode=mode, metadata=meta)]
+    monitor = score_key(data, val_loader is not None)
+    callbacks = [ModelCheckpoint(out_dir, monitor=monitor, mode=mode(monitor), metadata=meta)]
     if cfg.early_stopping is not None:
         loss_key = "val_loss" if val_loader is not None else "train_loss"
         callbacks.append(EarlyStopping(monitor=loss_key, mode="min", patience=cfg.early_stopping))
@@ -163,33 +193,14 @@ def _train_in(cfg: TrainConfig, out_dir: str, main: bool, dynamics, extra_callba
         print(_world_summary(cfg.batch_size), file=sys.stderr, flush=True)
 
     history = trainer.fit(train_loader, cfg.epochs, val_loader=val_loader, max_steps=cfg.max_steps)
+    result = RunResult(cfg, history, None, out_dir, trainer.diverged, trainer.stop_reason, trainer, dynamics,
+                       interrupted=trainer.interrupted)
     if main:
-        history.save_json(os.path.join(out_dir, "history.json"))
-        history.save_csv(os.path.join(out_dir, "history.csv"))
-        lr = trainer.optimizer.param_groups[0]["lr"]
-        title = f"{cfg.dataset} · {model_name(cfg)} · {cfg.optimizer} (lr {lr:g})"
-        _replace_atomically(os.path.join(out_dir, "curves.png"),
-                            lambda p: plot_history(history, p, title=title))
-        if dynamics is not None:
-            dynamics.save(out_dir, title=title)  # dynamics.json, dynamics.png
-    test = None
+        checkpoints = [os.path.join(out_dir, f) for f in ("last.safetensors", "best.safetensors")]
+        result.files = result.write(out_dir) + [f for f in checkpoints if os.path.exists(f)]
     if test_loader is not None and not trainer.diverged and trainer.interrupted is None:
-        test = trainer.evaluate(test_loader)
-    return RunResult(cfg, history, test, out_dir, trainer.diverged, trainer.stop_reason, trainer,
-                     trainer.interrupted)
-
-
-def _replace_atomically(path: str, write) -> None:
-    """``write(tmp)`` a file next to ``path``, then rename it over ``path``: a failed write (a full
-    disk) leaves the previous file whole."""
-    root, ext = os.path.splitext(path)
-    tmp = f"{root}.tmp-{os.getpid()}{ext}"
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        result.test = trainer.evaluate(test_loader)
+    return result
 
 
 def _world_summary(batch_size: int) -> str:

@@ -25,17 +25,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from .. import random as _random
 from ..data import DataLoader
-from ..nn import Parameter
 from ..train import History, evaluate
-from .builders import build_data, build_loss, build_model, build_optimizer, model_name, optimizer_spec
+from .builders import build_data, build_loss, build_model, model_name, optimizer_spec
 from .compare import Clock
-from .config import ConfigError, TrainConfig
-from .report import markdown_table, metric_label, write_json, write_text
-from .run import build_run
+from .config import OPTIONS, TEXT, Config, ConfigError, Kind, TrainConfig, bad, check_fields, option
+from .report import markdown_table, metric_label
+from .result import Result
+from .run import build_run, initial_state, score_key
 from .sweep_plots import plot_curves, plot_heatmap
 
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
@@ -53,8 +50,8 @@ class Budget:
         """``"3 epochs"``, ``"3"`` (epochs) or ``"30000 samples"``."""
         m = re.fullmatch(r"\s*(\d+)\s*(epochs?|samples?)?\s*", str(text))
         if not m or int(m.group(1)) < 1:
-            raise ConfigError(f"--budget takes a positive number of epochs or samples, e.g. '3 epochs' "
-                              f"or '30000 samples', got {text!r}")
+            raise ConfigError(f"--budget {text!r}: allowed is a positive number of epochs or samples, "
+                              f"e.g. '3 epochs' or '30000 samples'")
         n = int(m.group(1))
         return cls(samples=n) if (m.group(2) or "").startswith("sample") else cls(epochs=n)
 
@@ -111,14 +108,50 @@ class SweepCell:
 
 
 @dataclass
-class SweepResult:
+class SweepConfig(Config):
+    """Every option of ``gradstep sweep``: the training config of every cell, and the grid."""
+    _nested = {"train": TrainConfig}
+
+    # everything but the gridded values: data set, model, optimizer, scheduler, ...
+    train: TrainConfig = field(default_factory=TrainConfig)
+    # learning rates; None: the one the training config gives (the tutorials' for its optimizer)
+    lrs: tuple | None = option(None, Kind((tuple, list), "a list of learning rates", True), "learning rates")
+    # batch sizes; None: the training config's
+    batch_sizes: tuple | None = option(None, Kind((tuple, list), "a list of batch sizes", True),
+                                       "batch sizes")
+    grid: dict = option(None, OPTIONS, "other optimizer arguments -> their values", default_factory=dict)
+    # per cell: "N epochs" or "N samples"; None: the training config's epochs
+    budget: str | None = option(None, TEXT, 'per cell: "N epochs" or "N samples" seen')
+    metric: str | None = option(None, Kind((str,), "a metric", True), "what the heatmap shows")
+    out: str | None = option(None, TEXT, "output directory (default runs/sweep-<time>)")
+
+    def run(self, **kwargs) -> Result:
+        return run_sweep(self, **kwargs)
+
+    def validate(self) -> None:
+        check_fields(self)
+        if self.lrs is None:
+            self.lrs = (optimizer_spec(self.train)[1]["lr"],)
+        if self.batch_sizes is None:
+            self.batch_sizes = (self.train.batch_size,)
+        self.lrs, self.batch_sizes = tuple(self.lrs), tuple(self.batch_sizes)
+        self.grid = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in self.grid.items()}
+        _check(self.train, self.lrs, self.batch_sizes, self.grid, self.metric)
+        self.budget_plan()
+
+    def budget_plan(self) -> Budget:
+        return Budget.parse(self.budget) if self.budget is not None else Budget(epochs=self.train.epochs)
+
+
+@dataclass
+class SweepResult(Result):
     config: TrainConfig
     lrs: list[float]
     batch_sizes: list[int]
     grid: dict                      # gridded optimizer argument -> its values
     budget: Budget
     metric: str
-    out: str
+    out: str | None = None
     cells: list[SweepCell] = field(default_factory=list)
 
     def combos(self) -> list[dict]:
@@ -195,14 +228,14 @@ class SweepResult:
                 "initial_train_loss": self.cells[0].initial_loss if self.cells else None,
                 "cells": [c.to_dict() for c in self.cells]}
 
-    def write(self) -> None:
-        os.makedirs(self.out, exist_ok=True)
-        write_text(os.path.join(self.out, "report.md"), self.report())
-        write_json(os.path.join(self.out, "results.json"), self.to_dict())
+    def documents(self) -> dict:
+        return {"report.md": self.report(), "results.json": self.to_dict()}
+
+    def figures(self) -> dict:
+        """heatmap.png (the final metric of every cell) and curves.png (every cell's training loss)."""
         title = (f"{self.config.optimizer} on {self.config.dataset} ({model_name(self.config)}), "
                  f"{self.budget} per cell")
-        plot_heatmap(self, os.path.join(self.out, "heatmap.png"), title)
-        plot_curves(self, os.path.join(self.out, "curves.png"), title)
+        return {"heatmap.png": plot_heatmap(self, title), "curves.png": plot_curves(self, title)}
 
 
 def _status_text(c: SweepCell) -> str:
@@ -217,65 +250,55 @@ def _num(v, fmt: str) -> str:
     return "–" if v is None else fmt.format(v)
 
 
-def _default_metric(data, has_val: bool) -> str:
-    if data.is_classification:
-        return "val_accuracy" if has_val else "train_accuracy"
-    return "val_loss" if has_val else "train_loss"
-
-
 def _check(base: TrainConfig, lrs, batch_sizes, grid: dict, metric: str | None) -> None:
     if not lrs or not batch_sizes:
         raise ConfigError("a sweep needs at least one learning rate and one batch size")
-    bad = [lr for lr in lrs if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr))]
-    if bad:
-        raise ConfigError(f"--lr values must be positive numbers, got {bad}")
-    bad = [b for b in batch_sizes if not isinstance(b, int) or b < 1]
-    if bad:
-        raise ConfigError(f"--batch-size values must be positive integers, got {bad}")
+    wrong = [lr for lr in lrs if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr))]
+    if wrong:
+        raise ConfigError(f"--lr {wrong}: allowed is positive numbers")
+    wrong = [b for b in batch_sizes if not isinstance(b, int) or b < 1]
+    if wrong:
+        raise ConfigError(f"--batch-size {wrong}: allowed is positive integers")
     for name, values in (("--lr", lrs), ("--batch-size", batch_sizes)):
         if len(set(values)) != len(values):
             raise ConfigError(f"{name} lists a value twice: {values}")
     if metric is not None and metric not in METRICS:
-        raise ConfigError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
+        raise bad("metric", metric, "one of " + ", ".join(METRICS))
     for key, values in grid.items():
         if not values:
             raise ConfigError(f"--grid {key}= needs at least one value")
         if key in ("lr", "params"):
             raise ConfigError(f"--grid {key}: give learning rates with --lr")
-    probe = [Parameter(np.zeros(1, np.float32))]
     for lr, combo in itertools.product(lrs, itertools.product(*grid.values())):
-        cfg = base.replace(lr=float(lr), opt_args={**base.opt_args, **dict(zip(grid, combo))})
-        build_optimizer(cfg, probe)  # every cell's optimizer can be built before anything trains
+        # every cell's optimizer can be built before anything trains (the config checks that)
+        base.replace(lr=float(lr), opt_args={**base.opt_args, **dict(zip(grid, combo))})
 
 
-def sweep(base: TrainConfig, lrs: list[float], batch_sizes: list[int], grid: dict | None = None,
-          budget: Budget | None = None, metric: str | None = None, out: str = "runs/sweep",
-          progress: Callable[[str], None] | None = None) -> SweepResult:
-    """Train ``base`` once per cell of lrs × batch sizes × ``grid`` (optimizer argument -> values)
-    for ``budget`` (default: ``base.epochs`` epochs) and write the results into ``out``.
+def run_sweep(config: SweepConfig, progress: Callable[[str], None] | None = None) -> SweepResult:
+    """Train ``config.train`` once per cell of lrs × batch sizes × grid (optimizer argument ->
+    values) for the budget (default: the training config's epochs); see the module docstring.
 
     ``metric`` is what the heatmap shows: ``train_loss`` (the loss over the whole training split
     after training; the default for regression), ``train_accuracy``, ``val_loss`` or
     ``val_accuracy`` (the default for classification with a validation split).
     """
-    grid = {k: list(v) for k, v in (grid or {}).items()}
-    budget = budget or Budget(epochs=base.epochs)
-    base = base.replace(quiet=True, out=None, resume=None, dynamics=False, max_steps=None)
-    _check(base, list(lrs), list(batch_sizes), grid, metric)
+    lrs, batch_sizes, grid = list(config.lrs), list(config.batch_sizes), config.grid
+    budget = config.budget_plan()
+    base = config.train.replace(quiet=True, out=None, resume=None, dynamics=False, max_steps=None)
     data = build_data(base)
-    _random.manual_seed(base.seed)
+    initial = initial_state(base, data)
     model = build_model(base, data)
-    initial = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    model.load_state_dict(initial)
     whole_train = DataLoader(data.train, batch_size=256)
     initial_loss = evaluate(model, whole_train, build_loss(data), metrics=())["loss"]
     has_val = data.val is not None
-    metric = metric or _default_metric(data, has_val)
+    metric = config.metric or score_key(data, has_val)
     if metric.startswith("val") and not has_val:
         raise ConfigError(f"--metric {metric} needs a validation split (--val-fraction > 0); "
                           f"{base.dataset} has none here")
     if metric.endswith("accuracy") and not data.is_classification:
         raise ConfigError(f"--metric {metric}: {base.dataset} is a regression data set")
-    result = SweepResult(base, list(lrs), list(batch_sizes), grid, budget, metric, out)
+    result = SweepResult(base, lrs, batch_sizes, grid, budget, metric, config.out)
     small = model_name(base) == "linear" and not data.is_classification
     cells = [(lr, bs, combo) for combo in result.combos() for lr in lrs for bs in batch_sizes]
     for i, (lr, bs, combo) in enumerate(cells, 1):
@@ -299,7 +322,19 @@ def sweep(base: TrainConfig, lrs: list[float], batch_sizes: list[int], grid: dic
         result.cells.append(cell)
         if progress is not None:
             progress(_progress_line(cell, metric, i, len(cells)))
-    result.write()
+    return result
+
+
+def sweep(base: TrainConfig, lrs: list[float], batch_sizes: list[int], grid: dict | None = None,
+          budget: Budget | str | None = None, metric: str | None = None, out: str | None = "runs/sweep",
+          progress: Callable[[str], None] | None = None) -> SweepResult:
+    """``run_sweep`` with the options as arguments, writing the result into ``out`` (unless None)."""
+    config = SweepConfig(base, tuple(lrs), tuple(batch_sizes), dict(grid or {}),
+                         None if budget is None else str(budget), metric,
+                         None if out is None else os.fspath(out))
+    result = run_sweep(config, progress)
+    if out is not None:
+        result.write(out)
     return result
 
 

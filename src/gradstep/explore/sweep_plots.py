@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .plots import _positive, _pyplot, plain_log_ticks, save_figure, smooth_log
+from .plots import _positive, get_cmap, plain_log_ticks, smooth_log, subplots
 from .report import metric_label
 
 SMOOTH_ABOVE = 50   # smooth a curve only when it has more points than this
@@ -19,12 +19,12 @@ def _cell_text(value: float, metric: str) -> str:
     return f"{value:.1%}" if metric.endswith("accuracy") else f"{value:.3g}"
 
 
-def plot_heatmap(result, path, title: str) -> None:
+def plot_heatmap(result, title: str):
     """The final metric of every cell, learning rates down and batch sizes across; a diverged cell
     is grey, hatched and labelled "diverged"."""
     import matplotlib.colors as mcolors
+    from matplotlib.patches import Rectangle
 
-    plt = _pyplot()
     combos = result.combos()
     lrs, bss, metric = result.lrs, result.batch_sizes, result.metric
     is_loss = metric.endswith("loss")
@@ -36,10 +36,10 @@ def plot_heatmap(result, path, title: str) -> None:
         norm = mcolors.Normalize(min(values), max(max(values), min(values) + 1e-12))
     else:
         norm = mcolors.Normalize(0, 1)
-    cmap = plt.get_cmap("viridis_r" if is_loss else "viridis")   # better is always yellow
+    cmap = get_cmap("viridis_r" if is_loss else "viridis")   # better is always yellow
     w = max(4.5, 1.3 * len(bss) + 2.5)
     h = max(3.2, 0.75 * len(lrs) + 1.8)
-    fig, axes = plt.subplots(1, len(combos), figsize=(w * len(combos), h), squeeze=False,
+    fig, axes = subplots(1, len(combos), figsize=(w * len(combos), h), squeeze=False,
                              layout="constrained")
     for ax, combo in zip(axes[0], combos):
         grid = np.full((len(lrs), len(bss)), np.nan)
@@ -53,7 +53,7 @@ def plot_heatmap(result, path, title: str) -> None:
             for j, bs in enumerate(bss):
                 c = result.cell(lr, bs, combo)
                 if c is not None and c.status != "ok":
-                    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="0.85",
+                    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="0.85",
                                                edgecolor="0.45", hatch="//", lw=0))
                     text = c.status
                     if c.status == "diverging" and c.final.get(metric) is not None:
@@ -75,17 +75,16 @@ def plot_heatmap(result, path, title: str) -> None:
     cbar = fig.colorbar(image, ax=axes[0].tolist(), shrink=0.9)
     cbar.set_label("final " + metric_label(metric) + (" (log scale)" if is_loss else ""))
     fig.suptitle(title, fontsize=11)
-    save_figure(fig, path)
+    return fig
 
 
-def plot_curves(result, path, title: str) -> None:
+def plot_curves(result, title: str):
     """The training loss of every cell against the samples seen before its batch: a panel per
     cell, learning rates down (each row on one loss scale), batch sizes (× other gridded
     arguments) across; diverged and diverging cells in red."""
-    plt = _pyplot()
     combos = result.combos()
     lrs, cols = result.lrs, [(bs, combo) for combo in combos for bs in result.batch_sizes]
-    fig, axes = plt.subplots(len(lrs), len(cols), figsize=(3.2 * len(cols) + 0.8, 2.5 * len(lrs) + 0.9),
+    fig, axes = subplots(len(lrs), len(cols), figsize=(3.2 * len(cols) + 0.8, 2.5 * len(lrs) + 0.9),
                              squeeze=False, sharex=True, sharey="row")
     for i, lr in enumerate(lrs):
         for j, (bs, combo) in enumerate(cols):
@@ -118,4 +117,4 @@ def plot_curves(result, path, title: str) -> None:
     fig.suptitle(f"{title}: training loss" + (" (smoothed; raw, pale)" if any(
         len(c.history.iteration_loss) > SMOOTH_ABOVE for c in result.cells) else ""), fontsize=11)
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig

@@ -34,6 +34,8 @@ class Adadelta(Optimizer):
     State per parameter: ``step``, ``square_avg``, ``acc_delta``.
     """
 
+    lr_scale = "own"
+
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0, *, maximize: bool = False, flat: bool = True):
         super().__init__(params, {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,

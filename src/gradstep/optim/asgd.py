@@ -39,6 +39,8 @@ class ASGD(Optimizer):
     State per parameter: ``step``, ``eta``, ``mu``, ``ax``.
     """
 
+    lr_scale = "gradient"
+
     _scalar_state = frozenset({"step", "eta", "mu"})
 
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,

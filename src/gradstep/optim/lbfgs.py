@@ -147,6 +147,8 @@ class LBFGS(Optimizer):
         parameters are single NumPy calls.
     """
 
+    lr_scale = "own"
+
     _per_param_state = False
     _scalar_state = frozenset({"func_evals", "n_iter", "t", "H_diag", "prev_loss"})
 

@@ -23,6 +23,7 @@ import numpy as np
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
 from ..kernels import optim as rules
+from ..nn.parameter import materialized_count
 from .flat import FlatSegment, FlatState, Slot, build_segments
 
 
@@ -88,6 +89,20 @@ def _export(value):
     return _plain(value)
 
 
+# Every optimizer class, by its name in lower case, registered as the class is defined (a user's
+# subclass in their own module included): the CLI's choices and help, compare, sweep, landscape and
+# the dynamics tools all read it, so a new optimizer needs no list updated anywhere.
+OPTIMIZERS: dict[str, type] = {}
+
+
+def optimizer_class(name: str) -> type:
+    """The registered optimizer class called ``name`` (any case); ValueError naming the known ones."""
+    cls = OPTIMIZERS.get(str(name).lower())
+    if cls is None:
+        raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(sorted(OPTIMIZERS))}")
+    return cls
+
+
 _UNORDERED = ("optimizer parameters need to be organized in ordered collections, but the ordering of "
               "tensors in sets will change between runs. Please use a list instead.")
 
@@ -99,11 +114,13 @@ class _GroupLayout:
         self.group = group
         self.params = list(group["params"])
         self.segments = segments
+        self.materialized = materialized_count()
 
     def matches(self, group: dict) -> bool:
         ps = group["params"]
         return (self.group is group and len(ps) == len(self.params)
-                and all(map(operator.is_, ps, self.params)))
+                and all(map(operator.is_, ps, self.params))
+                and self.materialized == materialized_count())  # a lazy module's first forward
 
 
 class Optimizer:
@@ -129,6 +146,16 @@ class Optimizer:
 
     # whether ``step`` must be given a closure that re-evaluates the loss (L-BFGS)
     requires_closure = False
+    # What the learning rate scales, for tools that pick one per problem (``gradstep landscape``):
+    # "gradient" (the step is lr times a gradient, so lr must respect the curvature: SGD, ASGD),
+    # "adaptive" (the step is about lr per coordinate whatever the gradient's size: Adam, ...) or
+    # "own" (lr is a unitless factor or a line-search start: keep the optimizer's default).
+    lr_scale = "adaptive"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            OPTIMIZERS.setdefault(cls.__name__.lower(), cls)
 
     def __init__(self, params, defaults: dict, *, flat: bool = True):
         if isinstance(params, Tensor):

@@ -45,6 +45,8 @@ class SGD(Optimizer):
     State per parameter: ``momentum_buffer`` (when momentum ≠ 0).
     """
 
+    lr_scale = "gradient"
+
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  flat: bool = True):

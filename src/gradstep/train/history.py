@@ -86,17 +86,20 @@ class History:
         h.stopped_reason = d.get("stopped_reason")
         return h
 
+    def to_json(self) -> str:
+        """The whole history as JSON (NaN and infinities as the strings "NaN"/"Infinity")."""
+        return json.dumps(_jsonable(self.to_dict()), indent=1)
+
     def save_json(self, path) -> None:
-        """Write the whole history as JSON (NaN and infinities as the strings "NaN"/"Infinity")."""
-        text = json.dumps(_jsonable(self.to_dict()), indent=1)
-        atomic_write_bytes(os.fspath(path), text.encode())
+        """Write ``to_json()`` atomically."""
+        atomic_write_bytes(os.fspath(path), self.to_json().encode())
 
     @classmethod
     def load_json(cls, path) -> History:
         with open(path, encoding="utf-8") as f:
             return cls.from_dict(_from_jsonable(json.load(f)))
 
-    def save_csv(self, path) -> None:
+    def to_csv(self) -> str:
         """One row per epoch, one column per quantity."""
         cols = self.columns()
         buf = io.StringIO()
@@ -104,7 +107,11 @@ class History:
         w.writerow(cols)
         for row in self.epochs:
             w.writerow(["" if row.get(c) is None else row.get(c) for c in cols])
-        atomic_write_bytes(os.fspath(path), buf.getvalue().encode())
+        return buf.getvalue()
+
+    def save_csv(self, path) -> None:
+        """Write ``to_csv()`` atomically."""
+        atomic_write_bytes(os.fspath(path), self.to_csv().encode())
 
     def plot(self, title: str | None = None):
         """The loss per iteration (smoothed, with the validation loss), accuracy (or loss) per epoch

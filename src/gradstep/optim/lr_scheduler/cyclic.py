@@ -185,6 +185,9 @@ class OneCycleLR(ClosedFormScheduler):
     ``base_momentum``), as in PyTorch, so they travel with the optimizer's state.
     """
 
+    horizon_argument = "total_steps"  # the whole run's steps, filled in by the experiment tools
+    peak_lr_argument = "max_lr"       # the optimizer's learning rate unless given
+
     _state_keys = ("total_steps", "_schedule_phases", "_anneal_func_type", "cycle_momentum", "use_beta1")
     _anneal = {"cos": schedules.anneal_cos, "linear": schedules.anneal_linear}
 

@@ -242,6 +242,8 @@ class PolynomialLR(FactorScheduler):
         last_epoch: the index of the last step, for resuming (default -1: start).
     """
 
+    horizon_argument = "total_iters"  # the whole run, filled in by the experiment tools
+
     _state_keys = ("total_iters", "power")
 
     def __init__(self, optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1) -> None:
@@ -274,6 +276,8 @@ class CosineAnnealingLR(FactorScheduler):
         eta_min: the minimum learning rate (default 0).
         last_epoch: the index of the last step, for resuming (default -1: start).
     """
+
+    horizon_argument = "T_max"  # the whole run, filled in by the experiment tools
 
     _state_keys = ("T_max", "eta_min")
 
