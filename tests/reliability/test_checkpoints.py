@@ -51,16 +51,16 @@ STORED = [
     ("epochs-as-word", _set(epochs="one"), ["--epochs", "'one'"]),
     ("quiet-as-word", _set(quiet="no"), ["--quiet", "'no'"]),
     ("huge-hidden", _set(hidden=[10**9]), ["--hidden", "65536"]),
-    ("hidden-layers-too-many-weights", _set(model="mlp", hidden=[60000, 60000]), ["--hidden", "more than"]),
+    ("hidden-layers-too-many-weights", _set(model="mlp", hidden=[60000, 60000]), ["--hidden", "weights"]),
     ("negative-batch", _set(batch_size=-1), ["--batch-size", "-1"]),
     ("dropout-out-of-range", _set(dropout=7), ["--dropout", "7"]),
     ("unknown-key", _set(rm_rf="/"), ["unknown option(s) rm_rf"]),
-    ("unknown-dataset", _set(dataset="imagenet"), ["unknown data set 'imagenet'"]),
+    ("unknown-dataset", _set(dataset="imagenet"), ["--dataset 'imagenet'"]),
     ("not-json", "{not json", ["stored configuration is invalid"]),
     ("a-list", "[1, 2]", ["stored configuration is invalid"]),
     ("deeply-nested", "[" * 100_000 + "]" * 100_000, ["stored configuration is invalid"]),
     ("workers-huge", _set(workers=10**6), ["--workers"]),
-    ("optimizer-not-a-string", _set(optimizer=["adam"]), ["--optimizer", "a string"]),
+    ("optimizer-not-a-string", _set(optimizer=["adam"]), ["--optimizer ['adam']", "an optimizer name"]),
 ]
 
 
@@ -70,7 +70,7 @@ def test_stored_settings_are_validated_like_flags(ckpt, name, edit, words):
     _with_config(ckpt, bad, edit)
     before = hashes(ckpt.parent)
     line = one_line(cli("train", "--resume", bad), 2, *words)
-    assert "crafted.safetensors" in line or name == "unknown-dataset"  # found when the data are built
+    assert "crafted.safetensors" in line
     assert hashes(ckpt.parent) == before
 
 

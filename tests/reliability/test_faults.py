@@ -223,8 +223,11 @@ def test_read_only_disk(tmpfs):
 
 # ------------------------------------------------------------------ divergence
 
-def test_infinite_learning_rate_exits_3_with_a_true_message(tmp_path):
-    r = cli("train", *TINY, "--optimizer", "sgd", "--lr", "inf", "--out", tmp_path / "r")
+def test_an_update_that_overflows_the_weights_exits_3_with_a_true_message(tmp_path):
+    """lr=1e38: the first update makes the weights infinite while the loss was finite; the message
+    must not claim the weights of the last finite step were kept (``--lr inf`` itself is refused
+    as bad input: exit 2, in test_cli_flags)."""
+    r = cli("train", *TINY, "--optimizer", "sgd", "--lr", "1e38", "--out", tmp_path / "r")
     assert r.code == 3, r.err
     assert "Traceback" not in r.err and "last finite step" not in r.err, r.err
     assert "no longer finite" in r.err
