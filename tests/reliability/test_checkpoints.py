@@ -60,6 +60,8 @@ STORED = [
     ("a-list", "[1, 2]", ["stored configuration is invalid"]),
     ("deeply-nested", "[" * 100_000 + "]" * 100_000, ["stored configuration is invalid"]),
     ("workers-huge", _set(workers=10**6), ["--workers"]),
+    ("model-names-code", _set(model="os:getpid"), ["--model os:getpid", "does not import"]),
+    ("data-names-code", _set(data="os:getpid"), ["--data os:getpid", "does not import"]),
     ("optimizer-not-a-string", _set(optimizer=["adam"]), ["--optimizer ['adam']", "an optimizer name"]),
 ]
 

@@ -243,3 +243,48 @@ def test_divergence_keeps_the_last_finite_weights(tmp_path):
     assert "Traceback" not in r.err and "last finite step" in r.err
     for v in gs.load(tmp_path / "r" / "last.safetensors")["model"].values():
         assert np.isfinite(v.numpy()).all()
+
+
+def _descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        out += kids
+        todo += kids
+    return out
+
+
+def _rank_pid(launcher_pid, rank):
+    for pid in _descendants(launcher_pid):
+        try:
+            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"PMI_RANK={rank}".encode() in env and b"gradstep" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return pid
+    return None
+
+
+def test_sigterm_to_one_rank_stops_every_rank_at_the_same_step(tmp_path):
+    """Under mpiexec, a signal that reaches one process stops all of them at the same step (none is
+    left waiting in a collective), with a checkpoint that resumes."""
+    from tests.distributed.launch import popen
+
+    out = tmp_path / "r"
+    proc = popen(2, "-m", "gradstep", "train", *LONG, "--quiet", "--out", out)
+    _wait_for(out / "best.safetensors", proc)
+    victim = _rank_pid(proc.pid, 1)
+    assert victim is not None, "rank 1 not found"
+    os.kill(victim, signal.SIGTERM)
+    try:
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:  # ranks left waiting for each other: end them, and the test fails
+        if proc.poll() is None:
+            for pid in _descendants(proc.pid):
+                os.kill(pid, signal.SIGKILL)
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, stderr
+    assert "interrupted by SIGTERM" in stderr and "Traceback" not in stderr, stderr
+    trainer = gs.load(out / "last.safetensors")["trainer"]
+    assert 0 < trainer["global_step"] and trainer["world_size"] == 2

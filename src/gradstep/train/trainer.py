@@ -192,10 +192,19 @@ class Trainer:
         lr = self.optimizer.param_groups[0]["lr"]
         self.history.log_iteration(loss_value, lr)
         self._call("on_batch_end", {"loss": loss_value, "lr": lr, "batch_size": n, "stepped": stepped})
-        if stepped and self._signal is not None:  # a step boundary: the state is whole, save it there
+        if stepped and self._signal_received():  # a step boundary: the state is whole, save it there
             self.interrupted = self._signal
             self.stop(f"interrupted by {signal.Signals(self._signal).name} at epoch {self.epoch + 1}, "
                       f"step {self.global_step}")
+
+    def _signal_received(self) -> bool:
+        """Whether SIGINT/SIGTERM came; in a distributed run, whether it came to any process (all
+        stop at the same step, or the others would wait for it in a collective for ever)."""
+        if self._world > 1:
+            flag = np.array([self._signal or 0], dtype=np.int64)
+            dist.all_reduce(flag, op="max")
+            self._signal = int(flag[0]) or None
+        return self._signal is not None
 
     def _optimizer_step(self) -> None:
         self._call("on_before_optimizer_step")
