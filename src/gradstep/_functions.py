@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from ._dtype import get_default_dtype
-from ._errors import ArgumentError, ShapeError
+from ._errors import ArgumentError, DTypeError, ShapeError
 from .autograd import more_ops as _more_ops
 from .autograd.more_math import bmm, dot, mv, outer
 from .autograd.tensor import Tensor
@@ -370,7 +372,9 @@ _METHOD_FORMS = ["asin", "arcsin", "acos", "arccos", "prod", "norm",
                  "take", "select", "nonzero", "argwhere", "scatter", "scatter_add", "index_add", "flip",
                  "fliplr", "flipud", "roll", "movedim", "moveaxis", "sort", "argsort", "msort", "topk",
                  "unique", "repeat_interleave", "tile", "broadcast_to", "tril", "triu", "diagonal", "diag",
-                 "diag_embed", "trace", "bernoulli", "t", "is_floating_point", "numel"]
+                 "diag_embed", "trace", "bernoulli", "t", "is_floating_point", "numel", "bitwise_and",
+                 "bitwise_or", "bitwise_xor", "bitwise_not", "histc", "relu_", "sigmoid_", "tanh_", "exp_",
+                 "sqrt_", "sin_", "cos_", "abs_", "neg_"]
 for _name in _METHOD_FORMS:
     if _name not in globals():
         globals()[_name] = _method_form(_name)
@@ -382,7 +386,51 @@ subtract = sub
 negative = neg
 __all__ += ["absolute", "true_divide", "divide", "multiply", "subtract", "negative", "inner", "hstack",
             "vstack", "column_stack", "broadcast_tensors", "broadcast_shapes", "logspace", "multinomial",
-            "atan2", "arctan2", "var_mean", "std_mean", "cdist", "det", "inverse", "svd"]
+            "atan2", "arctan2", "var_mean", "std_mean", "cdist", "det", "inverse", "svd", "einsum",
+            "histogram"]
+
+HistogramResult = namedtuple("HistogramResult", ["hist", "bin_edges"])
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density: bool = False) -> HistogramResult:
+    """Counts (or densities) of a floating tensor's values in ``bins`` equal bins (or at given edges)."""
+    t = _t(input)
+    if t.dtype.kind != "f":
+        raise DTypeError(f"histogram expects a floating point tensor, got {t.dtype}")
+    edges = bins._data if isinstance(bins, Tensor) else bins
+    w = None if weight is None else _t(weight)._data.reshape(-1)
+    hist, out_edges = np.histogram(t._data.reshape(-1), bins=edges, range=range, weights=w, density=density)
+    return HistogramResult(Tensor._make(hist.astype(t.dtype)), Tensor._make(out_edges.astype(t.dtype)))
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Sums of products named by subscripts, as ``torch.einsum("ij,jk->ik", a, b)``; an implicit
+    output (no ``->``) is the letters used once, sorted, as in NumPy and PyTorch."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ts = [_t(x) for x in operands]
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise ArgumentError("einsum: ellipsis ('...') is not supported; name every dimension")
+    lhs, arrow, out = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(ts):
+        raise ArgumentError(f"einsum(): {len(inputs)} operands in the equation but {len(ts)} given")
+    for sub, t in zip(inputs, ts):
+        if not sub.isalpha() or len(sub) != t.ndim:
+            raise ArgumentError(f"einsum(): the subscripts {sub!r} do not match an operand with {t.ndim} "
+                                f"dims")
+    if not arrow:
+        letters = "".join(inputs)
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    dt = ts[0].dtype
+    for t in ts[1:]:
+        dt = np.promote_types(dt, t.dtype) if t.dtype != dt else dt
+    try:
+        return _more_ops.Einsum.apply(*[t.to(dt) for t in ts], inputs=tuple(inputs), output=out)
+    except ValueError as e:
+        raise ShapeError(f"einsum({equation!r}): operands of shapes {[t.shape for t in ts]} do not fit: "
+                         f"{e}") from None
 
 
 def det(input):

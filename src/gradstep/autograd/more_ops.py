@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.broadcast import unbroadcast
-from .function import Function
+from .function import Function, call, value
+from .tensor import Tensor
+from .tensor_math import where
 
 
 class Sinh(Function):
@@ -114,10 +116,14 @@ class Prod(Function):
         (a,) = ctx.saved_tensors
         axis = ctx.axis
         x = a.reshape(-1) if axis is None else np.moveaxis(a, axis, -1)
-        ones = np.ones_like(x[..., :1])
-        left = np.cumprod(np.concatenate([ones, x[..., :-1]], -1), -1)
-        right = np.flip(np.cumprod(np.concatenate([ones, np.flip(x[..., 1:], -1)], -1), -1), -1)
-        others = left * right
+        if isinstance(grad, Tensor):  # building the gradient's graph: the product of the others
+            eye = np.eye(x.shape[-1], dtype=bool)  # as a product of x with a 1 in its own place,
+            others = where(eye, 1.0, x[..., None, :]).prod(-1)  # again exact at zeros
+        else:
+            ones = np.ones_like(x[..., :1])
+            left = np.cumprod(np.concatenate([ones, x[..., :-1]], -1), -1)
+            right = np.flip(np.cumprod(np.concatenate([ones, np.flip(x[..., 1:], -1)], -1), -1), -1)
+            others = left * right
         if axis is None:
             return np.reshape(grad, ()) * others.reshape(a.shape)
         g = grad if ctx.keepdim else np.expand_dims(grad, axis)
@@ -137,10 +143,13 @@ class VectorNorm2(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
+        if isinstance(grad, Tensor):  # building the gradient's graph: the norm as an op of a
+            out = VectorNorm2.apply(a, ctx.axes, True)
         if not ctx.keepdim:
             grad = np.reshape(grad, out.shape)
+        zero = value(out) == 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(out == 0, 0, grad / out).astype(a.dtype, copy=False)
+            scale = np.where(zero, np.zeros((), a.dtype), grad / np.where(zero, np.ones((), a.dtype), out))
         return a * scale
 
 
@@ -157,7 +166,9 @@ class IndexAdd(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        gv = np.asarray(grad[ctx.index]) if ctx.needs_input_grad[1] else None
+        gv = grad[ctx.index] if ctx.needs_input_grad[1] else None
+        if isinstance(gv, np.generic):
+            gv = np.asarray(gv)
         return grad, gv, None
 
 
@@ -201,3 +212,49 @@ class Acos(Function):
         (a,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
             return -grad / np.sqrt(1 - a * a)
+
+
+class Einsum(Function):
+    """``np.einsum`` on explicit subscripts (``"ij,jk->ik"``, no ellipsis). The gradient of each
+    operand is again an einsum: of the output's gradient with the other operands, onto the
+    operand's subscripts (a letter only that operand has is broadcast back with ones; a repeated
+    letter, a diagonal, is put back with identity matrices). Being an einsum, the backward is
+    differentiable the same way."""
+
+    @staticmethod
+    def forward(ctx, *arrays, inputs, output):
+        ctx.save_for_backward(*arrays)
+        ctx.subs = (inputs, output)
+        return np.einsum(",".join(inputs) + "->" + output, *arrays)
+
+    @staticmethod
+    def backward(ctx, grad):
+        arrays = ctx.saved_tensors
+        inputs, output = ctx.subs
+        const = (lambda a: Tensor._make(a)) if isinstance(grad, Tensor) else (lambda a: a)
+        grads = []
+        for k, (need, sub) in enumerate(zip(ctx.needs_input_grad, inputs)):
+            if not need:
+                grads.append(None)
+                continue
+            others = [(s, a) for j, (s, a) in enumerate(zip(inputs, arrays)) if j != k]
+            known = set(output).union(*[set(s) for s, _ in others])
+            sizes = dict(zip(sub, np.shape(arrays[k])))
+            dtype = np.asarray(arrays[k]).dtype if not isinstance(arrays[k], Tensor) else arrays[k].dtype
+            ones = [(c, const(np.ones(sizes[c], dtype))) for c in dict.fromkeys(sub) if c not in known]
+            # a letter repeated in the operand (a diagonal): later occurrences get fresh letters tied
+            # to the first by an identity matrix
+            fresh = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in "".join(inputs) + output)
+            renamed, deltas, seen = [], [], set()
+            for c in sub:
+                if c in seen:
+                    f = next(fresh)
+                    deltas.append((c + f, const(np.eye(sizes[c], dtype=dtype))))
+                    renamed.append(f)
+                else:
+                    seen.add(c)
+                    renamed.append(c)
+            terms = [(output, grad), *others, *ones, *deltas]
+            grads.append(call(Einsum, *[a for _, a in terms], inputs=tuple(s for s, _ in terms),
+                              output="".join(renamed)))
+        return tuple(grads)

@@ -24,8 +24,8 @@ from ..serialization import CheckpointError, load_metadata
 
 __all__ = ["RunFolder", "RunFolderError", "RUN_FILES", "RUN_KEY", "LOCK_NAME", "may_replace_best"]
 
-RUN_FILES = ("last.safetensors", "best.safetensors", "history.json", "history.csv", "curves.png",
-             "dynamics.json", "dynamics.png")
+RUN_FILES = ("last.safetensors", "best.safetensors", "config.json", "history.json", "history.csv",
+             "curves.png", "dynamics.json", "dynamics.png", "live.png")
 RUN_KEY = "gradstep.run"  # the run's id, in the metadata of the checkpoints it writes
 LOCK_NAME = ".gradstep.lock"
 _MODES = ("new", "resume", "overwrite")

@@ -14,6 +14,7 @@ import numpy as np
 from ..._errors import ShapeError
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
+from ...autograd.tensor_math import where
 from ...kernels import loss as kloss
 from ...kernels.broadcast import unbroadcast
 
@@ -69,6 +70,7 @@ class _ClassLoss(Function):
             losses, denom, saved = kloss.cross_entropy(rows, trows, weight, ignore_index, label_smoothing)
         batch_shape = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
         ctx.saved = saved
+        ctx.save_for_backward(x, target)
         ctx.log_probs, ctx.reduction, ctx.denom = log_probs, reduction, denom
         ctx.x_shape, ctx.batch_shape, ctx.rows_shape = x.shape, batch_shape, rows.shape
         return kloss.reduce(losses.reshape(batch_shape), reduction, denom)
@@ -81,10 +83,23 @@ class _ClassLoss(Function):
         if ctx.log_probs:
             dx_rows, dt_rows = kloss.nll_backward(r, ctx.saved, ctx.rows_shape, grad.dtype), None
         else:
-            dx_rows, dt_rows = kloss.cross_entropy_backward(r, ctx.saved, ctx.needs_input_grad[1])
+            saved = ctx.saved
+            if isinstance(grad, Tensor):  # building the gradient's graph: the values
+                saved = _saved_on_tensors(saved, *ctx.saved_tensors)  # forward kept, as ops of x
+            dx_rows, dt_rows = kloss.cross_entropy_backward(r, saved, ctx.needs_input_grad[1])
         dx = kloss.classes_back(dx_rows, ctx.x_shape) if ctx.needs_input_grad[0] else None
         dt = None if dt_rows is None else kloss.classes_back(dt_rows, ctx.x_shape)
         return dx, dt, None
+
+
+def _saved_on_tensors(saved: kloss.CrossEntropySaved, x, target) -> kloss.CrossEntropySaved:
+    """What cross-entropy's forward saved, recomputed from the input tensor x (and a soft target)
+    so that the backward's result depends on them: softmax as exps / 1, log-softmax."""
+    rows = kloss.classes_last(x)
+    soft = saved.target.dtype.kind == "f"
+    return saved._replace(exps=rows.softmax(1), sums=1.0,
+                          logp=None if saved.logp is None else rows.log_softmax(1),
+                          target=kloss.classes_last(target) if soft else saved.target)
 
 
 def _class_loss(name, input, target, weight, ignore_index, reduction, label_smoothing, log_probs):
@@ -263,3 +278,36 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     return _pointwise("binary_cross_entropy_with_logits", kloss.BINARY_CROSS_ENTROPY_WITH_LOGITS, input,
                       target, _reduction(reduction, size_average, reduce), weight, strict_shape=True,
                       pos_weight=pw)
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """KL(target || exp(input)) pointwise: target * (log(target) - input) (0 where target is 0), with
+    ``input`` log-probabilities; ``reduction='batchmean'`` divides the sum by the batch size."""
+    if reduction == "batchmean":
+        red = "batchmean"
+    else:
+        red = _reduction(reduction, size_average, reduce)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        safe = target.clamp(min=np.finfo(target.dtype).tiny) if target.dtype.kind == "f" else target
+        loss = where(target > 0, target * (safe.log() - input), 0.0)
+    if red == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, red)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
+    red = _reduction(reduction, size_average, reduce)
+    eps = 1e-12  # PyTorch's, under the square root of each squared norm
+    cos = (input1 * input2).sum(-1) / ((input1 * input1).sum(-1) + eps).sqrt() / (
+        (input2 * input2).sum(-1) + eps).sqrt()
+    loss = where(target == 1, 1 - cos, (cos - margin).clamp(min=0.0))
+    return _reduce(loss, red)
