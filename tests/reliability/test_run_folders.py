@@ -13,7 +13,7 @@ import pytest
 
 import gradstep as gs
 from gradstep.serialization import load_metadata
-from gradstep.train.run_folder import RUN_KEY, RunFolder, RunFolderError, may_replace_best
+from gradstep.train.run_folder import RUN_KEY, OutputFolderError, RunFolder, may_replace_best
 
 from ._helpers import ENV, SMALL, TINY, cli, hashes, listing, one_line, run
 
@@ -120,7 +120,7 @@ def test_two_runs_started_at_once_on_one_folder(tmp_path):
 
 def test_one_process_cannot_hold_a_folder_twice(tmp_path):
     with RunFolder(tmp_path / "r"):
-        with pytest.raises(RunFolderError, match=f"pid {os.getpid()}"):
+        with pytest.raises(OutputFolderError, match=f"pid {os.getpid()}"):
             RunFolder(tmp_path / "r").acquire()
 
 

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..data.worker import WorkerDiedError
     from ..explore.config import ConfigError
     from ..serialization import CheckpointError
-    from ..train.run_folder import RunFolderError
+    from ..train.run_folder import OutputFolderError
 
     commands = {name: importlib.import_module(f".{module}", __name__) for name, module in COMMANDS.items()}
     parser = make_parser("gradstep", description=__doc__.split("\n\n")[0], epilog=EXIT_CODES)
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         dist.init()
         return commands[args.command].run(args)
-    except (ConfigError, CheckpointError, DataFileError, RunFolderError) as e:  # bad input: exit 2
+    except (ConfigError, CheckpointError, DataFileError, OutputFolderError) as e:  # bad input: exit 2
         command = e.command if isinstance(e, UsageError) else getattr(args, "command", None)
         name = " ".join(filter(None, ("gradstep", command)))
         print(f"{name}: error: {_where()}{e}", file=sys.stderr)

@@ -183,8 +183,6 @@ def _train_in(cfg: TrainConfig, out_dir: str, dynamics, extra_callbacks) -> RunR
     # what defines the run; --resume, --out, --max-steps and --overwrite belong to one invocation only
     meta = {CONFIG_KEY: json.dumps({k: v for k, v in cfg.to_dict().items() if k not in PER_INVOCATION})}
     trainer, data, (train_loader, val_loader, test_loader) = build_run(cfg)
-    if main:  # once the data are there: a run that cannot start leaves no file
-        config_file = write_config(out_dir, cfg)  # config.json: every setting, the seed, the versions
     monitor = score_key(data, val_loader is not None)
     callbacks = [ModelCheckpoint(out_dir, monitor=monitor, mode=mode(monitor), metadata=meta)]
     if cfg.early_stopping is not None:
@@ -201,6 +199,8 @@ def _train_in(cfg: TrainConfig, out_dir: str, dynamics, extra_callbacks) -> RunR
     trainer.callbacks += callbacks
     if cfg.resume:
         trainer.load_checkpoint(cfg.resume, train_loader=train_loader)
+    if main:  # once the data and the checkpoint are in: a run that cannot start changes no file
+        config_file = write_config(out_dir, cfg)  # config.json: every setting, the seed, the versions
     if main and not cfg.quiet and dist.get_world_size() > 1:
         print(_world_summary(cfg.batch_size), file=sys.stderr, flush=True)
 

@@ -22,7 +22,7 @@ import socket
 
 from ..serialization import CheckpointError, load_metadata
 
-__all__ = ["RunFolder", "RunFolderError", "RUN_FILES", "RUN_KEY", "LOCK_NAME", "may_replace_best"]
+__all__ = ["RunFolder", "OutputFolderError", "RUN_FILES", "RUN_KEY", "LOCK_NAME", "may_replace_best"]
 
 RUN_FILES = ("last.safetensors", "best.safetensors", "config.json", "history.json", "history.csv",
              "curves.png", "dynamics.json", "dynamics.png", "live.png")
@@ -32,7 +32,7 @@ _MODES = ("new", "resume", "overwrite")
 _PROBE_BYTES = 64 * 1024  # written and removed at the start: an almost full disk is found then
 
 
-class RunFolderError(ValueError):
+class OutputFolderError(ValueError):
     """The output folder cannot be used: another run's, in use, not a folder, not writable."""
 
 
@@ -62,18 +62,18 @@ class RunFolder:
     def acquire(self) -> None:
         """Create the folder if needed, lock it, check it holds no other run, probe writability."""
         if os.path.exists(self.path) and not os.path.isdir(self.path):
-            raise RunFolderError(f"the output folder {self.path} is a file, not a folder; choose another "
-                                 f"--out")
+            raise OutputFolderError(f"the output folder {self.path} is a file, not a folder; choose another "
+                                    f"--out")
         try:
             self.created = not os.path.exists(self.path)
             os.makedirs(self.path, exist_ok=True)
         except OSError as e:
-            raise RunFolderError(f"cannot create the output folder {self.path}: {e.strerror}") from None
+            raise OutputFolderError(f"cannot create the output folder {self.path}: {e.strerror}") from None
         try:
             self._lock()
             existing = self.run_files()
             if existing and self.mode == "new":
-                raise RunFolderError(
+                raise OutputFolderError(
                     f"{self.path} already holds a run ({', '.join(existing)}); continue it with --resume "
                     f"{os.path.join(self.path, 'last.safetensors')}, replace it with --overwrite, or "
                     f"choose another --out")
@@ -83,10 +83,13 @@ class RunFolder:
                     os.unlink(os.path.join(self.path, name))
         except OSError as e:
             self.release(failed=True)
-            raise RunFolderError(f"cannot write to the output folder {self.path}: {e.strerror}") from None
+            raise self._unwritable(e) from None
         except BaseException:
             self.release(failed=True)
             raise
+
+    def _unwritable(self, e: OSError) -> OutputFolderError:
+        return OutputFolderError(f"cannot write to the output folder {self.path}: {e.strerror}")
 
     def run_files(self) -> list[str]:
         """The run files (``RUN_FILES``) the folder holds."""
@@ -99,14 +102,14 @@ class RunFolder:
             try:
                 fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as e:
-                raise RunFolderError(f"cannot write to the output folder {self.path}: {e.strerror}") from None
+                raise self._unwritable(e) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 holder = _read_holder(fd)
                 os.close(fd)
-                raise RunFolderError(f"{self.path} is in use by another run ({holder}); wait for it to end "
-                                     f"or choose another --out") from None
+                raise OutputFolderError(f"{self.path} is in use by another run ({holder}); wait for it to "
+                                        f"end or choose another --out") from None
             try:  # the holder before may have removed the file between our open and our lock
                 same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
             except FileNotFoundError:
