@@ -464,9 +464,9 @@ def _sum_over_processes(loss_sum: float, n: int, metrics, start: list) -> tuple[
 class _StopOnSignals:
     """While a fit runs, SIGINT and SIGTERM ask it to stop at the next optimizer step (where the
     state is whole, so ``ModelCheckpoint`` saves a checkpoint that resumes exactly) instead of
-    ending the process; a second signal ends it at once. Only the main thread can do this."""
-
-    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    ending the process; a second signal ends it at once. Only the main thread can do this. Under
+    an MPI launcher only SIGINT does: SIGTERM is how a launcher tears a job down, and it keeps
+    ending every process at once, naming the rank (``gradstep.distributed``)."""
 
     def __init__(self, trainer: Trainer):
         self.trainer, self.previous = trainer, {}
@@ -474,7 +474,8 @@ class _StopOnSignals:
     def __enter__(self):
         self.trainer._signal = None
         if threading.current_thread() is threading.main_thread():
-            for s in self._SIGNALS:
+            signals = (signal.SIGINT,) if self.trainer._world > 1 else (signal.SIGINT, signal.SIGTERM)
+            for s in signals:
                 self.previous[s] = signal.signal(s, self._handle)
 
     def _handle(self, signum, frame) -> None:
