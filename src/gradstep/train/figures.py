@@ -159,7 +159,8 @@ def plot_history(history, title: str | None = None):
 
     ax_lr.plot(it, history.iteration_lr, color="tab:green", lw=1.2)
     if history.iteration_lr:
-        ax_lr.set_ylim(0, max(history.iteration_lr) * 1.1 or 1.0)
+        top = max(history.iteration_lr) * 1.1  # lr=inf (a diverging run) cannot set the axis
+        ax_lr.set_ylim(0, top if 0 < top < float("inf") else 1.0)
     ax_lr.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
     ax_lr.yaxis.get_offset_text().set_fontsize(FONT["tick"])
     label(ax_lr, "learning rate", "iteration")
