@@ -184,8 +184,23 @@ class Optimizer:
         return {}
 
     def step(self, closure: Callable | None = None):
-        """Perform one optimization step; return the loss ``closure()`` computed (None without one)."""
-        raise NotImplementedError
+        """Perform one optimization step: the subclass's rule (``_update``) on every slot of every
+        group (see ``_slots``); return the loss ``closure()`` computed (None without one)."""
+        loss = self._evaluate(closure)
+        for group, slot in self._each_slot():
+            self._update(group, slot)
+        return loss
+
+    def _update(self, group: dict, slot: Slot) -> None:
+        """Run the update rule on one slot: its parameter, gradient, state and scratch arrays."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither step() nor _update()")
+
+    def step_size(self, param: Tensor):
+        """The per-element effective step size the next ``step()`` applies to ``param``, given its
+        current gradient: the factor P in θ ← θ − P ⊙ d, d the direction the optimizer's docstring
+        names (the gradient, or a bias-corrected average of it); computed by the same kernel
+        functions as the update. None where no such factor is defined (the default)."""
+        return None
 
     def _weight_decay_rule(self, group: dict):
         """How weight decay enters the step: an L2 penalty added to the gradient, or, when the group
