@@ -56,3 +56,11 @@ class Adadelta(Optimizer):
         # v ← ρv + (1 − ρ)g²;  Δx ← √(u + ε)/√(v + ε)·g;  u ← ρu + (1 − ρ)Δx²;  θ ← θ − γΔx
         rules.adadelta(s.param, g, s.state["square_avg"], s.state["acc_delta"], lr=group["lr"],
                        rho=group["rho"], eps=group["eps"], work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ √(u + ε) / √(v + ε) with v updated by g (u as before the step);  d = g
+        v = state["square_avg"].copy()
+        rules.ema_square_(v, grad, group["rho"])
+        ratio = rules.adadelta_ratio(v, state["acc_delta"], group["eps"], np.empty_like(v))
+        ratio *= group["lr"]
+        return ratio

@@ -64,3 +64,9 @@ class Adagrad(Optimizer):
         # s ← s + g²;  θ ← θ − γ̃ g / (√s + ε)
         rules.adagrad(s.param, g, s.state["sum"], step=s.state["step"], lr=group["lr"],
                       lr_decay=group["lr_decay"], eps=group["eps"], work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ_t / (√s + ε) with s ← s + g²;  d = g
+        s = state["sum"] + grad * grad
+        return np.divide(rules.adagrad_lr(group["lr"], state["step"] + 1, group["lr_decay"]),
+                         rules.root_plus_eps(s, group["eps"], s))

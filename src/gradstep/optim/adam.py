@@ -74,6 +74,17 @@ class Adam(Optimizer):
                    beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
 
 
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ / (√v̂ + ε) with v updated by g (its running maximum with amsgrad);  d = m̂
+        beta2, t = group["betas"][1], state["step"] + 1
+        v = state["exp_avg_sq"].copy()
+        rules.ema_square_(v, grad, beta2)
+        if group["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], v, out=v)
+        root_bias_correction2 = (1 - beta2 ** t) ** 0.5
+        return np.divide(group["lr"] * root_bias_correction2,
+                         rules.root_plus_eps(v, group["eps"] * root_bias_correction2, v))
+
 class AdamW(Adam):
     r"""AdamW, as ``torch.optim.AdamW``: Adam whose weight decay shrinks the weights directly,
     θ ← θ(1 − γλ), instead of entering the moments through the gradient.

@@ -53,3 +53,9 @@ class Adamax(Optimizer):
         # m ← β₁m + (1 − β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ − γ m / ((1 − β₁ᵗ) u)
         rules.adamax(s.param, g, s.state["exp_avg"], s.state["exp_inf"], step=s.state["step"],
                      lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ / u with u ← max(β₂u, |g| + ε);  d = m̂
+        u = state["exp_inf"].copy()
+        rules.adamax_norm_(u, grad, group["betas"][1], group["eps"])
+        return np.divide(group["lr"], u)

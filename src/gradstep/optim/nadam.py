@@ -69,3 +69,10 @@ class NAdam(Optimizer):
             s.param, g, st["exp_avg"], st["exp_avg_sq"], step=st["step"],
             mu_product=st["mu_product"], lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
             momentum_decay=group["momentum_decay"], work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ / (√v̂ + ε) with v updated by g;  d = the Nesterov average m̂ of the docstring
+        beta2 = group["betas"][1]
+        v = state["exp_avg_sq"].copy()
+        rules.ema_square_(v, grad, beta2)
+        return np.divide(group["lr"], rules.nadam_denominator(v, state["step"] + 1, beta2, group["eps"], v))

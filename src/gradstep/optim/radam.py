@@ -64,3 +64,14 @@ class RAdam(Optimizer):
         # m, v ← moments of g;  θ ← θ − γ m̂ (r_t l_t once ρ_t > 5)
         rules.radam(s.param, g, st["exp_avg"], st["exp_avg_sq"], step=st["step"], lr=lr,
                     beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ r_t √(1 − β₂ᵗ) / (√v + ε) once rectified, else γ;  d = m̂
+        beta2, t = group["betas"][1], state["step"] + 1
+        rect = rules.radam_rectification(t, beta2)
+        if rect is None:
+            return np.full_like(grad, group["lr"])
+        v = state["exp_avg_sq"].copy()
+        rules.ema_square_(v, grad, beta2)
+        scale = group["lr"] * rect * (1 - beta2 ** t) ** 0.5
+        return np.divide(scale, rules.root_plus_eps(v, group["eps"], v))

@@ -77,3 +77,13 @@ class RMSprop(Optimizer):
         rules.rmsprop(s.param, g, st["square_avg"], st["grad_avg"] if group["centered"] else None,
                       st["momentum_buffer"] if momentum > 0 else None, lr=group["lr"],
                       alpha=group["alpha"], eps=group["eps"], momentum=momentum, work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ / (√ṽ + ε) with v (and ḡ) updated by g;  d = g (into the buffer b when μ > 0)
+        v = state["square_avg"].copy()
+        rules.ema_square_(v, grad, group["alpha"])
+        g_avg = None
+        if group["centered"]:
+            g_avg = state["grad_avg"].copy()
+            rules.lerp_(g_avg, grad, 1 - group["alpha"])
+        return np.divide(group["lr"], rules.rmsprop_denominator(v, g_avg, group["eps"], np.empty_like(v)))

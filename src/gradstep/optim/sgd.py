@@ -75,3 +75,7 @@ class SGD(Optimizer):
         # b ← μ b + (1 − τ) g;  θ ← θ − γ (g + μ b  or  b)
         rules.sgd(s.param, g, buf, lr=lr, momentum=momentum, dampening=group["dampening"],
                   nesterov=group["nesterov"], first=first, work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ on every element; d = g, or the momentum buffer (g + μ b with Nesterov)
+        return np.full_like(grad, group["lr"])
