@@ -6,7 +6,18 @@
     x.grad          # tensor([2., 4.])
 """
 
+import math
+
 from ._creation import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
     arange,
     as_tensor,
     empty,
@@ -15,6 +26,7 @@ from ._creation import (
     from_numpy,
     full,
     full_like,
+    get_default_device,
     is_tensor,
     linspace,
     meshgrid,
@@ -28,6 +40,7 @@ from ._creation import (
     randn,
     randn_like,
     randperm,
+    set_default_device,
     tensor,
     zeros,
     zeros_like,
@@ -52,12 +65,21 @@ from ._dtype import (
     short,
     uint8,
 )
-from ._errors import ArgumentError, DTypeError, ShapeError
+from ._errors import ArgumentError, DTypeError, IndexRangeError, ShapeError
 from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _function_names
 from ._threads import apply_default as _apply_thread_policy
 from ._threads import get_num_threads, set_num_threads
-from .autograd import Function, Tensor, enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    Function,
+    Tensor,
+    enable_grad,
+    gradcheck,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .random import (
     Generator,
     default_generator,
@@ -73,22 +95,32 @@ _apply_thread_policy()  # NumPy's BLAS on one thread unless the user chose (see 
 
 __version__ = "0.1.0"
 
+# PyTorch's constants
+e = math.e
+pi = math.pi
+inf = math.inf
+nan = math.nan
+
 # The layers above the core (each imports only from the layers below it).
 from . import data, nn, optim, utils  # noqa: E402
 
-_LAZY = ("cuda", "accelerator", "backends")  # device queries, loaded on first use
+_LAZY = ("cuda", "accelerator", "backends", "linalg")  # loaded on first use
 
 
 __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
            "arange", "linspace", "eye", "rand", "randn", "randint", "randperm", "normal",
            "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
            "is_tensor", "numel", "manual_seed", "seed", "initial_seed", "get_rng_state",
-           "set_rng_state", "Generator", "default_generator", "no_grad", "enable_grad",
+           "set_rng_state", "Generator", "default_generator", "no_grad", "enable_grad", "inference_mode",
            "set_grad_enabled", "is_grad_enabled", "gradcheck", "ShapeError", "ArgumentError", "DTypeError",
+           "IndexRangeError",
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16",
            "short", "int32", "int", "int64", "long", "bool", "get_default_dtype",
            "set_default_dtype", "save", "load", "CheckpointError", "data", "nn", "optim", "utils",
            "set_num_threads", "get_num_threads", "meshgrid", "device", "DeviceError",
+           "e", "pi", "inf", "nan", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
+           "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "set_default_device",
+           "get_default_device",
            *_function_names]
 
 

@@ -6,7 +6,7 @@ import builtins
 
 import numpy as np
 
-from . import _device, _dtype
+from . import _device, _dtype, _errors
 from ._errors import ArgumentError, ShapeError
 from .autograd.tensor import Tensor
 from .autograd.tensor_math import _size_args, _to_array
@@ -281,3 +281,52 @@ def is_tensor(obj) -> bool:
 
 def numel(t: Tensor) -> int:
     return t.numel()
+
+
+def set_default_device(device) -> None:
+    """Only the CPU can be the default device here (any other raises ``DeviceError``)."""
+    _check_device(device)
+
+
+def get_default_device() -> _device.device:
+    return _device.CPU
+
+
+class _TensorType(type):
+    """The legacy tensor types (``FloatTensor``, ``LongTensor``, ...): calling one makes a tensor of
+    its dtype, from data or from sizes; ``isinstance`` checks the dtype, as in PyTorch."""
+
+    dtype: np.dtype
+
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __call__(cls, *args, device=None) -> Tensor:
+        _check_device(device)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0].dtype != cls.dtype:
+                raise _errors.DTypeError(f"{cls.__name__} expects a tensor of dtype {cls.dtype}, got "
+                                         f"{args[0].dtype}; use .to({cls.dtype})")
+            return args[0]
+        if not args:
+            return _finish(np.zeros((0,), dtype=cls.dtype), False)
+        if all(isinstance(a, (builtins.int, np.integer)) and not isinstance(a, builtins.bool) for a in args):
+            return _finish(np.zeros(_shape(args), dtype=cls.dtype), False)
+        if len(args) == 1:
+            return tensor(args[0], dtype=cls.dtype)
+        raise TypeError(f"{cls.__name__}() takes sizes or one sequence of data, got {args}")
+
+
+def _tensor_type(name: str, dt: np.dtype) -> type:
+    return _TensorType(name, (), {"dtype": dt, "__doc__": f"Tensors of dtype {dt} (PyTorch's legacy type)."})
+
+
+FloatTensor = _tensor_type("FloatTensor", _dtype.float32)
+DoubleTensor = _tensor_type("DoubleTensor", _dtype.float64)
+HalfTensor = _tensor_type("HalfTensor", _dtype.float16)
+LongTensor = _tensor_type("LongTensor", _dtype.int64)
+IntTensor = _tensor_type("IntTensor", _dtype.int32)
+ShortTensor = _tensor_type("ShortTensor", _dtype.int16)
+CharTensor = _tensor_type("CharTensor", _dtype.int8)
+ByteTensor = _tensor_type("ByteTensor", _dtype.uint8)
+BoolTensor = _tensor_type("BoolTensor", _dtype.bool)

@@ -21,3 +21,10 @@ class ArgumentError(ValueError, RuntimeError):
 
     A ValueError for gradstep's convention and a RuntimeError because PyTorch raises one.
     """
+
+
+class IndexRangeError(IndexError, RuntimeError):
+    """An index outside a dimension (or of the wrong form) given to ``gather``, ``scatter``, ...
+
+    An IndexError, as Python's indexing raises, and a RuntimeError because PyTorch raises one there.
+    """

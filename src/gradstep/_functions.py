@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._dtype import get_default_dtype
+from ._errors import ArgumentError, ShapeError
+from .autograd import more_ops as _more_ops
 from .autograd.more_math import bmm, dot, mv, outer
 from .autograd.tensor import Tensor
-from .autograd.tensor_math import _as_tensor_like, cat, matmul, maximum, minimum, stack, where
+from .autograd.tensor_math import _as_tensor_like, cat, maximum, minimum, stack, where
+from .autograd.tensor_math import matmul as _matmul
 
 __all__ = ["exp", "log", "sqrt", "rsqrt", "square", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
            "clamp", "clip", "maximum", "minimum", "where", "sum", "mean", "var", "std", "max", "min",
@@ -194,23 +197,54 @@ def log_softmax(input, dim):
     return _t(input).log_softmax(dim)
 
 
-mm = matmul
+def _into(result: Tensor, out: Tensor | None) -> Tensor:
+    """``out=``: write ``result`` into ``out`` (taking its shape and keeping out's dtype) and return it."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"out= must be a Tensor, got {type(out).__name__}")
+    if result.requires_grad or out.requires_grad:
+        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad")
+    if out.shape != result.shape:
+        out._data = np.empty(result.shape, out.dtype)
+    out.copy_(result)
+    return out
 
 
-def add(input, other, *, alpha=1):
-    return _t(input) + (other * alpha if alpha != 1 else other)
+def matmul(input, other, *, out=None):
+    return _into(_matmul(input, other), out)
 
 
-def sub(input, other, *, alpha=1):
-    return _t(input) - (other * alpha if alpha != 1 else other)
+def mm(input, mat2, *, out=None):
+    return _into(_matmul(input, mat2), out)
 
 
-def mul(input, other):
-    return _t(input) * other
+def add(input, other, *, alpha=1, out=None):
+    return _into(_t(input) + (other * alpha if alpha != 1 else other), out)
 
 
-def div(input, other):
-    return _t(input) / other
+def sub(input, other, *, alpha=1, out=None):
+    return _into(_t(input) - (other * alpha if alpha != 1 else other), out)
+
+
+def mul(input, other, *, out=None):
+    return _into(_t(input) * other, out)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is None:
+        return _into(_t(input) / other, out)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ArgumentError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                            f"{rounding_mode!r}")
+    q = _t(input) / other
+    q = q.trunc() if rounding_mode == "trunc" else q.floor()
+    a = _t(input)
+    o = other._data.dtype if isinstance(other, Tensor) else np.asarray(other).dtype
+    if a.dtype.kind in "iu" and o.kind in "iub":
+        q = q.to(np.promote_types(a.dtype, o))
+    return _into(q, out)
 
 
 def pow(input, exponent):
@@ -317,3 +351,143 @@ def narrow(input, dim, start, length):
 
 
 ger = outer
+
+
+def _method_form(name: str):
+    """``gradstep.<name>(input, ...)``: the function form of the Tensor method of that name."""
+    def fn(input, *args, **kwargs):
+        return getattr(_t(input), name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``{name}(input, ...)`` is ``input.{name}(...)``."
+    return fn
+
+
+_METHOD_FORMS = ["asin", "arcsin", "acos", "arccos", "prod", "norm",
+                 "amax", "amin", "median", "kthvalue", "trunc", "fix",
+                 "frac", "fmod", "remainder", "floor", "ceil", "round", "clamp_min", "clamp_max", "lerp",
+                 "addmm", "addcmul", "addcdiv", "logical_and", "logical_or", "logical_xor", "logical_not",
+                 "isclose", "count_nonzero", "gather", "take_along_dim", "index_select", "masked_select",
+                 "take", "select", "nonzero", "argwhere", "scatter", "scatter_add", "index_add", "flip",
+                 "fliplr", "flipud", "roll", "movedim", "moveaxis", "sort", "argsort", "msort", "topk",
+                 "unique", "repeat_interleave", "tile", "broadcast_to", "tril", "triu", "diagonal", "diag",
+                 "diag_embed", "trace", "bernoulli", "t", "is_floating_point", "numel"]
+for _name in _METHOD_FORMS:
+    if _name not in globals():
+        globals()[_name] = _method_form(_name)
+__all__ += [n for n in _METHOD_FORMS if n != "numel"]
+absolute = abs
+true_divide = divide = div
+multiply = mul
+subtract = sub
+negative = neg
+__all__ += ["absolute", "true_divide", "divide", "multiply", "subtract", "negative", "inner", "hstack",
+            "vstack", "column_stack", "broadcast_tensors", "broadcast_shapes", "logspace", "multinomial",
+            "atan2", "arctan2", "var_mean", "std_mean", "cdist", "det", "inverse", "svd"]
+
+
+def det(input):
+    from . import linalg  # linalg sits beside this module and loads on first use
+    return linalg.det(input)
+
+
+def inverse(input):
+    from . import linalg
+    return linalg.inv(input)
+
+
+def svd(input, some: bool = True, compute_uv: bool = True):
+    """``torch.svd``'s older form: ``(U, S, V)`` with V (not Vh), reduced unless ``some=False``."""
+    from . import linalg
+    u, s, vh = linalg.svd(input, full_matrices=not some)
+    return u, s, vh.mT
+
+
+def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
+    """The p-distances between every row of x1 (..., P, M) and of x2 (..., R, M): (..., P, R)."""
+    x1, x2 = _t(x1), _t(x2)
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise ShapeError(f"cdist: expected (..., P, M) and (..., R, M) with the same M, got {x1.shape} and "
+                         f"{x2.shape}")
+    if not p >= 0:
+        raise ArgumentError(f"cdist only supports non-negative p values, got {p}")
+    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, -1)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    t = _t(input)
+    return t.var(dim, unbiased, keepdim, correction=correction), t.mean(dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    t = _t(input)
+    return t.std(dim, unbiased, keepdim, correction=correction), t.mean(dim, keepdim)
+
+
+def inner(input, other):
+    """Sum of products over the last dims (``dot`` for vectors)."""
+    a, b = _t(input), _t(other)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    k = a.shape[-1]
+    if b.shape[-1] != k:
+        raise ShapeError(f"inner: the last dims must match, got shapes {a.shape} and {b.shape}")
+    return matmul(a.reshape(-1, k), b.reshape(-1, k).t()).reshape(a.shape[:-1] + b.shape[:-1])
+
+
+def hstack(tensors):
+    ts = [_t(x) for x in tensors]
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([x if x.ndim >= 2 else x.reshape(1, -1) for x in map(_t, tensors)], 0)
+
+
+def column_stack(tensors):
+    return cat([x.reshape(-1, 1) if x.ndim <= 1 else x for x in map(_t, tensors)], 1)
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    return tuple(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
+
+
+def broadcast_tensors(*tensors):
+    ts = [_t(x) for x in tensors]
+    shape = broadcast_shapes(*[t.shape for t in ts])
+    return tuple(t.expand(shape) for t in ts)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, requires_grad: bool = False,
+             device=None) -> Tensor:
+    from ._creation import _finish, linspace
+    exps = linspace(start, end, steps, dtype=np.float64, device=device)
+    return _finish((base ** exps._data).astype(dtype or get_default_dtype()), requires_grad)
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """Indices drawn with probabilities proportional to each row of ``input`` (1-D or 2-D)."""
+    from .random import rng
+    p = _t(input)._data.astype(np.float64)
+    rows = p.reshape(1, -1) if p.ndim == 1 else p
+    if p.ndim not in (1, 2) or np.any(rows < 0) or np.any(~np.isfinite(rows)) or np.any(rows.sum(1) <= 0):
+        raise ArgumentError("multinomial expects a 1-D or 2-D tensor of non-negative, finite weights with a "
+                            "positive sum in every row")
+    if not replacement and num_samples > rows.shape[1]:
+        raise ArgumentError(f"multinomial: cannot draw {num_samples} samples without replacement from "
+                            f"{rows.shape[1]} categories")
+    g = rng(generator)
+    out = np.stack([g.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum()) for r in rows])
+    return Tensor._make(out.reshape(num_samples) if p.ndim == 1 else out.astype(np.int64)).long()
+
+
+def atan2(input, other):
+    """The angle of the point (other, input), in (-pi, pi]."""
+    y, x = _t(input), _t(other)
+    if y.dtype.kind != "f":
+        y = y.to(x.dtype if x.dtype.kind == "f" else get_default_dtype())
+    if x.dtype != y.dtype:
+        x = x.to(y.dtype)
+    return _more_ops.Atan2.apply(y, x)
+
+
+arctan2 = atan2

@@ -14,3 +14,9 @@ def device_count() -> int:
 def current_accelerator(check_available: bool = False) -> None:
     """None: no accelerator (so ``current_accelerator() or 'cpu'`` picks the CPU)."""
     return None
+
+
+def set_device_index(device) -> None:
+    from ._device import DeviceError
+    raise DeviceError("gradstep runs on the CPU only; there is no accelerator to select "
+                      "(gradstep.accelerator.is_available() is False)")

@@ -37,6 +37,32 @@ def empty_cache() -> None:
     """No GPU memory to release."""
 
 
+def _none(what: str):
+    raise DeviceError(f"gradstep runs on the CPU only; there is no CUDA device {what} "
+                      f"(gradstep.cuda.is_available() is False)")
+
+
 def current_device() -> int:
-    raise DeviceError("gradstep runs on the CPU only; there is no current CUDA device "
-                      "(gradstep.cuda.is_available() is False)")
+    _none("to ask for")
+
+
+def set_device(device) -> None:
+    _none(f"{device!r} to select")
+
+
+def get_device_name(device=None) -> str:
+    _none("to name")
+
+
+def memory_allocated(device=None) -> int:
+    """0: no GPU memory is in use."""
+    return 0
+
+
+def max_memory_allocated(device=None) -> int:
+    """0: no GPU memory is in use."""
+    return 0
+
+
+def reset_peak_memory_stats(device=None) -> None:
+    """Nothing to reset."""

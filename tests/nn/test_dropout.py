@@ -95,3 +95,18 @@ def test_cs231n_dropout_seed_and_test_mode():
     assert out is x and layers.dropout_backward(x, cache) is x
     with pytest.raises(ValueError, match="p"):
         layers.dropout_forward(x, {"p": 2, "mode": "train"})
+
+
+@pytest.mark.parametrize("make,shape", [(lambda: gs.nn.Dropout2d(0.5), (8, 6, 3, 3)),
+                                        (lambda: gs.nn.Dropout1d(0.3), (8, 6, 5))])
+def test_channel_dropout_zeroes_whole_channels_and_scales_the_rest(make, shape):
+    layer = make()
+    x = gs.ones(*shape)
+    y = layer(x).numpy().reshape(shape[0], shape[1], -1)
+    per_channel = y.max(-1)
+    assert np.all(y.min(-1) == per_channel)  # each channel all zero or all kept
+    assert set(np.unique(per_channel)) == {0.0, np.float32(1 / (1 - layer.p))}
+    layer.eval()
+    assert layer(x) is x
+    with pytest.raises(ValueError, match="4-D"):
+        gs.nn.functional.dropout2d(gs.ones(2, 3), 0.5)

@@ -86,10 +86,19 @@ def test_a_checkpoint_already_at_its_total_warns_that_nothing_is_left(tmp_path):
     assert t.global_step == 12 and len(t.history) == 2
 
 
-@pytest.mark.parametrize("bad", [0, -1, 2.0, True, "3"])
-def test_epochs_must_be_a_positive_integer(bad):
-    with pytest.raises(ValueError, match=r"epochs must be a positive integer, got"):
+@pytest.mark.parametrize("bad", [-1, 2.0, True, "3"])
+def test_epochs_must_be_a_non_negative_integer(bad):
+    with pytest.raises(ValueError, match=r"epochs must be a non-negative integer \(0 trains nothing\), got"):
         _trainer().fit(_loader(_data()), epochs=bad)
+
+
+def test_zero_epochs_trains_nothing():
+    """As Keras's fit(epochs=0): the model is left as it was and the history stays empty."""
+    t = _trainer()
+    before = [p.detach().numpy().copy() for p in t.model.parameters()]
+    history = t.fit(_loader(_data()), epochs=0)
+    assert t.global_step == 0 and len(history) == 0
+    assert all((p.detach().numpy() == b).all() for p, b in zip(t.model.parameters(), before))
 
 
 class _Terminal(io.StringIO):

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _dtype
 from .. import autograd as _ag
 from .._errors import ArgumentError, DTypeError, ShapeError
-from .tensor_math import _alias, _as_tensor_like, _dim, _floating, matmul
+from .tensor_math import _alias, _as_tensor_like, _dim, _floating, matmul, where
 
 
 class MoreMath:
@@ -40,6 +40,16 @@ class MoreMath:
 
     arctan = atan
 
+    def asin(self):
+        return _ag.more_ops.Asin.apply(_floating(self))
+
+    arcsin = asin
+
+    def acos(self):
+        return _ag.more_ops.Acos.apply(_floating(self))
+
+    arccos = acos
+
     def log1p(self):
         return _ag.more_ops.Log1p.apply(_floating(self))
 
@@ -57,6 +67,261 @@ class MoreMath:
 
     def reciprocal(self):
         return 1 / _floating(self)
+
+    def trunc(self):
+        return self._make(np.trunc(self._data))
+
+    fix = trunc
+
+    def frac(self):
+        return self - self.detach().trunc()
+
+    def fmod(self, other):
+        """Remainder with the sign of the dividend (C's fmod); ``remainder``/``%`` take the divisor's."""
+        return self - (self / other).detach().trunc() * other
+
+    def remainder(self, other):
+        return self - (self / other).detach().floor() * other
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def lerp(self, end, weight):
+        """``self + weight * (end - self)``."""
+        return self + weight * (end - self)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """``beta * self + alpha * (mat1 @ mat2)``."""
+        prod = matmul(mat1, mat2)
+        return (self if beta == 1 else self * beta) + (prod if alpha == 1 else prod * alpha)
+
+    # logic (no gradient)
+
+    def logical_and(self, other):
+        return self._make(np.logical_and(self._data, _array(other)))
+
+    def logical_or(self, other):
+        return self._make(np.logical_or(self._data, _array(other)))
+
+    def logical_xor(self, other):
+        return self._make(np.logical_xor(self._data, _array(other)))
+
+    def isclose(self, other, rtol: builtins.float = 1e-05, atol: builtins.float = 1e-08,
+                equal_nan: builtins.bool = False):
+        return self._make(np.isclose(self._data, _array(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def allclose(self, other, rtol: builtins.float = 1e-05, atol: builtins.float = 1e-08,
+                 equal_nan: builtins.bool = False) -> builtins.bool:
+        return builtins.bool(self.isclose(other, rtol, atol, equal_nan).all())
+
+    def equal(self, other) -> builtins.bool:
+        return self.shape == other.shape and builtins.bool(np.array_equal(self._data, other._data))
+
+    def count_nonzero(self, dim=None):
+        d = None if dim is None else tuple(_dim(x, self.ndim) for x in (dim if isinstance(dim, (list, tuple))
+                                                                         else (dim,)))
+        return self._make(np.asarray(np.count_nonzero(self._data, axis=d), dtype=np.int64))
+
+    # ------------------------------------------------------------------ reductions
+
+    def prod(self, dim=None, keepdim: builtins.bool = False, *, dtype=None, axis=None, keepdims=None):
+        """Product of all elements, or over ``dim``; bool and integer tensors multiply as int64."""
+        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
+        t = self.to(dtype if dtype is not None else _dtype.int64 if self.dtype.kind in "biu" else self.dtype)
+        if dim is None or self.ndim == 0:
+            return _ag.more_ops.Prod.apply(t, None, False)
+        return _ag.more_ops.Prod.apply(t, _dim(dim, self.ndim), keepdim)
+
+    def amax(self, dim=(), keepdim: builtins.bool = False):
+        """Largest values over ``dim`` (all dims by default); ties share the gradient evenly (PyTorch's)."""
+        return _extreme(self, dim, keepdim, True)
+
+    def amin(self, dim=(), keepdim: builtins.bool = False):
+        return _extreme(self, dim, keepdim, False)
+
+    def norm(self, p="fro", dim=None, keepdim: builtins.bool = False, dtype=None):
+        """The vector p-norm over ``dim`` (all elements by default): ``'fro'`` and 2 are Euclidean,
+        ``inf`` the largest magnitude, 1 the sum of magnitudes, other p ``sum(|x|**p) ** (1/p)``."""
+        t = _floating(self if dtype is None else self.to(dtype))
+        dims = _norm_dims(dim, t.ndim)
+        if p in ("fro", 2, 2.0):
+            return _ag.more_ops.VectorNorm2.apply(t, dims, keepdim)
+        if p == "nuc" or isinstance(p, str):
+            raise ArgumentError(f"norm: p={p!r} is not supported; expected 'fro' or a number")
+        a = t.abs()
+        if p == np.inf:
+            return a.amax(() if dims is None else dims, keepdim)
+        if p == -np.inf:
+            return a.amin(() if dims is None else dims, keepdim)
+        if p == 1:
+            return a.sum(dims, keepdim)
+        if p == 0:
+            return (a != 0).to(t.dtype).sum(dims, keepdim)
+        return (a ** p).sum(dims, keepdim) ** (1.0 / p)
+
+    # ------------------------------------------------------------------ in place
+    # Each is its out-of-place form written back into self: recorded (and so done out of place and
+    # rebound) when autograd must see it, else computed without a graph and copied in.
+
+    def _inplace_from(self, fn, *others):
+        if self._records_inplace(*others):
+            return self._rebase(fn(self._shadow()))
+        with _ag.no_grad():
+            out = fn(self)
+        if out.shape != self.shape:
+            raise ShapeError(f"in-place result of shape {out.shape} does not fit a tensor of shape "
+                             f"{self.shape}")
+        np.copyto(self._data, out._data, casting="same_kind")
+        self._version += 1
+        return self
+
+    def exp_(self):
+        return self._inplace_from(lambda t: t.exp())
+
+    def log_(self):
+        return self._inplace_from(lambda t: t.log())
+
+    def sqrt_(self):
+        return self._inplace_from(lambda t: t.sqrt())
+
+    def abs_(self):
+        return self._inplace_from(lambda t: t.abs())
+
+    def neg_(self):
+        return self._inplace_from(lambda t: -t)
+
+    def relu_(self):
+        return self._inplace_from(lambda t: t.relu())
+
+    def sigmoid_(self):
+        return self._inplace_from(lambda t: t.sigmoid())
+
+    def tanh_(self):
+        return self._inplace_from(lambda t: t.tanh())
+
+    def sin_(self):
+        return self._inplace_from(lambda t: t.sin())
+
+    def cos_(self):
+        return self._inplace_from(lambda t: t.cos())
+
+    def square_(self):
+        return self._inplace_from(lambda t: t * t)
+
+    def reciprocal_(self):
+        return self._inplace_from(lambda t: t.reciprocal())
+
+    def floor_(self):
+        return self._inplace_from(lambda t: t.floor())
+
+    def round_(self):
+        return self._inplace_from(lambda t: t.round())
+
+    def pow_(self, exponent):
+        return self._inplace_from(lambda t: t ** exponent, exponent)
+
+    def clamp_min_(self, min):
+        return self._inplace_from(lambda t: t.clamp(min=min))
+
+    def clamp_max_(self, max):
+        return self._inplace_from(lambda t: t.clamp(max=max))
+
+    def masked_fill_(self, mask, value):
+        return self._inplace_from(lambda t: t.masked_fill(mask, value), value)
+
+    def lerp_(self, end, weight):
+        return self._inplace_from(lambda t: t.lerp(end, weight), end, weight)
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        """``self += value * tensor1 * tensor2`` (the optimizers' second-moment update)."""
+        return self._inplace_from(lambda t: t + value * tensor1 * tensor2, tensor1, tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        """``self += value * tensor1 / tensor2`` (Adam's step)."""
+        return self._inplace_from(lambda t: t + value * tensor1 / tensor2, tensor1, tensor2)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return self + value * tensor1 * tensor2
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return self + value * tensor1 / tensor2
+
+    def cumsum_(self, dim):
+        return self._inplace_from(lambda t: t.cumsum(dim))
+
+    # in-place shape changes rebind self to a view of new shape (PyTorch's metadata change)
+
+    def _reshape_(self, out):
+        if self._records_inplace():
+            return self._rebase(out)
+        self._data = out._data
+        return self
+
+    def squeeze_(self, dim=None):
+        return self._reshape_(self.squeeze(dim))
+
+    def unsqueeze_(self, dim: builtins.int):
+        return self._reshape_(self.unsqueeze(dim))
+
+    def t_(self):
+        return self._reshape_(self.t())
+
+    def transpose_(self, dim0: builtins.int, dim1: builtins.int):
+        return self._reshape_(self.transpose(dim0, dim1))
+
+    # ------------------------------------------------------------------ new tensors like this one
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: builtins.bool = False):
+        return _creation().tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: builtins.bool = False):
+        return _creation().zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: builtins.bool = False):
+        return _creation().ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: builtins.bool = False):
+        return _creation().empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: builtins.bool = False):
+        return _creation().full(size, fill_value, dtype=dtype or self.dtype, device=device,
+                                requires_grad=requires_grad)
+
+    def byte(self):
+        return self.to(_dtype.uint8)
+
+    def char(self):
+        return self.to(_dtype.int8)
+
+    def short(self):
+        return self.to(_dtype.int16)
+
+    # ------------------------------------------------------------------ random fills
+
+    def bernoulli(self, p=None, *, generator=None):
+        """Draws of 1 with probability ``p`` (default: this tensor's values), else 0, in this dtype."""
+        probs = self._data if p is None else np.broadcast_to(_array(p), self.shape)
+        if np.any((probs < 0) | (probs > 1)):
+            raise ArgumentError("bernoulli expects all probabilities to be in [0, 1]")
+        return self._make((_rng(generator).random(self.shape) < probs).astype(self.dtype))
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return self._fill_random(self.bernoulli(p, generator=generator)._data)
+
+    def exponential_(self, lambd: builtins.float = 1.0, *, generator=None):
+        return self._fill_random(_rng(generator).exponential(1.0 / lambd, self.shape))
+
+    def random_(self, from_=0, to=None, *, generator=None):
+        if to is None:
+            top = 2 ** 24 if self.dtype.kind == "f" else np.iinfo(self.dtype).max
+            from_, to = 0, from_ or top
+        return self._fill_random(_rng(generator).integers(from_, to, self.shape))
+
+    def geometric_(self, p: builtins.float, *, generator=None):
+        return self._fill_random(_rng(generator).geometric(p, self.shape))
 
     # ------------------------------------------------------------------ scans
 
@@ -157,6 +422,14 @@ class MoreMath:
     def bmm(self, other):
         return bmm(self, other)
 
+    def det(self):
+        from .. import linalg
+        return linalg.det(self)
+
+    def inverse(self):
+        from .. import linalg
+        return linalg.inv(self)
+
 
 def _pair_of(name, a, b):
     Tensor = _ag.Tensor
@@ -211,3 +484,36 @@ def bmm(input, mat2):
         raise ShapeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                          f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
     return matmul(a, b)
+
+
+def _norm_dims(dim, ndim):
+    if dim is None:
+        return None
+    return tuple(_dim(d, ndim) for d in (dim if isinstance(dim, (list, tuple)) else (dim,)))
+
+
+def _extreme(t, dim, keepdim, largest):
+    """amax/amin: the extreme values, with the gradient shared evenly among ties."""
+    if t.numel() == 0:
+        raise ArgumentError(f"{'amax' if largest else 'amin'}() of an empty tensor of shape {t.shape}")
+    dims = None if dim in ((), [], None) else _norm_dims(dim, t.ndim)
+    fn = np.max if largest else np.min
+    m = fn(t._data, axis=dims, keepdims=True)
+    if not t.requires_grad:
+        return t._make(m if keepdim else np.squeeze(m, axis=dims) if dims is not None else m.reshape(()))
+    tie = t._make(t._data == m)
+    return where(tie, t, 0.0).sum(dims, keepdim) / tie.sum(dims, keepdim).to(t.dtype)
+
+
+def _array(x) -> np.ndarray:
+    return x._data if isinstance(x, _ag.Tensor) else np.asarray(x)
+
+
+def _creation():
+    from .. import _creation as c  # the factories sit above autograd
+    return c
+
+
+def _rng(generator):
+    from ..random import rng
+    return rng(generator)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.broadcast import unbroadcast
 from .function import Function
 
 
@@ -96,3 +97,107 @@ class Cumsum(Function):
         # d out_j / d a_i = 1 for j >= i: the gradient is the reversed running sum of grad
         axis = ctx.axis
         return np.flip(np.cumsum(np.flip(grad, axis), axis=axis), axis)
+
+
+class Prod(Function):
+    """Product over ``axis`` (None: all). The gradient of each factor is the product of the others,
+    taken from running products on its left and right so that zeros are handled exactly."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        ctx.save_for_backward(a)
+        ctx.axis, ctx.keepdim = axis, keepdim
+        return np.prod(a, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        axis = ctx.axis
+        x = a.reshape(-1) if axis is None else np.moveaxis(a, axis, -1)
+        ones = np.ones_like(x[..., :1])
+        left = np.cumprod(np.concatenate([ones, x[..., :-1]], -1), -1)
+        right = np.flip(np.cumprod(np.concatenate([ones, np.flip(x[..., 1:], -1)], -1), -1), -1)
+        others = left * right
+        if axis is None:
+            return np.reshape(grad, ()) * others.reshape(a.shape)
+        g = grad if ctx.keepdim else np.expand_dims(grad, axis)
+        return g * np.moveaxis(others, -1, axis)
+
+
+class VectorNorm2(Function):
+    """The 2-norm over ``axes``; its gradient at a zero vector is zero, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        out = np.sqrt(np.sum(a * a, axis=axes, keepdims=True))
+        ctx.save_for_backward(a, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out if keepdim else np.squeeze(out, axis=axes) if axes is not None else out.reshape(())
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad = np.reshape(grad, out.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(out == 0, 0, grad / out).astype(a.dtype, copy=False)
+        return a * scale
+
+
+class IndexAdd(Function):
+    """``out = a.copy(); out[index] += v`` with repeated positions adding up (``scatter_add``,
+    ``index_add``)."""
+
+    @staticmethod
+    def forward(ctx, a, v, index):
+        ctx.index = index
+        out = a.copy()
+        np.add.at(out, index, v)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        gv = np.asarray(grad[ctx.index]) if ctx.needs_input_grad[1] else None
+        return grad, gv, None
+
+
+class Atan2(Function):
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, x = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = grad / (x * x + y * y)
+        ny, nx = ctx.needs_input_grad
+        return (unbroadcast(scale * x, np.shape(y)) if ny else None,
+                unbroadcast(-scale * y, np.shape(x)) if nx else None)
+
+
+class Asin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arcsin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):  # +-1 give inf, as in PyTorch
+            return grad / np.sqrt(1 - a * a)
+
+
+class Acos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arccos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -grad / np.sqrt(1 - a * a)

@@ -15,6 +15,7 @@ import numpy as np
 from .. import _device, _dtype
 from .._errors import ShapeError
 from . import grad_mode
+from .more_index import MoreIndex
 from .more_math import MoreMath
 from .tensor_math import TensorMath, _as_tensor_like, _dim, _normalize_index, _to_array
 
@@ -41,7 +42,7 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
-class Tensor(TensorMath, MoreMath):
+class Tensor(TensorMath, MoreMath, MoreIndex):
     """An n-dimensional array that can record the operations applied to it and differentiate them.
 
     This class holds the state, conversions, autograd and in-place methods; the differentiable

@@ -24,7 +24,8 @@ from ..autograd import Tensor
 from ..random import rng
 
 __all__ = ["Transform", "Compose", "ToTensor", "Normalize", "Lambda", "Flatten", "RandomHorizontalFlip",
-           "RandomVerticalFlip", "RandomCrop", "RandomRotation", "RandomAffine"]
+           "RandomVerticalFlip", "RandomCrop", "RandomRotation", "RandomAffine", "Resize", "CenterCrop",
+           "RandomResizedCrop", "Pad", "ToPILImage", "InterpolationMode", "functional"]
 
 
 class Transform:
@@ -241,6 +242,19 @@ class RandomCrop(Transform):
             raise ValueError(f"padding_mode should be one of {sorted(_PAD_MODES)}, got {padding_mode!r}")
         self.pad_if_needed, self.fill, self.padding_mode = pad_if_needed, fill, padding_mode
 
+    @staticmethod
+    def get_params(img, output_size) -> tuple[int, int, int, int]:
+        """A random window ``(top, left, height, width)`` of ``output_size`` inside ``img``."""
+        arr, ha, wa = _hw_axes(img)
+        (h, w), (th, tw) = (arr.shape[ha], arr.shape[wa]), _pair(output_size, "output_size")
+        if h < th or w < tw:
+            raise ValueError(f"RandomCrop: required crop size {(th, tw)} is larger than the image size "
+                             f"{(h, w)}")
+        if (h, w) == (th, tw):
+            return 0, 0, h, w
+        g = rng()
+        return int(g.integers(0, h - th + 1)), int(g.integers(0, w - tw + 1)), th, tw
+
     def _pad(self, arr: np.ndarray, h_axis: int, w_axis: int, left, top, right, bottom) -> np.ndarray:
         widths = [(0, 0)] * arr.ndim
         widths[h_axis], widths[w_axis] = (top, bottom), (left, right)
@@ -262,9 +276,7 @@ class RandomCrop(Transform):
                              f"size {(h, w)}")
         if (h, w) == (th, tw):
             return _like(img, arr)
-        g = rng()
-        i = int(g.integers(0, h - th + 1))
-        j = int(g.integers(0, w - tw + 1))
+        i, j, _, _ = self.get_params(_like(img, arr), self.size)
         index = [slice(None)] * arr.ndim
         index[ha], index[wa] = slice(i, i + th), slice(j, j + tw)
         return _like(img, arr[tuple(index)].copy())
@@ -396,3 +408,15 @@ class RandomAffine(Transform):
         center = _center(self.center, img)
         matrix = _inverse_affine_matrix(center, angle, (float(tx), float(ty)), scale, shear)
         return _warp_nearest(img, matrix, self.fill)
+
+
+# the size transforms live beside their functional forms (torchvision's transforms.functional)
+from . import transforms_functional as functional  # noqa: E402
+from .transforms_functional import (  # noqa: E402
+    CenterCrop,
+    InterpolationMode,
+    Pad,
+    RandomResizedCrop,
+    Resize,
+    ToPILImage,
+)

@@ -3,11 +3,31 @@
 
 from . import functional, init, utils  # noqa: F401
 from .modules.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
+from .modules.activation_more import (  # noqa: F401
+    CELU,
+    GLU,
+    SELU,
+    CosineSimilarity,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PairwiseDistance,
+    PReLU,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanhshrink,
+)
 from .modules.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .modules.container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .modules.conv import Conv2d  # noqa: F401
-from .modules.dropout import Dropout  # noqa: F401
+from .modules.dropout import Dropout, Dropout1d, Dropout2d  # noqa: F401
 from .modules.flatten import Flatten, Unflatten  # noqa: F401
+from .modules.lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, LazyModuleMixin  # noqa: F401
 from .modules.linear import Identity, Linear  # noqa: F401
 from .modules.loss import (  # noqa: F401
     BCELoss,
@@ -23,5 +43,7 @@ from .modules.loss import (  # noqa: F401
 from .modules.module import Module, RemovableHandle, StateDictError  # noqa: F401
 from .modules.normalization import LayerNorm  # noqa: F401
 from .modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
+from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .modules.sparse import Embedding  # noqa: F401
-from .parameter import Parameter  # noqa: F401
+from .modules.upsampling import Upsample  # noqa: F401
+from .parameter import Parameter, UninitializedParameter  # noqa: F401

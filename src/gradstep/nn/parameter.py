@@ -50,3 +50,43 @@ class Parameter(Tensor):
             p._grad = Tensor._make(self._grad._data.copy())
         memo[id(self)] = p
         return p
+
+
+# How many lazy parameters have been materialized: an optimizer built before a lazy module's first
+# forward compares it to rebuild its flat buffers around the parameters' new arrays.
+_materialized = [0]
+
+
+def materialized_count() -> int:
+    return _materialized[0]
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (a lazy module's, until its first forward).
+
+    ``materialize(shape)`` gives it an array of that shape and turns it into a plain ``Parameter``,
+    the same object, so an optimizer given it earlier trains it, as in PyTorch.
+    """
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None):
+        super().__init__(np.empty(0, dtype=_dtype.as_dtype(dtype) or _dtype.get_default_dtype()),
+                         requires_grad)
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        from .. import _device
+        _device.check(device)
+        self._data = np.empty(tuple(shape), dtype=_dtype.as_dtype(dtype) or self._data.dtype)
+        self.__class__ = self.cls_to_become
+        _materialized[0] += 1
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+    __str__ = __repr__
+
+
+def is_lazy(p) -> bool:
+    return isinstance(p, UninitializedParameter)

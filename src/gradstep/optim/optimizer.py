@@ -23,6 +23,7 @@ import numpy as np
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
 from ..kernels import optim as rules
+from ..nn.parameter import materialized_count
 from .flat import FlatSegment, FlatState, Slot, build_segments
 
 
@@ -113,11 +114,13 @@ class _GroupLayout:
         self.group = group
         self.params = list(group["params"])
         self.segments = segments
+        self.materialized = materialized_count()
 
     def matches(self, group: dict) -> bool:
         ps = group["params"]
         return (self.group is group and len(ps) == len(self.params)
-                and all(map(operator.is_, ps, self.params)))
+                and all(map(operator.is_, ps, self.params))
+                and self.materialized == materialized_count())  # a lazy module's first forward
 
 
 class Optimizer:

@@ -112,8 +112,8 @@ class Trainer:
         Keras's ``BackupAndRestore``, and a checkpoint that already holds that many epochs leaves
         nothing to do, which it says in a warning.
         """
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be a non-negative integer (0 trains nothing), got {epochs!r}")
         if self._resuming:
             target = int(epochs)
             if self.epoch >= target:

@@ -44,3 +44,27 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         mask = dropout_mask(tuple(input.shape), p, rng(generator), input.dtype)
         return input.mul_(Tensor._make(mask))
     return DropoutFunction.apply(input, p=p, generator=generator)
+
+
+def _channel_dropout(input: Tensor, p: float, training: bool, inplace: bool, feature_dims: int,
+                     name: str) -> Tensor:
+    """Zero whole channels: one draw per (sample, channel), shared over the ``feature_dims`` last dims."""
+    p = check_p(p)
+    if not isinstance(input, Tensor) or input.ndim not in (feature_dims + 1, feature_dims + 2):
+        raise ValueError(f"{name}: expected a {feature_dims + 1}-D (unbatched) or {feature_dims + 2}-D "
+                         f"input, got {getattr(input, 'shape', type(input).__name__)}")
+    if not training or p == 0.0:
+        return input
+    shape = input.shape[:-feature_dims] + (1,) * feature_dims
+    mask = Tensor._make(dropout_mask(shape, p, rng(), input.dtype))
+    return input.mul_(mask) if inplace else input * mask
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p``, scaling the rest."""
+    return _channel_dropout(input, p, training, inplace, 1, "dropout1d")
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs with probability ``p``, scaling the rest."""
+    return _channel_dropout(input, p, training, inplace, 2, "dropout2d")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._errors import ShapeError
+from ..._errors import ArgumentError, DTypeError, ShapeError
 from ...autograd import Function, Tensor
 from ...kernels.embedding import embedding_backward, renorm_rows_
 
@@ -55,3 +55,20 @@ def check_padding_idx(padding_idx: int | None, num_embeddings: int) -> int | Non
         raise ValueError(f"padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
                          f"got {padding_idx}")
     return padding_idx % num_embeddings
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot vectors along a new last dim; ``num_classes=-1`` takes the largest value + 1."""
+    idx = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if idx.dtype.kind not in "iu":
+        raise DTypeError(f"one_hot is only applicable to an integer (int64) index tensor, got {idx.dtype}")
+    if idx.size and idx.min() < 0:
+        raise ArgumentError(f"one_hot: class values must be non-negative, got {int(idx.min())}")
+    if num_classes == -1:
+        if not idx.size:
+            raise ArgumentError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+        num_classes = int(idx.max()) + 1
+    elif idx.size and idx.max() >= num_classes:
+        raise ArgumentError(f"one_hot: class values must be smaller than num_classes ({num_classes}), "
+                            f"got {int(idx.max())}")
+    return Tensor._make(np.eye(num_classes, dtype=np.int64)[idx])

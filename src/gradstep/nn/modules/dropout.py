@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...autograd.tensor import Tensor
-from ..functional.dropout import check_p, dropout
+from ..functional.dropout import check_p, dropout, dropout1d, dropout2d
 from .module import Module
 
 
@@ -23,3 +23,17 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) inputs with probability ``p`` while training."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels (feature maps) of (N, C, H, W) inputs with probability ``p`` while training."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return dropout2d(input, self.p, self.training, self.inplace)
