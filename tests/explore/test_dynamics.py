@@ -167,5 +167,6 @@ def test_dynamics_state_resumes_with_the_run():
 
 def test_every_optimizer_that_reports_a_step_size_is_checked_above():
     reporting = {cls for cls in optim.OPTIMIZERS.values()
-                 if cls._step_size is not optim.Optimizer._step_size and cls.__module__.startswith("gradstep.")}
+                 if cls._step_size is not optim.Optimizer._step_size
+                 and cls.__module__.startswith("gradstep.")}
     assert reporting == {cls for cls, _, _ in CASES}
