@@ -64,6 +64,14 @@ def targets(results: dict) -> list[dict]:
                            f"smallest torch/flat {r:.1f}x ({worst})", r > 1))
     else:
         out.append(_target("optimizer step: flat faster than torch.optim", "not measured", None))
+    s = _summary(results, "hvp")
+    med = {} if s is None else s["contenders"]
+    if "gradient" in med and "hvp" in med:
+        rs = {m: med["hvp"][m] / med["gradient"][m] for m in med["gradient"] if m in med["hvp"]}
+        out.append(_target("one Hessian-vector product <= 4x one gradient (MLP, CNN)",
+                           ", ".join(f"{m} {r:.2f}x" for m, r in rs.items()), max(rs.values()) <= 4))
+    else:
+        out.append(_target("one Hessian-vector product <= 4x one gradient", "not measured", None))
     s = _summary(results, "import")
     if s and "gradstep" in s["contenders"]:
         t = s["contenders"]["gradstep"]["seconds"]["median"]
@@ -107,6 +115,12 @@ def _case_table(case, data: dict) -> list[str]:
             flat = med["flat"][key]
             lines.append(f"| {opt} | {n} | " + " | ".join("—" if v is None else f"{v:.0f}" for v in vals)
                          + f" | {pp / flat:.1f}x | " + ("—" if tt is None else f"{tt / flat:.1f}x") + " |")
+    elif case.name == "hvp":
+        med = s["contenders"]
+        lines += ["| model | gradient µs | HVP µs | HVP / gradient |", "|---|---:|---:|---:|"]
+        for m, g in med.get("gradient", {}).items():
+            h = med.get("hvp", {}).get(m)
+            lines.append(f"| {m} | {g:.0f} | " + ("—" if h is None else f"{h:.0f} | {h / g:.2f}x") + " |")
     else:
         lines += ["| contender | median s | spread | CPU s | peak RSS MB | other |",
                   "|---|---:|---:|---:|---:|---|"]

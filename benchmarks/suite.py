@@ -65,6 +65,8 @@ CASES = [
          (("gradstep", "torch"),)),
     Case("optim", "one optimizer step (µs), 4 / 40 / 200 parameter tensors", "optim_step",
          ("flat", "per-param", "torch"), {}, {"steps": 2, "warmup": 1}, 5),
+    Case("hvp", "one Hessian-vector product against one gradient (µs), MLP and CNN, batch 64", "hvp",
+         ("gradient", "hvp"), {}, {"steps": 2, "warmup": 1, "smoke": True}, 5),
     Case("loader", "DataLoader, one epoch of Fashion-MNIST images, batch 64, shuffled", "loader",
          ("gradstep w0", "torch w0", "gradstep w2", "torch w2"), {}, {"train": 640, "smoke": True}, 3,
          (("gradstep w0", "torch w0"), ("gradstep w2", "torch w2"))),

@@ -40,9 +40,18 @@ def mnist_or_sample(transform, train: bool):
         return FashionMNIST(sample=True, train=train, transform=transform), "the Fashion-MNIST sample"
 
 
-def pyplot():
-    """matplotlib's pyplot on the non-interactive backend (the examples only write files)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+def figure(**kwargs):
+    """A matplotlib Figure that pyplot does not know of, so nothing global changes: a script saves
+    it (``save``), a notebook shows it inline. ``kwargs`` go to ``Figure`` (figsize, ...)."""
+    from matplotlib.figure import Figure
+    return Figure(**kwargs)
+
+
+def subplots(*args, figsize=None, **kwargs):
+    """``plt.subplots`` without pyplot: ``(figure, axes)``."""
+    fig = figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def save(fig, path: str) -> None:
+    fig.savefig(path, dpi=110, bbox_inches="tight")

@@ -16,13 +16,13 @@ tutorial's 900 iterations with a step every 400, in proportion).
 import os
 
 import numpy as np
-from _common import mnist_or_sample, out_dir, parse_args, pyplot
+from _common import mnist_or_sample, out_dir, parse_args, save, subplots
 
 import gradstep as gs
 from gradstep import nn, optim
 from gradstep.data import DataLoader
 from gradstep.data import transforms as T
-from gradstep.explore.plots import save_figure, smooth
+from gradstep.explore.plots import smooth
 
 
 def main() -> None:
@@ -71,14 +71,14 @@ def main() -> None:
         print(f"epoch {epoch}/{epochs}: lr {lr:g}, train loss {total / len(train_loader):.4f}, "
               f"test accuracy {acc:.4f}")
     print(f"best test accuracy: {best_acc:.4f}")
-    plot(loss_list, lrs, len(train_loader), name, os.path.join(out, "loss.png"))
+    save(plot(loss_list, lrs, len(train_loader), name), os.path.join(out, "loss.png"))
     print(f"wrote {os.path.join(out, 'loss.png')}")
 
 
-def plot(losses, lrs, per_epoch: int, name: str, path: str) -> None:
-    plt = pyplot()
+def plot(losses, lrs, per_epoch: int, name: str):
+    """The loss per mini-batch, smoothed, and the learning rate: a Figure."""
 
-    fig, ax = plt.subplots(figsize=(8.5, 4.6))
+    fig, ax = subplots(figsize=(8.5, 4.6))
     it = np.arange(1, len(losses) + 1)
     ax.plot(it, losses, color="tab:blue", alpha=0.3, lw=0.7, label="loss per mini-batch")
     ax.plot(it, smooth(losses, 0.1), color="tab:blue", lw=1.8, label="smoothed")
@@ -95,7 +95,7 @@ def plot(losses, lrs, per_epoch: int, name: str, path: str) -> None:
     more = lx.get_legend_handles_labels()
     ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="upper right")
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
 
 
 if __name__ == "__main__":

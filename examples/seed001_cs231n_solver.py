@@ -20,11 +20,10 @@ tutorial's four hidden layers of 100, every training image and 10 epochs with ba
 import os
 
 import numpy as np
-from _common import out_dir, parse_args, pyplot
+from _common import out_dir, parse_args, save, subplots
 
 import gradstep as gs
 from gradstep.autograd import numerical_gradient, rel_error
-from gradstep.explore.plots import save_figure
 from gradstep.models import FullyConnectedNet
 from gradstep.train import Solver
 
@@ -69,10 +68,10 @@ def load_data(full: bool) -> tuple[dict, str]:
     return data, name
 
 
-def plot(solver, path: str, title: str) -> None:
-    plt = pyplot()
+def plot(solver, title: str):
+    """The Solver's loss and accuracy histories: a Figure."""
 
-    fig, (ax, bx) = plt.subplots(2, 1, figsize=(8, 7))
+    fig, (ax, bx) = subplots(2, 1, figsize=(8, 7))
     ax.plot(solver.loss_history, lw=0.8)
     ax.set_title(f"Loss history ({title})")
     ax.set_xlabel("Iteration")
@@ -88,7 +87,7 @@ def plot(solver, path: str, title: str) -> None:
     bx.grid(alpha=0.3)
     bx.legend()
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
 
 
 def main() -> None:
@@ -110,7 +109,7 @@ def main() -> None:
     test_acc = float(np.mean(np.argmax(scores, axis=1) == data["y_test"]))
     print(f"best validation accuracy: {solver.best_val_acc:.4f}")
     print(f"test accuracy with the best parameters: {test_acc:.4f}")
-    plot(solver, os.path.join(out, "solver.png"), f"{name}, hidden {hidden}, Adam")
+    save(plot(solver, f"{name}, hidden {hidden}, Adam"), os.path.join(out, "solver.png"))
     print(f"wrote {os.path.join(out, 'solver.png')}")
 
 

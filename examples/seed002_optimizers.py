@@ -22,13 +22,13 @@ import os
 import time
 
 import numpy as np
-from _common import mnist_or_sample, out_dir, parse_args, pyplot
+from _common import mnist_or_sample, out_dir, parse_args, save, subplots
 
 import gradstep as gs
 from gradstep import nn, optim
 from gradstep.data import DataLoader, Subset
 from gradstep.data import transforms as T
-from gradstep.explore.plots import save_figure, smooth
+from gradstep.explore.plots import smooth
 
 
 def sgd_update(parameters, lr):
@@ -103,10 +103,10 @@ def train(name, make_step, train_set, test_loader, epochs: int, batch_size: int 
     return losses, correct / total, seconds, weights
 
 
-def plot(results, path: str, data_name: str, batch_size: int, epochs_run: int) -> None:
-    plt = pyplot()
+def plot(results, data_name: str, batch_size: int, epochs_run: int):
+    """Smoothed loss curves (log scale) and wall times: a Figure."""
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [1.6, 1]})
+    fig, (ax, bx) = subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [1.6, 1]})
     from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
     for name, (losses, acc, _, _) in results.items():
@@ -132,7 +132,7 @@ def plot(results, path: str, data_name: str, batch_size: int, epochs_run: int) -
     bx.set_title("time to train")
     bx.grid(alpha=0.3, axis="x")
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
 
 
 def main() -> None:
@@ -163,7 +163,7 @@ def main() -> None:
           f"{np.abs(w['sgd_update (by hand)'] - w['SGD']).max():.1e}")
     print(f"sgd_adagrad by hand vs optim.Adagrad: largest weight difference "
           f"{np.abs(w['sgd_adagrad (by hand)'] - w['Adagrad']).max():.1e} (ε inside vs outside the root)")
-    plot(results, os.path.join(out, "loss.png"), data_name, 64, epochs)
+    save(plot(results, data_name, 64, epochs), os.path.join(out, "loss.png"))
     print(f"wrote {os.path.join(out, 'loss.png')}")
 
 

@@ -17,12 +17,12 @@ The tutorial is small already, so ``--full`` runs the same.
 import os
 
 import numpy as np
-from _common import out_dir, parse_args, pyplot
+from _common import figure, out_dir, parse_args, save, subplots
 
 import gradstep as gs
 from gradstep.autograd import numerical_gradient, rel_error
 from gradstep.explore.functions import get_surface
-from gradstep.explore.plots import save_figure, smooth
+from gradstep.explore.plots import smooth
 
 x_data = [1.0, 2.0, 3.0, 4.0]
 y_data = [2.0, 4.0, 6.0, 8.0]
@@ -82,10 +82,10 @@ def sgd(epochs: int = 100, lr: float = 0.01):
     return w.item(), losses, worst, epoch
 
 
-def plot_surface(bowl, X, Y, U, V, path: str) -> None:
-    plt = pyplot()
+def plot_surface(bowl, X, Y, U, V):
+    """The bowl's surface and its gradient field: a Figure."""
 
-    fig = plt.figure(figsize=(12, 5.2))
+    fig = figure(figsize=(12, 5.2))
     ax = fig.add_subplot(1, 2, 1, projection="3d")
     ax.plot_surface(X, Y, bowl.values(X, Y), cmap="coolwarm", linewidth=0)
     ax.set_xlabel("x")
@@ -103,13 +103,13 @@ def plot_surface(bowl, X, Y, U, V, path: str) -> None:
     ax.set_title("∇f by autograd: it points uphill, and grows away from the minimum")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
 
 
-def plot_losses(good, bad, path: str) -> None:
-    plt = pyplot()
+def plot_losses(good, bad):
+    """The per-sample losses at lr 0.01 and at lr 0.2: a Figure."""
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+    fig, axes = subplots(1, 2, figsize=(12, 4.4))
     ax = axes[0]
     ax.semilogy(good, color="tab:blue", alpha=0.35, lw=0.8, label="loss of each sample")
     # the tutorial's weighted average, of log(loss): the loss falls geometrically
@@ -125,14 +125,14 @@ def plot_losses(good, bad, path: str) -> None:
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
 
 
 def main() -> None:
     args = parse_args(__doc__, "the same (the tutorial is small already)")
     out = out_dir(args, __file__)
     bowl, X, Y, U, V = gradient_of_the_bowl()
-    plot_surface(bowl, X, Y, U, V, os.path.join(out, "surface.png"))
+    save(plot_surface(bowl, X, Y, U, V), os.path.join(out, "surface.png"))
     gradient_descent()
     w, losses, worst, _ = sgd()
     print(f"per-sample SGD: w = {w:.6f}; Predict (after training) input: 5, forward: {5 * w:.6f}")
@@ -147,7 +147,7 @@ def main() -> None:
     else:
         print(f"per-sample SGD with lr {lr}: diverged after {epochs} epochs (w = {w_bad:.3g}); each "
               f"epoch multiplies the error in w by {factor:.2f}")
-    plot_losses(losses, bad, os.path.join(out, "loss.png"))
+    save(plot_losses(losses, bad), os.path.join(out, "loss.png"))
     print(f"wrote {out}/surface.png and {out}/loss.png")
 
 

@@ -20,13 +20,12 @@ import math
 import os
 
 import numpy as np
-from _common import out_dir, parse_args, pyplot
+from _common import out_dir, parse_args, save, subplots
 
 import gradstep as gs
 from gradstep import nn, optim
 from gradstep.data import DataLoader
 from gradstep.data.datasets import LinearRegression
-from gradstep.explore.plots import save_figure
 
 RUNS = [(1, 0.2, 10), (1000, 0.999, 1000), (10, 0.2, 10), (10, 5.0, 10), (10, 0.002, 10)]  # batch, lr, period
 
@@ -60,11 +59,11 @@ def train(net, dataset, batch_size: int, lr: float, epochs: int, period: int) ->
     return total_loss
 
 
-def plot(curves, path: str) -> None:
-    plt = pyplot()
+def plot(curves):
+    """The loss on all the data of every run (log scale): a Figure."""
 
     top = 1e3  # a diverging run leaves the plot here, on its way to inf and nan
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, ax = subplots(figsize=(8, 4.8))
     for (batch_size, lr, _), (losses, status) in zip(RUNS, curves):
         a = np.asarray(losses, dtype=float)
         a[~np.isfinite(a)] = np.nan
@@ -84,7 +83,7 @@ def plot(curves, path: str) -> None:
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="center right")
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
 
 
 def main() -> None:
@@ -109,7 +108,7 @@ def main() -> None:
     for batch_size, lr, loss, w, b, status in rows:
         w_text = f"[{w[0]:.4f}, {w[1]:.4f}]"
         print(f"{batch_size:>5}  {lr:>6g}  {loss:>10.3e}  {w_text:<20}  {b:>7.4f}  {status}")
-    plot(curves, os.path.join(out, "loss.png"))
+    save(plot(curves), os.path.join(out, "loss.png"))
     print(f"wrote {os.path.join(out, 'loss.png')}")
 
 

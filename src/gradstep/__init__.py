@@ -68,6 +68,8 @@ from ._dtype import (
 from ._errors import ArgumentError, DTypeError, IndexRangeError, ShapeError
 from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _function_names
+from ._printing import set_printoptions
+from ._size import Size
 from ._threads import apply_default as _apply_thread_policy
 from ._threads import get_num_threads, set_num_threads
 from .autograd import (
@@ -89,7 +91,7 @@ from .random import (
     seed,
     set_rng_state,
 )
-from .serialization import CheckpointError, load, save
+from .saving import CheckpointError, load, save
 
 _apply_thread_policy()  # NumPy's BLAS on one thread unless the user chose (see _threads)
 
@@ -104,7 +106,7 @@ nan = math.nan
 # The layers above the core (each imports only from the layers below it).
 from . import data, nn, optim, utils  # noqa: E402
 
-_LAZY = ("cuda", "accelerator", "backends", "linalg")  # loaded on first use
+_LAZY = ("cuda", "accelerator", "backends", "linalg", "distributions")  # loaded on first use
 
 
 __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
@@ -117,7 +119,8 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16",
            "short", "int32", "int", "int64", "long", "bool", "get_default_dtype",
            "set_default_dtype", "save", "load", "CheckpointError", "data", "nn", "optim", "utils",
-           "set_num_threads", "get_num_threads", "meshgrid", "device", "DeviceError",
+           "set_num_threads", "get_num_threads", "meshgrid", "device", "DeviceError", "Size",
+           "set_printoptions",
            "e", "pi", "inf", "nan", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
            "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "set_default_device",
            "get_default_device",

@@ -31,10 +31,16 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     if isinstance(data, Tensor):
         arr = data._data.copy()
     else:
-        arr = np.array(_to_array(data, _dtype.get_default_dtype()), copy=True)
+        arr = np.array(_to_array(data, _float_dtype(dt)), copy=True)
     if dt is not None:
         arr = arr.astype(dt, copy=False)
     return _finish(arr, requires_grad)
+
+
+def _float_dtype(dt):
+    """The dtype Python floats are read in: the requested float dtype (so float64 data never passes
+    through float32), else the default."""
+    return dt if dt is not None and dt.kind == "f" else _dtype.get_default_dtype()
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -43,7 +49,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     dt = _dtype.as_dtype(dtype)
     if isinstance(data, Tensor):
         return data if dt is None or dt == data.dtype else data.to(dt)
-    arr = _to_array(data, _dtype.get_default_dtype())
+    arr = _to_array(data, _float_dtype(dt))
     return Tensor._make(arr if dt is None else arr.astype(dt, copy=False))
 
 

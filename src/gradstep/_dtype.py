@@ -21,6 +21,16 @@ int64 = long = np.dtype("int64")
 bool = np.dtype("bool")
 
 _default_float = [float32]
+_print_namespace = ["gradstep"]
+
+
+def print_namespace() -> str:
+    """The module name printed before dtypes and ``Size`` (``torch`` under gradstep.torch)."""
+    return _print_namespace[0]
+
+
+def set_print_namespace(name: str) -> None:
+    _print_namespace[0] = name
 
 
 def get_default_dtype() -> np.dtype:

@@ -370,7 +370,9 @@ _METHOD_FORMS = ["asin", "arcsin", "acos", "arccos", "prod", "norm",
                  "take", "select", "nonzero", "argwhere", "scatter", "scatter_add", "index_add", "flip",
                  "fliplr", "flipud", "roll", "movedim", "moveaxis", "sort", "argsort", "msort", "topk",
                  "unique", "repeat_interleave", "tile", "broadcast_to", "tril", "triu", "diagonal", "diag",
-                 "diag_embed", "trace", "bernoulli", "t", "is_floating_point", "numel"]
+                 "diag_embed", "trace", "bernoulli", "t", "is_floating_point", "numel", "bitwise_and",
+                 "bitwise_or", "bitwise_xor", "bitwise_not", "histc", "relu_", "sigmoid_", "tanh_", "exp_",
+                 "sqrt_", "sin_", "cos_", "abs_", "neg_"]
 for _name in _METHOD_FORMS:
     if _name not in globals():
         globals()[_name] = _method_form(_name)
@@ -382,7 +384,37 @@ subtract = sub
 negative = neg
 __all__ += ["absolute", "true_divide", "divide", "multiply", "subtract", "negative", "inner", "hstack",
             "vstack", "column_stack", "broadcast_tensors", "broadcast_shapes", "logspace", "multinomial",
-            "atan2", "arctan2", "var_mean", "std_mean", "cdist", "det", "inverse", "svd"]
+            "atan2", "arctan2", "var_mean", "std_mean", "cdist", "det", "inverse", "svd", "einsum"]
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Sums of products named by subscripts, as ``torch.einsum("ij,jk->ik", a, b)``; an implicit
+    output (no ``->``) is the letters used once, sorted, as in NumPy and PyTorch."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ts = [_t(x) for x in operands]
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise ArgumentError("einsum: ellipsis ('...') is not supported; name every dimension")
+    lhs, arrow, out = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(ts):
+        raise ArgumentError(f"einsum(): {len(inputs)} operands in the equation but {len(ts)} given")
+    for sub, t in zip(inputs, ts):
+        if not sub.isalpha() or len(sub) != t.ndim:
+            raise ArgumentError(f"einsum(): the subscripts {sub!r} do not match an operand with {t.ndim} "
+                                f"dims")
+    if not arrow:
+        letters = "".join(inputs)
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    dt = ts[0].dtype
+    for t in ts[1:]:
+        dt = np.promote_types(dt, t.dtype) if t.dtype != dt else dt
+    try:
+        return _more_ops.Einsum.apply(*[t.to(dt) for t in ts], inputs=tuple(inputs), output=out)
+    except ValueError as e:
+        raise ShapeError(f"einsum({equation!r}): operands of shapes {[t.shape for t in ts]} do not fit: "
+                         f"{e}") from None
 
 
 def det(input):

@@ -10,6 +10,7 @@ import numpy as np
 
 from ._errors import ArgumentError, ShapeError
 from .autograd import Function
+from .autograd.function import call
 from .autograd.tensor import Tensor
 from .autograd.tensor_math import matmul
 
@@ -49,7 +50,10 @@ class _Det(Function):
     def backward(ctx, grad):
         # d det(A) / dA = det(A) * inv(A)^T
         a, out = ctx.saved_tensors
-        return (np.asarray(grad * out)[..., None, None] * _mT(np.linalg.inv(a))).astype(a.dtype, copy=False)
+        scale = grad * out
+        if not isinstance(scale, Tensor):
+            scale = np.asarray(scale)
+        return _cast(scale[..., None, None] * _mT(call(_Inv, a)), a.dtype)
 
 
 class _Inv(Function):
@@ -73,13 +77,15 @@ class _Svd(Function):
     @staticmethod
     def forward(ctx, a):
         u, s, vh = np.linalg.svd(a, full_matrices=False)
-        ctx.save_for_backward(u, s, vh)
+        ctx.save_for_backward(u, s, vh, a)
         batch = a.shape[:-2]
         return np.concatenate([u.reshape(*batch, -1), s, vh.reshape(*batch, -1)], -1)
 
     @staticmethod
     def backward(ctx, grad):
-        u, s, vh = ctx.saved_tensors
+        u, s, vh, a = ctx.saved_tensors
+        if isinstance(grad, Tensor):  # building the gradient's graph: U, S, Vh as ops of A
+            u, s, vh = _unpack(_Svd.apply(a), a.shape)
         m, k, n = u.shape[-2], s.shape[-1], vh.shape[-1]
         batch = grad.shape[:-1]
         gu = grad[..., :m * k].reshape(*batch, m, k)
@@ -98,7 +104,20 @@ class _Svd(Function):
             ga = ga + ((gu - u @ ut_gu) / sd) @ vh
         if n > k:
             ga = ga + u @ _mT((gv - v @ vt_gv) / sd)
-        return ga.astype(u.dtype, copy=False)
+        return _cast(ga, u.dtype)
+
+
+def _cast(x, dtype):
+    return x.to(dtype) if isinstance(x, Tensor) else x.astype(dtype, copy=False)
+
+
+def _unpack(packed: Tensor, shape: tuple):
+    """(U, S, Vh) from ``_Svd``'s output for an A of ``shape``."""
+    m, n = shape[-2:]
+    k = min(m, n)
+    batch = shape[:-2]
+    return (packed[..., :m * k].reshape(*batch, m, k), packed[..., m * k:m * k + k],
+            packed[..., m * k + k:].reshape(*batch, k, n))
 
 
 def det(A: Tensor) -> Tensor:
@@ -138,12 +157,7 @@ def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
                                 "non-square matrices; use full_matrices=False")
         u, s, vh = np.linalg.svd(A._data, full_matrices=True)
         return SVDResult(Tensor._make(u), Tensor._make(s), Tensor._make(vh))
-    m, n = A.shape[-2:]
-    k = min(m, n)
-    packed = _Svd.apply(A)
-    batch = A.shape[:-2]
-    return SVDResult(packed[..., :m * k].reshape(*batch, m, k), packed[..., m * k:m * k + k],
-                     packed[..., m * k + k:].reshape(*batch, k, n))
+    return SVDResult(*_unpack(_Svd.apply(A), A.shape))
 
 
 def svdvals(A: Tensor) -> Tensor:

@@ -124,11 +124,6 @@ def copy_state(obj):
     return copy.deepcopy(obj)
 
 
-def _is_flat_tensor_dict(obj) -> bool:
-    return isinstance(obj, Mapping) and all(
-        isinstance(k, str) and isinstance(v, (Tensor, np.ndarray)) for k, v in obj.items())
-
-
 # ---------------------------------------------------------------------- writing
 
 def atomic_write_bytes(path, data: bytes) -> None:
@@ -213,8 +208,7 @@ def save(obj, path, metadata: dict | None = None, require_finite: bool = False) 
             if a.dtype.kind == "f" and not np.isfinite(a).all():
                 raise ValueError(f"refusing to save: tensor {k!r} holds NaN or infinite values")
     meta = {str(k): str(v) for k, v in (metadata or {}).items()}
-    if not _is_flat_tensor_dict(obj):
-        meta[_STRUCTURE_KEY] = json.dumps(structure, allow_nan=False)
+    meta[_STRUCTURE_KEY] = json.dumps(structure, allow_nan=False)  # also for a flat dict: its key order
     data = st_save(arrays, metadata=meta or None)
     atomic_write_bytes(path, data)
 

@@ -15,7 +15,7 @@ def test_smoke_run_completes_and_writes_results(tmp_path, torch):
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     cases = results["settings"]["one"]["cases"]
-    assert set(cases) == {"mlp64", "mlp1", "trainer", "cnn", "optim", "loader", "import"}
+    assert set(cases) == {"mlp64", "mlp1", "trainer", "cnn", "optim", "hvp", "loader", "import"}
     for name, case in cases.items():
         for contender, runs in case["raw"].items():
             assert runs and all("error" not in r for r in runs), (name, contender, runs)
@@ -23,7 +23,7 @@ def test_smoke_run_completes_and_writes_results(tmp_path, torch):
     for name in ("mlp64", "mlp1"):
         accs = {c: v["test_accuracy"] for c, v in cases[name]["summary"]["contenders"].items()}
         assert max(accs.values()) - min(accs.values()) <= 0.5, accs
-    assert len(results["targets"]) == 11
+    assert len(results["targets"]) == 12
     text = (tmp_path / "results.md").read_text()
     assert "smoke mode" in text and "## Targets" in text and "Machine:" in text
 

@@ -73,3 +73,40 @@ def test_to_pil_image_is_the_numpy_image_to_tensor_reads():
     assert pic.shape == (5, 4, 3) and pic.dtype == np.uint8
     np.testing.assert_allclose(T.ToTensor()(pic).numpy(), x.numpy(), atol=1 / 255 + 1e-6)
     assert T.ToPILImage()(gs.rand(1, 5, 4)).shape == (5, 4)
+
+
+def _rgb(seed=0):
+    return np.random.default_rng(seed).random((3, 5, 6)).astype(np.float32)
+
+
+def test_colour_adjustments_follow_torchvisions_formulas():
+    from gradstep.data import transforms_functional as F
+    x = _rgb()
+    gray = 0.2989 * x[0] + 0.587 * x[1] + 0.114 * x[2]
+    np.testing.assert_allclose(F.adjust_brightness(gs.tensor(x), 1.5).numpy(), np.clip(1.5 * x, 0, 1),
+                               atol=1e-6)
+    np.testing.assert_allclose(F.adjust_contrast(gs.tensor(x), 0.3).numpy(),
+                               np.clip(0.3 * x + 0.7 * gray.mean(), 0, 1), atol=1e-6)
+    np.testing.assert_allclose(F.adjust_saturation(gs.tensor(x), 2.0).numpy(),
+                               np.clip(2.0 * x - gray, 0, 1), atol=1e-6)
+    import colorsys
+    want = np.stack([np.array(colorsys.hsv_to_rgb((h + 0.3) % 1, s, v)) for h, s, v in
+                     (colorsys.rgb_to_hsv(*p) for p in x.reshape(3, -1).T)], 1).reshape(x.shape)
+    np.testing.assert_allclose(F.adjust_hue(gs.tensor(x), 0.3).numpy(), want, atol=1e-6)
+    img = (x.transpose(1, 2, 0) * 255).astype(np.uint8)  # a NumPy (PIL-like) image keeps its dtype
+    out = F.adjust_brightness(img, 0.5)
+    assert out.dtype == np.uint8 and np.abs(out.astype(int) - np.floor(img * 0.5 + 0.5)).max() == 0
+
+
+def test_color_jitter_draws_factors_in_its_ranges():
+    gs.manual_seed(0)
+    x = gs.tensor(_rgb())
+    t = T.ColorJitter(brightness=0.5, hue=0.1)
+    assert t.brightness == (0.5, 1.5) and t.hue == (-0.1, 0.1) and t.contrast is None
+    outs = [t(x).numpy() for _ in range(3)]
+    assert outs[0].shape == (3, 5, 6) and not np.allclose(outs[0], outs[1])
+    assert all(o.min() >= 0 and o.max() <= 1 for o in outs)
+    with pytest.raises(ValueError, match="hue values should be between"):
+        T.ColorJitter(hue=0.7)
+    with pytest.raises(ValueError, match="non negative"):
+        T.ColorJitter(brightness=-1)

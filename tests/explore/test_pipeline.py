@@ -20,6 +20,7 @@ from gradstep.explore.compare import CompareConfig
 from gradstep.explore.config import ConfigError, TrainConfig
 from gradstep.explore.landscape import LandscapeConfig
 from gradstep.explore.lr_find import LRFindConfig
+from gradstep.explore.net_landscape import NetLandscapeConfig
 from gradstep.explore.sweep import SweepConfig
 
 
@@ -159,15 +160,15 @@ def test_results_plot_figures_without_pyplot_and_write_their_files(tmp_path):
 
 
 def test_a_write_that_fails_leaves_no_half_written_file(tmp_path, monkeypatch):
-    from gradstep.explore import plots
     from gradstep.explore.landscape import landscape
+    from gradstep.train import figures
 
     result = landscape(LandscapeConfig(optimizers=("sgd",), steps=5))
 
-    def broken(fig, fmt="png", dpi=110):
+    def broken(fig, fmt="png", dpi=150):
         raise OSError("disk full")
 
-    monkeypatch.setattr(plots, "figure_bytes", broken)
+    monkeypatch.setattr(figures, "figure_bytes", broken)
     with pytest.raises(OSError):
         result.write(tmp_path)
     # the documents written before the failure are whole; no figure file exists, not even in part
@@ -175,6 +176,6 @@ def test_a_write_that_fails_leaves_no_half_written_file(tmp_path, monkeypatch):
 
 
 def test_config_fields_all_have_checks_or_are_normalised():
-    for cls in (TrainConfig, CompareConfig, SweepConfig, LRFindConfig, LandscapeConfig):
+    for cls in (TrainConfig, CompareConfig, SweepConfig, LRFindConfig, LandscapeConfig, NetLandscapeConfig):
         for f in dataclasses.fields(cls):
             assert "check" in f.metadata or f.name == "train", (cls.__name__, f.name)

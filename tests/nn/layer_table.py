@@ -113,6 +113,69 @@ CASES = [
     LayerCase("LSTMCell_h", lambda nn: nn.LSTMCell(3, 4, bias=False), (I(2, 3),),
               forward=lambda m, x: m(x)[0]),
     LayerCase("GRUCell", lambda nn: nn.GRUCell(3, 4), (I(2, 3), I(2, 4))),
+    # transposed convolutions (the DCGAN generator's layer)
+    LayerCase("ConvTranspose2d", lambda nn: nn.ConvTranspose2d(3, 2, 3), (I(2, 3, 4, 5),)),
+    LayerCase("ConvTranspose2d_stride", lambda nn: nn.ConvTranspose2d(3, 4, 4, stride=2, padding=1),
+              (I(2, 3, 4, 4),)),
+    LayerCase("ConvTranspose2d_outpad", lambda nn: nn.ConvTranspose2d(2, 2, 3, stride=2, padding=1,
+                                                                      output_padding=1, bias=False),
+              (I(1, 2, 3, 4),)),
+    LayerCase("ConvTranspose2d_groups", lambda nn: nn.ConvTranspose2d(4, 6, (2, 3), stride=(1, 2), groups=2,
+                                                                      dilation=2), (I(1, 4, 3, 3),)),
+    LayerCase("ConvTranspose2d_bigpad", lambda nn: nn.ConvTranspose2d(2, 3, 3, padding=3), (I(1, 2, 6, 7),)),
+    LayerCase("ConvTranspose2d_unbatched", lambda nn: nn.ConvTranspose2d(2, 3, 2, stride=3), (I(2, 3, 3),)),
+    LayerCase("ConvTranspose2d_output_size", lambda nn: nn.ConvTranspose2d(2, 3, 3, stride=2),
+              (I(1, 2, 4, 4),), forward=lambda m, x: m(x, output_size=(10, 10))),
+    # attention
+    LayerCase("MultiheadAttention", lambda nn: nn.MultiheadAttention(8, 2),
+              (I(4, 3, 8), I(5, 3, 8), I(5, 3, 8)),
+              forward=lambda m, q, k, v: m(q, k, v)[0]),
+    LayerCase("MultiheadAttention_weights",
+              lambda nn: nn.MultiheadAttention(6, 3, batch_first=True, bias=False),
+              (I(2, 4, 6), I(2, 4, 6)), forward=lambda m, q, k: m(q, k, k)[1]),
+    LayerCase("MultiheadAttention_masks", lambda nn: nn.MultiheadAttention(4, 2), (I(3, 2, 4),),
+              forward=lambda m, x: m(x, x, x, attn_mask=_causal(x, 3),
+                                     key_padding_mask=_pad_mask(x))[0]),
+    LayerCase("MultiheadAttention_unbatched", lambda nn: nn.MultiheadAttention(4, 1), (I(3, 4),),
+              forward=lambda m, x: m(x, x, x, average_attn_weights=False)[1]),
+    LayerCase("TransformerEncoderLayer", lambda nn: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0),
+              (I(5, 2, 8),)),
+    LayerCase("TransformerEncoderLayer_norm_first",
+              lambda nn: nn.TransformerEncoderLayer(8, 4, 12, batch_first=True, norm_first=True,
+                                                    activation="gelu"), (I(2, 5, 8),), modes=(False,)),
+    LayerCase("TransformerEncoder", lambda nn: nn.TransformerEncoder(
+        nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 2, norm=nn.LayerNorm(4)), (I(3, 2, 4),),
+        forward=lambda m, x: m(x, mask=_causal(x, 3))),
+    LayerCase("sdpa", lambda nn: nn.Identity(), (I(2, 3, 4), I(2, 5, 4), I(2, 5, 6)),
+              forward=lambda m, q, k, v: _functional(q).scaled_dot_product_attention(q, k, v)),
+    LayerCase("sdpa_causal", lambda nn: nn.Identity(), (I(2, 4, 4), I(2, 4, 4), I(2, 4, 3)),
+              forward=lambda m, q, k, v: _functional(q).scaled_dot_product_attention(q, k, v,
+                                                                                     is_causal=True)),
+    # 1-D convolutions
+    LayerCase("Conv1d", lambda nn: nn.Conv1d(3, 4, 3), (I(2, 3, 7),)),
+    LayerCase("Conv1d_strided", lambda nn: nn.Conv1d(4, 2, 2, stride=2, padding=1, dilation=2, groups=2,
+                                                     bias=False), (I(2, 4, 9),)),
+    LayerCase("Conv1d_same", lambda nn: nn.Conv1d(2, 3, 4, padding="same"), (I(2, 6),)),
+    # 1-D pooling
+    LayerCase("MaxPool1d", lambda nn: nn.MaxPool1d(3, 2), (I(2, 3, 9),)),
+    LayerCase("MaxPool1d_pad", lambda nn: nn.MaxPool1d(2, padding=1, ceil_mode=True), (I(3, 7),)),
+    LayerCase("AvgPool1d", lambda nn: nn.AvgPool1d(2), (I(2, 3, 8),)),
+    LayerCase("AvgPool1d_pad", lambda nn: nn.AvgPool1d(3, 2, padding=1, count_include_pad=False),
+              (I(2, 3, 8),)),
+    LayerCase("AdaptiveAvgPool1d", lambda nn: nn.AdaptiveAvgPool1d(3), (I(2, 3, 8),)),
+    LayerCase("PixelShuffle", lambda nn: nn.PixelShuffle(2), (I(2, 8, 3, 4),)),
+    LayerCase("PixelUnshuffle", lambda nn: nn.PixelUnshuffle(3), (I(2, 6, 9),)),
+    # padding
+    LayerCase("ZeroPad2d", lambda nn: nn.ZeroPad2d((1, 2, 0, 3)), (I(2, 3, 4, 5),)),
+    LayerCase("ConstantPad1d", lambda nn: nn.ConstantPad1d(2, 3.5), (I(2, 3, 4),)),
+    LayerCase("ConstantPad2d_crop", lambda nn: nn.ConstantPad2d((-1, 2, 1, -2), 1.0), (I(1, 2, 4, 5),)),
+    LayerCase("ReflectionPad2d", lambda nn: nn.ReflectionPad2d((1, 3, 2, 0)), (I(1, 2, 4, 5),)),
+    LayerCase("ReflectionPad1d", lambda nn: nn.ReflectionPad1d(2), (I(2, 3, 4),)),
+    LayerCase("ReplicationPad2d", lambda nn: nn.ReplicationPad2d(2), (I(1, 2, 3, 4),)),
+    LayerCase("pad_circular", lambda nn: nn.Identity(), (I(1, 2, 3, 4),),
+              forward=lambda m, x: _functional(x).pad(x, (1, 2, 3, 0), mode="circular")),
+    LayerCase("pad_last_dim", lambda nn: nn.Identity(), (I(3, 4),),
+              forward=lambda m, x: _functional(x).pad(x, (0, 3), value=-1.0)),
     # resizing (functional.interpolate through Upsample and directly)
     LayerCase("Upsample", lambda nn: nn.Upsample(scale_factor=2), (I(2, 3, 4, 5),)),
     LayerCase("Upsample_bilinear", lambda nn: nn.Upsample(size=(7, 3), mode="bilinear"), (I(1, 2, 4, 5),)),
@@ -126,6 +189,28 @@ CASES = [
               forward=lambda m, x: _functional(x).interpolate(x, scale_factor=(0.6, 1.7),
                                                               mode="nearest-exact")),
 ]
+
+
+def _causal(x, n):
+    """A (n, n) boolean mask, True above the diagonal (PyTorch's modules: True = may not attend)."""
+    import numpy as np
+    return _lib(x).tensor(np.triu(np.ones((n, n), dtype=bool), 1))
+
+
+def _pad_mask(x):
+    """Key padding for a (L, N, E) batch: the last key of the second sequence is padding."""
+    import numpy as np
+    mask = np.zeros((x.shape[1], x.shape[0]), dtype=bool)
+    mask[1, -1] = True
+    return _lib(x).tensor(mask)
+
+
+def _lib(x):
+    import gradstep
+    if isinstance(x, gradstep.Tensor):
+        return gradstep
+    import torch
+    return torch
 
 
 def _functional(x):

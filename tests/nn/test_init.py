@@ -110,3 +110,18 @@ def test_linear_default_init_follows_torch(torch):
         assert gv.std() == pytest.approx(bound / math.sqrt(3), rel=rel)
         assert tv.std() == pytest.approx(bound / math.sqrt(3), rel=rel)
     assert nn.Linear(3, 2, dtype=gs.float64).weight.dtype == np.float64
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (6, 4), (3, 2, 2, 2)])
+def test_orthogonal_gives_orthonormal_rows_or_columns(shape):
+    w = gs.nn.init.orthogonal_(gs.empty(*shape), gain=2.0).numpy().reshape(shape[0], -1)
+    small = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w
+    np.testing.assert_allclose(small, 4.0 * np.eye(small.shape[0]), atol=1e-5)
+
+
+def test_trunc_normal_stays_in_its_bounds_and_keeps_its_spread():
+    w = gs.nn.init.trunc_normal_(gs.empty(20000), std=0.5, a=-0.6, b=1.0).numpy()
+    assert w.min() >= -0.6 and w.max() <= 1.0
+    assert abs(w.std() - 0.38) < 0.02  # a normal of std 0.5 cut at -1.2 and 2 sigma
+    with pytest.raises(ValueError, match="smaller than b"):
+        gs.nn.init.trunc_normal_(gs.empty(3), a=1.0, b=0.0)

@@ -8,6 +8,7 @@ import threading
 
 class _State(threading.local):
     enabled = True
+    graph_of_grad = False  # True while the engine runs backwards on tensors (create_graph=True)
 
 
 _state = _State()

@@ -1,7 +1,8 @@
 """Gradient checking: numerical gradients by central differences, compared with backward's.
 
 ``numerical_gradient`` is seed 003's finite difference, grown to arrays; ``rel_error`` is exactly
-cs231n's (seed 001); ``gradcheck`` checks every input of a function in float64.
+cs231n's (seed 001); ``gradcheck`` checks every input of a function in float64, ``gradgradcheck``
+its second derivatives.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import warnings
 
 import numpy as np
 
-from .function import run_backward
-from .grad_mode import no_grad
+from .function import grad, run_backward
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor
 
 
@@ -66,7 +67,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 
     out = fn(*inputs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
-    outs = [o for o in outs if isinstance(o, Tensor) and o.requires_grad]
+    keep = [k for k, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+    outs = [outs[k] for k in keep]
     if not outs:
         raise ValueError("gradcheck: the function's output does not require grad")
     r = np.random.default_rng(seed)
@@ -75,8 +77,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     def scalar(*args):
         res = fn(*args)
         res = res if isinstance(res, (tuple, list)) else (res,)
-        res = [o for o in res if isinstance(o, Tensor) and o.dtype.kind == "f"]
-        return sum(float(np.sum(o._data.astype(np.float64) * p)) for o, p in zip(res, projections))
+        return sum(float(np.sum(res[k]._data.astype(np.float64) * p)) for k, p in zip(keep, projections))
 
     leaves = [inputs[i] for i in checked]
     grads = run_backward(outs, [Tensor._make(p) for p in projections], False, leaves, True)
@@ -96,3 +97,38 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                     f"{np.max(np.abs(analytic - numeric)):.3g})")
             return False
     return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, seed: int = 0, raise_exception: bool = True) -> bool:
+    """Check second derivatives, as ``torch.autograd.gradgradcheck``: ``gradcheck`` of the map
+    (inputs, v) -> vector-Jacobian products v^T d func / d inputs, built with ``create_graph=True``.
+    ``v`` (``grad_outputs``) is random unless given, and is checked as an input too."""
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not diff:
+        raise ValueError("gradgradcheck: no input requires grad")
+    with enable_grad():
+        out = func(*inputs)
+    outs = [o for o in (out if isinstance(out, (tuple, list)) else (out,))
+            if isinstance(o, Tensor) and o.requires_grad]
+    if grad_outputs is None:
+        r = np.random.default_rng(seed + 1)
+        grad_outputs = [Tensor._make(r.standard_normal(o.shape).astype(o.dtype)) for o in outs]
+    else:
+        grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    grad_outputs = [v.detach().requires_grad_(True) for v in grad_outputs]
+    n = len(inputs)
+
+    def first_derivatives(*args):
+        with enable_grad():
+            res = func(*args[:n])
+            res = [o for o in (res if isinstance(res, (tuple, list)) else (res,))
+                   if isinstance(o, Tensor) and o.requires_grad]
+            gs = grad(res, [args[i] for i in diff], list(args[n:]), create_graph=True,
+                      allow_unused=True)
+        return tuple(Tensor._make(np.zeros(args[i].shape, args[i].dtype)) if g is None else g
+                     for i, g in zip(diff, gs))
+
+    return gradcheck(first_derivatives, (*inputs, *grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     seed=seed, raise_exception=raise_exception)

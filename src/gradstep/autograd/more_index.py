@@ -284,6 +284,20 @@ class MoreIndex:
                              f"of dim {d} (size {n}), got shape {reps.shape}")
         return t.index_select(d, _ag.Tensor._make(np.repeat(np.arange(n), reps)))
 
+    def unfold(self, dimension: builtins.int, size: builtins.int, step: builtins.int):
+        """Every window of ``size`` along ``dimension``, ``step`` apart, in a new last dim."""
+        d = _dim(dimension, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        if size < 0 or size > n or step <= 0:
+            raise ArgumentError(f"unfold: size {size} must be in [0, {n}] and step {step} positive")
+        starts = np.arange(0, n - size + 1, step)
+        idx = (starts[:, None] + np.arange(size)).reshape(-1)
+        if self.ndim == 0:
+            return self.reshape(1)
+        picked = self.index_select(d, _ag.Tensor._make(idx))
+        shape = self.shape[:d] + (len(starts), size) + self.shape[d + 1:]
+        return picked.reshape(shape).movedim(d + 1, -1)
+
     def broadcast_to(self, *size):
         return self.expand(*size)
 

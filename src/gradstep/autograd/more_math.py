@@ -109,6 +109,29 @@ class MoreMath:
     def logical_xor(self, other):
         return self._make(np.logical_xor(self._data, _array(other)))
 
+    def bitwise_and(self, other):
+        return self & other
+
+    def bitwise_or(self, other):
+        return self | other
+
+    def bitwise_xor(self, other):
+        return self ^ other
+
+    def bitwise_not(self):
+        return ~self
+
+    def histc(self, bins: builtins.int = 100, min=0, max=0):
+        """Counts in ``bins`` equal bins over [min, max] (the data's range when both are 0), in this dtype."""
+        data = self._data.reshape(-1)
+        lo, hi = (data.min(), data.max()) if min == 0 and max == 0 and data.size else (min, max)
+        if lo == hi:
+            lo, hi = lo - 1, hi + 1
+        if lo > hi:
+            raise ArgumentError(f"histc: max ({max}) must be larger than min ({min})")
+        counts, _ = np.histogram(data[(data >= lo) & (data <= hi)], bins=bins, range=(float(lo), float(hi)))
+        return self._make(counts.astype(self.dtype))
+
     def isclose(self, other, rtol: builtins.float = 1e-05, atol: builtins.float = 1e-08,
                 equal_nan: builtins.bool = False):
         return self._make(np.isclose(self._data, _array(other), rtol=rtol, atol=atol, equal_nan=equal_nan))

@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.broadcast import unbroadcast
-from .function import Function
+from .function import Function, value
+from .tensor import Tensor
+from .tensor_math import where
 
 
 class Sinh(Function):
@@ -114,10 +116,14 @@ class Prod(Function):
         (a,) = ctx.saved_tensors
         axis = ctx.axis
         x = a.reshape(-1) if axis is None else np.moveaxis(a, axis, -1)
-        ones = np.ones_like(x[..., :1])
-        left = np.cumprod(np.concatenate([ones, x[..., :-1]], -1), -1)
-        right = np.flip(np.cumprod(np.concatenate([ones, np.flip(x[..., 1:], -1)], -1), -1), -1)
-        others = left * right
+        if isinstance(grad, Tensor):  # building the gradient's graph: the product of the others
+            eye = np.eye(x.shape[-1], dtype=bool)  # as a product of x with a 1 in its own place,
+            others = where(eye, 1.0, x[..., None, :]).prod(-1)  # again exact at zeros
+        else:
+            ones = np.ones_like(x[..., :1])
+            left = np.cumprod(np.concatenate([ones, x[..., :-1]], -1), -1)
+            right = np.flip(np.cumprod(np.concatenate([ones, np.flip(x[..., 1:], -1)], -1), -1), -1)
+            others = left * right
         if axis is None:
             return np.reshape(grad, ()) * others.reshape(a.shape)
         g = grad if ctx.keepdim else np.expand_dims(grad, axis)
@@ -137,10 +143,13 @@ class VectorNorm2(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
+        if isinstance(grad, Tensor):  # building the gradient's graph: the norm as an op of a
+            out = VectorNorm2.apply(a, ctx.axes, True)
         if not ctx.keepdim:
             grad = np.reshape(grad, out.shape)
+        zero = value(out) == 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(out == 0, 0, grad / out).astype(a.dtype, copy=False)
+            scale = np.where(zero, np.zeros((), a.dtype), grad / np.where(zero, np.ones((), a.dtype), out))
         return a * scale
 
 
@@ -157,7 +166,9 @@ class IndexAdd(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        gv = np.asarray(grad[ctx.index]) if ctx.needs_input_grad[1] else None
+        gv = grad[ctx.index] if ctx.needs_input_grad[1] else None
+        if isinstance(gv, np.generic):
+            gv = np.asarray(gv)
         return grad, gv, None
 
 
@@ -201,3 +212,38 @@ class Acos(Function):
         (a,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
             return -grad / np.sqrt(1 - a * a)
+
+
+class Einsum(Function):
+    """``np.einsum`` on explicit subscripts (``"ij,jk->ik"``, no ellipsis); the gradient of each
+    operand is the einsum of the output's gradient with the other operands, onto its subscripts
+    (a letter only that operand has is summed in forward, so it is broadcast back with ones)."""
+
+    @staticmethod
+    def forward(ctx, *arrays, inputs, output):
+        ctx.save_for_backward(*arrays)
+        ctx.subs = (inputs, output)
+        return np.einsum(",".join(inputs) + "->" + output, *arrays)
+
+    @staticmethod
+    def backward(ctx, grad):
+        arrays = ctx.saved_tensors
+        inputs, output = ctx.subs
+        grads = []
+        for k, (need, sub) in enumerate(zip(ctx.needs_input_grad, inputs)):
+            if not need:
+                grads.append(None)
+                continue
+            others = [(s, a) for j, (s, a) in enumerate(zip(inputs, arrays)) if j != k]
+            known = set(output).union(*[set(s) for s, _ in others])
+            sizes = dict(zip(sub, arrays[k].shape))
+            ones = [(c, np.ones(sizes[c], grad.dtype)) for c in dict.fromkeys(sub) if c not in known]
+            terms = [(output, grad), *others, *ones]
+            g = np.einsum(",".join(s for s, _ in terms) + "->" + "".join(dict.fromkeys(sub)),
+                          *[a for _, a in terms])
+            if len(set(sub)) != len(sub):  # a repeated letter (a diagonal): put g back on it
+                full = np.zeros(arrays[k].shape, grad.dtype)
+                np.einsum(sub + "->" + "".join(dict.fromkeys(sub)), full)[...] = g
+                g = full
+            grads.append(g)
+        return tuple(grads)

@@ -13,11 +13,17 @@ import numpy as np
 
 from ..kernels import softmax as ksoftmax
 from ..kernels.broadcast import unbroadcast
-from .function import Function
+from .function import Function, call, value
+from .tensor import Tensor
 
 
 def _shape(x):
     return np.shape(x)
+
+
+def _as_array(x):
+    """An indexing result as an array (NumPy gives a scalar for one element); tensors stay."""
+    return x if hasattr(x, "shape") else np.asarray(x)
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -298,7 +304,7 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        a, b = map(value, ctx.saved_tensors)
         # the larger operand takes the gradient; ties share it equally (as PyTorch does)
         wa = (a > b) + 0.5 * (a == b)
         return _split_by_weight(grad, wa, a, b, ctx.needs_input_grad)
@@ -312,7 +318,7 @@ class Minimum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        a, b = map(value, ctx.saved_tensors)
         wa = (a < b) + 0.5 * (a == b)
         return _split_by_weight(grad, wa, a, b, ctx.needs_input_grad)
 
@@ -349,7 +355,7 @@ class Cast(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.astype(ctx.src), None
+        return (grad.to(ctx.src) if isinstance(grad, Tensor) else grad.astype(ctx.src)), None
 
 
 class Clone(Function):
@@ -408,7 +414,7 @@ class Var(Function):
         count = a.size if axes is None else math.prod(a.shape[i] for i in axes)
         diff = a - a.mean(axis=axes, keepdims=True)
         denom = max(count - correction, 0)
-        ctx.save_for_backward(diff)
+        ctx.save_for_backward(a, diff)
         ctx.axes = axes
         ctx.denom = denom
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -416,7 +422,9 @@ class Var(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (diff,) = ctx.saved_tensors
+        a, diff = ctx.saved_tensors
+        if isinstance(grad, Tensor):  # building the gradient's graph: diff as ops of a
+            diff = a - np.mean(a, axis=ctx.axes, keepdims=True)
         axes = range(diff.ndim) if ctx.axes is None else ctx.axes
         g = grad.reshape(_keepdim_shape(diff.shape, axes))
         # d var / d x_i = 2 (x_i - mean) / (N - correction)
@@ -448,17 +456,16 @@ class MaxDim(Function):
         idx = np.expand_dims(a.argmax(axis=axis) if largest else a.argmin(axis=axis), axis)
         values = np.take_along_axis(a, idx, axis=axis)
         ctx.shape = a.shape
-        ctx.axis = axis
-        ctx.save_for_backward(idx)
+        ctx.idx_shape = idx.shape
+        where = list(np.indices(idx.shape, sparse=True))
+        where[axis] = idx
+        ctx.where = tuple(where)  # the chosen elements as an advanced index: a[where] == values
         ctx.indices = idx if keepdim else np.squeeze(idx, axis)
         return values if keepdim else np.squeeze(values, axis)
 
     @staticmethod
     def backward(ctx, grad):
-        (idx,) = ctx.saved_tensors
-        g = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.put_along_axis(g, idx, grad.reshape(idx.shape), axis=ctx.axis)
-        return g, None, None, None
+        return call(Scatter, grad.reshape(ctx.idx_shape), ctx.shape, ctx.where, False), None, None, None
 
 
 # --------------------------------------------------------------------------- shape
@@ -482,7 +489,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.transpose(np.argsort(ctx.dims)), None
+        return np.transpose(grad, np.argsort(ctx.dims)), None
 
 
 class Expand(Function):
@@ -506,12 +513,26 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        g = np.zeros(ctx.shape, dtype=grad.dtype)
-        if ctx.basic:
-            g[ctx.index] = grad
+        return call(Scatter, grad, ctx.shape, ctx.index, ctx.basic), None, None
+
+
+class Scatter(Function):
+    """Zeros of ``shape`` with ``values`` added at ``index``: the adjoint of indexing (its backward
+    is indexing again)."""
+
+    @staticmethod
+    def forward(ctx, values, shape, index, basic):
+        ctx.index = index
+        g = np.zeros(shape, dtype=values.dtype)
+        if basic:
+            g[index] = values
         else:
-            np.add.at(g, ctx.index, grad)  # repeated indices accumulate
-        return g, None, None
+            np.add.at(g, index, values)  # repeated indices accumulate
+        return g
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _as_array(grad[ctx.index]), None, None, None
 
 
 class IndexPut(Function):
@@ -529,10 +550,11 @@ class IndexPut(Function):
     def backward(ctx, grad):
         ga = gv = None
         if ctx.needs_input_grad[0]:
-            ga = grad.copy()
-            ga[ctx.index] = 0
+            written = np.zeros(grad.shape, dtype=bool)
+            written[ctx.index] = True
+            ga = np.where(written, np.zeros((), grad.dtype), grad)
         if ctx.needs_input_grad[1]:
-            gv = unbroadcast(np.asarray(grad[ctx.index]), ctx.vshape)
+            gv = unbroadcast(_as_array(grad[ctx.index]), ctx.vshape)
         return ga, gv, None
 
 

@@ -14,7 +14,9 @@ import numpy as np
 
 from .. import _device, _dtype
 from .._errors import ShapeError
-from . import grad_mode
+from .._printing import tensor_repr
+from .._size import Size
+from . import grad_mode, numpy_dispatch
 from .more_index import MoreIndex
 from .more_math import MoreMath
 from .tensor_math import TensorMath, _as_tensor_like, _dim, _normalize_index, _to_array
@@ -52,7 +54,10 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
 
     __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_vc", "_grad_buffer", "_hooks",
                  "__weakref__")
-    __array_ufunc__ = None  # ``ndarray <op> Tensor`` defers to Tensor's reflected operator
+    # NumPy's functions on tensors run gradstep's differentiable ops (see numpy_dispatch): what
+    # lets a backward written on arrays build the graph of its gradient
+    __array_ufunc__ = numpy_dispatch.array_ufunc
+    __array_function__ = numpy_dispatch.array_function
     __hash__ = object.__hash__  # identity, so tensors can key dicts (optimizer state) as in PyTorch
 
     def __init__(self, data=(), dtype=None, requires_grad: builtins.bool = False):
@@ -172,8 +177,8 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
         return self._node
 
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -205,7 +210,7 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
 
     def size(self, dim: builtins.int | None = None):
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         return self._data.shape[_dim(dim, self._data.ndim)]
 
     def numel(self) -> builtins.int:
@@ -272,17 +277,8 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
         return format(repr(self), spec)
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4,
-                               suppress_small=False, threshold=1000, edgeitems=3)
-        extra = []
-        dt = self._data.dtype
-        if (dt.kind == "f" and dt != _dtype.get_default_dtype()) or (dt.kind in "iu" and dt != np.int64):
-            extra.append(f"dtype=gradstep.{dt.name}")
-        if self._node is not None:
-            extra.append(f"grad_fn=<{self._node.name()}>")
-        elif self._requires_grad:
-            extra.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+        node = self._node
+        return tensor_repr(self._data, self._requires_grad, node.name() if node is not None else None)
 
     __str__ = __repr__
 
@@ -370,18 +366,19 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
 
     # ------------------------------------------------------------------ autograd
 
-    def backward(self, gradient=None, retain_graph: builtins.bool = False,
+    def backward(self, gradient=None, retain_graph: builtins.bool | None = None,
                  create_graph: builtins.bool = False, inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (only into ``inputs``' if given).
 
-        ``gradient`` is required unless the tensor has one element. The graph is freed afterwards
-        unless ``retain_graph=True``.
+        ``gradient`` is required unless the tensor has one element. ``create_graph=True`` records
+        the gradients' graph, so ``.grad`` can be differentiated again. The graph is freed
+        afterwards unless ``retain_graph=True`` (the default is ``create_graph``).
         """
-        if create_graph:
-            raise NotImplementedError("higher-order gradients (create_graph=True) are not supported")
-        if inputs is not None:
-            raise NotImplementedError("backward(inputs=...) is not supported; use gradstep.autograd.grad")
-        function.run_backward([self], [gradient], retain_graph)
+        if inputs is None and not create_graph:  # the common case, straight to the engine
+            function.run_backward([self], [gradient], bool(retain_graph))
+        else:
+            function.backward(self, None if gradient is None else [gradient], retain_graph, create_graph,
+                              inputs)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
@@ -570,3 +567,5 @@ def _inplace_error(name, t: Tensor, other, e: Exception) -> Exception:
 
 
 from . import function, ops  # noqa: E402  (both need the Tensor class defined above)
+
+numpy_dispatch.Tensor = Tensor

@@ -35,8 +35,8 @@ class TensorMath:
     def __add__(self, other):
         return _binop(ops.Add, self, other)
 
-    def __radd__(self, other):
-        return _binop(ops.Add, self, other, True)
+    def __radd__(self, other):  # self first, as PyTorch records it (grad_fn.next_functions order)
+        return _binop(ops.Add, self, other)
 
     def __sub__(self, other):
         return _binop(ops.Sub, self, other)
@@ -47,8 +47,8 @@ class TensorMath:
     def __mul__(self, other):
         return _binop(ops.Mul, self, other)
 
-    def __rmul__(self, other):
-        return _binop(ops.Mul, self, other, True)
+    def __rmul__(self, other):  # self first, as PyTorch records it (grad_fn.next_functions order)
+        return _binop(ops.Mul, self, other)
 
     def __truediv__(self, other):
         return _binop(ops.Div, self, other, False, True)

@@ -7,7 +7,7 @@ import argparse
 import dataclasses
 import sys
 
-from ..explore.config import BOOL, OPTIONS, ConfigError, Kind, Number, OneOf
+from ..explore.config import BOOL, FLAGS, OPTIONS, ConfigError, Kind, Number, OneOf
 
 EXIT_OK, EXIT_USAGE, EXIT_DIVERGED = 0, 2, 3
 
@@ -39,7 +39,7 @@ def add_command(sub, name: str, help: str, description: str) -> argparse.Argumen
 
 # --------------------------------------------------------------------------- options from a config
 
-FLAGS = {"opt_args": "--opt-arg", "sched_args": "--sched-arg"}  # dict options given KEY=VALUE, repeated
+FLAGS = {**FLAGS, "opt_args": "--opt-arg", "sched_args": "--sched-arg"}  # dict options: KEY=VALUE, repeated
 
 
 def flag_of(name: str) -> str:
@@ -105,6 +105,18 @@ def parse_lr(items, command: str) -> tuple[list[float], dict[str, float]]:
             else:
                 values.append(lr)
     return values, named
+
+
+def add_format_option(group) -> None:
+    """``--format png,svg,pdf``: the formats every figure of the command is written in."""
+    group.add_argument("--format", dest="formats", default="png", metavar="FORMATS",
+                       help="figure formats: png, svg, pdf, comma-separated (default png)")
+
+
+def formats_of(args: argparse.Namespace) -> tuple:
+    """The formats ``--format`` names; ConfigError (exit 2) naming the allowed ones otherwise."""
+    from ..explore.config import FIGURE_FORMATS, parse_names
+    return parse_names("formats", getattr(args, "formats", "png"), FIGURE_FORMATS) or ("png",)
 
 
 def report_written(out: str, files: list[str], suffix: str = "") -> None:

@@ -6,7 +6,17 @@ import argparse
 import sys
 import time
 
-from .common import EXIT_OK, LR_HELP, add_command, add_config_options, given, parse_lr, report_written
+from .common import (
+    EXIT_OK,
+    LR_HELP,
+    add_command,
+    add_config_options,
+    add_format_option,
+    formats_of,
+    given,
+    parse_lr,
+    report_written,
+)
 from .train import add_training_options, config_from_args
 
 DESCRIPTION = """Train the same model on the same data with several optimizers and compare them
@@ -43,7 +53,8 @@ def add_parser(sub) -> None:
     g.add_argument("--lr", action="append", dest="lr_values", metavar="[NAME=]VALUE",
                    default=argparse.SUPPRESS,
                    help=LR_HELP + " (default: the tutorials' one for each optimizer)")
-    g.add_argument("--quiet", action="store_true", help="no line per finished run")
+    g.add_argument("--quiet", action="store_true", help="no progress bar and no line per finished run")
+    add_format_option(g)
     add_training_options(p, d.train, skip=SKIP)
 
 
@@ -64,11 +75,13 @@ def config_from(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
+    if args.quiet:  # no bars either
+        config = config.replace(train=config.train.replace(quiet=True))
     out = config.out or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}"
     progress = None if args.quiet else (lambda line: print(line, flush=True))
     start = time.perf_counter()
     result = config.run(progress=progress)
-    files = result.write(out)
+    files = result.write(out, formats_of(args))
     if not args.quiet:
         print()
         print(result.table(), end="")

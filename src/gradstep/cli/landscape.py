@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import time
 
 from .common import (
     EXIT_OK,
@@ -11,10 +12,14 @@ from .common import (
     UsageError,
     add_command,
     add_config_options,
+    add_format_option,
+    flag_of,
+    formats_of,
     given,
     parse_lr,
     report_written,
 )
+from .train import config_from_args
 
 DESCRIPTION = """Run several optimizers on a two-dimensional test function from the same start and
 write landscape.png (contours, the field of −∇f as arrows, every trajectory), convergence.png,
@@ -25,7 +30,19 @@ learning rate defaults to one suited to the function (--lr NAME=VALUE overrides 
 functions:
 {functions}
 
+With --model (mlp, cnn, linear or package.module:function) it draws the loss surface of a real
+network instead: every optimizer trains the model from the same initial weights on the same
+batches (the options of `gradstep train` apply), and the loss is evaluated on a plane through the
+first optimizer's trained weights θ*, along the first two PCA directions of the trajectories
+(--directions pca) or two filter-normalized random directions (--directions random; Li et al.,
+NeurIPS 2018), on a --grid × --grid grid, over the first --eval-samples training samples. Writes
+contour.png (the trajectories projected onto the plane), surface.png (3-D), report.md (how much of
+the trajectories' variance the plane explains) and results.json (the grid) into --out.
+
 examples:
+  gradstep landscape --model mlp --optimizers adam,momentum,sgd --epochs 2
+  gradstep landscape --model mlp --directions random --range -1,1 --grid 31
+  gradstep landscape --model mypackage.nets:small_cnn --eval-samples 500
   gradstep landscape --function rosenbrock --optimizers sgd,momentum,adam --steps 500 \
                      --start -1.5,2 --lr adam=0.05
   gradstep landscape --function ill-conditioned --optimizers sgd,momentum --lr sgd=0.01,momentum=0.01
@@ -40,6 +57,9 @@ def _function_list() -> str:
 
 
 OWN = ("function", "optimizers", "steps", "tol", "criterion", "gif", "out")
+FUNCTION_ONLY = ("function", "steps", "tol", "criterion", "gif", "start")
+NET_OWN = ("directions", "grid", "range", "eval_samples", "record_every")
+SKIP = ("optimizer", "lr", "momentum", "opt_args")   # per optimizer here: --lr NAME=VALUE, --opt-arg
 
 
 def add_parser(sub) -> None:
@@ -59,17 +79,47 @@ def add_parser(sub) -> None:
                    help=LR_HELP + " (default: one suited to the function)")
     p.add_argument("--opt-arg", action="append", metavar="NAME.KEY=VALUE", default=argparse.SUPPRESS,
                    dest="opt_args", help="another argument of one optimizer, e.g. momentum.momentum=0.5")
+    add_format_option(p)
+    from ..explore.net_landscape import NetLandscapeConfig
+    from .train import add_training_options
+
+    net = NetLandscapeConfig()
+    add_config_options(p.add_argument_group("network landscape (with --model)"), net, NET_OWN)
+    add_training_options(p, net.train, skip=SKIP)
 
 
 def config_from(args: argparse.Namespace):
-    """The LandscapeConfig the options describe (its defaults where none is given)."""
-    from ..explore.config import parse_value
+    """The config the options describe (its defaults where none is given): a NetLandscapeConfig
+    with --model, else a LandscapeConfig; an option of the other kind is a one-line error."""
     from ..explore.landscape import LandscapeConfig
+    from ..explore.net_landscape import NetLandscapeConfig
+    from .train import TRAINING
 
-    own = given(args, OWN)
+    training = [n for n in TRAINING if n not in SKIP]
+    if "model" not in vars(args):
+        wrong = [n for n in (*training, *NET_OWN) if n in vars(args)]
+        if wrong:
+            raise UsageError(f"{flag_of(wrong[0])} applies to a network's landscape: add --model "
+                             f"mlp|cnn|linear|package.module:function", "landscape")
+        return LandscapeConfig(**_own(args, OWN, LandscapeConfig().optimizers))
+    wrong = [n for n in FUNCTION_ONLY if n in vars(args)]
+    if wrong:
+        raise UsageError(f"{flag_of(wrong[0])} applies to a 2-D test function, not to --model", "landscape")
+    base = NetLandscapeConfig()
+    own = _own(args, ("optimizers", "out", *NET_OWN), base.optimizers)
+    flags = argparse.Namespace(**{k: v for k, v in vars(args).items() if k in training})
+    return base.replace(train=config_from_args(flags, "landscape", base=base.train), **own)
+
+
+def _own(args: argparse.Namespace, names, default_optimizers) -> dict:
+    """The command's own options among ``names`` (not the training ones), --lr and --opt-arg
+    parsed per optimizer."""
+    from ..explore.config import parse_value
+
+    own = given(args, names)
     if "optimizers" in own:
         own["optimizers"] = tuple(n.strip() for n in own["optimizers"].split(",") if n.strip())
-    names = own.get("optimizers", LandscapeConfig().optimizers)
+    names = own.get("optimizers", default_optimizers)
     if "lr_values" in vars(args):
         values, named = parse_lr(args.lr_values, "landscape")
         own["lr"] = {**({n: values[-1] for n in names} if values else {}), **named}
@@ -90,16 +140,25 @@ def config_from(args: argparse.Namespace):
         if len(start) != 2:
             raise UsageError(f"--start {args.start!r}: allowed is two numbers X,Y", "landscape")
         own["start"] = start
-    return LandscapeConfig(**own)
+    return own
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..explore import net_landscape
     from ..explore.landscape import default_out, table_text
 
     config = config_from(args)
+    start = time.perf_counter()
     result = config.run()
+    if isinstance(config, net_landscape.NetLandscapeConfig):
+        out = config.out or net_landscape.default_out(config)
+        files = result.write(out)
+        print(result.table(), end="")
+        print(f"the plane explains {result.explained:.1%} of the trajectories' variance")
+        report_written(out, files, f" in {time.perf_counter() - start:.0f} s")
+        return EXIT_OK
     out = config.out or default_out(config)
-    files = result.write(out)
+    files = result.write(out, formats_of(args))
     print(table_text(result))
     report_written(out, files)
     return EXIT_OK

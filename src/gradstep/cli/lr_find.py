@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import time
 
-from .common import EXIT_OK, add_command, add_config_options, given, report_written
+from .common import (
+    EXIT_OK,
+    add_command,
+    add_config_options,
+    add_format_option,
+    formats_of,
+    given,
+    report_written,
+)
 from .train import add_training_options, config_from_args
 
 DESCRIPTION = """The learning-rate range test (Leslie Smith; fastai's lr_find): train for
@@ -34,7 +42,9 @@ def add_parser(sub) -> None:
 
     d = LRFindConfig()
     p = add_command(sub, "lr-find", "find a learning rate with the LR range test", DESCRIPTION)
-    add_config_options(p.add_argument_group("range test"), d, OWN)
+    g = p.add_argument_group("range test")
+    add_config_options(g, d, OWN)
+    add_format_option(g)
     add_training_options(p, d.train, skip=SKIPPED)
 
 
@@ -49,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     out = config.out or f"runs/lr-find-{time.strftime('%Y%m%d-%H%M%S')}"
     result = config.run()
-    files = result.write(out)
+    files = result.write(out, formats_of(args))
     stopped = " (stopped early: the loss exploded)" if result.diverged else ""
     print(f"ran {len(result.lrs)} mini-batches from lr {result.lrs[0]:.3g} to {result.lrs[-1]:.3g}{stopped}")
     if result.suggested_lr is None:

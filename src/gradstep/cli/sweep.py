@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 import time
 
-from .common import EXIT_OK, UsageError, add_command, add_config_options, given, parse_lr, report_written
+from .common import (
+    EXIT_OK,
+    UsageError,
+    add_command,
+    add_config_options,
+    add_format_option,
+    formats_of,
+    given,
+    parse_lr,
+    report_written,
+)
 from .train import add_training_options, config_from_args
 
 DESCRIPTION = """Train one optimizer on every cell of a grid of learning rates (--lr), batch sizes
@@ -45,7 +55,8 @@ def add_parser(sub) -> None:
     g.add_argument("--grid", action="append", default=argparse.SUPPRESS, metavar="KEY=V1,V2,...",
                    help="values of another optimizer argument, e.g. momentum=0,0.9 (repeatable)")
     add_config_options(g, d, ("budget", "metric", "out"), {"metric": METRICS})
-    g.add_argument("--quiet", action="store_true", help="no line per finished cell")
+    g.add_argument("--quiet", action="store_true", help="no progress bar and no line per finished cell")
+    add_format_option(g)
     add_training_options(p, d.train, skip=("lr", "batch_size"))
 
 
@@ -101,10 +112,12 @@ def config_from(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
+    if args.quiet:  # no bars either
+        config = config.replace(train=config.train.replace(quiet=True))
     out = config.out or f"runs/sweep-{time.strftime('%Y%m%d-%H%M%S')}"
     progress = None if args.quiet else (lambda line: print(line, flush=True))
     result = config.run(progress=progress)
-    files = result.write(out)
+    files = result.write(out, formats_of(args))
     best = result.best()
     if best is not None:
         print(f"best: lr {best.lr:g}, batch size {best.batch_size}"

@@ -7,10 +7,12 @@ import sys
 
 from .common import EXIT_DIVERGED, EXIT_OK, add_command, add_config_options
 
-DESCRIPTION = """Train a model and write history.json, history.csv, curves.png, last.safetensors
-and best.safetensors into --out. Options may also come from a TOML file (--config); flags given
-on the command line override it. With --resume the run continues from a checkpoint with the
-configuration stored in it (flags given here override that too).
+DESCRIPTION = """Train a model and write config.json, history.json, history.csv, curves.png,
+last.safetensors and best.safetensors into --out; --logger tensorboard,csv,jsonl also logs as
+training goes (TensorBoard's files into --out/tensorboard), --live redraws the curves meanwhile.
+Options may also come from a TOML file (--config); flags given on the command line override it.
+With --resume the run continues from a checkpoint with the configuration stored in it (flags given
+here override that too).
 
 Your own model and data: --model package.module:function (function() returns a gradstep.nn.Module)
 and --data package.module:function (function() returns (train, val, test) data sets of (input,
@@ -21,6 +23,7 @@ examples:
   gradstep train --optimizer sgd --lr 0.1 --momentum 0.9 --scheduler StepLR --sched-arg step_size=2
   gradstep train --dataset linreg --optimizer sgd --lr 0.2 --batch-size 10 --epochs 3
   gradstep train --model cnn --dataset fashion-mnist --epochs 5
+  gradstep train --logger tensorboard --format png,pdf    # then: tensorboard --logdir runs
   gradstep train --model mypackage.nets:resnet8 --data mypackage.data:splits
 """
 
@@ -30,7 +33,8 @@ GROUPS = {
     "optimisation": ("optimizer", "lr", "momentum", "weight_decay", "opt_args", "scheduler", "sched_args",
                      "scheduler_interval", "epochs", "clip_grad_norm", "seed"),
 }
-RUN = ("early_stopping", "max_steps", "out", "resume", "dynamics", "dynamics_every", "quiet")
+RUN = ("early_stopping", "max_steps", "out", "resume", "dynamics", "dynamics_every", "quiet", "loggers",
+       "live", "formats")
 TRAINING = tuple(n for names in GROUPS.values() for n in names)
 
 

@@ -25,7 +25,7 @@ from ..random import rng
 
 __all__ = ["Transform", "Compose", "ToTensor", "Normalize", "Lambda", "Flatten", "RandomHorizontalFlip",
            "RandomVerticalFlip", "RandomCrop", "RandomRotation", "RandomAffine", "Resize", "CenterCrop",
-           "RandomResizedCrop", "Pad", "ToPILImage", "InterpolationMode", "functional"]
+           "RandomResizedCrop", "Pad", "ToPILImage", "InterpolationMode", "functional", "ColorJitter"]
 
 
 class Transform:
@@ -414,6 +414,7 @@ class RandomAffine(Transform):
 from . import transforms_functional as functional  # noqa: E402
 from .transforms_functional import (  # noqa: E402
     CenterCrop,
+    ColorJitter,
     InterpolationMode,
     Pad,
     RandomResizedCrop,

@@ -22,7 +22,8 @@ from ..random import rng
 from .transforms import _PAD_MODES, Transform, _hw_axes, _like, _padding, _pair
 
 __all__ = ["InterpolationMode", "resize", "crop", "center_crop", "resized_crop", "pad", "hflip", "vflip",
-           "Resize", "CenterCrop", "RandomResizedCrop", "Pad", "ToPILImage"]
+           "Resize", "CenterCrop", "RandomResizedCrop", "Pad", "ToPILImage", "ColorJitter",
+           "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue"]
 
 _MODES = {"bilinear": "bilinear", "nearest": "nearest", "nearest-exact": "nearest-exact"}
 
@@ -241,3 +242,135 @@ class ToPILImage(Transform):
         if arr.ndim == 3 and arr.shape[-1] == 1:
             arr = arr[..., 0]
         return np.ascontiguousarray(arr)
+
+
+# ---------------------------------------------------------------------- colour
+
+
+def _channels_last(img) -> tuple[np.ndarray, bool]:
+    """The image as float64 (..., H, W, 3) in [0, bound], and whether it was a tensor (C first)."""
+    if isinstance(img, Tensor):
+        arr = np.moveaxis(img.detach()._data, -3, -1)
+        return arr.astype(np.float64), True
+    arr = np.asarray(img)
+    return arr.astype(np.float64), False
+
+
+def _back(img, x: np.ndarray, is_tensor: bool):
+    arr = img.detach()._data if is_tensor else np.asarray(img)
+    if arr.dtype.kind in "ui":
+        x = np.floor(x + 0.5)
+    x = x.astype(arr.dtype)
+    return Tensor._make(np.ascontiguousarray(np.moveaxis(x, -1, -3))) if is_tensor else x
+
+
+def _bound(img) -> float:
+    arr = img._data if isinstance(img, Tensor) else np.asarray(img)
+    return 1.0 if arr.dtype.kind == "f" else float(np.iinfo(arr.dtype).max)
+
+
+def _gray(x: np.ndarray) -> np.ndarray:
+    if x.shape[-1] == 1:
+        return x
+    return (0.2989 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2])[..., None]
+
+
+def _blend(a: np.ndarray, b, ratio: float, bound: float) -> np.ndarray:
+    return np.clip(ratio * a + (1.0 - ratio) * b, 0, bound)
+
+
+def adjust_brightness(img, brightness_factor: float):
+    x, t = _channels_last(img)
+    return _back(img, _blend(x, 0.0, brightness_factor, _bound(img)), t)
+
+
+def adjust_contrast(img, contrast_factor: float):
+    x, t = _channels_last(img)
+    mean = _gray(x).mean(axis=(-3, -2, -1), keepdims=True)
+    if not t and np.asarray(img).dtype.kind in "ui":
+        mean = np.floor(mean + 0.5)
+    return _back(img, _blend(x, mean, contrast_factor, _bound(img)), t)
+
+
+def adjust_saturation(img, saturation_factor: float):
+    x, t = _channels_last(img)
+    return _back(img, _blend(x, _gray(x), saturation_factor, _bound(img)), t)
+
+
+def adjust_hue(img, hue_factor: float):
+    """Rotate the hue by ``hue_factor`` of a turn (in [-0.5, 0.5]) through HSV, as torchvision."""
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5]")
+    x, t = _channels_last(img)
+    if x.shape[-1] == 1:
+        return img
+    bound = _bound(img)
+    h, s, v = _rgb_to_hsv(x / bound)
+    return _back(img, _hsv_to_rgb((h + hue_factor) % 1.0, s, v) * bound, t)
+
+
+def _rgb_to_hsv(x: np.ndarray):
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    maxc, minc = x.max(-1), x.min(-1)
+    cr = maxc - minc
+    s = cr / np.where(maxc == 0, 1.0, maxc)
+    safe = np.where(cr == 0, 1.0, cr)
+    rc, gc, bc = (maxc - r) / safe, (maxc - g) / safe, (maxc - b) / safe
+    h = np.where(maxc == r, bc - gc, np.where(maxc == g, 2.0 + rc - bc, 4.0 + gc - rc))
+    h = np.where(cr == 0, 0.0, (h / 6.0) % 1.0)
+    return h, s, maxc
+
+
+def _hsv_to_rgb(h, s, v) -> np.ndarray:
+    i = np.floor(h * 6.0)
+    f = h * 6.0 - i
+    i = i.astype(np.int64) % 6
+    p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
+    table = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    out = np.zeros(h.shape + (3,))
+    for k, (r, g, b) in enumerate(table):
+        mask = i == k
+        out[mask] = np.stack([r, g, b], -1)[mask]
+    return out
+
+
+def _jitter_range(value, name: str, center: float = 1.0, bound=(0, float("inf"))) -> tuple | None:
+    if value is None:
+        return None
+    if isinstance(value, numbers.Number):
+        if value < 0:
+            raise ValueError(f"If {name} is a single number, it must be non negative.")
+        value = (center - value, center + value)
+        if name != "hue":
+            value = (max(value[0], 0.0), value[1])
+    elif not (isinstance(value, Sequence) and len(value) == 2):
+        raise TypeError(f"{name} should be a single number or a list/tuple with length 2.")
+    if not bound[0] <= value[0] <= value[1] <= bound[1]:
+        raise ValueError(f"{name} values should be between {bound}, but got {value}.")
+    return None if value[0] == value[1] == center else (float(value[0]), float(value[1]))
+
+
+class ColorJitter(Transform):
+    """Random brightness, contrast, saturation and hue changes, applied in a random order
+    (torchvision's draws: a permutation of the four, then one uniform factor for each)."""
+
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        self.brightness = _jitter_range(brightness, "brightness")
+        self.contrast = _jitter_range(contrast, "contrast")
+        self.saturation = _jitter_range(saturation, "saturation")
+        self.hue = _jitter_range(hue, "hue", center=0.0, bound=(-0.5, 0.5))
+
+    def __call__(self, img):
+        g = rng()
+        order = g.permutation(4)
+        ranges = (self.brightness, self.contrast, self.saturation, self.hue)
+        factors = [None if r is None else float(g.uniform(r[0], r[1])) for r in ranges]
+        ops = (adjust_brightness, adjust_contrast, adjust_saturation, adjust_hue)
+        for k in order:
+            if factors[k] is not None:
+                img = ops[k](img, factors[k])
+        return img
+
+    def __repr__(self) -> str:
+        return (f"ColorJitter(brightness={self.brightness}, contrast={self.contrast}, "
+                f"saturation={self.saturation}, hue={self.hue})")

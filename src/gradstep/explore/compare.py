@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..train import Callback, History
+from ..train import Callback, History, RunsProgress
 from .builders import build_data, model_name, optimizer_list, per_optimizer
 from .compare_plots import plot_accuracy, plot_loss
 from .config import OPTIONS, TEXT, Config, ConfigError, Kind, Number, TrainConfig, bad, check_fields, option
@@ -280,26 +280,30 @@ def run_compare(config: CompareConfig, progress: Callable[[str], None] | None = 
     result = CompareResult(base, optimizers, [base.seed + i for i in range(config.seeds)], target_accuracy,
                            config.out)
     total = len(optimizers) * config.seeds
-    for seed in result.seeds:
-        cfg0 = run_config(base, optimizers[0], seed, lr_overrides)
-        data = build_data(cfg0)
-        if target_accuracy is not None and not data.is_classification:
-            raise ConfigError(f"--target-accuracy needs a classification data set; {base.dataset} is "
-                              f"a regression")
-        initial = initial_state(cfg0, data)
-        for name in optimizers:
-            cfg = run_config(base, name, seed, lr_overrides)
-            clock = Clock()
-            extra = list(callbacks(name, seed)) if callbacks is not None else []
-            trainer, _, (train_loader, val_loader, _) = build_run(cfg, [clock, *extra], data=data,
-                                                                   initial_state=initial)
-            history = trainer.fit(train_loader, cfg.epochs, val_loader=val_loader)
-            run = CompareRun(name, seed, dict(trainer.optimizer.defaults), history, clock.iteration_time,
-                             clock.epoch_time, trainer.diverged, trainer.stop_reason,
-                             _compared_key(data, val_loader is not None), target_accuracy)
-            result.runs.append(run)
-            if progress is not None:
-                progress(_progress_line(run, len(result.runs), total))
+    with RunsProgress(total, "compare", enabled=not base.quiet) as bar:
+        say = bar.lines(progress)
+        for seed in result.seeds:
+            cfg0 = run_config(base, optimizers[0], seed, lr_overrides)
+            data = build_data(cfg0)
+            if target_accuracy is not None and not data.is_classification:
+                raise ConfigError(f"--target-accuracy needs a classification data set; {base.dataset} is "
+                                  f"a regression")
+            initial = initial_state(cfg0, data)
+            for name in optimizers:
+                cfg = run_config(base, name, seed, lr_overrides)
+                bar.start(f"{name}, seed {seed}")
+                clock = Clock()
+                extra = list(callbacks(name, seed)) if callbacks is not None else []
+                trainer, _, (train_loader, val_loader, _) = build_run(
+                    cfg, [clock, *extra, *bar.callbacks()], data=data, initial_state=initial)
+                history = trainer.fit(train_loader, cfg.epochs, val_loader=val_loader)
+                run = CompareRun(name, seed, dict(trainer.optimizer.defaults), history, clock.iteration_time,
+                                 clock.epoch_time, trainer.diverged, trainer.stop_reason,
+                                 _compared_key(data, val_loader is not None), target_accuracy)
+                result.runs.append(run)
+                bar.done(f"{name} diverged" if run.diverged else f"{name} loss {run.final_train_loss:.4f}")
+                if say is not None:
+                    say(_progress_line(run, len(result.runs), total))
     return result
 
 

@@ -104,8 +104,11 @@ def option(default, check, help: str = "", **kwargs):
     return field(default=default, metadata=meta, **kwargs)
 
 
+FLAGS = {"loggers": "--logger", "formats": "--format"}  # options whose flag is not their field's name
+
+
 def flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
 
 
 def bad(name: str, value, allowed: str) -> ConfigError:
@@ -235,6 +238,10 @@ class TrainConfig(Config):
     dynamics_every: int | None = option(None, _OPTIONAL_POSITIVE_INT,
                                         "record the dynamics every N steps (default: every epoch's end)")
     quiet: bool = option(False, BOOL, "no progress bar")
+    # also log as training goes: tensorboard (gradstep[tensorboard]), csv, jsonl (into the run folder)
+    loggers: tuple = option((), None, "log as training goes: tensorboard, csv, jsonl (comma-separated)")
+    live: bool = option(False, BOOL, "redraw the curves as training goes (in a notebook, else live.png)")
+    formats: tuple = option(("png",), None, "figure formats: png, svg, pdf (comma-separated)")
 
     def run(self):
         """Train as this config says and write the run's files (``train_run``)."""
@@ -245,9 +252,33 @@ class TrainConfig(Config):
         """Check types, ranges and names of every option, and that the model, optimizer and
         scheduler it names can be built; ConfigError naming the first bad one."""
         self.hidden = parse_hidden(self.hidden)
+        self.loggers = parse_names("loggers", self.loggers, LOGGER_NAMES)
+        self.formats = parse_names("formats", self.formats, FIGURE_FORMATS) or ("png",)
         check_fields(self)
+        if "tensorboard" in self.loggers:
+            from ..utils.tensorboard import TensorBoardMissing, require_tensorboard
+            try:
+                require_tensorboard()
+            except TensorBoardMissing as e:
+                raise ConfigError(f"--logger tensorboard: {e}") from None
         from .builders import check_buildable
         check_buildable(self)
+
+
+LOGGER_NAMES = ("tensorboard", "csv", "jsonl")   # gradstep.train.loggers.LOGGERS
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def parse_names(name: str, value, allowed: tuple) -> tuple:
+    """``"tensorboard,csv"`` or a list -> ``("tensorboard", "csv")``, each one of ``allowed``."""
+    parts = value.split(",") if isinstance(value, str) else value
+    if not isinstance(parts, (list, tuple)) or not all(isinstance(p, str) for p in parts):
+        raise bad(name, value, f"names among {', '.join(allowed)}, comma-separated")
+    names = tuple(dict.fromkeys(p.strip().lower() for p in parts if p.strip()))
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise bad(name, unknown[0], f"one of {', '.join(allowed)} (comma-separated)")
+    return names
 
 
 def parse_hidden(value) -> tuple:

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..train import Callback
-from .plots import get_cmap, plain_log_ticks, subplots
+from ..train.figures import FONT, label, new_figure
+from .plots import get_cmap, plain_log_ticks
 from .report import finite_or_none
 from .result import Result
 
@@ -175,7 +176,12 @@ def plot_dynamics(data: dict, title: str | None = None):
     optimizers) the effective step size per parameter tensor against the step."""
     layers = data["layers"]
     adaptive = any("step_size" in v for v in layers.values())
-    fig, axes = subplots(1, 4 if adaptive else 3, figsize=(18 if adaptive else 14, 4.2))
+    # a report's text width: a 2 x 2 grid (the fourth panel holds the legend when the optimizer
+    # has no per-element step size), the legend of the parameters below
+    fig, grid = new_figure(2, 2, height=5.6)
+    axes = list(grid.flat)
+    if not adaptive:
+        axes[3].set_visible(False)
     steps = np.asarray(data["steps"], dtype=float)
     style = _style(list(layers))
     labels = {"grad_norm": ("gradient norm ‖g‖", "gradient norm"),
@@ -185,8 +191,7 @@ def plot_dynamics(data: dict, title: str | None = None):
         for name, v in layers.items():
             ax.plot(steps, _values(v[q]), marker="o", ms=3, label=name, **style[name])
         ylabel, heading = labels[q]
-        ax.set_ylabel(ylabel + " (log scale)")
-        ax.set_title(heading)
+        label(ax, heading, None, ylabel)
     axes[2].axhline(1e-3, color="0.5", lw=0.8, ls=":")
     axes[2].annotate("1e-3", (0.01, 1e-3), xycoords=("axes fraction", "data"), color="0.4",
                      fontsize=8, va="bottom")
@@ -199,17 +204,14 @@ def plot_dynamics(data: dict, title: str | None = None):
             ax.plot(steps, _values(s["p50"]), marker="o", ms=3, label=name, **style[name])
             ax.fill_between(steps, _values(s["p5"]), _values(s["p95"]), color=style[name]["color"],
                             alpha=0.12, lw=0)
-        ax.set_ylabel("effective step size (log scale)")
-        ax.set_title("effective step size: median, 5–95% band")
-    for ax in axes:
+        label(ax, "effective step size: median, 5–95% band", None, "effective step size")
+    for ax in axes[:4 if adaptive else 3]:
         ax.set_yscale("log")
         plain_log_ticks(ax)
-        ax.set_xlabel("optimizer step")
-        ax.grid(alpha=0.3, which="both")
+        label(ax, xlabel="optimizer step")
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
-               title="parameter", title_fontsize=8, frameon=False)
+    fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 4), fontsize=FONT["legend"],
+               title="parameter (log scales throughout)", title_fontsize=FONT["legend"], frameon=False)
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        fig.suptitle(title, fontsize=FONT["title"] + 1)
     return fig

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..serialization import atomic_write_bytes
+from ..train import RunsProgress
 from .builders import optimizer_list, optimizer_spec, per_optimizer, resolve_factory
 from .config import (
     BOOL,
@@ -132,10 +133,10 @@ class LandscapeResult(Result):
         from .landscape_plots import plot_convergence, plot_landscape
         return {"landscape.png": plot_landscape(self), "convergence.png": plot_convergence(self)}
 
-    def write(self, folder) -> list[str]:
+    def write(self, folder, formats=("png",)) -> list[str]:
         """The figures, landscape.gif (with ``gif``), report.md and results.json; their paths."""
         from .landscape_plots import gif_bytes
-        written = super().write(folder)
+        written = super().write(folder, formats)
         if self.config.gif:
             path = os.path.join(os.fspath(folder), "landscape.gif")
             atomic_write_bytes(path, gif_bytes(self))
@@ -273,8 +274,13 @@ def resolve_surface(function) -> Surface:
 def landscape(cfg: LandscapeConfig) -> LandscapeResult:
     """Run every optimizer of ``cfg`` on its surface; nothing is written (see ``write``)."""
     surface, start = check_config(cfg)
-    runs = [run_trajectory(surface, name, start, cfg.steps, cfg.lr.get(name), cfg.opt_args.get(name),
-                           cfg.tol, cfg.criterion) for name in cfg.optimizers]
+    runs = []
+    with RunsProgress(len(cfg.optimizers), "landscape") as bar:
+        for name in cfg.optimizers:
+            bar.start(name)
+            runs.append(run_trajectory(surface, name, start, cfg.steps, cfg.lr.get(name),
+                                       cfg.opt_args.get(name), cfg.tol, cfg.criterion))
+            bar.done(name)
     return LandscapeResult(cfg, surface, start, runs)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ..train import RunsProgress
 from .builders import build_data, build_loaders, build_loss, build_model, build_optimizer, model_name
 from .config import TEXT, Config, ConfigError, Number, TrainConfig, bad, check_fields, option
 from .lr_finder import LRFinderResult, find_lr
@@ -65,9 +66,8 @@ class LRFindResult(Result):
         suggestion = ("no clear descent: try a wider range or more iterations" if self.suggested_lr is None
                       else f"suggested lr {self.suggested_lr:.3g}")
         ax.set_title(f"LR range test: {self.optimizer} ({cfg.optimizer}), {model_name(cfg)} on "
-                     f"{cfg.dataset}, batch {cfg.batch_size}: {suggestion}", fontsize=10)
+                     f"{cfg.dataset}, batch {cfg.batch_size}\n{suggestion}", fontsize=9)
         ax.grid(alpha=0.3)
-        ax.figure.tight_layout()
         return {"lr_find.png": ax.figure}
 
 
@@ -81,11 +81,14 @@ def run_lr_find(config: LRFindConfig) -> LRFindResult:
     train_loader, _, _ = build_loaders(cfg, data)
     model = build_model(cfg, data)
     optimizer = build_optimizer(cfg, model.parameters())
-    try:
-        test = find_lr(model, optimizer, build_loss(data), train_loader, start_lr=config.start_lr,
-                       end_lr=config.end_lr, num_iter=config.num_iter)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
+    with RunsProgress(config.num_iter, f"lr-find ({type(optimizer).__name__})", enabled=not cfg.quiet,
+                      unit="batch") as bar:
+        try:
+            test = find_lr(model, optimizer, build_loss(data), train_loader, start_lr=config.start_lr,
+                           end_lr=config.end_lr, num_iter=config.num_iter,
+                           on_step=lambda lr, loss: bar.done(f"lr {lr:.2e}, smoothed loss {loss:.4g}"))
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
     return LRFindResult(config, test, type(optimizer).__name__)
 
 

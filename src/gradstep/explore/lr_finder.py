@@ -60,6 +60,24 @@ class LRFinderResult:
     diverged: bool
     suggestion_index: int | None = field(default=None, repr=False)
 
+    def _loss_range(self) -> tuple:
+        """The losses the plot shows: every raw and smoothed loss, except the raw losses of the
+        exploding end (after the smoothed curve's minimum) above the smoothed curve's top, which
+        would squash the rest."""
+        smooth = [(v, i) for i, v in enumerate(self.losses) if math.isfinite(v)]
+        if not smooth:
+            return None, None
+        _, lowest = min(smooth)
+        raw = [v for v in self.raw_losses if math.isfinite(v)]
+        before = [v for v in self.raw_losses[:lowest + 1] if math.isfinite(v)]
+        return min([v for v, _ in smooth] + raw), max([v for v, _ in smooth] + before)
+
+    def clipped(self) -> float | None:
+        """The largest raw loss the plot leaves off its top (None if it shows them all)."""
+        low, high = self._loss_range()
+        above = [v for v in self.raw_losses if high is not None and (v > high or not math.isfinite(v))]
+        return max(above) if above else None
+
     def plot(self, ax=None, log_lr: bool = True, show_suggestion: bool = True):
         """Plot the smoothed loss against the learning rate on ``ax`` (the axes of a new ``Figure``,
         made without pyplot, by default) and return the axes (``ax.figure`` is the figure).
@@ -71,13 +89,14 @@ class LRFinderResult:
         """
         if ax is None:
             from .plots import subplots
-            _, ax = subplots(figsize=(8, 5))
-        ax.plot(self.lrs, self.raw_losses, color="0.8", linewidth=0.8, label="loss per mini-batch")
+            _, ax = subplots(figsize=(7.5, 3.8), layout="constrained")
+        top = self.clipped()
+        raw_label = "loss per mini-batch" + ("" if top is None else f" (up to {top:.3g} off the top)")
+        ax.plot(self.lrs, self.raw_losses, color="0.65", linewidth=0.8, label=raw_label)
         ax.plot(self.lrs, self.losses, label="smoothed loss")
-        shown = [v for v in self.losses if math.isfinite(v)]
-        if shown:  # the raw losses of the exploding end would squash the curve
-            low, high = min(shown), max(shown)
-            pad = 0.1 * (high - low) or 0.1 * abs(high) or 1.0
+        low, high = self._loss_range()
+        if low is not None:
+            pad = 0.05 * (high - low) or 0.1 * abs(high) or 1.0
             ax.set_ylim(low - pad, high + pad)
         if log_lr:
             ax.set_xscale("log")
@@ -87,7 +106,7 @@ class LRFinderResult:
             i = self.suggestion_index
             ax.scatter([self.lrs[i]], [self.losses[i]], s=60, c="red", zorder=3,
                        label=f"steepest descent: {self.lrs[i]:.2e}")
-        ax.legend()
+        ax.legend(fontsize=8, loc="lower left")
         return ax
 
 
@@ -174,7 +193,8 @@ def _check(model, optimizer, loss_fn, start_lr, end_lr, num_iter, smooth_f, dive
 
 def find_lr(model, optimizer, loss_fn: Callable, train_loader: Iterable, start_lr: float = 1e-7,
             end_lr: float = 10.0, num_iter: int = 100, smooth_f: float = 0.05, diverge_th: float = 5.0,
-            step_mode: str = "exp", skip_start: int = 10, skip_end: int = 5) -> LRFinderResult:
+            step_mode: str = "exp", skip_start: int = 10, skip_end: int = 5,
+            on_step: Callable[[float, float], None] | None = None) -> LRFinderResult:
     """Run the learning-rate range test and restore everything afterwards.
 
     For ``num_iter`` mini-batches (cycling through ``train_loader`` if it is shorter), set the
@@ -207,6 +227,8 @@ def find_lr(model, optimizer, loss_fn: Callable, train_loader: Iterable, start_l
         step_mode: ``"exp"`` (default) or ``"linear"`` growth of the learning rate.
         skip_start: points at the start left out of the search for the steepest descent.
         skip_end: mini-batches at the end left out of the curve when the loss exploded.
+        on_step: called after every mini-batch with its learning rate and smoothed loss (a
+            progress display).
 
     Returns:
         ``LRFinderResult`` with ``lrs``, ``losses`` (smoothed), ``raw_losses``, ``suggested_lr``
@@ -241,6 +263,8 @@ def find_lr(model, optimizer, loss_fn: Callable, train_loader: Iterable, start_l
             lrs.append(lr)
             raw.append(value)
             best = min(best, smoothed)
+            if on_step is not None:
+                on_step(lr, smoothed)
             if not math.isfinite(smoothed) or smoothed > diverge_th * best:
                 diverged = True
                 break

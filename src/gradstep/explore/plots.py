@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from ..train.figures import figure_class, plain_log_ticks, smooth
+from ..train.figures import figure_bytes, figure_class, plain_log_ticks, save, smooth
 from ..train.figures import positive as _positive
 
 __all__ = ["subplots", "new_figure", "get_cmap", "figure_bytes", "save_figure", "smooth", "smooth_log",
@@ -32,21 +32,12 @@ def get_cmap(name: str):
     return colormaps[name]
 
 
-def figure_bytes(fig, fmt: str = "png", dpi: int = 110) -> bytes:
-    """The figure rendered as ``fmt`` (png, svg, pdf)."""
-    import io
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
-    return buf.getvalue()
-
-
 def save_figure(fig, path, dpi: int = 110) -> None:
     """Write ``fig`` to ``path`` atomically, in the format its extension names (png by default)."""
-    from ..serialization import atomic_write_bytes
     path = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
-    atomic_write_bytes(path, figure_bytes(fig, fmt, dpi))
+    save(fig, path, (fmt,), dpi)
 
 
 def smooth_log(losses, weight: float = 0.05) -> np.ndarray:

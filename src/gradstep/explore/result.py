@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from .plots import save_figure
+from ..train.figures import save
 from .report import write_json, write_text
 
 
@@ -37,9 +37,10 @@ class Result:
             figures.append(fig)
         return figures
 
-    def write(self, folder) -> list[str]:
-        """Write every document and figure into ``folder`` (made if missing), each atomically;
-        return the paths written, in order."""
+    def write(self, folder, formats=("png",)) -> list[str]:
+        """Write every document and figure into ``folder`` (made if missing), each atomically, the
+        figures in each of ``formats`` (png, svg, pdf: ``--format png,pdf``); return the paths
+        written, in order."""
         folder = os.fspath(folder)
         os.makedirs(folder, exist_ok=True)
         written = []
@@ -54,7 +55,5 @@ class Result:
                 write_json(path, content)
             written.append(path)
         for name, fig in self.figures().items():
-            path = os.path.join(folder, name)
-            save_figure(fig, path, dpi=self.dpi)
-            written.append(path)
+            written += save(fig, os.path.join(folder, name), tuple(formats), self.dpi)
         return written

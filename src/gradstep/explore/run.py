@@ -2,12 +2,14 @@
 
 It is what ``gradstep train`` does: build the data, model, optimizer and scheduler; train with the
 ``Trainer`` (progress bar, non-finite guard, checkpoints, early stopping); evaluate on the test
-split; and write into the output directory ``history.json``, ``history.csv``, ``curves.png``,
-``last.safetensors`` (the whole training state, for ``--resume``) and ``best.safetensors`` (the
-best weights, loadable by PyTorch); with ``dynamics``, also ``dynamics.json`` and ``dynamics.png``
-(``TrainingDynamics``). Started by ``mpiexec -n N``, it trains data-parallel: the model is
-wrapped in ``DistributedDataParallel``, each process reads its share of the data with
-``batch_size`` samples per step, and rank 0 alone reports and writes.
+split; and write into the output directory ``config.json`` (every setting, the seed and the
+versions, which ``explore.runs.load_config`` turns back into this config), ``history.json``,
+``history.csv``, ``curves.png``, ``last.safetensors`` (the whole training state, for
+``--resume``) and ``best.safetensors`` (the best weights, loadable by PyTorch); with
+``dynamics``, also ``dynamics.json`` and ``dynamics.png`` (``TrainingDynamics``). Started by
+``mpiexec -n N``, it trains data-parallel: the model is wrapped in ``DistributedDataParallel``,
+each process reads its share of the data with ``batch_size`` samples per step, and rank 0 alone
+reports and writes.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from dataclasses import dataclass, field
 from .. import distributed as dist
 from .. import random as _random
 from ..serialization import CheckpointError, load_metadata
-from ..train import EarlyStopping, History, ModelCheckpoint, Trainer
+from ..train import EarlyStopping, History, LiveCurves, ModelCheckpoint, Trainer
+from ..train.loggers import make_logger
+from ..train.progress import in_notebook
 from .builders import (
     Data,
     build_data,
@@ -35,6 +39,7 @@ from .builders import (
 from .config import TrainConfig
 from .dynamics import TrainingDynamics
 from .result import Result
+from .runs import write_config
 
 CONFIG_KEY = "gradstep.config"
 
@@ -141,6 +146,7 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     main = dist.is_main_process()
     if main:
         os.makedirs(out_dir, exist_ok=True)
+        config_file = write_config(out_dir, cfg)  # config.json: every setting, the seed, the versions
     # what defines the run; --resume, --out and --max-steps belong to one invocation only
     meta = {CONFIG_KEY: json.dumps(cfg.replace(resume=None, out=None, max_steps=None).to_dict())}
     trainer, data, (train_loader, val_loader, test_loader) = build_run(cfg)
@@ -149,6 +155,11 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     if cfg.early_stopping is not None:
         loss_key = "val_loss" if val_loader is not None else "train_loss"
         callbacks.append(EarlyStopping(monitor=loss_key, mode="min", patience=cfg.early_stopping))
+    tensorboard = {"update_ratios": dynamics is not None}  # with the dynamics, each layer's update ratio
+    callbacks += [make_logger(name, out_dir, **(tensorboard if name == "tensorboard" else {}))
+                  for name in cfg.loggers]
+    if cfg.live:  # in a notebook the figure under the cell, else live.png in the run folder
+        callbacks.append(LiveCurves(None if in_notebook() else os.path.join(out_dir, "live.png")))
     callbacks += list(extra_callbacks)
     if dynamics is not None:
         callbacks.append(dynamics)
@@ -162,7 +173,8 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     result = RunResult(cfg, history, None, out_dir, trainer.diverged, trainer.stop_reason, trainer, dynamics)
     if main:
         checkpoints = [os.path.join(out_dir, f) for f in ("last.safetensors", "best.safetensors")]
-        result.files = result.write(out_dir) + [f for f in checkpoints if os.path.exists(f)]
+        result.files = ([config_file] + result.write(out_dir, cfg.formats)
+                        + [f for f in checkpoints if os.path.exists(f)])
     if test_loader is not None and not trainer.diverged:
         result.test = trainer.evaluate(test_loader)
     return result

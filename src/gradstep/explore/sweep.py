@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..data import DataLoader
-from ..train import History, evaluate
+from ..train import History, RunsProgress, evaluate
 from .builders import build_data, build_loss, build_model, model_name, optimizer_spec
 from .compare import Clock
 from .config import OPTIONS, TEXT, Config, ConfigError, Kind, TrainConfig, bad, check_fields, option
@@ -301,27 +301,32 @@ def run_sweep(config: SweepConfig, progress: Callable[[str], None] | None = None
     result = SweepResult(base, lrs, batch_sizes, grid, budget, metric, config.out)
     small = model_name(base) == "linear" and not data.is_classification
     cells = [(lr, bs, combo) for combo in result.combos() for lr in lrs for bs in batch_sizes]
-    for i, (lr, bs, combo) in enumerate(cells, 1):
-        epochs, steps = budget.plan(len(data.train), bs)
-        cfg = base.replace(lr=float(lr), batch_size=bs, epochs=epochs, max_steps=steps,
-                           opt_args={**base.opt_args, **combo})
-        clock = Clock()
-        trainer, _, (train_loader, val_loader, _) = build_run(cfg, [clock], data=data, initial_state=initial)
-        history = trainer.fit(train_loader, epochs, val_loader=val_loader, max_steps=steps)
-        final = {}
-        if not trainer.diverged:
-            final.update({f"train_{k}": v for k, v in trainer.evaluate(whole_train).items()})
-            if val_loader is not None:
-                final.update({f"val_{k}": v for k, v in trainer.evaluate(val_loader).items()})
-        weights = None
-        if small:
-            sd = trainer.model.state_dict()
-            weights = {"w": sd["0.weight"].numpy().ravel().tolist(), "b": sd["0.bias"].numpy().tolist()}
-        cell = SweepCell(float(lr), bs, combo, history, clock.samples, clock.elapsed, trainer.diverged,
-                         trainer.stop_reason, final, initial_loss, weights)
-        result.cells.append(cell)
-        if progress is not None:
-            progress(_progress_line(cell, metric, i, len(cells)))
+    with RunsProgress(len(cells), "sweep", enabled=not config.train.quiet) as bar:
+        say = bar.lines(progress)
+        for i, (lr, bs, combo) in enumerate(cells, 1):
+            epochs, steps = budget.plan(len(data.train), bs)
+            cfg = base.replace(lr=float(lr), batch_size=bs, epochs=epochs, max_steps=steps,
+                               opt_args={**base.opt_args, **combo})
+            bar.start(f"lr {lr:g}, batch {bs}" + "".join(f", {k} {v}" for k, v in combo.items()))
+            clock = Clock()
+            trainer, _, (train_loader, val_loader, _) = build_run(cfg, [clock, *bar.callbacks()], data=data,
+                                                                   initial_state=initial)
+            history = trainer.fit(train_loader, epochs, val_loader=val_loader, max_steps=steps)
+            final = {}
+            if not trainer.diverged:
+                final.update({f"train_{k}": v for k, v in trainer.evaluate(whole_train).items()})
+                if val_loader is not None:
+                    final.update({f"val_{k}": v for k, v in trainer.evaluate(val_loader).items()})
+            weights = None
+            if small:
+                sd = trainer.model.state_dict()
+                weights = {"w": sd["0.weight"].numpy().ravel().tolist(), "b": sd["0.bias"].numpy().tolist()}
+            cell = SweepCell(float(lr), bs, combo, history, clock.samples, clock.elapsed, trainer.diverged,
+                             trainer.stop_reason, final, initial_loss, weights)
+            result.cells.append(cell)
+            bar.done("diverged" if cell.diverged else f"{metric_label(metric)} {cell.final[metric]:.4g}")
+            if say is not None:
+                say(_progress_line(cell, metric, i, len(cells)))
     return result
 
 

@@ -35,10 +35,22 @@ def elu_backward(grad: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
     return np.where(x > 0, grad, grad * (alpha * np.exp(np.minimum(x, 0))))
 
 
-def normal_cdf(x: np.ndarray) -> np.ndarray:
+def normal_cdf(x: np.ndarray, erf=None) -> np.ndarray:
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2, with the exact erf of Python's math module (NumPy has
-    none; this is the slow part of GELU, so its backward reuses the forward's Phi)."""
+    none; this is the slow part of GELU, so its backward reuses the forward's Phi), or ``erf``."""
+    if erf is not None:
+        return 0.5 * (1.0 + erf(x * _INV_SQRT_2))
     return 0.5 * (1.0 + np.asarray(_erf(x * _INV_SQRT_2), dtype=x.dtype))
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function, elementwise, in x's dtype."""
+    return np.asarray(_erf(x), dtype=x.dtype)
+
+
+def erf_backward(grad: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """d erf(x)/dx = 2 / sqrt(pi) exp(-x^2)."""
+    return grad * (2 * _INV_SQRT_2PI * math.sqrt(2.0)) * np.exp(-(x * x))
 
 
 def gelu(x: np.ndarray, approximate: str = "none"):

@@ -67,18 +67,26 @@ def _batch_first(a: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def _window_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads,
-                   dilation: Pair, groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """The convolution's output and the im2col matrix ``cols`` (G, C/G*KH*KW, OH*OW*N) that the
-    backward pass needs."""
+def _window_cols(x: np.ndarray, w_shape: tuple, stride: Pair, pads: Pads, dilation: Pair,
+                 groups: int) -> tuple[np.ndarray, int, int]:
+    """The im2col matrix ``cols`` (G, C/G*KH*KW, OH*OW*N) and the output's OH, OW."""
     n = x.shape[0]
-    o, cg, kh, kw = w.shape
+    o, cg, kh, kw = w_shape
     xp = _batch_last(x, pads)                                          # (C, Hp, Wp, N)
     win = windows(xp, (kh, kw), stride, dilation, trailing=1)          # (C, OH, OW, N, KH, KW) view
     oh, ow = win.shape[1:3]
     # (G, Cg, OH, OW, N, KH, KW) -> (G, Cg, KH, KW, OH, OW, N): the one im2col copy
     cols = (win.reshape(groups, cg, oh, ow, n, kh, kw).transpose(0, 1, 5, 6, 2, 3, 4)
             .reshape(groups, cg * kh * kw, oh * ow * n))
+    return cols, oh, ow
+
+
+def _window_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads,
+                   dilation: Pair, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The convolution's output and the im2col matrix ``cols`` that the backward pass needs."""
+    n = x.shape[0]
+    o, cg, kh, kw = w.shape
+    cols, oh, ow = _window_cols(x, w.shape, stride, pads, dilation, groups)
     out = np.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)   # (G, O/G, OH*OW*N)
     return _batch_first(out.reshape(o, oh, ow, n), b), cols
 
@@ -135,11 +143,10 @@ def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
     return a if groups == 1 else a.reshape(a.shape[0], groups, a.shape[1] // groups, a.shape[2])
 
 
-def _shifted_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, pads: Pads, dilation: Pair,
-                     groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stride-1 convolution in the shifted-planes layout: the output and ``cols``."""
+def _shifted_cols(x: np.ndarray, w_shape: tuple, pads: Pads, dilation: Pair, groups: int) -> np.ndarray:
+    """``cols`` (N, KH*KW*C, Hp*Wp) of the shifted-planes layout."""
     n, c, h, wd = x.shape
-    o, cg, kh, kw = w.shape
+    o, cg, kh, kw = w_shape
     (pt, pb), (pl, pr) = pads
     hp, wp = h + pt + pb, wd + pl + pr
     (dh, dw), plane = dilation, hp * wp
@@ -148,7 +155,18 @@ def _shifted_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, pads: P
     s = xf.strides[0]
     shifted = as_strided(xf, (n, groups, kh, kw, cg, plane),
                          (c * plane * s, cg * plane * s, dh * wp * s, dw * s, plane * s, s), writeable=False)
-    cols = shifted.reshape(n, c * kh * kw, plane)                       # the one copy
+    return shifted.reshape(n, c * kh * kw, plane)                       # the one copy
+
+
+def _shifted_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, pads: Pads, dilation: Pair,
+                     groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stride-1 convolution in the shifted-planes layout: the output and ``cols``."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    (pt, pb), (pl, pr) = pads
+    hp, wp = h + pt + pb, wd + pl + pr
+    dh, dw = dilation
+    cols = _shifted_cols(x, w.shape, pads, dilation, groups)
     out = np.matmul(_shifted_weight(w, groups), _by_group(cols, groups))
     out = out.reshape(n, o, hp, wp)[:, :, :hp - dh * (kh - 1), :wp - dw * (kw - 1)]
     return (np.ascontiguousarray(out) if b is None else np.add(out, b.reshape(o, 1, 1))), cols
@@ -203,6 +221,15 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: P
     if _shifted_pays(x.shape, w.shape, stride, pads, dilation):
         return _shifted_forward(x, w, b, pads, dilation, groups)
     return _window_forward(x, w, b, stride, pads, dilation, groups)
+
+
+def conv2d_cols(x: np.ndarray, w_shape: tuple, stride: Pair, pads: Pads, dilation: Pair,
+                groups: int) -> np.ndarray:
+    """The matrix ``cols`` that ``conv2d_forward`` returns, without the product (for the weight's
+    gradient alone)."""
+    if _shifted_pays(x.shape, w_shape, stride, pads, dilation):
+        return _shifted_cols(x, w_shape, pads, dilation, groups)
+    return _window_cols(x, w_shape, stride, pads, dilation, groups)[0]
 
 
 def conv2d_backward(grad: np.ndarray, cols: np.ndarray, w: np.ndarray, x_shape: tuple, stride: Pair,

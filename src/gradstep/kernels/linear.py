@@ -41,5 +41,5 @@ def linear_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need_x: bool
         else:
             dw = np.matmul(g2.T, x2, out=dw_out)
     if need_b:
-        db = g2.sum(axis=0, out=db_out)
+        db = g2.sum(axis=0) if db_out is None else g2.sum(axis=0, out=db_out)
     return dx, dw, db

@@ -204,9 +204,9 @@ def nll(logp: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None, 
 def nll_backward(row_grad: np.ndarray, saved, shape: tuple, dtype) -> np.ndarray:
     """d loss / d logp: -w[y] * row_grad at each row's label, zero elsewhere."""
     target, row_w = saved
-    dx = np.zeros(shape, dtype)
-    dx[np.arange(shape[0]), target] = -row_grad if row_w is None else -row_grad * row_w
-    return dx
+    onehot = np.zeros(shape, dtype)
+    onehot[np.arange(shape[0]), target] = 1
+    return onehot * (-row_grad if row_w is None else -row_grad * row_w)[..., None]
 
 
 def multiclass_svm(x: np.ndarray, y: np.ndarray):

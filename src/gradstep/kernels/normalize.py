@@ -21,6 +21,8 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 def sum_over(a: np.ndarray, axes: tuple, b: np.ndarray | None = None) -> np.ndarray:
     """The sum of ``a`` (or of ``a * b``) over ``axes``, keeping them with size 1: one pass."""
+    if not isinstance(a, np.ndarray):  # tensors, building a gradient's graph: the same sum
+        return np.sum(a if b is None else a * b, axis=axes, keepdims=True)
     idx = _LETTERS[:a.ndim]
     kept = "".join(c for i, c in enumerate(idx) if i not in axes)
     total = np.einsum(f"{idx}->{kept}", a) if b is None else np.einsum(f"{idx},{idx}->{kept}", a, b)

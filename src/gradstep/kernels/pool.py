@@ -104,6 +104,17 @@ def max_pool2d_backward(grad: np.ndarray, arg: np.ndarray, x_shape: tuple, kerne
     return np.ascontiguousarray(crop2d(dxp, pads))
 
 
+def max_pool2d_gather(v: np.ndarray, arg: np.ndarray, kernel: Pair, stride: Pair, pads: Pads,
+                      dilation: Pair) -> np.ndarray:
+    """The value of ``v`` at each window's winning tap ``arg``: the forward's selection applied to
+    another array of the input's shape (the adjoint of ``max_pool2d_backward``)."""
+    vp = pad2d(v, pads)
+    out = np.zeros(arg.shape, dtype=v.dtype)
+    for i, j, index in offset_slices(kernel, stride, dilation, arg.shape[-2:]):
+        out += vp[index] * (arg == i * kernel[1] + j)
+    return out
+
+
 def max_pool2d_indices(arg: np.ndarray, in_hw: Pair, kernel: Pair, stride: Pair, pads: Pads,
                        dilation: Pair) -> np.ndarray:
     """PyTorch's ``return_indices``: each maximum's position as ``h * W + w`` in its input plane."""

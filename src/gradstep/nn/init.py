@@ -140,3 +140,36 @@ def default_bias_bound(weight: Tensor) -> float:
     Linear and Conv layers."""
     fan_in, _ = _calculate_fan_in_and_fan_out(weight)
     return 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator: Generator | None = None) -> Tensor:
+    """Fill with N(mean, std**2) truncated to [a, b] (redrawing the values outside)."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: a ({a}) must be smaller than b ({b})")
+    g = rng(generator)
+    values = g.normal(mean, std, tensor.shape)
+    bad = (values < a) | (values > b)
+    for _ in range(100):
+        if not bad.any():
+            break
+        values[bad] = g.normal(mean, std, int(bad.sum()))
+        bad = (values < a) | (values > b)
+    return _fill(tensor, np.clip(values, a, b))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix (the tensor flattened to (shape[0], -1)), times ``gain``:
+    Q of the QR decomposition of a normal matrix, signs fixed by R's diagonal, as PyTorch."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows if rows else 0
+    flat = rng(generator).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(tensor.shape))

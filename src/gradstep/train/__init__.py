@@ -6,15 +6,15 @@ from .callbacks import (
     LearningRateMonitor,
     ModelCheckpoint,
     NonFiniteGuard,
-    ProgressBar,
 )
 from .history import History
 from .live import LiveCurves
 from .loggers import CSVLogger, JSONLLogger, TensorBoardLogger
 from .metrics import Accuracy, Metric
+from .progress import ProgressBar, RunsProgress
 from .solver import Solver
 from .trainer import Trainer, evaluate
 
 __all__ = ["Trainer", "Solver", "evaluate", "History", "Callback", "NonFiniteGuard", "ProgressBar",
            "EarlyStopping", "ModelCheckpoint", "LearningRateMonitor", "CSVLogger", "JSONLLogger",
-           "TensorBoardLogger", "LiveCurves", "Metric", "Accuracy"]
+           "TensorBoardLogger", "LiveCurves", "RunsProgress", "Metric", "Accuracy"]

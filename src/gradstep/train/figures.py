@@ -63,16 +63,24 @@ def legend(ax, **kwargs) -> None:
         ax.legend(fontsize=FONT["legend"], frameon=False, **kwargs)
 
 
+def figure_bytes(fig, fmt: str = "png", dpi: int = 150) -> bytes:
+    """The figure rendered as ``fmt`` (png, svg, pdf), cropped to what is drawn."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
 def save(fig, path, formats=("png",), dpi: int = 150) -> list[str]:
-    """Write ``fig`` as ``path`` with each of ``formats``' suffixes; returns the files written."""
-    base = os.path.splitext(os.fspath(path))[0]
+    """Write ``fig`` as ``path`` with each of ``formats``' suffixes (replacing one of them that
+    ``path`` ends with); returns the files written."""
+    base, suffix = os.path.splitext(os.fspath(path))
+    if suffix.lstrip(".").lower() not in FORMATS:
+        base += suffix
     written = []
     for fmt in formats:
         if fmt not in FORMATS:
             raise ValueError(f"unknown figure format {fmt!r}; known: {', '.join(FORMATS)}")
-        buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=dpi)
-        atomic_write_bytes(f"{base}.{fmt}", buf.getvalue())
+        atomic_write_bytes(f"{base}.{fmt}", figure_bytes(fig, fmt, dpi))
         written.append(f"{base}.{fmt}")
     return written
 

@@ -13,8 +13,9 @@ import os
 import warnings
 
 from .. import distributed as dist
-from .callbacks import Callback, in_notebook
+from .callbacks import Callback
 from .figures import FORMATS, save
+from .progress import in_notebook
 
 
 class LiveCurves(Callback):

@@ -32,9 +32,10 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..data.sampler import DistributedSampler
 from ..serialization import CheckpointError, copy_state, load, save
-from .callbacks import Callback, NonFiniteGuard, ProgressBar
+from .callbacks import Callback, NonFiniteGuard
 from .history import History
 from .metrics import make_metric
+from .progress import ProgressBar
 
 CHECKPOINT_FORMAT = "gradstep-training-checkpoint/1"
 _CLASSIFICATION_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.BCEWithLogitsLoss)

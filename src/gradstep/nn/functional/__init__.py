@@ -1,6 +1,6 @@
 """The function form of every layer, activation and loss (``import gradstep.nn.functional as F``)."""
 
-from .activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+from .activation import elu, gelu, leaky_relu, log_softmax, relu, relu_, sigmoid, softmax, tanh  # noqa: F401
 from .activation_more import (  # noqa: F401
     celu,
     cosine_similarity,
@@ -21,7 +21,8 @@ from .activation_more import (  # noqa: F401
     softsign,
     tanhshrink,
 )
-from .conv import conv2d  # noqa: F401
+from .attention import scaled_dot_product_attention  # noqa: F401
+from .conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from .dropout import dropout, dropout1d, dropout2d  # noqa: F401
 from .embedding import embedding, one_hot  # noqa: F401
 from .interpolate import interpolate  # noqa: F401
@@ -38,4 +39,13 @@ from .loss import (  # noqa: F401
     smooth_l1_loss,
 )
 from .normalization import batch_norm, layer_norm  # noqa: F401
-from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
+from .padding import pad  # noqa: F401
+from .pixelshuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
+from .pooling import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)

@@ -56,7 +56,23 @@ class _Gelu(Function):
     @staticmethod
     def backward(ctx, grad):
         x, cdf = ctx.saved_tensors
+        if isinstance(grad, Tensor) and ctx.approximate != "tanh":  # Phi(x) as an op of x
+            cdf = kact.normal_cdf(x, erf=Erf.apply)
         return kact.gelu_backward(grad, x, ctx.approximate, cdf), None
+
+
+class Erf(Function):
+    """erf(x), for GELU's Phi when its gradient's graph is built."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return kact.erf(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return kact.erf_backward(grad, x)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -126,3 +142,8 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     """log(softmax(x)) along ``dim``, computed stably."""
     input, dim = _softmax_input(input, dim, dtype, "log_softmax")
     return input.log_softmax(dim)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """relu in place."""
+    return relu(input, inplace=True)

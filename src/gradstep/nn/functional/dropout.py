@@ -12,6 +12,8 @@ from ...random import rng
 class DropoutFunction(Function):
     """y = x * mask; the mask (zeros and 1 / (1 - p)) is drawn in forward and reused in backward."""
 
+    saved_constants = (0,)  # the mask is drawn, not computed from x
+
     @staticmethod
     def forward(ctx, x, p, generator):
         mask = dropout_mask(x.shape, p, rng(generator), x.dtype)

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..._errors import ArgumentError, DTypeError, ShapeError
 from ...autograd import Function, Tensor
+from ...autograd.function import call
 from ...kernels.embedding import embedding_backward, renorm_rows_
 
 
@@ -19,7 +20,29 @@ class EmbeddingFunction(Function):
     @staticmethod
     def backward(ctx, grad):
         (indices,) = ctx.saved_tensors
-        return embedding_backward(grad, indices, *ctx.args), None
+        return call(EmbeddingGrad, grad, indices, ctx.args), None
+
+
+class EmbeddingGrad(Function):
+    """The weight's gradient as an op: rows of grad added up per index (see ``embedding_backward``).
+    Linear in grad; its adjoint picks rows again, scaled as the gradient was."""
+
+    @staticmethod
+    def forward(ctx, grad, indices, args):
+        ctx.save_for_backward(indices)
+        ctx.args = args
+        return embedding_backward(grad, indices, *args)
+
+    @staticmethod
+    def backward(ctx, v):
+        (indices,) = ctx.saved_tensors
+        num, padding_idx, scale_grad_by_freq = ctx.args
+        scale = np.ones(indices.shape + (1,), dtype=v.dtype)
+        if scale_grad_by_freq:
+            scale /= np.bincount(indices.reshape(-1), minlength=num)[indices][..., None]
+        if padding_idx is not None:
+            scale[indices == padding_idx] = 0
+        return call(EmbeddingFunction, v, indices, padding_idx, scale_grad_by_freq) * scale, None, None
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,

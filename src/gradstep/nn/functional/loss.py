@@ -69,6 +69,7 @@ class _ClassLoss(Function):
             losses, denom, saved = kloss.cross_entropy(rows, trows, weight, ignore_index, label_smoothing)
         batch_shape = (x.shape[:1] + x.shape[2:]) if x.ndim > 1 else ()
         ctx.saved = saved
+        ctx.save_for_backward(x, target)
         ctx.log_probs, ctx.reduction, ctx.denom = log_probs, reduction, denom
         ctx.x_shape, ctx.batch_shape, ctx.rows_shape = x.shape, batch_shape, rows.shape
         return kloss.reduce(losses.reshape(batch_shape), reduction, denom)
@@ -81,10 +82,23 @@ class _ClassLoss(Function):
         if ctx.log_probs:
             dx_rows, dt_rows = kloss.nll_backward(r, ctx.saved, ctx.rows_shape, grad.dtype), None
         else:
-            dx_rows, dt_rows = kloss.cross_entropy_backward(r, ctx.saved, ctx.needs_input_grad[1])
+            saved = ctx.saved
+            if isinstance(grad, Tensor):  # building the gradient's graph: the values
+                saved = _saved_on_tensors(saved, *ctx.saved_tensors)  # forward kept, as ops of x
+            dx_rows, dt_rows = kloss.cross_entropy_backward(r, saved, ctx.needs_input_grad[1])
         dx = kloss.classes_back(dx_rows, ctx.x_shape) if ctx.needs_input_grad[0] else None
         dt = None if dt_rows is None else kloss.classes_back(dt_rows, ctx.x_shape)
         return dx, dt, None
+
+
+def _saved_on_tensors(saved: kloss.CrossEntropySaved, x, target) -> kloss.CrossEntropySaved:
+    """What cross-entropy's forward saved, recomputed from the input tensor x (and a soft target)
+    so that the backward's result depends on them: softmax as exps / 1, log-softmax."""
+    rows = kloss.classes_last(x)
+    soft = saved.target.dtype.kind == "f"
+    return saved._replace(exps=rows.softmax(1), sums=1.0,
+                          logp=None if saved.logp is None else rows.log_softmax(1),
+                          target=kloss.classes_last(target) if soft else saved.target)
 
 
 def _class_loss(name, input, target, weight, ignore_index, reduction, label_smoothing, log_probs):

@@ -19,7 +19,9 @@ class _NormFunction(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x_hat, inv_std, gamma = ctx.saved_tensors
+        x_hat, inv_std, gamma, x = ctx.saved_tensors
+        if isinstance(grad, Tensor):  # building the gradient's graph: the forward's x_hat and
+            x_hat, inv_std = ctx.standardize(x)  # 1/std again, as ops of x
         need_x, need_gamma, need_beta = ctx.needs_input_grad
         dx, dgamma, dbeta = ctx.kernel_backward(grad, x_hat, inv_std, gamma=gamma, need_x=need_x,
                                                 need_affine=need_gamma or need_beta)
@@ -37,9 +39,12 @@ class BatchNormFunction(_NormFunction):
             y, x_hat, inv_std, mean, var = kbn.batch_norm_train(x, gamma, beta, eps)
             if running is not None:
                 kbn.update_running_stats(*running, mean, var, x.size // x.shape[1], momentum)
+            ctx.standardize = lambda x: kbn.batch_norm_train(x, None, None, eps)[1:3]
         else:
             y, x_hat, inv_std = kbn.batch_norm_eval(x, *running, gamma, beta, eps)
-        ctx.save_for_backward(x_hat, inv_std, gamma)
+            stats = tuple(r.copy() for r in running)
+            ctx.standardize = lambda x: kbn.batch_norm_eval(x, *stats, None, None, eps)[1:3]
+        ctx.save_for_backward(x_hat, inv_std, gamma, x)
         ctx.kernel_backward = partial(kbn.batch_norm_backward, batch_stats=training)
         return y
 
@@ -84,7 +89,8 @@ class LayerNormFunction(_NormFunction):
     @staticmethod
     def forward(ctx, x, gamma, beta, k, eps):
         y, x_hat, inv_std = kln.layer_norm_forward(x, k, gamma, beta, eps)
-        ctx.save_for_backward(x_hat, inv_std, gamma)
+        ctx.save_for_backward(x_hat, inv_std, gamma, x)
+        ctx.standardize = lambda x: kln.layer_norm_forward(x, k, None, None, eps)[1:]
         ctx.kernel_backward = partial(kln.layer_norm_backward, k=k)
         return y
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..._errors import ShapeError
 from ...autograd import Function, Tensor
+from ...autograd.function import call
 from ...kernels import pool as kpool
 from ._args import check_input, pair
 
@@ -22,18 +23,66 @@ class MaxPool2dFunction(Function):
     @staticmethod
     def backward(ctx, grad):
         (arg,) = ctx.saved_tensors
-        return kpool.max_pool2d_backward(grad, arg, *ctx.geometry)
+        return call(MaxPool2dRoute, grad, arg, ctx.geometry)
+
+
+class MaxPool2dRoute(Function):
+    """Max pooling's backward as an op: each window's gradient to the input that won it. Linear in
+    the gradient; its adjoint is the selection ``MaxPool2dSelect``."""
+
+    @staticmethod
+    def forward(ctx, grad, arg, geometry):
+        ctx.save_for_backward(arg)
+        ctx.geometry = geometry
+        return kpool.max_pool2d_backward(grad, arg, *geometry)
+
+    @staticmethod
+    def backward(ctx, v):
+        (arg,) = ctx.saved_tensors
+        return call(MaxPool2dSelect, v, arg, ctx.geometry), None, None
+
+
+class MaxPool2dSelect(Function):
+    """The value at each window's winner, of an array shaped like max pooling's input."""
+
+    @staticmethod
+    def forward(ctx, v, arg, geometry):
+        ctx.save_for_backward(arg)
+        ctx.geometry = geometry
+        return kpool.max_pool2d_gather(v, arg, *geometry[1:])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (arg,) = ctx.saved_tensors
+        return call(MaxPool2dRoute, grad, arg, ctx.geometry), None, None
 
 
 class AvgPool2dFunction(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, pads, out_hw, divisor):
         ctx.geometry = (x.shape, kernel, stride, pads, divisor)
+        ctx.out_hw = out_hw
         return kpool.avg_pool2d_forward(x, kernel, stride, pads, out_hw, divisor)
 
     @staticmethod
     def backward(ctx, grad):
-        return kpool.avg_pool2d_backward(grad, *ctx.geometry)
+        return call(AvgPool2dSpread, grad, ctx.geometry, ctx.out_hw)
+
+
+class AvgPool2dSpread(Function):
+    """Average pooling's backward as an op (each window's gradient spread over its taps); linear,
+    its adjoint is average pooling itself."""
+
+    @staticmethod
+    def forward(ctx, grad, geometry, out_hw):
+        ctx.geometry, ctx.out_hw = geometry, out_hw
+        return kpool.avg_pool2d_backward(grad, *geometry)
+
+    @staticmethod
+    def backward(ctx, v):
+        _, kernel, stride, pads, divisor = ctx.geometry
+        return call(AvgPool2dFunction, v, kernel=kernel, stride=stride, pads=pads, out_hw=ctx.out_hw,
+                    divisor=divisor), None, None
 
 
 class AdaptiveAvgPool2dFunction(Function):
@@ -43,7 +92,7 @@ class AdaptiveAvgPool2dFunction(Function):
         return kpool.adaptive_avg_pool2d_forward(x, out_hw)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad):  # two products with constant matrices: runs on tensors as it is
         return kpool.adaptive_avg_pool2d_backward(grad, ctx.in_hw)
 
 
@@ -111,3 +160,33 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         output_size = tuple(s if v is None else v for s, v in zip(in_hw, output_size))
     out_hw = pair(output_size, "output_size")
     return AdaptiveAvgPool2dFunction.apply(input, out_hw=out_hw)
+
+
+# 1-D pooling: the 2-D operations on a unit height, as PyTorch's results for (N, C, L) inputs.
+
+def _one(v):
+    return v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    check_input("max_pool1d", input, (2, 3))
+    stride = None if stride is None else (1, _one(stride))
+    out = max_pool2d(input.unsqueeze(-2), (1, _one(kernel_size)), stride, (0, _one(padding)),
+                     (1, _one(dilation)), ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    check_input("avg_pool1d", input, (2, 3))
+    stride = None if stride is None else (1, _one(stride))
+    return avg_pool2d(input.unsqueeze(-2), (1, _one(kernel_size)), stride, (0, _one(padding)), ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    check_input("adaptive_avg_pool1d", input, (2, 3))
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size))).squeeze(-2)

@@ -8,7 +8,7 @@ from ... import _creation
 from ...autograd.tensor import Tensor
 from .. import init
 from ..functional._args import pair
-from ..functional.conv import conv2d
+from ..functional.conv import _single, conv1d, conv2d, conv_transpose2d
 from ..parameter import Parameter
 from .module import Module
 
@@ -61,13 +61,7 @@ class Conv2d(Module):
                                       f"gradstep supports padding_mode='zeros'")
         self.padding_mode = padding_mode
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(_creation.empty(*shape, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(_creation.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _add_parameters(self, (out_channels, in_channels // groups) + self.kernel_size, bias, dtype, device)
 
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -79,14 +73,104 @@ class Conv2d(Module):
         return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return _conv_repr(self)
+
+
+class ConvTranspose2d(Module):
+    """The transposed ("fractionally strided") 2-D convolution, with ``torch.nn.ConvTranspose2d``'s
+    arguments, attributes, state_dict and initialisation. ``weight`` has shape
+    (in_channels, out_channels / groups, kH, kW)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None) -> None:
+        super().__init__()
+        _check_channels("ConvTranspose2d", in_channels, out_channels, groups)
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for ConvTranspose2d, got '
+                             f'{padding_mode!r}')
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride, self.dilation = pair(stride, "stride"), pair(dilation, "dilation")
+        self.padding = pair(padding, "padding", minimum=0)
+        self.output_padding = pair(output_padding, "output_padding", minimum=0)
+        self.padding_mode = padding_mode
+        _add_parameters(self, (in_channels, out_channels // groups) + self.kernel_size, bias, dtype, device)
+
+    reset_parameters = Conv2d.reset_parameters
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        out_pad = self.output_padding
+        if output_size is not None:
+            base = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in
+                    zip(input.shape[-2:], self.stride, self.padding, self.dilation, self.kernel_size)]
+            out_pad = tuple(int(o) - b for o, b in zip(tuple(output_size)[-2:], base))
+        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, out_pad,
+                                self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        return _conv_repr(self)
+
+
+class Conv1d(Module):
+    """1-D convolution with ``torch.nn.Conv1d``'s arguments, state_dict and initialisation;
+    ``weight`` has shape (out_channels, in_channels / groups, kW)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        _check_channels("Conv1d", in_channels, out_channels, groups)
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"Conv1d: padding_mode={padding_mode!r} is not implemented; "
+                                      f"gradstep supports padding_mode='zeros'")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = (_single(kernel_size, "kernel_size"),)
+        self.stride, self.dilation = (_single(stride, "stride"),), (_single(dilation, "dilation"),)
+        self.padding = padding if isinstance(padding, str) else (_single(padding, "padding"),)
+        self.padding_mode = padding_mode
+        _add_parameters(self, (out_channels, in_channels // groups) + self.kernel_size, bias, dtype, device)
+
+    reset_parameters = Conv2d.reset_parameters
+
+    def forward(self, input: Tensor) -> Tensor:
+        pad = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return conv1d(input, self.weight, self.bias, self.stride[0], pad, self.dilation[0], self.groups)
+
+    def extra_repr(self) -> str:
+        return _conv_repr(self)
+
+
+def _check_channels(name: str, in_channels: int, out_channels: int, groups: int) -> None:
+    for what, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+        _positive_int(what, v)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
+                         f"divisible by groups ({groups})")
+
+
+def _add_parameters(m: Module, shape: tuple, bias: bool, dtype, device) -> None:
+    """A convolution's ``weight`` of ``shape`` and ``bias`` (out_channels,), initialised as PyTorch's."""
+    m.weight = Parameter(_creation.empty(*shape, dtype=dtype, device=device))
+    if bias:
+        m.bias = Parameter(_creation.empty(m.out_channels, dtype=dtype, device=device))
+    else:
+        m.register_parameter("bias", None)
+    m.reset_parameters()
+
+
+def _conv_repr(m) -> str:
+    """PyTorch's repr of a convolution: the settings that differ from the defaults."""
+    zeros, ones = (0,) * len(m.kernel_size), (1,) * len(m.kernel_size)
+    s = f"{m.in_channels}, {m.out_channels}, kernel_size={m.kernel_size}, stride={m.stride}"
+    if m.padding != zeros:
+        s += f", padding={m.padding}"
+    if m.dilation != ones:
+        s += f", dilation={m.dilation}"
+    if getattr(m, "output_padding", zeros) != zeros:
+        s += f", output_padding={m.output_padding}"
+    if m.groups != 1:
+        s += f", groups={m.groups}"
+    if m.bias is None:
+        s += ", bias=False"
+    return s

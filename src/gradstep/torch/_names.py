@@ -1,0 +1,107 @@
+"""Which gradstep module answers for each ``torch``/``torchvision`` module, and what stays out.
+
+The doorway holds names only: every object a torch name resolves to is gradstep's own.
+"""
+
+from __future__ import annotations
+
+COVERAGE_DOC = "docs/torch-coverage.md"
+
+# torch module -> gradstep module. A torch module not listed maps to the gradstep module of the same
+# path (``torch.linalg`` -> ``gradstep.linalg``) when gradstep has one.
+MODULES = {
+    "torch": "gradstep",
+    "torch.functional": "gradstep",  # torch.functional's functions (split, meshgrid, norm...) are torch's
+    "torch.nn": "gradstep.nn",
+    "torch.nn.functional": "gradstep.nn.functional",
+    "torch.nn.init": "gradstep.nn.init",
+    "torch.nn.modules": "gradstep.nn.modules",
+    "torch.nn.parameter": "gradstep.nn.parameter",
+    "torch.nn.utils": "gradstep.nn.utils",
+    "torch.optim": "gradstep.optim",
+    "torch.optim.lr_scheduler": "gradstep.optim.lr_scheduler",
+    "torch.optim.optimizer": "gradstep.optim.optimizer",
+    "torch.autograd": "gradstep.autograd",
+    "torch.utils": "gradstep.utils",
+    "torch.utils.data": "gradstep.data",
+    "torch.utils.data.dataset": "gradstep.data.dataset",
+    "torch.utils.data.dataloader": "gradstep.data.dataloader",
+    "torch.utils.data.sampler": "gradstep.data.sampler",
+    "torch.utils.data.distributed": "gradstep.data",  # DistributedSampler
+    "torch.serialization": "gradstep.saving",
+    "torch.cuda": "gradstep.cuda",
+    "torch.accelerator": "gradstep.accelerator",
+    "torch.backends": "gradstep.backends",
+    "torch.backends.mps": "gradstep.backends.mps",
+    "torch.backends.cudnn": "gradstep.backends.cudnn",
+    # torch's per-distribution submodules hold the classes gradstep.distributions holds flat
+    **{f"torch.distributions.{m}": "gradstep.distributions"
+       for m in ("categorical", "normal", "bernoulli", "multinomial", "binomial", "poisson", "distribution")},
+    "torchvision": "gradstep.data",
+    "torchvision.datasets": "gradstep.data.datasets",
+    "torchvision.transforms": "gradstep.data.transforms",
+}
+
+# Prefixes of torch names gradstep leaves out on purpose, with the reason (the census reads these too).
+OUT_OF_SCOPE = {
+    "torch.distributed": "multi-process training is gradstep.distributed (MPI), with its own API",
+    "torch.multiprocessing": "gradstep's DataLoader workers manage their own processes",
+    "torch.jit": "no TorchScript compiler: gradstep runs eagerly on NumPy",
+    "torch.compile": "no graph compiler: gradstep runs eagerly on NumPy",
+    "torch._dynamo": "no graph compiler: gradstep runs eagerly on NumPy",
+    "torch.fx": "no graph tracing or rewriting",
+    "torch.onnx": "no model export formats besides safetensors",
+    "torch.export": "no model export formats besides safetensors",
+    "torch.hub": "no downloads of pretrained models",
+    "torch.quantization": "quantized tensors are out of scope (float32/float64 only)",
+    "torch.ao": "quantized tensors are out of scope (float32/float64 only)",
+    "torch.sparse": "sparse tensors are out of scope",
+    "torch.sparse_coo_tensor": "sparse tensors are out of scope",
+    "torch.amp": "mixed precision needs an accelerator; gradstep runs on the CPU",
+    "torch.cuda.amp": "mixed precision needs an accelerator; gradstep runs on the CPU",
+    "torch.profiler": "use Python's profilers; gradstep has no kernel profiler",
+    "torch.autograd.profiler": "use Python's profilers; gradstep has no kernel profiler",
+    "torch.utils.checkpoint": "activation checkpointing is not needed at gradstep's model sizes",
+    "torch.utils.cpp_extension": "no C++ extensions",
+    "torch.package": "no model packaging",
+    "torch.testing": "tests compare with numpy.testing",
+    "torch.complex": "complex tensors are out of scope",
+    "torch.fft": "no FFT operations: not used in training code",
+    "torch.special": "special functions beyond the activations are out of scope",
+    "torch.nn.parallel": "no multi-GPU wrappers; see gradstep.distributed",
+    "torch.nn.DataParallel": "no multi-GPU wrappers; see gradstep.distributed",
+    "torch.nn.utils.rnn": "recurrent networks are out of scope for now",
+    "torch.nn.utils.parametrize": "parametrizations are out of scope",
+    "torch.nn.utils.prune": "pruning is out of scope",
+    "torchvision.models": "no pretrained model zoo (weights are not downloaded); see gradstep.models",
+    "torchvision.io": "no image or video decoding; data sets are read from their binary formats",
+    "torchvision.ops": "detection operators are out of scope",
+    "torchvision.transforms.v2": "the v2 transforms API (bounding boxes, masks) is out of scope",
+    "torchaudio": "audio is out of scope",
+    "torchtext": "text pipelines are out of scope",
+}
+
+
+def out_of_scope_reason(name: str) -> str | None:
+    """The reason ``name`` is left out, if a listed prefix covers it."""
+    for prefix, reason in OUT_OF_SCOPE.items():
+        if name == prefix or name.startswith(prefix + "."):
+            return reason
+    return None
+
+
+def target_module(torch_name: str) -> str | None:
+    """The gradstep module that answers for the torch module ``torch_name`` (None if gradstep has none)."""
+    if torch_name in MODULES:
+        return MODULES[torch_name]
+    if out_of_scope_reason(torch_name):
+        return None
+    head, _, rest = torch_name.partition(".")
+    if head == "torch" and rest:
+        return "gradstep." + rest
+    return None
+
+
+def is_torch_name(name: str) -> bool:
+    head = name.partition(".")[0]
+    return head in ("torch", "torchvision")
