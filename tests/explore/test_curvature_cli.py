@@ -52,3 +52,21 @@ def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "f").exists()
+
+
+def test_at_a_checkpoints_weights(tmp_path, capsys):
+    assert main(["train", "--dataset", "linreg", "--model", "linear", "--epochs", "2", "--optimizer", "sgd",
+                 "--lr", "0.1", "--out", str(tmp_path / "run")]) == 0
+    for name, extra in (("start", ["--dataset", "linreg", "--model", "linear"]),
+                        ("trained", ["--checkpoint", str(tmp_path / "run" / "last.safetensors")])):
+        assert main(["curvature", *extra, "--trace-samples", "0", "--out", str(tmp_path / name)]) == 0
+    start, trained = (json.loads((tmp_path / n / "curvature.json").read_text()) for n in ("start", "trained"))
+    assert trained["checkpoint"].endswith("last.safetensors")
+    assert trained["loss"] < start["loss"] / 10  # the trained weights, not the initial ones
+    # linear regression's Hessian does not depend on the weights
+    np.testing.assert_allclose(trained["eigenvalues"], start["eigenvalues"], rtol=1e-4)
+    capsys.readouterr()
+    assert main(["curvature", "--checkpoint", str(tmp_path / "missing.safetensors"),
+                 "--out", str(tmp_path / "f")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.safetensors" in err and err.count("\n") == 1, err
