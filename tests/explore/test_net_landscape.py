@@ -111,6 +111,16 @@ def test_pca_window_holds_every_trajectory_by_default():
         assert result.alphas[0] < t.coords[:, 0].min() and t.coords[:, 0].max() < result.alphas[-1]
         assert result.betas[0] < t.coords[:, 1].min() and t.coords[:, 1].max() < result.betas[-1]
         assert t.steps[0] == 0 and t.steps[-1] == 2 * 8   # 240 samples, batch 32: 8 steps per epoch
+    # the figures for a report: axes that say what the directions are, a colour bar, every trajectory
+    contour, surface = result.plot()
+    ax, bar = contour.axes
+    assert ax.get_xlabel().startswith("PC1 (") and "% of variance)" in ax.get_ylabel()
+    assert bar.get_ylabel().startswith("loss")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == [f"{t.label}: {t.explained:.0%} of its variance in the plane"
+                          for t in result.trajectories]
+    assert surface.axes[0].get_zlabel() in ("loss", "log₁₀ loss") and len(surface.axes) == 2
+    assert all(f.get_size_inches()[0] <= 7.5 for f in (contour, surface))
 
 
 def test_command_line_with_a_user_model_writes_the_figures_grid_and_report(tmp_path, capsys):

@@ -154,12 +154,13 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     if isinstance(config, net_landscape.NetLandscapeConfig):
         try:
-            result = config.run()
+            result = config.run(progress=lambda line: print(line, flush=True))
         except net_landscape.AllDiverged as e:
             print(f"gradstep landscape: {e}", file=sys.stderr)
             return EXIT_DIVERGED
         out = config.out or net_landscape.default_out(config)
         files = result.write(out, formats)
+        print()
         print(result.table(), end="")
         print(f"the plane explains {result.explained:.1%} of the trajectories' variance")
         report_written(out, files, f" in {time.perf_counter() - start:.0f} s")

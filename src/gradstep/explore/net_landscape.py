@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -124,8 +125,8 @@ class NetLandscapeConfig(Config):
         for name in self.optimizers:  # every run's config checks itself, so every optimizer builds
             run_config(self, name)
 
-    def run(self) -> NetLandscapeResult:
-        return net_landscape(self)
+    def run(self, progress: Callable[[str], None] | None = None) -> NetLandscapeResult:
+        return net_landscape(self, progress)
 
 
 def run_config(cfg: NetLandscapeConfig, name: str) -> TrainConfig:
@@ -362,9 +363,12 @@ def _evaluation_batches(data, n: int, batch_size: int = 500) -> list:
     return list(DataLoader(subset, batch_size=batch_size))
 
 
-def net_landscape(cfg: NetLandscapeConfig) -> NetLandscapeResult:
+def net_landscape(cfg: NetLandscapeConfig, progress: Callable[[str], None] | None = None
+                  ) -> NetLandscapeResult:
     """Train every optimizer of ``cfg`` from one start, then evaluate the loss on the plane; see
-    the module docstring. Nothing is written (see ``write``)."""
+    the module docstring. ``progress`` (e.g. ``print``) gets a line after each stage. Nothing is
+    written (see ``write``)."""
+    say = progress or (lambda line: None)
     began = time.perf_counter()
     first = run_config(cfg, cfg.optimizers[0])
     data = build_data(first)
@@ -376,7 +380,11 @@ def net_landscape(cfg: NetLandscapeConfig) -> NetLandscapeResult:
         total = min(rc.max_steps or math.inf, rc.epochs * len(train_loader))
         recorder = WeightRecorder(cfg.record_every or max(1, int(total) // POINTS_PER_RUN))
         trainer.callbacks.append(recorder)
-        trainer.fit(train_loader, rc.epochs, val_loader=val_loader, max_steps=rc.max_steps)
+        history = trainer.fit(train_loader, rc.epochs, val_loader=val_loader, max_steps=rc.max_steps)
+        loss = history.epochs[-1]["train_loss"] if history.epochs and not trainer.diverged else float("nan")
+        say(f"[{len(runs) + 1}/{len(cfg.optimizers)}] {name:<9} "
+            + ("diverged" if trainer.diverged else f"train loss {loss:.4f}")
+            + f" | {time.perf_counter() - began:.0f} s")
         runs.append((name, trainer, recorder))
     # the centre and the plane come from the runs that did not diverge: a diverged run's weights
     # are astronomically far away and would leave nothing else visible
@@ -414,6 +422,8 @@ def net_landscape(cfg: NetLandscapeConfig) -> NetLandscapeResult:
     x0, x1, y0, y1 = cfg.range or (RANDOM_RANGE if cfg.directions == "random"
                                    else _extent([t.coords for t in trajectories if not t.diverged]))
     alphas, betas = np.linspace(x0, x1, cfg.grid), np.linspace(y0, y1, cfg.grid)
+    say(f"evaluating the loss on a {cfg.grid} × {cfg.grid} grid of the {cfg.directions} plane, "
+        f"{len(center)} parameters, {sum(len(b[1]) for b in batches)} samples")
     loss, acc = _surface(model, params, center, directions, alphas, betas, batches, loss_fn, metrics)
     center_loss = evaluate(model, batches, loss_fn, metrics)["loss"]
     shared = explained_share(all_diffs, directions)
