@@ -133,3 +133,31 @@ def test_cs231n_keeps_float32():
     for rule in (cs231n.sgd, cs231n.sgd_momentum, cs231n.rmsprop, cs231n.adam):
         next_w, config = rule(w, dw)
         assert next_w.dtype == np.float32, rule.__name__
+
+
+@pytest.mark.parametrize("rule", ["sgd", "sgd_momentum", "rmsprop", "adam"])
+def test_rule_optimizer_runs_the_rule_and_a_scheduler_sets_its_learning_rate(rule):
+    fn = getattr(cs231n, rule)
+    rng = np.random.default_rng(1)
+    w0, grads = rng.standard_normal(5).astype(np.float32), rng.standard_normal((6, 5)).astype(np.float32)
+    p = gs.nn.Parameter(w0.copy())
+    opt = cs231n.RuleOptimizer([p], fn, {"momentum": 0.5} if rule == "sgd_momentum" else {})
+    sched = gs.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    w, config = w0.copy(), {"momentum": 0.5} if rule == "sgd_momentum" else {}
+    for g in grads:
+        p.grad = gs.tensor(g)
+        opt.step()
+        sched.step()
+        w, config = fn(w, g, config)      # by hand: the rule's default lr, halved after every step
+        config["learning_rate"] *= 0.5
+        np.testing.assert_array_equal(p.detach().numpy(), w, strict=True)
+    assert opt.param_groups[0]["lr"] == config["learning_rate"]
+    assert "ruleoptimizer" not in gs.optim.OPTIMIZERS and "_ruleoptimizer" not in gs.optim.OPTIMIZERS
+
+
+def test_rule_optimizer_errors():
+    p = gs.nn.Parameter(np.zeros(2, dtype=np.float32))
+    with pytest.raises(TypeError, match="rule must be a callable"):
+        cs231n.RuleOptimizer([p], "adam")
+    with pytest.raises(ValueError, match="sets no default learning_rate"):
+        cs231n.RuleOptimizer([p], lambda w, dw, config: (w, config))
