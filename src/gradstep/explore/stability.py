@@ -104,7 +104,7 @@ def start_curvature(model, loss_fn, dataset, seed: int = 0, max_samples: int = M
     inputs, targets = _float64(inputs), _float64(targets)
     model = copy.deepcopy(model).double()
     op = LossHessian(model, loss_fn, (inputs, targets))
-    top = op.eigenvalues(k=1, tol=1e-6, max_iter=30, seed=seed)
+    top = op.eigenvalues(k=1, tol=1e-4, max_iter=20, seed=seed)
     noise = noise_scale(model, loss_fn, inputs, targets, small, seed) if n > small else None
     return StartCurvature(float(top.eigenvalues[0]), float(top.residuals[0]), top.hvp_count, n, noise)
 
@@ -113,13 +113,18 @@ def describe(start: StartCurvature, lrs, batch_sizes) -> list[str]:
     """Report lines: which learning rates are above the stability threshold and why, and how the
     batch sizes compare with the noise scale."""
     lam, thr = start.sharpness, start.threshold
-    lines = ["## Curvature at the start", "",
-             f"The training loss at the starting weights has sharpness λ_max = {lam:.4g} (the largest "
-             f"eigenvalue of its Hessian, on {start.samples} training samples: {start.hvp_count} "
-             f"Hessian-vector products, residual {start.residual:.1e}). On a quadratic, a full-batch "
-             f"gradient step of size lr multiplies the error along the top eigenvector by "
-             f"|1 − lr·λ_max|, so gradient descent converges for lr < 2/λ_max = **{thr:.4g}** and "
-             f"diverges above it (the dashed line on the heatmap).", ""]
+    lines = ["## Curvature at the start", ""]
+    if lam <= 0:
+        lines.append(f"The training loss at the starting weights has λ_max = {lam:.4g} ≤ 0: it is not "
+                     f"curved upwards, so no step size is unstable on it.")
+        return lines + _noise_lines(start.noise, batch_sizes)
+    lines += [f"The training loss at the starting weights has sharpness λ_max = {lam:.4g} (the largest "
+              f"eigenvalue of its Hessian, on {start.samples} training samples: {start.hvp_count} "
+              f"Hessian-vector products, residual {start.residual:.1e}). On a quadratic, a full-batch "
+              f"gradient step of size lr multiplies the error along the top eigenvector by "
+              f"|1 − lr·λ_max|, so gradient descent converges for lr < 2/λ_max = **{thr:.4g}** and "
+              f"diverges above it (the dashed line on the heatmap); every lr below it converges, fastest "
+              f"near 1/λ_max = {1 / lam:.4g}, where one step removes that error.", ""]
     for lr in sorted(lrs):
         factor = abs(1 - lr * lam)
         if lr > thr:
@@ -135,9 +140,15 @@ def describe(start: StartCurvature, lrs, batch_sizes) -> list[str]:
               "regression's loss is one). A mini-batch step follows one batch's loss, whose curvature "
               "can be larger, and a network's curvature changes as it trains: for small batches and "
               "for networks it is a guide, not a bound."]
-    noise = start.noise
-    if noise is not None and not np.isfinite(noise.b_simple):
-        lines += ["", "The gradient is zero at the start: there is no gradient noise scale."]
+    return lines + _noise_lines(start.noise, batch_sizes)
+
+
+def _noise_lines(noise: NoiseScale | None, batch_sizes) -> list[str]:
+    lines: list[str] = []
+    if noise is not None and not (np.isfinite(noise.b_simple) and noise.b_simple > 0):
+        lines += ["", f"No gradient noise scale: its estimates tr(Σ) ≈ {noise.trace_sigma:.3g} and "
+                  f"|G|² ≈ {noise.grad_norm_sq:.3g} are not both positive (the gradient is too small "
+                  f"against its noise to measure)."]
     elif noise is not None:
         b = noise.b_simple
         lines += ["", f"Gradient noise scale B_simple = tr(Σ)/|G|² ≈ **{b:.3g}** (McCandlish et al. "
