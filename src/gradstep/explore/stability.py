@@ -26,7 +26,7 @@ import numpy as np
 from ..autograd import Tensor
 from .curvature import LossHessian
 
-MAX_SAMPLES = 2048   # the training samples the start-point curvature is measured on
+MAX_SAMPLES = 1024   # the training samples the start-point curvature is measured on
 SMALL_BATCH = 8      # the small batch size of the noise-scale estimate (the large one: every sample)
 
 
