@@ -277,7 +277,55 @@ def _resolve(name: str):
             _hook.uninstall()
 
 
+def _in_real_torch(name: str) -> bool:
+    """Does PyTorch itself have ``name`` (when PyTorch, not gradstep, is importable)? Names it lacks
+    are a source's own (a local variable called ``data``, a typo, another library's method)."""
+    import importlib
+
+    from gradstep.torch import _hook
+
+    head = name.split(".")[0]
+    if head not in ("torch",) or _hook.installed():
+        return True
+    try:
+        obj = importlib.import_module("torch")
+    except ImportError:
+        return True
+    for i, part in enumerate(name.split(".")[1:], 2):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            try:
+                obj = importlib.import_module(".".join(name.split(".")[:i]))
+            except ImportError:
+                return False
+    return True
+
+
+# keywords PyTorch's Tensor methods accept beyond their documented signature line: NumPy's aliases
+# and the arguments of overloads (scatter_(dim, index, value=))
+_UNDOCUMENTED_KEYWORDS = {"axis", "keepdims", "unbiased", "correction", "out", "value", "dtype"}
+
+
+def _tensor_keyword_in_torch(name: str) -> bool:
+    """For ``Tensor.m(k=)``: does PyTorch's documented signature of ``Tensor.m`` name ``k``?"""
+    m = re.fullmatch(r"Tensor\.(\w+)\((\w+)=\)", name)
+    if not m or m.group(2) in _UNDOCUMENTED_KEYWORDS:
+        return True
+    try:
+        import torch
+    except ImportError:
+        return True
+    doc = (getattr(getattr(torch.Tensor, m.group(1), None), "__doc__", None) or "").strip()
+    first = doc.splitlines()[0] if doc else ""
+    if not first.startswith(m.group(1) + "("):
+        return True  # no signature line to check against
+    return re.search(rf"\b{m.group(2)}\b", first) is not None or "**" in first
+
+
 def status(name: str) -> tuple[str, str]:
+    if not _in_real_torch(name.split("(")[0]) or not _tensor_keyword_in_torch(name):
+        return "not in PyTorch", "a source's own name (a local variable, a typo or another library)"
     m = re.fullmatch(r"(.*)\((\w+)=\)", name)
     if not m:
         st, obj = _resolve(name)
@@ -372,7 +420,7 @@ def main(argv=None) -> int:
         + ", ".join(f"{k}: {v}" for k, v in sorted(groups.items())) + ").",
         "",
         f"Names: {len(rows)}; implemented {totals['implemented']}, missing {totals['missing']}, "
-        f"out of scope {totals['out of scope']}.",
+        f"out of scope {totals['out of scope']}, not in PyTorch {totals['not in PyTorch']}.",
         "",
     ]
     current = None
