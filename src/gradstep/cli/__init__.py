@@ -6,6 +6,7 @@
     gradstep sweep [options]          a grid of learning rates, batch sizes, optimizer arguments
     gradstep lr-find [options]        the learning-rate range test
     gradstep landscape [options]      optimizers on 2-D test functions, with trajectory plots
+    gradstep curvature [options]      Hessian eigenvalues, trace and density of a loss
     gradstep plot RUN [RUN...]        overlay the curves of finished runs
 
 Exit codes: 0 success, 2 bad arguments (one line saying what is wrong), 3 training diverged.
@@ -24,7 +25,7 @@ from .common import EXIT_USAGE, UsageError, make_parser
 
 # Every command, in the order of the help: a module with ``add_parser(sub)`` and ``run(args)``.
 COMMANDS = {"train": "train", "evaluate": "evaluate", "compare": "compare", "sweep": "sweep",
-            "lr-find": "lr_find", "landscape": "landscape", "plot": "plot"}
+            "lr-find": "lr_find", "landscape": "landscape", "curvature": "curvature", "plot": "plot"}
 
 
 def main(argv: list[str] | None = None) -> int:
