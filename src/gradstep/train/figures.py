@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from ..serialization import atomic_write_bytes
+from .smoothing import SmoothedLoss
 
 WIDTH = 7.5          # inches: a report's text width
 PANEL_HEIGHT = 2.6   # inches per row of panels
@@ -87,7 +88,6 @@ def save(fig, path, formats=("png",), dpi: int = 150) -> list[str]:
 def smooth(values, weight: float = 0.05) -> np.ndarray:
     """Seed 003's weighted average of a noisy curve (bias-corrected EMA, newest weight ``weight``);
     non-finite values are carried through as gaps."""
-    from ..optim.lr_finder import SmoothedLoss  # (imported here: the range test sits above train)
     s = SmoothedLoss(weight)
     return np.asarray([s.update(v) if math.isfinite(v) else math.nan for v in values])
 
@@ -159,7 +159,8 @@ def plot_history(history, title: str | None = None):
 
     ax_lr.plot(it, history.iteration_lr, color="tab:green", lw=1.2)
     if history.iteration_lr:
-        ax_lr.set_ylim(0, max(history.iteration_lr) * 1.1 or 1.0)
+        top = max(history.iteration_lr) * 1.1  # lr=inf (a diverging run) cannot set the axis
+        ax_lr.set_ylim(0, top if 0 < top < float("inf") else 1.0)
     ax_lr.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
     ax_lr.yaxis.get_offset_text().set_fontsize(FONT["tick"])
     label(ax_lr, "learning rate", "iteration")
