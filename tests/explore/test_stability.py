@@ -9,7 +9,7 @@ from gradstep.explore import TrainConfig
 from gradstep.explore.builders import build_data, build_loss, build_model
 from gradstep.explore.run import initial_state
 from gradstep.explore.stability import start_curvature
-from gradstep.explore.sweep import sweep
+from gradstep.explore.sweep import SweepConfig, sweep
 from gradstep.explore.sweep_plots import threshold_row
 
 
@@ -62,3 +62,9 @@ def test_seed004_sweep_says_why_lr_5_diverges(tmp_path):
     import json
     start = json.loads((tmp_path / "results.json").read_text())["start"]
     assert start["stability_threshold"] == pytest.approx(thr) and start["noise_scale"]["big"] == 1000
+
+
+def test_no_curvature_leaves_it_out():
+    r = SweepConfig(TrainConfig(dataset="linreg", optimizer="sgd", epochs=1, quiet=True), (0.2,), (10,),
+                    curvature=False).run()
+    assert r.start is None and "Curvature at the start" not in r.report()

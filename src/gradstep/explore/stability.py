@@ -104,7 +104,7 @@ def start_curvature(model, loss_fn, dataset, seed: int = 0, max_samples: int = M
     inputs, targets = _float64(inputs), _float64(targets)
     model = copy.deepcopy(model).double()
     op = LossHessian(model, loss_fn, (inputs, targets))
-    top = op.eigenvalues(k=1, tol=1e-4, max_iter=20, seed=seed)
+    top = op.eigenvalues(k=1, tol=1e-3, max_iter=12, seed=seed)   # PyHessian's tolerance
     noise = noise_scale(model, loss_fn, inputs, targets, small, seed) if n > small else None
     return StartCurvature(float(top.eigenvalues[0]), float(top.residuals[0]), top.hvp_count, n, noise)
 

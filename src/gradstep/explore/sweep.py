@@ -12,7 +12,9 @@ size and the gridded optimizer arguments changed; all cells start from the same 
 and shuffle with generators seeded alike. The budget is the same for every cell: a number of
 epochs, or a number of samples seen (``Budget.parse("30000 samples")``), which is the fair one
 when batch sizes differ. A cell that diverges is stopped by the non-finite guard and reported as
-diverged. Into ``out`` go ``heatmap.png`` (the final metric of every cell), ``curves.png`` (the
+diverged. Before the cells, the sharpness and the gradient noise scale of the loss at the starting
+weights are measured (``gradstep.explore.stability``; ``curvature=False`` skips it). Into ``out``
+go ``heatmap.png`` (the final metric of every cell, 2/lambda_max marked), ``curves.png`` (the
 training loss of every cell against the samples seen), ``report.md`` and ``results.json``.
 """
 
@@ -29,7 +31,7 @@ from ..data import DataLoader
 from ..train import History, RunsProgress, evaluate
 from .builders import build_data, build_loss, build_model, model_name, optimizer_spec
 from .compare import Clock
-from .config import OPTIONS, TEXT, Config, ConfigError, Kind, TrainConfig, bad, check_fields, option
+from .config import BOOL, OPTIONS, TEXT, Config, ConfigError, Kind, TrainConfig, bad, check_fields, option
 from .report import markdown_table, metric_label
 from .result import Result
 from .run import build_run, initial_state, score_key
@@ -125,6 +127,8 @@ class SweepConfig(Config):
     budget: str | None = option(None, TEXT, 'per cell: "N epochs" or "N samples" seen')
     metric: str | None = option(None, Kind((str,), "a metric", True), "what the heatmap shows")
     out: str | None = option(None, TEXT, "output directory (default runs/sweep-<time>)")
+    curvature: bool = option(True, BOOL, "measure the sharpness (2/lambda_max) and the gradient noise scale "
+                                         "at the starting weights")
 
     def run(self, **kwargs) -> Result:
         return run_sweep(self, **kwargs)
@@ -308,7 +312,8 @@ def run_sweep(config: SweepConfig, progress: Callable[[str], None] | None = None
         raise ConfigError(f"--metric {metric}: {base.dataset} is a regression data set")
     result = SweepResult(base, lrs, batch_sizes, grid, budget, metric, config.out)
     try:  # a few HVPs and small-batch gradients in float64, on a copy: the runs are unchanged
-        result.start = start_curvature(model, build_loss(data), data.train, seed=base.seed)
+        if config.curvature:
+            result.start = start_curvature(model, build_loss(data), data.train, seed=base.seed)
     except (NotImplementedError, ValueError, TypeError, RuntimeError) as e:
         result.start_note = str(e).splitlines()[0] if str(e) else type(e).__name__
     small = model_name(base) == "linear" and not data.is_classification
