@@ -48,8 +48,3 @@ def not_data():
 def no_parameters() -> nn.Module:
     """A model with nothing to train: it has no Hessian."""
     return nn.Sequential(nn.ReLU())
-
-
-def per_sample_loss() -> nn.Module:
-    """A loss that is not a scalar (one value per sample)."""
-    return nn.MSELoss(reduction="none")

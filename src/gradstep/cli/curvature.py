@@ -14,36 +14,30 @@ from .common import (
     given,
     report_written,
 )
-from .train import TRAINING, add_training_options, config_from_args
+from .train import add_training_options, config_from_args
 
-DESCRIPTION = """The curvature of a model's training loss: the top --k eigenvalues of its Hessian (by
-Lanczos or power iteration with deflation; with the number of Hessian-vector products and the
-residual reached), its trace by Hutchinson's estimator with the standard error, and the eigenvalue
-density by stochastic Lanczos quadrature. Over the whole training split (accumulated over batches of
---batch-size) or --one-batch. The weights: a --checkpoint of `gradstep train` (its model rebuilt from
-the options stored in it, checked like these), else the initial weights of --seed. Writes report.md,
-results.json and spectrum.png into --out.
-
-The largest eigenvalue is the sharpness: gradient descent with step size lr diverges on a quadratic
-when lr > 2 / lambda_max.
+DESCRIPTION = """The curvature of the training loss: the top eigenvalues of its Hessian (by Lanczos,
+or power iteration with deflation), its trace (Hutchinson's estimator, with a standard error) and
+its eigenvalue density, from Hessian-vector products (double backward) over the first
+--num-batches training batches. At the model's initial weights, or at a checkpoint's with
+--checkpoint. The largest eigenvalue is the sharpness: on a quadratic, full-batch gradient descent
+diverges for a learning rate above 2 / lambda_max. Writes curvature.png and curvature.json into --out.
 
 examples:
-  gradstep curvature --dataset linreg --k 3
-  gradstep curvature --checkpoint runs/x/last.safetensors --one-batch --batch-size 512
-  gradstep curvature --model cnn --subset 2000 --k 5 --float64
+  gradstep curvature                                  # seed 002's MLP on the shipped sample
+  gradstep curvature --model cnn --k 5 --num-batches 2
+  gradstep curvature --checkpoint runs/mlp/checkpoint.safetensors --trace-samples 50
 """
 
-OWN = ("checkpoint", "k", "method", "tol", "max_iter", "trace_samples", "density_steps", "one_batch", "loss",
-       "float64", "out")
-SKIPPED = ("optimizer", "lr", "momentum", "weight_decay", "opt_args", "scheduler", "sched_args",
-           "scheduler_interval", "epochs", "clip_grad_norm", "workers")
+SKIPPED = ("lr", "epochs", "scheduler", "sched_args", "scheduler_interval", "clip_grad_norm")
+OWN = ("checkpoint", "k", "method", "tol", "trace_samples", "num_batches", "out")
 
 
 def add_parser(sub) -> None:
     from ..explore.curvature_run import CurvatureConfig
 
     d = CurvatureConfig()
-    p = add_command(sub, "curvature", "Hessian eigenvalues, trace and density of a model's loss", DESCRIPTION)
+    p = add_command(sub, "curvature", "the Hessian spectrum of the training loss", DESCRIPTION)
     g = p.add_argument_group("curvature")
     add_config_options(g, d, OWN)
     add_format_option(g)
@@ -51,15 +45,10 @@ def add_parser(sub) -> None:
 
 
 def config_from(args: argparse.Namespace):
-    from ..explore.curvature_run import CurvatureConfig, train_config_from_checkpoint
+    from ..explore.curvature_run import CurvatureConfig
 
-    own = given(args, OWN)
-    if own.get("checkpoint"):
-        changes = given(args, TRAINING)
-        train = train_config_from_checkpoint(own["checkpoint"], **changes)
-    else:
-        train = config_from_args(args, "curvature", base=CurvatureConfig().train)
-    return CurvatureConfig(train=train, **own)
+    base = CurvatureConfig()
+    return base.replace(train=config_from_args(args, "curvature", base=base.train), **given(args, OWN))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,11 +56,15 @@ def run(args: argparse.Namespace) -> int:
     out = config.out or f"runs/curvature-{time.strftime('%Y%m%d-%H%M%S')}"
     result = config.run()
     files = result.write(out, formats_of(args))
-    e, t = result.eigenpairs, result.trace
-    print(f"top {len(e.eigenvalues)} eigenvalues: {', '.join(f'{v:.6g}' for v in e.eigenvalues)} "
-          f"({e.hvp_count} HVPs, residual {e.residuals.max():.1e}{'' if e.converged else ', not converged'})")
-    print(f"trace {t.trace:.6g} ± {t.stderr:.2g} ({t.samples} samples)")
-    if result.sharpness > 0:
-        print(f"stability threshold 2/lambda_max = {2 / result.sharpness:.4g}")
+    top = ", ".join(f"{v:.4g}" for v in result.eigenvalues)
+    print(f"loss {result.loss:.4g} over {result.samples} samples, {result.num_parameters} parameters")
+    print(f"top {len(result.eigenvalues)} Hessian eigenvalues: {top} ({result.top.hvp_count} Hessian-vector "
+          f"products, largest residual {max(result.top.residuals):.2g})")
+    if result.threshold is not None:
+        print(f"sharpness {result.eigenvalues[0]:.4g}: full-batch gradient descent is stable for lr < "
+              f"{result.threshold:.3g} (2 / lambda_max)")
+    if result.trace is not None:
+        print(f"trace {result.trace.trace:.4g} +- {result.trace.stderr:.2g} (Hutchinson, "
+              f"{result.trace.samples} samples)")
     report_written(out, files)
     return EXIT_OK
