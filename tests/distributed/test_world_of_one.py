@@ -12,8 +12,9 @@ import gradstep as gs
 import gradstep.distributed as dist
 from gradstep import nn
 from gradstep.data import DataLoader, TensorDataset
-from gradstep.distributed import ddp, world
+from gradstep.distributed import world
 from gradstep.models import mlp
+from gradstep.optim.flat import whole_flat_arrays
 from gradstep.serialization import CheckpointError
 from gradstep.train import Accuracy, Metric, Trainer
 
@@ -185,12 +186,12 @@ def test_without_flat_buffers_the_reducer_makes_one_and_backward_fills_it(fresh_
 def test_whole_flat_arrays():
     flat = np.zeros(10, np.float32)
     a, b = flat[:4].reshape(2, 2), flat[4:]
-    assert [x is flat for x in ddp._whole_flat_arrays([b, a])] == [True]  # any order of the views
-    assert ddp._whole_flat_arrays([a]) is None                          # not the whole array
-    assert ddp._whole_flat_arrays([a, flat[3:]]) is None                # overlapping
-    assert ddp._whole_flat_arrays([np.zeros(3)]) is None                # not a view
+    assert [x is flat for x in whole_flat_arrays([b, a])] == [True]  # any order of the views
+    assert whole_flat_arrays([a]) is None                          # not the whole array
+    assert whole_flat_arrays([a, flat[3:]]) is None                # overlapping
+    assert whole_flat_arrays([np.zeros(3)]) is None                # not a view
     other = np.zeros(3, np.float64)
-    found = ddp._whole_flat_arrays([a, other[:], b])
+    found = whole_flat_arrays([a, other[:], b])
     assert len(found) == 2 and found[0] is flat and found[1] is other
 
 

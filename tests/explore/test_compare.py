@@ -59,13 +59,13 @@ def _same(a: list, b: list) -> bool:
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
-def test_every_optimizer_starts_from_the_same_weights_and_sees_the_same_batches(compared):
-    result, rec, _ = compared
-    assert len(result.runs) == len(OPTIMIZERS) * 2
+def check_fair(rec: dict, optimizers: list, batches: int, first_weight: str) -> None:
+    """For seeds 0 and 1: every optimizer starts from the same weights and sees the same batches
+    (and the same first outputs, dropout included), while the optimizers and the seeds differ."""
     for seed in (0, 1):
-        first = rec[OPTIMIZERS[0], seed]
-        assert len(first.inputs) == 6          # 192 samples / batch 64 = 3 batches, 2 epochs
-        for name in OPTIMIZERS[1:]:
+        first = rec[optimizers[0], seed]
+        assert len(first.inputs) == batches
+        for name in optimizers[1:]:
             other = rec[name, seed]
             assert first.initial.keys() == other.initial.keys()
             assert all(np.array_equal(first.initial[k], other.initial[k]) for k in first.initial)
@@ -74,9 +74,15 @@ def test_every_optimizer_starts_from_the_same_weights_and_sees_the_same_batches(
             # the optimizers themselves do differ: after one step the outputs are not the same
             assert not np.array_equal(first.outputs[1], other.outputs[1])
     # and the seeds differ: other initial weights, other batches
-    a, b = rec[OPTIMIZERS[0], 0], rec[OPTIMIZERS[0], 1]
-    assert not np.array_equal(a.initial["0.weight"], b.initial["0.weight"])
+    a, b = rec[optimizers[0], 0], rec[optimizers[0], 1]
+    assert not np.array_equal(a.initial[first_weight], b.initial[first_weight])
     assert not np.array_equal(a.targets[0], b.targets[0])
+
+
+def test_every_optimizer_starts_from_the_same_weights_and_sees_the_same_batches(compared):
+    result, rec, _ = compared
+    assert len(result.runs) == len(OPTIMIZERS) * 2
+    check_fair(rec, OPTIMIZERS, 6, "0.weight")   # 192 samples / batch 64 = 3 batches, 2 epochs
 
 
 def test_compare_writes_report_figures_and_results(compared):

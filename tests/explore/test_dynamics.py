@@ -9,73 +9,88 @@ import pytest
 import gradstep as gs
 from gradstep import nn, optim
 from gradstep.cli import main
-from gradstep.explore.dynamics import STEP_SIZE_RULES, TrainingDynamics, effective_step_sizes
+from gradstep.explore.dynamics import TrainingDynamics
 from tests.cli.test_train_cli import _png_size, gradstep
 
 
 def _first_moment_hat(st, group, g):
-    """Adam's m̂ = m / (1 − β₁ᵗ): what Adam's effective step size multiplies."""
+    """m̂ = m / (1 − β₁ᵗ): what Adam's, Adamax's and RAdam's step sizes multiply."""
     return st["exp_avg"] / (1 - group["betas"][0] ** st["step"])
 
 
-def _adamax_moment(st, group, g):
-    return st["exp_avg"] / (1 - group["betas"][0] ** st["step"])
+def _nesterov_moment(st, group, g):
+    """NAdam's m̂ = μ_{t+1} m / (1 − Π_{i≤t+1} μ_i) + (1 − μ_t) g / (1 − Π_{i≤t} μ_i), from its
+    docstring (μ_t = β₁ (1 − ½ · 0.96^(t ψ)))."""
+    beta1, psi, t = group["betas"][0], group["momentum_decay"], st["step"]
+    mu, mu_next = (beta1 * (1 - 0.5 * 0.96 ** (k * psi)) for k in (t, t + 1))
+    prod = st["mu_product"]
+    return mu_next * st["exp_avg"] / (1 - prod * mu_next) + (1 - mu) * g / (1 - prod)
 
 
 def _gradient(st, group, g):
     return g
 
 
-# optimizer, arguments, what its effective step size multiplies in the update θ ← θ − s · d.
-# Adam with betas (0.5, 0.9) makes the bias corrections matter over three steps; RAdam's first
-# steps (ρ_t ≤ 5) are plain momentum steps. NAdam's update mixes g and m, and Adadelta's step
-# uses the accumulator before its update, so those two are checked for shape and sign only.
+def _momentum_buffer(st, group, g):
+    return st["momentum_buffer"]
+
+
+# Every optimizer whose step is θ ← θ − P ⊙ d, with d what its step size P multiplies. Adam with
+# betas (0.5, 0.9) makes the bias corrections matter; RAdam's first steps (ρ_t ≤ 5) are plain
+# momentum steps and its later ones rectified (eight steps cover both); NAdam's d mixes g and m.
 CASES = [
     (optim.Adam, {"lr": 0.01, "betas": (0.5, 0.9)}, _first_moment_hat),
     (optim.Adam, {"lr": 0.01, "amsgrad": True}, _first_moment_hat),
+    (optim.Adam, {"lr": 0.01, "weight_decay": 0.1}, _first_moment_hat),
     (optim.AdamW, {"lr": 0.01, "weight_decay": 0.0}, _first_moment_hat),
+    (optim.NAdam, {"lr": 0.01}, _nesterov_moment),
+    (optim.NAdam, {"lr": 0.01, "betas": (0.5, 0.9), "momentum_decay": 0.1}, _nesterov_moment),
     (optim.RMSprop, {"lr": 0.01, "alpha": 0.9}, _gradient),
     (optim.RMSprop, {"lr": 0.01, "centered": True}, _gradient),
     (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.1}, _gradient),
-    (optim.Adamax, {"lr": 0.01}, _adamax_moment),
+    (optim.Adadelta, {"lr": 1.0, "rho": 0.9}, _gradient),
+    (optim.Adamax, {"lr": 0.01}, _first_moment_hat),
     (optim.RAdam, {"lr": 0.01}, _first_moment_hat),
+    (optim.SGD, {"lr": 0.1}, _gradient),
+    (optim.SGD, {"lr": 0.1, "momentum": 0.9}, _momentum_buffer),
 ]
 
 
 @pytest.mark.parametrize("cls,kwargs,direction", CASES, ids=lambda c: getattr(c, "__name__", ""))
 @pytest.mark.parametrize("flat", [True, False])
-def test_effective_step_size_is_the_factor_applied(cls, kwargs, direction, flat):
+def test_step_size_is_the_factor_the_kernel_applies(cls, kwargs, direction, flat):
     rng = np.random.default_rng(0)
     p = gs.tensor(rng.standard_normal((4, 3)), dtype=gs.float64, requires_grad=True)
     opt = cls([p], flat=flat, **kwargs)
-    for _ in range(3):
+    for _ in range(8):
         g = rng.standard_normal((4, 3))
         p.grad = gs.tensor(g, dtype=gs.float64)
         before = p.detach().numpy().copy()
+        size = opt.step_size(p)       # asked before the step: it changes nothing
         opt.step()
-        eff = effective_step_sizes(opt, p)
         d = direction(opt.state[p], opt.param_groups[0], g)
-        np.testing.assert_allclose(p.detach().numpy() - before, -eff * d, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(p.detach().numpy() - before, -size * d, rtol=1e-10, atol=1e-14)
 
 
-@pytest.mark.parametrize("cls", [optim.NAdam, optim.Adadelta])
-def test_effective_step_size_of_the_approximated_rules_is_positive(cls):
+@pytest.mark.parametrize("cls", [optim.NAdam, optim.Adadelta, optim.Adam])
+def test_step_size_has_the_parameters_dtype_and_changes_no_state(cls):
     p = gs.ones(2, 2, requires_grad=True)
     opt = cls([p])
     p.grad = gs.tensor(np.full((2, 2), 0.5, dtype=np.float32))
     opt.step()
-    eff = effective_step_sizes(opt, p)
+    state = {k: np.copy(v) for k, v in opt.state[p].items()}
+    eff = opt.step_size(p)
     assert eff.shape == (2, 2) and eff.dtype == np.float32 and (eff > 0).all()
+    assert all(np.array_equal(state[k], opt.state[p][k]) for k in state)
 
 
-def test_every_adaptive_optimizer_has_a_rule_and_sgd_has_none():
-    assert set(STEP_SIZE_RULES) >= {"Adam", "AdamW", "NAdam", "RAdam", "Adamax", "RMSprop", "Adagrad",
-                                    "Adadelta"}
+def test_optimizers_without_a_step_size_factor_say_none():
     p = gs.ones(3, requires_grad=True)
-    sgd = optim.SGD([p], lr=0.1, momentum=0.9)
     p.grad = gs.tensor(np.ones(3, dtype=np.float32))
-    sgd.step()
-    assert effective_step_sizes(sgd, p) is None
+    for opt in (optim.Lion([p]), optim.Rprop([p]), optim.ASGD([p])):
+        assert opt.step_size(p) is None
+    q = gs.ones(3, requires_grad=True)            # no gradient yet: nothing to say
+    assert optim.Adam([q]).step_size(q) is None
 
 
 def _fit(dyn, epochs=2, optimizer=optim.Adam):
@@ -111,7 +126,8 @@ def test_every_n_steps_and_the_norms_agree_with_plain_sgd():
     data = dyn.to_dict()
     assert data["steps"] == [1, 4, 7, 10]
     for layer in data["layers"].values():
-        assert "step_size" not in layer
+        # plain SGD's step size is its learning rate on every element
+        assert all(v == pytest.approx(0.01) for q in layer["step_size"].values() for v in q)
         # plain SGD: Δθ = −lr g, so ‖Δθ‖ / ‖θ‖ · ‖θ‖ = lr ‖g‖
         np.testing.assert_allclose(np.multiply(layer["update_ratio"], layer["weight_norm"]),
                                    0.01 * np.array(layer["grad_norm"]), rtol=1e-5)
@@ -147,3 +163,10 @@ def test_dynamics_state_resumes_with_the_run():
     trainer.callbacks[-1] = resumed
     trainer.load_state_dict(state)
     assert resumed.to_dict() == dyn.to_dict() and resumed.to_dict()["steps"] == [1, 5]
+
+
+def test_every_optimizer_that_reports_a_step_size_is_checked_above():
+    reporting = {cls for cls in optim.OPTIMIZERS.values()
+                 if cls._step_size is not optim.Optimizer._step_size
+                 and cls.__module__.startswith("gradstep.")}
+    assert reporting == {cls for cls, _, _ in CASES}

@@ -7,6 +7,7 @@
     gradstep lr-find [options]        the learning-rate range test
     gradstep landscape [options]      optimizers on 2-D test functions, with trajectory plots
     gradstep plot RUN [RUN...]        overlay the curves of finished runs
+    gradstep curvature [options]      the Hessian spectrum of the training loss (sharpness, trace)
 
 Exit codes (``common.EXIT_CODES``, shown by ``gradstep --help``): 0 success, 1 failure while
 running, 2 bad input (one line saying what is wrong), 3 training diverged, 130/143 interrupted.
@@ -25,7 +26,7 @@ from .common import EXIT_CODES, EXIT_FAILED, EXIT_USAGE, UsageError, make_parser
 
 # Every command, in the order of the help: a module with ``add_parser(sub)`` and ``run(args)``.
 COMMANDS = {"train": "train", "evaluate": "evaluate", "compare": "compare", "sweep": "sweep",
-            "lr-find": "lr_find", "landscape": "landscape", "plot": "plot"}
+            "lr-find": "lr_find", "landscape": "landscape", "plot": "plot", "curvature": "curvature"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from ..nn.modules.module import Module
+from ..optim.flat import bind_grad_buffer, per_dtype_views, whole_flat_arrays
 from . import world
 from .world import DistributedError
 
@@ -107,6 +108,7 @@ class _GradientReducer:
         self._grads: list = []    # the gradient arrays the cached flat arrays were found for
         self._flat: list = []     # the flat arrays to all-reduce
         self._own: list = []      # the reducer's own flat arrays, made when needed
+        self._own_views: list = []  # and the parameters' gradient views into them
         if world_size > 1:
             for p in self.params:
                 p.register_post_accumulate_grad_hook(self._grad_ready)
@@ -135,7 +137,7 @@ class _GradientReducer:
         """Replace every parameter's gradient by its mean over the processes."""
         grads = [p._grad._data for p in self.params]
         if len(grads) != len(self._grads) or any(a is not b for a, b in zip(grads, self._grads)):
-            self._flat = _whole_flat_arrays(grads)
+            self._flat = whole_flat_arrays(grads)
             if self._flat is None:
                 self._flat = self._adopt(grads)
                 grads = [p._grad._data for p in self.params]
@@ -147,59 +149,12 @@ class _GradientReducer:
         """Copy the gradients into the reducer's own flat arrays (one per dtype) and make those
         views the parameters' ``.grad`` and the place the next backward writes to."""
         if not self._own:
-            self._own = _flat_arrays([g.shape for g in grads], [g.dtype for g in grads])
-        views = _views(self._own, [g.shape for g in grads], [g.dtype for g in grads])
-        for p, g, v in zip(self.params, grads, views):
+            self._own, self._own_views = per_dtype_views(grads)
+        for p, g, v in zip(self.params, grads, self._own_views):
             np.copyto(v, g)
             p._grad = Tensor._make(v)
-            p._grad_buffer = v
-        return [flat for flat, _ in self._own]
-
-
-def _address(a: np.ndarray) -> int:
-    return a.__array_interface__["data"][0]
-
-
-def _whole_flat_arrays(arrays: list[np.ndarray]) -> list[np.ndarray] | None:
-    """The flat arrays that ``arrays`` exactly tile (each a contiguous view, together covering
-    every element once), in order of first use; None if they do not."""
-    by_base: dict[int, list] = {}
-    for a in arrays:
-        base = a.base
-        if base is None or base.ndim != 1 or not base.flags.c_contiguous or not a.flags.c_contiguous:
-            return None
-        by_base.setdefault(id(base), [base]).append(a)
-    out = []
-    for base, *views in by_base.values():
-        pos, end = _address(base), _address(base) + base.nbytes
-        for v in sorted(views, key=_address):
-            if _address(v) != pos:
-                return None
-            pos += v.nbytes
-        if pos != end:
-            return None
-        out.append(base)
-    return out
-
-
-def _flat_arrays(shapes: list, dtypes: list) -> list[tuple[np.ndarray, np.dtype]]:
-    """One zero flat array per dtype, large enough for every array of that dtype."""
-    sizes: dict = {}
-    for shape, dt in zip(shapes, dtypes):
-        sizes[dt] = sizes.get(dt, 0) + int(np.prod(shape, dtype=np.int64))
-    return [(np.zeros(n, dt), dt) for dt, n in sizes.items()]
-
-
-def _views(flats: list, shapes: list, dtypes: list) -> list[np.ndarray]:
-    """Consecutive views of the given shapes into the flat array of their dtype."""
-    offsets = {dt: 0 for _, dt in flats}
-    arrays = {dt: flat for flat, dt in flats}
-    out = []
-    for shape, dt in zip(shapes, dtypes):
-        n = int(np.prod(shape, dtype=np.int64))
-        out.append(arrays[dt][offsets[dt]:offsets[dt] + n].reshape(shape))
-        offsets[dt] += n
-    return out
+            bind_grad_buffer(p, v)
+        return self._own
 
 
 # --------------------------------------------------------------------------- start-up
@@ -209,12 +164,10 @@ def broadcast_tensors(tensors: list[Tensor], src: int = 0) -> None:
     through a flat staging array."""
     if world.get_world_size() == 1 or not tensors:
         return
-    shapes, dtypes = [t._data.shape for t in tensors], [t._data.dtype for t in tensors]
-    flats = _flat_arrays(shapes, dtypes)
-    views = _views(flats, shapes, dtypes)
+    flats, views = per_dtype_views([t._data for t in tensors])
     for t, v in zip(tensors, views):
         np.copyto(v, t._data)
-    for flat, _ in flats:
+    for flat in flats:
         world.broadcast(flat, src)
     for t, v in zip(tensors, views):
         np.copyto(t._data, v)

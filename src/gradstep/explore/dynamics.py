@@ -7,10 +7,12 @@ At a few recording steps (the first step, then the last step of every epoch; or 
 - the update-to-weight ratio ``‖Δθ‖ / ‖θ‖`` of that step (the weights are copied just before the
   optimizer step and compared just after it). Around 1e-3 is the usual rule of thumb for a
   healthy rate of learning; far below, the layer hardly learns; near 1, it is thrown around;
-- for adaptive optimizers, the distribution over the tensor's elements of the effective step
-  size: the factor the optimizer multiplies the (bias-corrected) gradient average by, e.g.
-  ``lr / (√v̂ + ε)`` for Adam. Percentiles 5, 25, 50, 75 and 95 are kept. Elements whose
-  gradient has always been zero (dead ReLU units, pixels that are constant) sit at ``lr / ε``.
+- the distribution over the tensor's elements of the effective step size of that step: the
+  factor P in θ ← θ − P ⊙ d that the optimizer itself reports (``Optimizer.step_size``, computed
+  by the same kernel functions as its update), e.g. ``lr / (√v̂ + ε)`` for Adam and NAdam, ``lr``
+  everywhere for SGD. Percentiles 5, 25, 50, 75 and 95 are kept. Elements whose gradient has
+  always been zero (dead ReLU units, pixels that are constant) sit at ``lr / ε``. It is taken
+  before the step, with the gradient before any clipping.
 
 Between recording steps it does nothing, so it costs almost nothing.
 
@@ -24,7 +26,6 @@ Between recording steps it does nothing, so it costs almost nothing.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,81 +33,14 @@ import numpy as np
 from ..train import Callback
 from ..train.figures import FONT, label, new_figure
 from .plots import get_cmap, plain_log_ticks
+from .report import finite_or_none
 from .result import Result
 
 PERCENTILES = (5, 25, 50, 75, 95)
 QUANTITIES = ("grad_norm", "weight_norm", "update_ratio")
 
 
-# --------------------------------------------------------------------------- effective step sizes
-# One function per family of adaptive optimizers: the per-element factor that multiplies the
-# gradient (or its bias-corrected average) in the step just taken, read from optimizer.state[p].
-
-def _adam(st: dict, group: dict) -> np.ndarray:
-    # Adam, AdamW, NAdam: θ ← θ − γ m̂ / (√v̂ + ε),  v̂ = v / (1 − β₂ᵗ)
-    v = st["max_exp_avg_sq"] if group.get("amsgrad") else st["exp_avg_sq"]
-    v_hat = v / (1 - group["betas"][1] ** st["step"])
-    return group["lr"] / (np.sqrt(v_hat) + group["eps"])
-
-
-def _radam(st: dict, group: dict) -> np.ndarray:
-    # θ ← θ − γ r_t m̂ √(1 − β₂ᵗ) / (√v + ε) once ρ_t > 5; before that, θ ← θ − γ m̂
-    beta2, t = group["betas"][1], st["step"]
-    bc2 = 1 - beta2 ** t
-    rho_inf = 2 / (1 - beta2) - 1
-    rho_t = rho_inf - 2 * t * beta2 ** t / bc2
-    v = st["exp_avg_sq"]
-    if rho_t <= 5.0:
-        return np.full(v.shape, group["lr"], dtype=v.dtype)
-    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-    return group["lr"] * rect * bc2 ** 0.5 / (np.sqrt(v) + group["eps"])
-
-
-def _adamax(st: dict, group: dict) -> np.ndarray:
-    # θ ← θ − γ m̂ / u,  u = max(β₂ u, |g| + ε)
-    return group["lr"] / st["exp_inf"]
-
-
-def _rmsprop(st: dict, group: dict) -> np.ndarray:
-    # θ ← θ − γ g / (√ṽ + ε),  ṽ = v (− ḡ² when centered)
-    v = st["square_avg"]
-    if group.get("centered"):
-        v = v - st["grad_avg"] ** 2
-    return group["lr"] / (np.sqrt(np.maximum(v, 0)) + group["eps"])
-
-
-def _adagrad(st: dict, group: dict) -> np.ndarray:
-    # θ ← θ − γ_t g / (√s + ε),  γ_t = γ / (1 + (t − 1) η)
-    clr = group["lr"] / (1 + (st["step"] - 1) * group["lr_decay"])
-    return clr / (np.sqrt(st["sum"]) + group["eps"])
-
-
-def _adadelta(st: dict, group: dict) -> np.ndarray:
-    # θ ← θ − γ √(u + ε) / √(v + ε) · g  (u already includes this step's update: read after it)
-    eps = group["eps"]
-    return group["lr"] * np.sqrt(st["acc_delta"] + eps) / np.sqrt(st["square_avg"] + eps)
-
-
-STEP_SIZE_RULES = {"Adam": _adam, "AdamW": _adam, "NAdam": _adam, "RAdam": _radam, "Adamax": _adamax,
-                   "RMSprop": _rmsprop, "Adagrad": _adagrad, "Adadelta": _adadelta}
-
-
-def effective_step_sizes(optimizer, param) -> np.ndarray | None:
-    """The per-element effective step size of ``param`` under ``optimizer`` after its last step,
-    or None for an optimizer that is not adaptive (SGD, ...) or a parameter without state yet."""
-    rule = STEP_SIZE_RULES.get(type(optimizer).__name__)
-    st = optimizer.state.get(param) if rule is not None else None
-    if not st or "step" not in st:
-        return None
-    group = next(g for g in optimizer.param_groups if any(p is param for p in g["params"]))
-    return rule(st, group)
-
-
 # --------------------------------------------------------------------------- the callback
-
-def _finite_or_none(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
-
 
 class TrainingDynamics(Callback):
     """Record per-parameter gradient norms, weight norms, update-to-weight ratios and effective
@@ -138,14 +72,19 @@ class TrainingDynamics(Callback):
         self._pending = None
         if trainer.stop_reason is not None or not self._due(trainer):
             return
-        before, grad_norm, weight_norm = {}, {}, {}
+        before, grad_norm, weight_norm, sizes = {}, {}, {}, {}
         for name, p in trainer.named_parameters:
             if p.grad is None:
                 continue
             w = p.detach().numpy()
             before[name] = w.copy()
-            grad_norm[name] = _finite_or_none(float(np.linalg.norm(p.grad.numpy())))
+            grad_norm[name] = finite_or_none(float(np.linalg.norm(p.grad.numpy())))
             weight_norm[name] = float(np.linalg.norm(w))
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                eff = trainer.optimizer.step_size(p)
+            if eff is not None:
+                q = np.percentile(eff, PERCENTILES)
+                sizes[name] = {f"p{k}": finite_or_none(float(v)) for k, v in zip(PERCENTILES, q)}
         try:
             n = len(trainer.train_loader)
         except TypeError:
@@ -153,25 +92,20 @@ class TrainingDynamics(Callback):
         epoch = trainer.epoch + (trainer.batch_in_epoch / n if n else 0.0)
         self._pending = {"step": trainer.global_step + 1, "epoch": epoch, "grad_norm": grad_norm,
                          "weight_norm": weight_norm, "_before": before}
+        if sizes:
+            self._pending["step_size"] = sizes
 
     def on_after_optimizer_step(self, trainer) -> None:
         rec, self._pending = self._pending, None
         if rec is None:
             return
-        ratio, sizes = {}, {}
+        ratio = {}
         params = dict(trainer.named_parameters)
         for name, old in rec.pop("_before").items():
-            p = params[name]
-            change = float(np.linalg.norm(p.detach().numpy() - old))
+            change = float(np.linalg.norm(params[name].detach().numpy() - old))
             w = rec["weight_norm"][name]
-            ratio[name] = _finite_or_none(change / w) if w > 0 else None
-            eff = effective_step_sizes(trainer.optimizer, p)
-            if eff is not None:
-                q = np.percentile(eff, PERCENTILES)
-                sizes[name] = {f"p{k}": _finite_or_none(float(v)) for k, v in zip(PERCENTILES, q)}
+            ratio[name] = finite_or_none(change / w) if w > 0 else None
         rec["update_ratio"] = ratio
-        if sizes:
-            rec["step_size"] = sizes
         rec["lr"] = float(trainer.optimizer.param_groups[0]["lr"])
         self.records.append(rec)
 

@@ -12,6 +12,11 @@ import numpy as np
 from ..serialization import atomic_write_bytes
 
 
+def finite_or_none(x: float) -> float | None:
+    """``x`` as a float, or None where it is not finite (strict JSON has no NaN)."""
+    return float(x) if math.isfinite(x) else None
+
+
 def jsonable(obj):
     """``obj`` with NumPy scalars and arrays as Python values and NaN/infinities as None, so the
     file is strict JSON that any reader parses."""
@@ -20,7 +25,7 @@ def jsonable(obj):
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
+        return finite_or_none(obj)
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

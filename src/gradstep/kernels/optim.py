@@ -123,10 +123,21 @@ def adagrad(param: Array, grad: Array, state_sum: Array, *, step: float, lr: flo
     # s ← s + g²
     state_sum += np.multiply(grad, grad, out=w)
     # θ ← θ − γ_t g / (√s + ε),  γ_t = γ / (1 + (t − 1) η)
-    np.sqrt(state_sum, out=w)
-    w += eps
+    root_plus_eps(state_sum, eps, w)
     np.divide(grad, w, out=w)
-    descend_(param, w, lr / (1 + (step - 1) * lr_decay), w)
+    descend_(param, w, adagrad_lr(lr, step, lr_decay), w)
+
+
+def adagrad_lr(lr: float, step: float, lr_decay: float) -> float:
+    """Adagrad's decayed learning rate γ_t = γ / (1 + (t − 1) η)."""
+    return lr / (1 + (step - 1) * lr_decay)
+
+
+def root_plus_eps(avg: Array, eps: float, out: Array) -> Array:
+    """``√avg + ε`` into ``out``: the denominator of Adagrad, RMSprop and RAdam."""
+    np.sqrt(avg, out=out)
+    out += eps
+    return out
 
 
 def rmsprop(param: Array, grad: Array, square_avg: Array, grad_avg: Array | None,
@@ -139,14 +150,8 @@ def rmsprop(param: Array, grad: Array, square_avg: Array, grad_avg: Array | None
     if grad_avg is not None:
         # ḡ ← α ḡ + (1 − α) g
         lerp_(grad_avg, grad, 1 - alpha, w)
-        # a ← √(v − ḡ²) + ε
-        np.multiply(grad_avg, grad_avg, out=w)
-        np.subtract(square_avg, w, out=w)
-        np.sqrt(w, out=w)
-    else:
-        # a ← √v + ε
-        np.sqrt(square_avg, out=w)
-    w += eps
+    # a ← √(v − ḡ²) + ε  (√v + ε uncentered)
+    rmsprop_denominator(square_avg, grad_avg, eps, w)
     np.divide(grad, w, out=w)
     if momentum > 0:
         # b ← μ b + g / a;  θ ← θ − γ b
@@ -158,6 +163,15 @@ def rmsprop(param: Array, grad: Array, square_avg: Array, grad_avg: Array | None
         descend_(param, w, lr, w)
 
 
+def rmsprop_denominator(square_avg: Array, grad_avg: Array | None, eps: float, out: Array) -> Array:
+    """RMSprop's ``√(v − ḡ²) + ε`` (centered, ``grad_avg`` given) or ``√v + ε``, into ``out``."""
+    if grad_avg is None:
+        return root_plus_eps(square_avg, eps, out)
+    np.multiply(grad_avg, grad_avg, out=out)
+    np.subtract(square_avg, out, out=out)
+    return root_plus_eps(out, eps, out)
+
+
 def adadelta(param: Array, grad: Array, square_avg: Array, acc_delta: Array, *, lr: float, rho: float,
              eps: float, work: Array | None = None) -> None:
     """Adadelta: the step is g scaled by RMS(past steps) / RMS(past gradients)."""
@@ -165,16 +179,24 @@ def adadelta(param: Array, grad: Array, square_avg: Array, acc_delta: Array, *, 
     # v ← ρ v + (1 − ρ) g²
     ema_square_(square_avg, grad, rho, delta)
     # Δ ← √(u + ε) / √(v + ε) · g
-    std = np.add(square_avg, eps)
-    np.sqrt(std, out=std)
-    np.add(acc_delta, eps, out=delta)
-    np.sqrt(delta, out=delta)
-    delta /= std
+    std = np.empty_like(param)
+    adadelta_ratio(square_avg, acc_delta, eps, delta, std)
     delta *= grad
     # u ← ρ u + (1 − ρ) Δ²
     ema_square_(acc_delta, delta, rho, std)
     # θ ← θ − γ Δ
     descend_(param, delta, lr, std)
+
+
+def adadelta_ratio(square_avg: Array, acc_delta: Array, eps: float, out: Array,
+                   work: Array | None = None) -> Array:
+    """Adadelta's ``√(u + ε) / √(v + ε)``, RMS(past steps) / RMS(past gradients), into ``out``."""
+    std = np.add(square_avg, eps, out=work)
+    np.sqrt(std, out=std)
+    np.add(acc_delta, eps, out=out)
+    np.sqrt(out, out=out)
+    out /= std
+    return out
 
 
 def adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, max_exp_avg_sq: Array | None, *,
@@ -192,8 +214,7 @@ def adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, max_exp_a
     # θ ← θ − γ/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + ε), computed (as Kingma & Ba, section 2) as
     # θ ← θ − γ √(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε √(1 − β2ᵗ))
     root_bias_correction2 = (1 - beta2 ** step) ** 0.5
-    np.sqrt(exp_avg_sq, out=w)
-    w += eps * root_bias_correction2
+    root_plus_eps(exp_avg_sq, eps * root_bias_correction2, w)
     np.divide(exp_avg, w, out=w)
     descend_(param, w, lr * root_bias_correction2 / (1 - beta1 ** step), w)
 
@@ -205,13 +226,18 @@ def adamax(param: Array, grad: Array, exp_avg: Array, exp_inf: Array, *, step: f
     # m ← β1 m + (1 − β1) g
     lerp_(exp_avg, grad, 1 - beta1, w)
     # u ← max(β2 u, |g| + ε)
-    exp_inf *= beta2
-    np.abs(grad, out=w)
-    w += eps
-    np.maximum(exp_inf, w, out=exp_inf)
+    adamax_norm_(exp_inf, grad, beta2, eps, w)
     # θ ← θ − γ / (1 − β1ᵗ) · m / u
     np.divide(exp_avg, exp_inf, out=w)
     descend_(param, w, lr / (1 - beta1 ** step), w)
+
+
+def adamax_norm_(exp_inf: Array, grad: Array, beta2: float, eps: float, work: Array | None = None) -> None:
+    """Adamax's exponentially weighted infinity norm: ``u ← max(β2 u, |g| + ε)``."""
+    exp_inf *= beta2
+    w = np.abs(grad, out=_scratch(work, grad))
+    w += eps
+    np.maximum(exp_inf, w, out=exp_inf)
 
 
 def nadam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, step: float, mu_product: float,
@@ -229,9 +255,7 @@ def nadam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, step:
     # v ← β2 v + (1 − β2) g²
     ema_square_(exp_avg_sq, grad, beta2, denom)
     # d ← √(v / (1 − β2ᵗ)) + ε
-    np.divide(exp_avg_sq, 1 - beta2 ** step, out=denom)
-    np.sqrt(denom, out=denom)
-    denom += eps
+    nadam_denominator(exp_avg_sq, step, beta2, eps, denom)
     # θ ← θ − γ (1 − μ_t) / (1 − Π_{i≤t} μ_i) · g / d
     update = np.divide(grad, denom)
     update *= -lr * (1.0 - mu) / (1.0 - mu_product)
@@ -241,6 +265,12 @@ def nadam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, step:
     update *= (-lr * mu_next) / (1.0 - mu_product_next)
     param += update
     return mu_product
+
+
+def nadam_denominator(exp_avg_sq: Array, step: float, beta2: float, eps: float, out: Array) -> Array:
+    """NAdam's ``√(v / (1 − β2ᵗ)) + ε``, into ``out``."""
+    np.divide(exp_avg_sq, 1 - beta2 ** step, out=out)
+    return root_plus_eps(out, eps, out)
 
 
 def radam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, step: float, lr: float,
@@ -253,20 +283,26 @@ def radam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, *, step:
     ema_square_(exp_avg_sq, grad, beta2, w)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
-    # ρ∞ = 2 / (1 − β2) − 1,  ρ_t = ρ∞ − 2 t β2ᵗ / (1 − β2ᵗ)
-    rho_inf = 2 / (1 - beta2) - 1
-    rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
-    if rho_t > 5.0:
-        # r_t = √((ρ_t − 4)(ρ_t − 2) ρ∞ / ((ρ∞ − 4)(ρ∞ − 2) ρ_t)),  l_t = √(1 − β2ᵗ) / (√v + ε)
-        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-        # θ ← θ − γ r_t l_t m / (1 − β1ᵗ)
-        np.sqrt(exp_avg_sq, out=w)
-        w += eps
+    rect = radam_rectification(step, beta2)
+    if rect is not None:
+        # θ ← θ − γ r_t l_t m / (1 − β1ᵗ),  l_t = √(1 − β2ᵗ) / (√v + ε)
+        root_plus_eps(exp_avg_sq, eps, w)
         np.divide(exp_avg, w, out=w)
         descend_(param, w, lr * rect * bias_correction2 ** 0.5 / bias_correction1, w)
     else:
         # θ ← θ − γ m / (1 − β1ᵗ)  (too few steps for a tractable variance: momentum SGD)
         descend_(param, exp_avg, lr / bias_correction1, w)
+
+
+def radam_rectification(step: float, beta2: float) -> float | None:
+    """RAdam's r_t once the variance of the adaptive step is tractable (ρ_t > 5), else None."""
+    # ρ∞ = 2 / (1 − β2) − 1,  ρ_t = ρ∞ − 2 t β2ᵗ / (1 − β2ᵗ)
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * step * (beta2 ** step) / (1 - beta2 ** step)
+    if rho_t <= 5.0:
+        return None
+    # r_t = √((ρ_t − 4)(ρ_t − 2) ρ∞ / ((ρ∞ − 4)(ρ∞ − 2) ρ_t))
+    return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
 
 
 def rprop(param: Array, grad: Array, prev: Array, step_size: Array, *, etaminus: float, etaplus: float,

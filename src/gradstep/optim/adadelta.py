@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..kernels import optim as rules
+from .flat import Slot
 from .optimizer import Optimizer, check_lr, check_nonnegative, is_real, require
 
 
@@ -50,13 +49,18 @@ class Adadelta(Optimizer):
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         return {"step": 0.0, "square_avg": np.zeros_like(param), "acc_delta": np.zeros_like(param)}
 
-    def step(self, closure: Callable | None = None):
-        """One step of the rule above on every parameter that has a gradient; returns the loss."""
-        loss = self._evaluate(closure)
-        for group, s in self._each_slot():
-            s.state["step"] += 1
-            g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
-            # v ← ρv + (1 − ρ)g²;  Δx ← √(u + ε)/√(v + ε)·g;  u ← ρu + (1 − ρ)Δx²;  θ ← θ − γΔx
-            rules.adadelta(s.param, g, s.state["square_avg"], s.state["acc_delta"], lr=group["lr"],
-                           rho=group["rho"], eps=group["eps"], work=s.work)
-        return loss
+    def _update(self, group: dict, s: Slot) -> None:
+        """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
+        s.state["step"] += 1
+        g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
+        # v ← ρv + (1 − ρ)g²;  Δx ← √(u + ε)/√(v + ε)·g;  u ← ρu + (1 − ρ)Δx²;  θ ← θ − γΔx
+        rules.adadelta(s.param, g, s.state["square_avg"], s.state["acc_delta"], lr=group["lr"],
+                       rho=group["rho"], eps=group["eps"], work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ √(u + ε) / √(v + ε) with v updated by g (u as before the step);  d = g
+        v = state["square_avg"].copy()
+        rules.ema_square_(v, grad, group["rho"])
+        ratio = rules.adadelta_ratio(v, state["acc_delta"], group["eps"], np.empty_like(v))
+        ratio *= group["lr"]
+        return ratio

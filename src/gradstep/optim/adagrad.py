@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..kernels import optim as rules
+from .flat import Slot
 from .optimizer import Optimizer, check_lr, check_nonnegative
 
 
@@ -58,13 +57,16 @@ class Adagrad(Optimizer):
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         return {"step": 0.0, "sum": np.full_like(param, group["initial_accumulator_value"])}
 
-    def step(self, closure: Callable | None = None):
-        """One step of the rule above on every parameter that has a gradient; returns the loss."""
-        loss = self._evaluate(closure)
-        for group, s in self._each_slot():
-            s.state["step"] += 1
-            g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
-            # s ← s + g²;  θ ← θ − γ̃ g / (√s + ε)
-            rules.adagrad(s.param, g, s.state["sum"], step=s.state["step"], lr=group["lr"],
-                          lr_decay=group["lr_decay"], eps=group["eps"], work=s.work)
-        return loss
+    def _update(self, group: dict, s: Slot) -> None:
+        """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
+        s.state["step"] += 1
+        g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
+        # s ← s + g²;  θ ← θ − γ̃ g / (√s + ε)
+        rules.adagrad(s.param, g, s.state["sum"], step=s.state["step"], lr=group["lr"],
+                      lr_decay=group["lr_decay"], eps=group["eps"], work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ_t / (√s + ε) with s ← s + g²;  d = g
+        s = state["sum"] + grad * grad
+        return np.divide(rules.adagrad_lr(group["lr"], state["step"] + 1, group["lr_decay"]),
+                         rules.root_plus_eps(s, group["eps"], s))

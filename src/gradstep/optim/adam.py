@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..kernels import optim as rules
+from .flat import Slot
 from .optimizer import Optimizer, check_adam_like
 
 
@@ -63,20 +62,28 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = np.zeros_like(param)
         return state
 
-    def step(self, closure: Callable | None = None):
-        """One step of the rule above on every parameter that has a gradient; returns the loss."""
-        loss = self._evaluate(closure)
-        for group, s in self._each_slot():
-            lr, (beta1, beta2) = group["lr"], group["betas"]
-            st = s.state
-            st["step"] += 1
-            g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ,  or  θ ← θ(1 − γλ) when decoupled
-            # m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − γ m̂ / (√v̂ + ε)
-            rules.adam(s.param, g, st["exp_avg"], st["exp_avg_sq"],
-                       st["max_exp_avg_sq"] if group["amsgrad"] else None, step=st["step"], lr=lr,
-                       beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
-        return loss
+    def _update(self, group: dict, s: Slot) -> None:
+        """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        st = s.state
+        st["step"] += 1
+        g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ,  or  θ ← θ(1 − γλ) when decoupled
+        # m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − γ m̂ / (√v̂ + ε)
+        rules.adam(s.param, g, st["exp_avg"], st["exp_avg_sq"],
+                   st["max_exp_avg_sq"] if group["amsgrad"] else None, step=st["step"], lr=lr,
+                   beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
 
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ / (√v̂ + ε) with v updated by g (its running maximum with amsgrad);  d = m̂
+        beta2, t = group["betas"][1], state["step"] + 1
+        v = state["exp_avg_sq"].copy()
+        rules.ema_square_(v, grad, beta2)
+        if group["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], v, out=v)
+        root_bias_correction2 = (1 - beta2 ** t) ** 0.5
+        return np.divide(group["lr"] * root_bias_correction2,
+                         rules.root_plus_eps(v, group["eps"] * root_bias_correction2, v))
 
 class AdamW(Adam):
     r"""AdamW, as ``torch.optim.AdamW``: Adam whose weight decay shrinks the weights directly,

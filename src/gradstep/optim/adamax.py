@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..kernels import optim as rules
+from .flat import Slot
 from .optimizer import Optimizer, check_adam_like
 
 
@@ -46,14 +45,17 @@ class Adamax(Optimizer):
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         return {"step": 0.0, "exp_avg": np.zeros_like(param), "exp_inf": np.zeros_like(param)}
 
-    def step(self, closure: Callable | None = None):
-        """One step of the rule above on every parameter that has a gradient; returns the loss."""
-        loss = self._evaluate(closure)
-        for group, s in self._each_slot():
-            beta1, beta2 = group["betas"]
-            s.state["step"] += 1
-            g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
-            # m ← β₁m + (1 − β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ − γ m / ((1 − β₁ᵗ) u)
-            rules.adamax(s.param, g, s.state["exp_avg"], s.state["exp_inf"], step=s.state["step"],
-                         lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
-        return loss
+    def _update(self, group: dict, s: Slot) -> None:
+        """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
+        beta1, beta2 = group["betas"]
+        s.state["step"] += 1
+        g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
+        # m ← β₁m + (1 − β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ − γ m / ((1 − β₁ᵗ) u)
+        rules.adamax(s.param, g, s.state["exp_avg"], s.state["exp_inf"], step=s.state["step"],
+                     lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ / u with u ← max(β₂u, |g| + ε);  d = m̂
+        u = state["exp_inf"].copy()
+        rules.adamax_norm_(u, grad, group["betas"][1], group["eps"])
+        return np.divide(group["lr"], u)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..kernels import optim as rules
+from .flat import Slot
 from .optimizer import Optimizer, check_lr, check_nonnegative
 
 
@@ -58,15 +57,12 @@ class ASGD(Optimizer):
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         return {"step": 0.0, "eta": group["lr"], "mu": 1.0, "ax": np.zeros_like(param)}
 
-    def step(self, closure: Callable | None = None):
-        """One step of the rule above on every parameter that has a gradient; returns the loss."""
-        loss = self._evaluate(closure)
-        for group, s in self._each_slot():
-            st = s.state
-            st["step"] += 1
-            g = self._gradient(s, group)  # g ← ±∇f(θ) + λ_w θ
-            # θ ← θ(1 − λη) − ηg;  ā ← ā + μ(θ − ā);  η, μ ← their schedules at t
-            st["eta"], st["mu"] = rules.asgd(s.param, g, st["ax"], step=st["step"], eta=st["eta"],
-                                             mu=st["mu"], lr=group["lr"], lambd=group["lambd"],
-                                             alpha=group["alpha"], t0=group["t0"], work=s.work)
-        return loss
+    def _update(self, group: dict, s: Slot) -> None:
+        """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
+        st = s.state
+        st["step"] += 1
+        g = self._gradient(s, group)  # g ← ±∇f(θ) + λ_w θ
+        # θ ← θ(1 − λη) − ηg;  ā ← ā + μ(θ − ā);  η, μ ← their schedules at t
+        st["eta"], st["mu"] = rules.asgd(s.param, g, st["ax"], step=st["step"], eta=st["eta"],
+                                         mu=st["mu"], lr=group["lr"], lambd=group["lambd"],
+                                         alpha=group["alpha"], t0=group["t0"], work=s.work)

@@ -38,6 +38,70 @@ class Slot(NamedTuple):
     work: np.ndarray | None = None
 
 
+# --------------------------------------------------------------------------- flat arrays and their views
+# The one place that lays arrays out in flat buffers and points a parameter's ``_grad_buffer`` at
+# one: the optimizers' segments and DistributedDataParallel's gradient averaging both use these.
+
+def offsets(shapes: list) -> list[int]:
+    """Where each of arrays of these shapes starts in one flat array (and, last, its length)."""
+    return np.concatenate(([0], np.cumsum([int(np.prod(s, dtype=np.int64)) for s in shapes]))).tolist()
+
+
+def views(flat: np.ndarray, shapes: list, starts: list[int] | None = None) -> list[np.ndarray]:
+    """Consecutive views of ``flat`` with the given shapes (at ``starts``, default packed)."""
+    o = offsets(shapes) if starts is None else starts
+    return [flat[o[i]:o[i + 1]].reshape(shape) for i, shape in enumerate(shapes)]
+
+
+def per_dtype_views(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(one zero flat array per dtype, in order of first appearance; a view per array into the
+    flat array of its dtype, shaped like it)."""
+    by_dtype: dict = {}
+    for i, a in enumerate(arrays):
+        by_dtype.setdefault(a.dtype, []).append(i)
+    flats, out = [], [None] * len(arrays)
+    for dtype, idx in by_dtype.items():
+        shapes = [arrays[i].shape for i in idx]
+        flat = np.zeros(offsets(shapes)[-1], dtype)
+        flats.append(flat)
+        for i, v in zip(idx, views(flat, shapes)):
+            out[i] = v
+    return flats, out
+
+
+def bind_grad_buffer(param: Tensor, view: np.ndarray) -> None:
+    """Make ``view`` the place autograd writes ``param``'s next gradient into."""
+    param._grad_buffer = view
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def whole_flat_arrays(arrays: list[np.ndarray]) -> list[np.ndarray] | None:
+    """The flat arrays that ``arrays`` exactly tile (each a contiguous view, together covering
+    every element once), in order of first use; None if they do not."""
+    by_base: dict[int, list] = {}
+    for a in arrays:
+        base = a.base
+        if base is None or base.ndim != 1 or not base.flags.c_contiguous or not a.flags.c_contiguous:
+            return None
+        by_base.setdefault(id(base), [base]).append(a)
+    out = []
+    for base, *vs in by_base.values():
+        pos, end = _address(base), _address(base) + base.nbytes
+        for v in sorted(vs, key=_address):
+            if _address(v) != pos:
+                return None
+            pos += v.nbytes
+        if pos != end:
+            return None
+        out.append(base)
+    return out
+
+
+# --------------------------------------------------------------------------- segments
+
 class FlatSegment:
     """The parameters of one group that share a dtype, living as views into contiguous arrays."""
 
@@ -45,8 +109,7 @@ class FlatSegment:
         self.params = params
         self.shapes = [p._data.shape for p in params]
         self.dtype = params[0]._data.dtype
-        sizes = [p._data.size for p in params]
-        self.offsets = np.concatenate(([0], np.cumsum(sizes))).tolist()
+        self.offsets = offsets(self.shapes)
         total = self.offsets[-1]
         self.data = np.empty(total, self.dtype)
         self.grad = np.zeros(total, self.dtype)
@@ -59,7 +122,7 @@ class FlatSegment:
         for i, p in enumerate(params):
             np.copyto(self.data_views[i], p._data)
             p._data = self.data_views[i]
-            p._grad_buffer = self.grad_views[i]
+            bind_grad_buffer(p, self.grad_views[i])
             if p._grad is not None:
                 self._restore_grad(i, p, p._grad)
             st = state.get(p)
@@ -67,8 +130,7 @@ class FlatSegment:
                 self._restore_state(i, p, st)
 
     def _views(self, flat: np.ndarray) -> list[np.ndarray]:
-        o = self.offsets
-        return [flat[o[i]:o[i + 1]].reshape(shape) for i, shape in enumerate(self.shapes)]
+        return views(flat, self.shapes, self.offsets)
 
     def __len__(self) -> int:
         return len(self.params)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..kernels import optim as rules
+from .flat import Slot
 from .optimizer import Optimizer, check_betas, check_lr, check_nonnegative
 
 
@@ -48,14 +47,11 @@ class Lion(Optimizer):
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         return {"exp_avg": np.zeros_like(param)}
 
-    def step(self, closure: Callable | None = None):
-        """One step of the rule above on every parameter that has a gradient; returns the loss."""
-        loss = self._evaluate(closure)
-        for group, s in self._each_slot():
-            lr, (beta1, beta2) = group["lr"], group["betas"]
-            # θ ← θ(1 − γλ)
-            g = rules.decoupled_weight_decay(s.param, rules.signed(s.grad, group["maximize"]), lr,
-                                             group["weight_decay"])
-            # θ ← θ − γ sign(β₁m + (1 − β₁)g);  m ← β₂m + (1 − β₂)g
-            rules.lion(s.param, g, s.state["exp_avg"], lr=lr, beta1=beta1, beta2=beta2, work=s.work)
-        return loss
+    def _update(self, group: dict, s: Slot) -> None:
+        """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        # θ ← θ(1 − γλ)
+        g = rules.decoupled_weight_decay(s.param, rules.signed(s.grad, group["maximize"]), lr,
+                                         group["weight_decay"])
+        # θ ← θ − γ sign(β₁m + (1 − β₁)g);  m ← β₂m + (1 − β₂)g
+        rules.lion(s.param, g, s.state["exp_avg"], lr=lr, beta1=beta1, beta2=beta2, work=s.work)

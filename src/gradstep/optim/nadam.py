@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..kernels import optim as rules
+from .flat import Slot
 from .optimizer import Optimizer, check_adam_like, check_nonnegative
 
 
@@ -59,17 +58,21 @@ class NAdam(Optimizer):
         return {"step": 0.0, "mu_product": 1.0, "exp_avg": np.zeros_like(param),
                 "exp_avg_sq": np.zeros_like(param)}
 
-    def step(self, closure: Callable | None = None):
-        """One step of the rule above on every parameter that has a gradient; returns the loss."""
-        loss = self._evaluate(closure)
-        for group, s in self._each_slot():
-            lr, (beta1, beta2) = group["lr"], group["betas"]
-            st = s.state
-            st["step"] += 1
-            g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ,  or  θ ← θ(1 − γλ) when decoupled
-            # m, v ← moments of g;  θ ← θ − γ m̂ / (√v̂ + ε) with Nesterov's look-ahead m̂
-            st["mu_product"] = rules.nadam(
-                s.param, g, st["exp_avg"], st["exp_avg_sq"], step=st["step"],
-                mu_product=st["mu_product"], lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
-                momentum_decay=group["momentum_decay"], work=s.work)
-        return loss
+    def _update(self, group: dict, s: Slot) -> None:
+        """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        st = s.state
+        st["step"] += 1
+        g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ,  or  θ ← θ(1 − γλ) when decoupled
+        # m, v ← moments of g;  θ ← θ − γ m̂ / (√v̂ + ε) with Nesterov's look-ahead m̂
+        st["mu_product"] = rules.nadam(
+            s.param, g, st["exp_avg"], st["exp_avg_sq"], step=st["step"],
+            mu_product=st["mu_product"], lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
+            momentum_decay=group["momentum_decay"], work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ / (√v̂ + ε) with v updated by g;  d = the Nesterov average m̂ of the docstring
+        beta2 = group["betas"][1]
+        v = state["exp_avg_sq"].copy()
+        rules.ema_square_(v, grad, beta2)
+        return np.divide(group["lr"], rules.nadam_denominator(v, state["step"] + 1, beta2, group["eps"], v))

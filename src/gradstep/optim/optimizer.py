@@ -188,9 +188,37 @@ class Optimizer:
         return {}
 
     def step(self, closure: Callable | None = None):
-        """Perform one optimization step; return the loss ``closure()`` computed (None without one).
-        Every ``step`` starts with ``self._evaluate(closure)``, which also records that it ran."""
-        raise NotImplementedError
+        """Perform one optimization step: the subclass's rule (``_update``) on every slot of every
+        group (see ``_slots``); return the loss ``closure()`` computed (None without one). A subclass
+        that overrides ``step`` starts it with ``self._evaluate(closure)``, which also records that a
+        step ran (the scheduler's order warning reads it)."""
+        loss = self._evaluate(closure)
+        for group, slot in self._each_slot():
+            self._update(group, slot)
+        return loss
+
+    def _update(self, group: dict, slot: Slot) -> None:
+        """Run the update rule on one slot: its parameter, gradient, state and scratch arrays."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither step() nor _update()")
+
+    def step_size(self, param: Tensor) -> np.ndarray | None:
+        """The per-element effective step size the next ``step()`` applies to ``param`` with its
+        current gradient: the factor P in θ ← θ − P ⊙ d, d the direction the optimizer's docstring
+        names (the gradient, or a bias-corrected average of it), computed by the same kernel
+        functions as the update, on copies (nothing changes). None for a parameter without a
+        gradient, or an optimizer that defines no such factor (``_step_size`` returns None)."""
+        group = next((g for g in self.param_groups if any(p is param for p in g["params"])), None)
+        if group is None or param._grad is None:
+            return None
+        state = self.state.get(param) or self._init_state(group, param._data)
+        g = rules.signed(param._grad._data, group.get("maximize", False))
+        if not group.get("decoupled_weight_decay") and group.get("weight_decay"):
+            g = rules.l2_weight_decay(param._data, g, group["lr"], group["weight_decay"])
+        return self._step_size(group, state, g)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray | None:
+        """``step_size`` for one parameter: its state before the step and the gradient it descends."""
+        return None
 
     def _weight_decay_rule(self, group: dict):
         """How weight decay enters the step: an L2 penalty added to the gradient, or, when the group

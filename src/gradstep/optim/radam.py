@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..kernels import optim as rules
+from .flat import Slot
 from .optimizer import Optimizer, check_adam_like
 
 
@@ -56,15 +55,23 @@ class RAdam(Optimizer):
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         return {"step": 0.0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
 
-    def step(self, closure: Callable | None = None):
-        """One step of the rule above on every parameter that has a gradient; returns the loss."""
-        loss = self._evaluate(closure)
-        for group, s in self._each_slot():
-            lr, (beta1, beta2) = group["lr"], group["betas"]
-            st = s.state
-            st["step"] += 1
-            g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ,  or  θ ← θ(1 − γλ) when decoupled
-            # m, v ← moments of g;  θ ← θ − γ m̂ (r_t l_t once ρ_t > 5)
-            rules.radam(s.param, g, st["exp_avg"], st["exp_avg_sq"], step=st["step"], lr=lr,
-                        beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
-        return loss
+    def _update(self, group: dict, s: Slot) -> None:
+        """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        st = s.state
+        st["step"] += 1
+        g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ,  or  θ ← θ(1 − γλ) when decoupled
+        # m, v ← moments of g;  θ ← θ − γ m̂ (r_t l_t once ρ_t > 5)
+        rules.radam(s.param, g, st["exp_avg"], st["exp_avg_sq"], step=st["step"], lr=lr,
+                    beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ r_t √(1 − β₂ᵗ) / (√v + ε) once rectified, else γ;  d = m̂
+        beta2, t = group["betas"][1], state["step"] + 1
+        rect = rules.radam_rectification(t, beta2)
+        if rect is None:
+            return np.full_like(grad, group["lr"])
+        v = state["exp_avg_sq"].copy()
+        rules.ema_square_(v, grad, beta2)
+        scale = group["lr"] * rect * (1 - beta2 ** t) ** 0.5
+        return np.divide(scale, rules.root_plus_eps(v, group["eps"], v))

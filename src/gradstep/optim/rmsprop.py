@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..kernels import optim as rules
+from .flat import Slot
 from .optimizer import Optimizer, check_lr, check_nonnegative, is_real, require
 
 
@@ -68,16 +67,23 @@ class RMSprop(Optimizer):
             state["grad_avg"] = np.zeros_like(param)
         return state
 
-    def step(self, closure: Callable | None = None):
-        """One step of the rule above on every parameter that has a gradient; returns the loss."""
-        loss = self._evaluate(closure)
-        for group, s in self._each_slot():
-            momentum = group["momentum"]
-            st = s.state
-            st["step"] += 1
-            g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
-            # v ← α v + (1 − α) g²;  θ ← θ − γ g / (√ṽ + ε)  (through b when μ > 0)
-            rules.rmsprop(s.param, g, st["square_avg"], st["grad_avg"] if group["centered"] else None,
-                          st["momentum_buffer"] if momentum > 0 else None, lr=group["lr"],
-                          alpha=group["alpha"], eps=group["eps"], momentum=momentum, work=s.work)
-        return loss
+    def _update(self, group: dict, s: Slot) -> None:
+        """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
+        momentum = group["momentum"]
+        st = s.state
+        st["step"] += 1
+        g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
+        # v ← α v + (1 − α) g²;  θ ← θ − γ g / (√ṽ + ε)  (through b when μ > 0)
+        rules.rmsprop(s.param, g, st["square_avg"], st["grad_avg"] if group["centered"] else None,
+                      st["momentum_buffer"] if momentum > 0 else None, lr=group["lr"],
+                      alpha=group["alpha"], eps=group["eps"], momentum=momentum, work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ / (√ṽ + ε) with v (and ḡ) updated by g;  d = g (into the buffer b when μ > 0)
+        v = state["square_avg"].copy()
+        rules.ema_square_(v, grad, group["alpha"])
+        g_avg = None
+        if group["centered"]:
+            g_avg = state["grad_avg"].copy()
+            rules.lerp_(g_avg, grad, 1 - group["alpha"])
+        return np.divide(group["lr"], rules.rmsprop_denominator(v, g_avg, group["eps"], np.empty_like(v)))

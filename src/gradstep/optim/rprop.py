@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..kernels import optim as rules
+from .flat import Slot
 from .optimizer import Optimizer, check_lr, is_real, require
 
 
@@ -53,18 +52,15 @@ class Rprop(Optimizer):
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         return {"step": 0.0, "prev": np.zeros_like(param), "step_size": np.full_like(param, group["lr"])}
 
-    def step(self, closure: Callable | None = None):
-        """One step of the rule above on every parameter that has a gradient; returns the loss."""
-        loss = self._evaluate(closure)
-        for group, s in self._each_slot():
-            etaminus, etaplus = group["etas"]
-            step_size_min, step_size_max = group["step_sizes"]
-            s.state["step"] += 1
-            # η ← clamp(η · η±, Γ);  θ ← θ − η sign(g);  g_prev ← g
-            rules.rprop(s.param, rules.signed(s.grad, group["maximize"]), s.state["prev"],
-                        s.state["step_size"], etaminus=etaminus, etaplus=etaplus,
-                        step_size_min=step_size_min, step_size_max=step_size_max, work=s.work)
-        return loss
+    def _update(self, group: dict, s: Slot) -> None:
+        """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
+        etaminus, etaplus = group["etas"]
+        step_size_min, step_size_max = group["step_sizes"]
+        s.state["step"] += 1
+        # η ← clamp(η · η±, Γ);  θ ← θ − η sign(g);  g_prev ← g
+        rules.rprop(s.param, rules.signed(s.grad, group["maximize"]), s.state["prev"],
+                    s.state["step_size"], etaminus=etaminus, etaplus=etaplus,
+                    step_size_min=step_size_min, step_size_max=step_size_max, work=s.work)
 
 
 def _pair(values) -> str:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..kernels import optim as rules
+from .flat import Slot
 from .optimizer import Optimizer, check_lr, check_nonnegative, is_real, require
 
 
@@ -63,19 +62,20 @@ class SGD(Optimizer):
         require(not g["nesterov"] or (g["momentum"] > 0 and g["dampening"] == 0),
                 "Nesterov momentum requires a momentum and zero dampening")
 
-    def step(self, closure: Callable | None = None):
-        """One step of the rule above on every parameter that has a gradient; returns the loss."""
-        loss = self._evaluate(closure)
-        for group, s in self._each_slot():
-            lr, momentum = group["lr"], group["momentum"]
-            g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
-            buf, first = None, False
-            if momentum != 0:
-                first = "momentum_buffer" not in s.state
-                if first:
-                    s.state["momentum_buffer"] = np.empty_like(s.param)
-                buf = s.state["momentum_buffer"]
-            # b ← μ b + (1 − τ) g;  θ ← θ − γ (g + μ b  or  b)
-            rules.sgd(s.param, g, buf, lr=lr, momentum=momentum, dampening=group["dampening"],
-                      nesterov=group["nesterov"], first=first, work=s.work)
-        return loss
+    def _update(self, group: dict, s: Slot) -> None:
+        """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
+        lr, momentum = group["lr"], group["momentum"]
+        g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ
+        buf, first = None, False
+        if momentum != 0:
+            first = "momentum_buffer" not in s.state
+            if first:
+                s.state["momentum_buffer"] = np.empty_like(s.param)
+            buf = s.state["momentum_buffer"]
+        # b ← μ b + (1 − τ) g;  θ ← θ − γ (g + μ b  or  b)
+        rules.sgd(s.param, g, buf, lr=lr, momentum=momentum, dampening=group["dampening"],
+                  nesterov=group["nesterov"], first=first, work=s.work)
+
+    def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
+        # P = γ on every element; d = g, or the momentum buffer (g + μ b with Nesterov)
+        return np.full_like(grad, group["lr"])

@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from ..serialization import atomic_write_bytes
+from .smoothing import SmoothedLoss
 
 WIDTH = 7.5          # inches: a report's text width
 PANEL_HEIGHT = 2.6   # inches per row of panels
@@ -87,7 +88,6 @@ def save(fig, path, formats=("png",), dpi: int = 150) -> list[str]:
 def smooth(values, weight: float = 0.05) -> np.ndarray:
     """Seed 003's weighted average of a noisy curve (bias-corrected EMA, newest weight ``weight``);
     non-finite values are carried through as gaps."""
-    from ..optim.lr_finder import SmoothedLoss  # (imported here: the range test sits above train)
     s = SmoothedLoss(weight)
     return np.asarray([s.update(v) if math.isfinite(v) else math.nan for v in values])
 
@@ -112,7 +112,8 @@ def plain_log_ticks(ax, axis: str = "y") -> None:
     if within_decade:
         target.set_minor_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
     elif short:
-        target.set_minor_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}" if f"{v:e}"[0] in "235" else ""))
+        target.set_minor_formatter(mticker.FuncFormatter(
+            lambda v, _: f"{v:g}" if f"{v:e}"[0] in "235" else ""))
     else:
         target.set_minor_formatter(mticker.NullFormatter())
 
