@@ -1,5 +1,5 @@
 """Every command's output folder is owned as train's is (gradstep.train.run_folder): compare, sweep,
-lr-find, landscape and plot refuse a folder holding another run's results unless --overwrite, lock
+lr-find, landscape, curvature and plot refuse a folder holding another run's results unless --overwrite, lock
 it while they run, and take over a dead holder's lock; a second compare never replaces a report."""
 
 import os
@@ -20,6 +20,8 @@ COMMANDS = {
               "--lr", "0.01,0.1", "--quiet"),
     "lr-find": ("lr-find", "--dataset", "linreg", "--batch-size", "50", "--num-iter", "5"),
     "landscape": ("landscape", "--steps", "20"),
+    "curvature": ("curvature", "--dataset", "linreg", "--batch-size", "50", "--k", "1", "--num-batches", "1",
+                  "--trace-samples", "0"),
 }
 
 
@@ -102,6 +104,7 @@ def test_a_dead_holders_lock_is_taken_over(tmp_path, command):
     assert r.code == 0, r.err
     assert "took over" in r.err and "999999999" in r.err
     assert LOCK_NAME not in listing(out)
+    assert set(listing(out)) == set(RunFolder(out).run_files())  # all it wrote marks the folder as a run's
 
 
 # ------------------------------------------------------------------ plot

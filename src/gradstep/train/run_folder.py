@@ -27,10 +27,10 @@ __all__ = ["RunFolder", "OutputFolderError", "RUN_FILES", "RUN_KEY", "LOCK_NAME"
 
 RUN_FILES = ("last.safetensors", "best.safetensors", "config.json", "history.json", "history.csv",
              "curves.png", "dynamics.json", "dynamics.png", "live.png",
-             # what compare, sweep, lr-find and landscape write (their figures in any --format)
+             # what compare, sweep, lr-find, landscape and curvature write (their figures in any --format)
              "report.md", "results.json", "lr_find.json", "lr_find.png", "loss.png", "loss_vs_time.png",
              "accuracy.png", "heatmap.png", "landscape.png", "convergence.png", "landscape.gif",
-             "contour.png", "surface.png")
+             "contour.png", "surface.png", "curvature.json", "curvature.png")
 FIGURE_FORMATS = ("png", "svg", "pdf")
 RUN_KEY = "gradstep.run"  # the run's id, in the metadata of the checkpoints it writes
 LOCK_NAME = ".gradstep.lock"
