@@ -72,24 +72,33 @@ def _shape(size) -> tuple:
     return shape
 
 
+def _sizes(sizes: tuple, size, name: str) -> tuple:
+    """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))`` (PyTorch accepts all three)."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{name}() got the sizes both positionally and as size=")
+        sizes = (size,)
+    return _shape(sizes)
+
+
 def _float(dtype) -> np.dtype:
     dt = _dtype.as_dtype(dtype) or _dtype.get_default_dtype()
     return dt
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def zeros(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     _check_device(device)
-    return _finish(np.zeros(_shape(size), dtype=_float(dtype)), requires_grad)
+    return _finish(np.zeros(_sizes(sizes, size, "zeros"), dtype=_float(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def ones(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     _check_device(device)
-    return _finish(np.ones(_shape(size), dtype=_float(dtype)), requires_grad)
+    return _finish(np.ones(_sizes(sizes, size, "ones"), dtype=_float(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def empty(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     _check_device(device)
-    return _finish(np.empty(_shape(size), dtype=_float(dtype)), requires_grad)
+    return _finish(np.empty(_sizes(sizes, size, "empty"), dtype=_float(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
@@ -167,19 +176,22 @@ def _random_float_dtype(dtype) -> np.dtype:
     return dt
 
 
-def rand(*size, generator=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def rand(*sizes, size=None, generator=None, dtype=None, requires_grad: bool = False,
+         device=None) -> Tensor:
     """Uniform on [0, 1), from ``generator`` or the default (``manual_seed``) stream."""
     _check_device(device)
     dt = _random_float_dtype(dtype)
-    arr = rng(generator).random(_shape(size), dtype=np.float64 if dt == np.float16 else dt)
+    arr = rng(generator).random(_sizes(sizes, size, "rand"), dtype=np.float64 if dt == np.float16 else dt)
     return _finish(arr.astype(dt, copy=False), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def randn(*sizes, size=None, generator=None, dtype=None, requires_grad: bool = False,
+          device=None) -> Tensor:
     """Standard normal, from ``generator`` or the default (``manual_seed``) stream."""
     _check_device(device)
     dt = _random_float_dtype(dtype)
-    arr = rng(generator).standard_normal(_shape(size), dtype=np.float64 if dt == np.float16 else dt)
+    shape = _sizes(sizes, size, "randn")
+    arr = rng(generator).standard_normal(shape, dtype=np.float64 if dt == np.float16 else dt)
     return _finish(arr.astype(dt, copy=False), requires_grad)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from ._dtype import get_default_dtype
-from ._errors import ArgumentError, ShapeError
+from ._errors import ArgumentError, DTypeError, ShapeError
 from .autograd import more_ops as _more_ops
 from .autograd.more_math import bmm, dot, mv, outer
 from .autograd.tensor import Tensor
@@ -384,7 +386,21 @@ subtract = sub
 negative = neg
 __all__ += ["absolute", "true_divide", "divide", "multiply", "subtract", "negative", "inner", "hstack",
             "vstack", "column_stack", "broadcast_tensors", "broadcast_shapes", "logspace", "multinomial",
-            "atan2", "arctan2", "var_mean", "std_mean", "cdist", "det", "inverse", "svd", "einsum"]
+            "atan2", "arctan2", "var_mean", "std_mean", "cdist", "det", "inverse", "svd", "einsum",
+            "histogram"]
+
+HistogramResult = namedtuple("HistogramResult", ["hist", "bin_edges"])
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density: bool = False) -> HistogramResult:
+    """Counts (or densities) of a floating tensor's values in ``bins`` equal bins (or at given edges)."""
+    t = _t(input)
+    if t.dtype.kind != "f":
+        raise DTypeError(f"histogram expects a floating point tensor, got {t.dtype}")
+    edges = bins._data if isinstance(bins, Tensor) else bins
+    w = None if weight is None else _t(weight)._data.reshape(-1)
+    hist, out_edges = np.histogram(t._data.reshape(-1), bins=edges, range=range, weights=w, density=density)
+    return HistogramResult(Tensor._make(hist.astype(t.dtype)), Tensor._make(out_edges.astype(t.dtype)))
 
 
 def einsum(equation: str, *operands) -> Tensor:

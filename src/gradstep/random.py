@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _device
+
 _DEFAULT_SEED = 67280421310721
 
 
@@ -18,8 +20,15 @@ class Generator:
 
     __slots__ = ("_rng", "_seed")
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | None = None, device=None):
+        if isinstance(seed, (str, _device.device)):  # torch.Generator("cpu")
+            seed, device = None, seed
+        _device.check(device)
         self.manual_seed(_DEFAULT_SEED if seed is None else seed)
+
+    @property
+    def device(self) -> _device.device:
+        return _device.CPU
 
     def manual_seed(self, seed: int) -> Generator:
         seed = int(seed)

@@ -64,3 +64,15 @@ def test_save_image_writes_a_whole_png(tmp_path):
     with pytest.raises(ValueError, match="extension"):
         save_image(gs.rand(3, 4, 4), str(tmp_path / "grid.unknown"))
     assert [p.name for p in tmp_path.iterdir()] == ["grid.png"]
+
+
+def test_fake_data_is_repeatable_per_index():
+    from gradstep.data.datasets import FakeData
+    ds = FakeData(size=5, image_size=(1, 4, 6), num_classes=3, transform=T.ToTensor())
+    x, y = ds[2]
+    assert len(ds) == 5 and x.shape == (1, 4, 6) and 0 <= y < 3
+    x2, y2 = ds[2]
+    assert np.array_equal(x.numpy(), x2.numpy()) and y == y2
+    assert not np.array_equal(ds[3][0].numpy(), x.numpy())
+    with pytest.raises(IndexError, match="out of range"):
+        ds[5]

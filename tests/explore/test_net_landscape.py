@@ -111,15 +111,25 @@ def test_pca_window_holds_every_trajectory_by_default():
         assert result.alphas[0] < t.coords[:, 0].min() and t.coords[:, 0].max() < result.alphas[-1]
         assert result.betas[0] < t.coords[:, 1].min() and t.coords[:, 1].max() < result.betas[-1]
         assert t.steps[0] == 0 and t.steps[-1] == 2 * 8   # 240 samples, batch 32: 8 steps per epoch
+    # the figures for a report: axes that say what the directions are, a colour bar, every trajectory
+    contour, surface = result.plot()
+    ax, bar = contour.axes
+    assert ax.get_xlabel().startswith("PC1 (") and "% of variance)" in ax.get_ylabel()
+    assert bar.get_ylabel().startswith("loss")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == [f"{t.label}: {t.explained:.0%} of its variance in the plane"
+                          for t in result.trajectories]
+    assert surface.axes[0].get_zlabel() in ("loss", "log₁₀ loss") and len(surface.axes) == 2
+    assert all(f.get_size_inches()[0] <= 7.5 for f in (contour, surface))
 
 
 def test_command_line_with_a_user_model_writes_the_figures_grid_and_report(tmp_path, capsys):
     out = tmp_path / "run"
     code = main(["landscape", "--model", f"{USER}:tiny_net", "--data", f"{USER}:blobs", "--epochs", "2",
                  "--optimizers", "adam,sgd", "--lr", "sgd=0.1", "--grid", "7", "--eval-samples", "100",
-                 "--record-every", "2", "--out", str(out)])
+                 "--record-every", "2", "--format", "png,svg", "--out", str(out)])
     assert code == 0
-    files = ["contour.png", "report.md", "results.json", "surface.png"]
+    files = ["contour.png", "contour.svg", "report.md", "results.json", "surface.png", "surface.svg"]
     assert sorted(p.name for p in out.iterdir()) == files
     res = json.loads((out / "results.json").read_text())
     assert len(res["alphas"]) == 7 and np.array(res["loss"]).shape == (7, 7)
@@ -150,10 +160,34 @@ def test_command_line_and_python_defaults_agree():
     (["--grid", "9"], "--grid applies to a network's landscape: add --model"),
     (["--model", "mlp", "--lr", "adam=0"], "--lr 'adam=0.0': allowed is a positive number"),
     (["--model", "mlp", "--opt-arg", "adam.nope=1"], "adam: Adam has no argument nope"),
+    (["--model", "mlp", "--format", "gif"], "--format"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, words, tmp_path, capsys):
     out = tmp_path / "never"
     assert main(["landscape", *args, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err, err
+    assert not out.exists()
+
+
+LINREG = TrainConfig(dataset="linreg", batch_size=10, epochs=1, quiet=True)   # seed 004: lr 5 diverges
+
+
+def test_a_diverged_run_is_drawn_but_neither_centres_nor_fits_the_plane():
+    result = NetLandscapeConfig(train=LINREG, optimizers=("sgd", "adam"), lr={"sgd": 5.0}, grid=3,
+                                eval_samples=50).run()
+    sgd, adam = result.trajectories
+    assert sgd.diverged and not adam.diverged and result.reference == "adam"
+    np.testing.assert_allclose(adam.coords[-1], [0.0, 0.0], atol=1e-12)
+    assert np.all(np.isfinite(result.loss))   # the window is adam's, not the diverged run's
+    assert abs(result.alphas).max() < 1.0
+    assert "`sgd` diverged and is left out of the plane's fit" in result.report()
+
+
+def test_every_optimizer_diverging_exits_3_with_one_line(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["landscape", "--model", "linear", "--dataset", "linreg", "--batch-size", "10",
+                 "--epochs", "1", "--optimizers", "sgd", "--lr", "5", "--out", str(out)]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "every optimizer diverged (sgd)" in err, err
     assert not out.exists()

@@ -146,6 +146,9 @@ def test_results_plot_figures_without_pyplot_and_write_their_files(tmp_path):
         "lr-find": (run_lr_find(LRFindConfig(train, num_iter=10)), ["lr_find.json", "lr_find.png"]),
         "landscape": (landscape(LandscapeConfig(optimizers=("sgd",), steps=5)),
                       ["report.md", "results.json", "landscape.png", "convergence.png"]),
+        "net-landscape": (NetLandscapeConfig(train.replace(epochs=2), ("sgd", "adam"), grid=3,
+                                             eval_samples=50).run(),
+                          ["report.md", "results.json", "contour.png", "surface.png"]),
     }
     for name, (result, files) in results.items():
         figures = result.plot()

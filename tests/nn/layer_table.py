@@ -146,6 +146,11 @@ CASES = [
     LayerCase("TransformerEncoder", lambda nn: nn.TransformerEncoder(
         nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 2, norm=nn.LayerNorm(4)), (I(3, 2, 4),),
         forward=lambda m, x: m(x, mask=_causal(x, 3))),
+    LayerCase("TransformerDecoderLayer", lambda nn: nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0),
+              (I(3, 2, 4), I(5, 2, 4)), forward=lambda m, t, mem: m(t, mem, tgt_mask=_causal(t, 3))),
+    LayerCase("Transformer", lambda nn: nn.Transformer(4, 2, 1, 2, 8, dropout=0.0, batch_first=True),
+              (I(2, 5, 4), I(2, 3, 4)),
+              forward=lambda m, s, t: m(s, t, tgt_mask=m.generate_square_subsequent_mask(3))),
     LayerCase("sdpa", lambda nn: nn.Identity(), (I(2, 3, 4), I(2, 5, 4), I(2, 5, 6)),
               forward=lambda m, q, k, v: _functional(q).scaled_dot_product_attention(q, k, v)),
     LayerCase("sdpa_causal", lambda nn: nn.Identity(), (I(2, 4, 4), I(2, 4, 4), I(2, 4, 3)),
@@ -165,6 +170,11 @@ CASES = [
     LayerCase("AdaptiveAvgPool1d", lambda nn: nn.AdaptiveAvgPool1d(3), (I(2, 3, 8),)),
     LayerCase("PixelShuffle", lambda nn: nn.PixelShuffle(2), (I(2, 8, 3, 4),)),
     LayerCase("PixelUnshuffle", lambda nn: nn.PixelUnshuffle(3), (I(2, 6, 9),)),
+    LayerCase("AdaptiveMaxPool2d", lambda nn: nn.AdaptiveMaxPool2d((3, 2)), (I(2, 3, 7, 5),)),
+    LayerCase("AdaptiveMaxPool2d_one", lambda nn: nn.AdaptiveMaxPool2d(1), (I(3, 4, 4),)),
+    LayerCase("InstanceNorm2d", lambda nn: nn.InstanceNorm2d(3), (I(2, 3, 4, 5),)),
+    LayerCase("InstanceNorm2d_affine", lambda nn: nn.InstanceNorm2d(3, affine=True), (I(3, 4, 5),)),
+    LayerCase("InstanceNorm1d", lambda nn: nn.InstanceNorm1d(2, eps=1e-3, affine=True), (I(2, 2, 6),)),
     # padding
     LayerCase("ZeroPad2d", lambda nn: nn.ZeroPad2d((1, 2, 0, 3)), (I(2, 3, 4, 5),)),
     LayerCase("ConstantPad1d", lambda nn: nn.ConstantPad1d(2, 3.5), (I(2, 3, 4),)),

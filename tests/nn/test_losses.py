@@ -192,3 +192,23 @@ def test_weighted_losses_register_weight_buffers_like_torch(torch):
     t = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(w))
     assert list(g.state_dict()) == list(t.state_dict())
     assert repr(nn.CrossEntropyLoss()) == repr(torch.nn.CrossEntropyLoss())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+def test_kl_div_batchmean_and_cosine_embedding_match_torch(reduction, torch):
+    rng = np.random.default_rng(0)
+    logp = rng.standard_normal((4, 3)).astype(np.float32)
+    target = rng.dirichlet(np.ones(3), 4).astype(np.float32)
+    target[0, 1] = 0.0  # a zero target contributes nothing
+    x1, x2 = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    y = np.array([1, -1, 1, -1, -1], np.float32)
+    results = []
+    for m in (gs, torch):
+        a, b1 = m.tensor(logp, requires_grad=True), m.tensor(x1, requires_grad=True)
+        kl = m.nn.KLDivLoss(reduction=reduction)(a, m.tensor(target))
+        red = "mean" if reduction == "batchmean" else reduction
+        ce = m.nn.CosineEmbeddingLoss(margin=0.2, reduction=red)(b1, m.tensor(x2), m.tensor(y))
+        (kl.sum() + ce.sum()).backward()
+        results.append([kl.detach().numpy(), ce.detach().numpy(), a.grad.numpy(), b1.grad.numpy()])
+    for g, t in zip(*results):
+        np.testing.assert_allclose(g, t, rtol=1e-5, atol=1e-6)

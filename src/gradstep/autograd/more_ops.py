@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.broadcast import unbroadcast
-from .function import Function, value
+from .function import Function, call, value
 from .tensor import Tensor
 from .tensor_math import where
 
@@ -215,9 +215,11 @@ class Acos(Function):
 
 
 class Einsum(Function):
-    """``np.einsum`` on explicit subscripts (``"ij,jk->ik"``, no ellipsis); the gradient of each
-    operand is the einsum of the output's gradient with the other operands, onto its subscripts
-    (a letter only that operand has is summed in forward, so it is broadcast back with ones)."""
+    """``np.einsum`` on explicit subscripts (``"ij,jk->ik"``, no ellipsis). The gradient of each
+    operand is again an einsum: of the output's gradient with the other operands, onto the
+    operand's subscripts (a letter only that operand has is broadcast back with ones; a repeated
+    letter, a diagonal, is put back with identity matrices). Being an einsum, the backward is
+    differentiable the same way."""
 
     @staticmethod
     def forward(ctx, *arrays, inputs, output):
@@ -229,6 +231,7 @@ class Einsum(Function):
     def backward(ctx, grad):
         arrays = ctx.saved_tensors
         inputs, output = ctx.subs
+        const = (lambda a: Tensor._make(a)) if isinstance(grad, Tensor) else (lambda a: a)
         grads = []
         for k, (need, sub) in enumerate(zip(ctx.needs_input_grad, inputs)):
             if not need:
@@ -236,14 +239,22 @@ class Einsum(Function):
                 continue
             others = [(s, a) for j, (s, a) in enumerate(zip(inputs, arrays)) if j != k]
             known = set(output).union(*[set(s) for s, _ in others])
-            sizes = dict(zip(sub, arrays[k].shape))
-            ones = [(c, np.ones(sizes[c], grad.dtype)) for c in dict.fromkeys(sub) if c not in known]
-            terms = [(output, grad), *others, *ones]
-            g = np.einsum(",".join(s for s, _ in terms) + "->" + "".join(dict.fromkeys(sub)),
-                          *[a for _, a in terms])
-            if len(set(sub)) != len(sub):  # a repeated letter (a diagonal): put g back on it
-                full = np.zeros(arrays[k].shape, grad.dtype)
-                np.einsum(sub + "->" + "".join(dict.fromkeys(sub)), full)[...] = g
-                g = full
-            grads.append(g)
+            sizes = dict(zip(sub, np.shape(arrays[k])))
+            dtype = np.asarray(arrays[k]).dtype if not isinstance(arrays[k], Tensor) else arrays[k].dtype
+            ones = [(c, const(np.ones(sizes[c], dtype))) for c in dict.fromkeys(sub) if c not in known]
+            # a letter repeated in the operand (a diagonal): later occurrences get fresh letters tied
+            # to the first by an identity matrix
+            fresh = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in "".join(inputs) + output)
+            renamed, deltas, seen = [], [], set()
+            for c in sub:
+                if c in seen:
+                    f = next(fresh)
+                    deltas.append((c + f, const(np.eye(sizes[c], dtype=dtype))))
+                    renamed.append(f)
+                else:
+                    seen.add(c)
+                    renamed.append(c)
+            terms = [(output, grad), *others, *ones, *deltas]
+            grads.append(call(Einsum, *[a for _, a in terms], inputs=tuple(s for s, _ in terms),
+                              output="".join(renamed)))
         return tuple(grads)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import time
 
 from .common import (
+    EXIT_DIVERGED,
     EXIT_OK,
     LR_HELP,
     UsageError,
@@ -148,17 +150,24 @@ def run(args: argparse.Namespace) -> int:
     from ..explore.landscape import default_out, table_text
 
     config = config_from(args)
+    formats = formats_of(args)   # checked before anything runs
     start = time.perf_counter()
-    result = config.run()
     if isinstance(config, net_landscape.NetLandscapeConfig):
+        try:
+            result = config.run(progress=lambda line: print(line, flush=True))
+        except net_landscape.AllDiverged as e:
+            print(f"gradstep landscape: {e}", file=sys.stderr)
+            return EXIT_DIVERGED
         out = config.out or net_landscape.default_out(config)
-        files = result.write(out)
+        files = result.write(out, formats)
+        print()
         print(result.table(), end="")
         print(f"the plane explains {result.explained:.1%} of the trajectories' variance")
         report_written(out, files, f" in {time.perf_counter() - start:.0f} s")
         return EXIT_OK
+    result = config.run()
     out = config.out or default_out(config)
-    files = result.write(out, formats_of(args))
+    files = result.write(out, formats)
     print(table_text(result))
     report_written(out, files)
     return EXIT_OK

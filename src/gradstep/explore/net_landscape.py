@@ -14,9 +14,10 @@ trained weights θ* of the first optimizer listed, along two directions:
   (Li et al. §7; rows centred as their code's ``sklearn.decomposition.PCA`` does). θ* lies at
   (0, 0); the report says how much of the trajectories' variance the plane explains.
 
-The surface is the loss at θ* + α d₁ + β d₂ on a grid of (α, β), in eval mode, on a fixed
-evaluation subset (the first ``eval_samples`` training samples), so that a default run on the MLP
-and the shipped Fashion-MNIST sample takes seconds. Written: ``contour.png``, ``surface.png``
+The surface is the loss at θ* + α d₁ + β d₂ on a grid of (α, β), in eval mode (batch norm with
+θ*'s running statistics, as Li et al. evaluate), on a fixed evaluation subset (the first
+``eval_samples`` training samples), so that a default run on the MLP and the shipped
+Fashion-MNIST sample takes seconds. Written: ``contour.png``, ``surface.png``
 (3-D), ``report.md`` and ``results.json`` (the grid, the directions' description, every
 trajectory's coordinates).
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,6 +60,10 @@ DEFAULT_OPTIMIZERS = ("adam", "momentum", "sgd")
 DEFAULT_EPOCHS = 2
 POINTS_PER_RUN = 30         # weights recorded per optimizer unless --record-every says otherwise
 RANDOM_RANGE = (-1.0, 1.0, -1.0, 1.0)   # the paper's window for filter-normalized directions
+
+
+class AllDiverged(RuntimeError):
+    """Every optimizer diverged: no trained weights to centre the plane on."""
 
 
 def parse_range(value) -> tuple | None:
@@ -119,8 +125,8 @@ class NetLandscapeConfig(Config):
         for name in self.optimizers:  # every run's config checks itself, so every optimizer builds
             run_config(self, name)
 
-    def run(self) -> NetLandscapeResult:
-        return net_landscape(self)
+    def run(self, progress: Callable[[str], None] | None = None) -> NetLandscapeResult:
+        return net_landscape(self, progress)
 
 
 def run_config(cfg: NetLandscapeConfig, name: str) -> TrainConfig:
@@ -269,6 +275,7 @@ class NetLandscapeResult(Result):
     parameters: int
     trajectories: list
     seconds: float
+    reference: str               # the optimizer whose trained weights are θ*
     dpi = 150
 
     @property
@@ -302,7 +309,7 @@ class NetLandscapeResult(Result):
 
     def report(self) -> str:
         cfg, t = self.config, self.config.train
-        ref = self.trajectories[0].name
+        ref = self.reference
         if cfg.directions == "pca":
             plane = (f"The plane is spanned by the first two principal directions of every recorded weight "
                      f"vector minus θ* (the weights `{ref}` ended with), centred as PCA does; they explain "
@@ -323,7 +330,8 @@ class NetLandscapeResult(Result):
             f"initial weights on the same batches (batch size {t.batch_size}, {t.epochs} epochs, "
             f"seed {t.seed}; "
             f"{self.parameters} parameters). " + plane, "",
-            f"The surface is the loss (eval mode) on the first {self.eval_samples} training samples, on a "
+            f"The surface is the loss (eval mode; batch norm with θ*'s running statistics) on the first "
+            f"{self.eval_samples} training samples, on a "
             f"{len(self.alphas)} × {len(self.betas)} grid over α ∈ [{self.alphas[0]:.3g}, "
             f"{self.alphas[-1]:.3g}], β ∈ [{self.betas[0]:.3g}, {self.betas[-1]:.3g}]; it ranges from "
             f"{lo:.4g} to {hi:.4g}, "
@@ -333,12 +341,13 @@ class NetLandscapeResult(Result):
             "![contours](contour.png)", "", "![surface](surface.png)", ""]
         for tr in self.trajectories:
             if tr.diverged:
-                lines.append(f"- `{tr.name}`: {tr.stop_reason}")
+                lines.append(f"- `{tr.name}` diverged and is left out of the plane's fit and window: "
+                             f"{tr.stop_reason}")
         return "\n".join(lines).rstrip() + "\n"
 
     def to_dict(self) -> dict:
         return {"config": self.config.to_dict(), "directions": self.config.directions,
-                "parameters": self.parameters, "eval_samples": self.eval_samples,
+                "reference": self.reference, "parameters": self.parameters, "eval_samples": self.eval_samples,
                 "center_loss": self.center_loss, "explained_variance": self.explained,
                 "component_variance": self.component_shares, "alphas": self.alphas, "betas": self.betas,
                 "loss": self.loss, "accuracy": self.accuracy,
@@ -354,31 +363,43 @@ def _evaluation_batches(data, n: int, batch_size: int = 500) -> list:
     return list(DataLoader(subset, batch_size=batch_size))
 
 
-def net_landscape(cfg: NetLandscapeConfig) -> NetLandscapeResult:
+def net_landscape(cfg: NetLandscapeConfig, progress: Callable[[str], None] | None = None
+                  ) -> NetLandscapeResult:
     """Train every optimizer of ``cfg`` from one start, then evaluate the loss on the plane; see
-    the module docstring. Nothing is written (see ``write``)."""
+    the module docstring. ``progress`` (e.g. ``print``) gets a line after each stage. Nothing is
+    written (see ``write``)."""
+    say = progress or (lambda line: None)
     began = time.perf_counter()
     first = run_config(cfg, cfg.optimizers[0])
     data = build_data(first)
     start = initial_state(first, data)
-    runs, reference = [], None
+    runs = []
     for name in cfg.optimizers:
         rc = run_config(cfg, name)
         trainer, _, (train_loader, val_loader, _) = build_run(rc, data=data, initial_state=start)
         total = min(rc.max_steps or math.inf, rc.epochs * len(train_loader))
         recorder = WeightRecorder(cfg.record_every or max(1, int(total) // POINTS_PER_RUN))
         trainer.callbacks.append(recorder)
-        trainer.fit(train_loader, rc.epochs, val_loader=val_loader, max_steps=rc.max_steps)
+        history = trainer.fit(train_loader, rc.epochs, val_loader=val_loader, max_steps=rc.max_steps)
+        loss = history.epochs[-1]["train_loss"] if history.epochs and not trainer.diverged else float("nan")
+        say(f"[{len(runs) + 1}/{len(cfg.optimizers)}] {name:<9} "
+            + ("diverged" if trainer.diverged else f"train loss {loss:.4f}")
+            + f" | {time.perf_counter() - began:.0f} s")
         runs.append((name, trainer, recorder))
-        if reference is None:
-            reference = trainer
+    # the centre and the plane come from the runs that did not diverge: a diverged run's weights
+    # are astronomically far away and would leave nothing else visible
+    kept = [r for r in runs if not r[1].diverged]
+    if not kept:
+        raise AllDiverged(f"every optimizer diverged ({', '.join(cfg.optimizers)}): there are no trained "
+                          f"weights to centre the plane on; try smaller learning rates (--lr NAME=VALUE)")
+    reference = kept[0][1]
     model, loss_fn = reference.model, build_loss(data)
     params = parameters(model)
     center = flat_weights(params)
     batches = _evaluation_batches(data, cfg.eval_samples)
     metrics = ("accuracy",) if data.is_classification else ()
 
-    all_diffs = np.concatenate([np.asarray(r.points, dtype=np.float64) - center for _, _, r in runs])
+    all_diffs = np.concatenate([np.asarray(r.points, dtype=np.float64) - center for _, _, r in kept])
     if cfg.directions == "pca":
         directions, shares = pca_directions(all_diffs)
         component_shares = [float(s) for s in shares]
@@ -391,22 +412,24 @@ def net_landscape(cfg: NetLandscapeConfig) -> NetLandscapeResult:
     trajectories = []
     for name, trainer, rec in runs:
         diffs = np.asarray(rec.points, dtype=np.float64) - center
-        set_flat_weights(params, center + diffs[-1])
-        final = evaluate(model, batches, loss_fn, metrics)["loss"]
+        # with its own batch-norm statistics; a diverged run's loss may overflow
+        with np.errstate(over="ignore", invalid="ignore"):
+            final = evaluate(trainer.model, batches, loss_fn, metrics)["loss"]
         trajectories.append(NetTrajectory(
             name, optimizer_spec(run_config(cfg, name))[1], np.asarray(rec.steps), project(diffs, directions),
-            explained_share(diffs, directions), float(np.linalg.norm(diffs[-1] - diffs[0])), final,
+            explained_share(diffs, directions), _distance(rec.points[0], rec.points[-1]), final,
             trainer.diverged, trainer.stop_reason))
-    set_flat_weights(params, center)
     x0, x1, y0, y1 = cfg.range or (RANDOM_RANGE if cfg.directions == "random"
-                                   else _extent([t.coords for t in trajectories]))
+                                   else _extent([t.coords for t in trajectories if not t.diverged]))
     alphas, betas = np.linspace(x0, x1, cfg.grid), np.linspace(y0, y1, cfg.grid)
+    say(f"evaluating the loss on a {cfg.grid} × {cfg.grid} grid of the {cfg.directions} plane, "
+        f"{len(center)} parameters, {sum(len(b[1]) for b in batches)} samples")
     loss, acc = _surface(model, params, center, directions, alphas, betas, batches, loss_fn, metrics)
     center_loss = evaluate(model, batches, loss_fn, metrics)["loss"]
     shared = explained_share(all_diffs, directions)
     samples = sum(len(b[1]) for b in batches)
     return NetLandscapeResult(cfg, alphas, betas, loss, acc, center_loss, shared, component_shares, samples,
-                              len(center), trajectories, time.perf_counter() - began)
+                              len(center), trajectories, time.perf_counter() - began, kept[0][0])
 
 
 def _surface(model, params, center, directions, alphas, betas, batches, loss_fn, metrics):
@@ -426,6 +449,10 @@ def _surface(model, params, center, directions, alphas, betas, batches, loss_fn,
     finally:
         set_flat_weights(params, center)
     return loss, acc
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(b.astype(np.float64) - a))
 
 
 def _extent(coords: list[np.ndarray], margin: float = 0.15) -> tuple:

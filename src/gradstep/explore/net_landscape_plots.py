@@ -40,7 +40,7 @@ def plot_contour(result):
     levels, norm, label = _levels(z)
     fig = new_figure(figsize=(WIDTH, 6.2), layout="constrained")
     ax = fig.add_subplot()
-    cs = ax.contourf(result.alphas, result.betas, z, levels=levels, norm=norm, cmap="viridis", extend="both")
+    cs = ax.contourf(result.alphas, result.betas, z, levels=levels, norm=norm, cmap="viridis")
     ax.contour(result.alphas, result.betas, z, levels=levels[::3], colors="white", linewidths=0.4, alpha=0.5)
     log = label.startswith("loss (log")
     bar = fig.colorbar(cs, ax=ax, shrink=0.9, pad=0.02,
@@ -51,11 +51,12 @@ def plot_contour(result):
         c = COLORS[i % len(COLORS)]
         x, y = t.coords[:, 0], t.coords[:, 1]
         ax.plot(x, y, "-", color=c, lw=1.8, marker=".", ms=5, zorder=7,
-                label=f"{t.label}: {t.explained:.0%} of its variance in the plane")
+                label=f"{t.label}: diverged (left out of the fit)" if t.diverged
+                else f"{t.label}: {t.explained:.0%} of its variance in the plane")
         ax.plot(x[0], y[0], "o", color="white", mec=c, mew=1.8, ms=8, zorder=8)
         ax.plot(x[-1], y[-1], "s", color=c, mec="black", mew=0.8, ms=7, zorder=8)
     ax.plot(0, 0, "*", color="gold", mec="black", mew=0.8, ms=15, zorder=9,
-            label=f"θ* ({result.trajectories[0].name}'s end), loss {result.center_loss:.3g}")
+            label=f"θ* ({result.reference}'s end), loss {result.center_loss:.3g}")
     ax.set_xlim(result.alphas[0], result.alphas[-1])
     ax.set_ylim(result.betas[0], result.betas[-1])
     ax.set_xlabel(result.axis_label(0))
@@ -85,7 +86,7 @@ def plot_surface(result):
     ax.set_ylabel(result.axis_label(1), fontsize=8)
     ax.set_zlabel("log₁₀ loss" if log else "loss", fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.view_init(elev=28, azim=-50)
+    ax.view_init(elev=28, azim=_azimuth(result.alphas, result.betas, height))
     bar = fig.colorbar(surf, ax=ax, shrink=0.6, pad=0.1)
     bar.set_label(("log₁₀ loss" if log else "loss") + f", first {result.eval_samples} training samples")
     ax.set_title(f"{result.title}: loss surface around θ*", fontsize=9.5)
@@ -95,3 +96,12 @@ def plot_surface(result):
 def _height_norm(height):
     from matplotlib import colors
     return colors.Normalize(float(height.min()), float(height.max()))
+
+
+def _azimuth(alphas, betas, height) -> float:
+    """A view from the side opposite the highest loss, turned 30° off it: the surface rises away
+    from the viewer, so no ridge in front hides the basin around θ*."""
+    j, i = np.unravel_index(np.argmax(height), height.shape)
+    x = (alphas[i] - alphas.mean()) / np.ptp(alphas)   # in the box's normalised coordinates
+    y = (betas[j] - betas.mean()) / np.ptp(betas)
+    return float(np.degrees(np.arctan2(-y, -x))) + 30.0

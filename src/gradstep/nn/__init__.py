@@ -32,8 +32,10 @@ from .modules.linear import Identity, Linear  # noqa: F401
 from .modules.loss import (  # noqa: F401
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
     L2Loss,
     MSELoss,
@@ -41,7 +43,7 @@ from .modules.loss import (  # noqa: F401
     SmoothL1Loss,
 )
 from .modules.module import Module, RemovableHandle, StateDictError  # noqa: F401
-from .modules.normalization import LayerNorm  # noqa: F401
+from .modules.normalization import InstanceNorm1d, InstanceNorm2d, LayerNorm  # noqa: F401
 from .modules.padding import (  # noqa: F401
     ConstantPad1d,
     ConstantPad2d,
@@ -55,6 +57,7 @@ from .modules.pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: F401
 from .modules.pooling import (  # noqa: F401
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
     MaxPool1d,
@@ -64,6 +67,9 @@ from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RN
 from .modules.sparse import Embedding  # noqa: F401
 from .modules.transformer import (  # noqa: F401
     MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
     TransformerEncoder,
     TransformerEncoderLayer,
 )

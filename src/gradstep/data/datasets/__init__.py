@@ -12,12 +12,12 @@ from ..dataset import Dataset
 from .cifar import CIFAR10, read_cifar_batch
 from .download import DownloadError
 from .files import DataFileError, DatasetNotFoundError, cache_dir
-from .folder import DatasetFolder, ImageFolder
+from .folder import DatasetFolder, FakeData, ImageFolder
 from .idx import MNIST, FashionMNIST, read_idx, write_idx
 from .synthetic import LinearRegression, Moons, Spirals, make_linear_regression, make_moons, make_spirals
 from .vision import ImageDataset
 
-__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "ImageDataset", "ImageFolder", "DatasetFolder",
+__all__ = ["MNIST", "FashionMNIST", "CIFAR10", "ImageDataset", "ImageFolder", "DatasetFolder", "FakeData",
            "LinearRegression", "Spirals", "Moons",
            "make_linear_regression", "make_spirals", "make_moons", "read_idx", "write_idx",
            "read_cifar_batch", "DataFileError", "DatasetNotFoundError", "DownloadError", "cache_dir",

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..dataset import Dataset
 
-__all__ = ["DatasetFolder", "ImageFolder", "IMG_EXTENSIONS", "default_loader", "find_classes"]
+__all__ = ["DatasetFolder", "ImageFolder", "FakeData", "IMG_EXTENSIONS", "default_loader", "find_classes"]
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
@@ -88,3 +88,33 @@ class ImageFolder(DatasetFolder):
         super().__init__(root, loader, IMG_EXTENSIONS if is_valid_file is None else None, transform,
                          target_transform, is_valid_file, allow_empty)
         self.imgs = self.samples
+
+
+class FakeData(Dataset):
+    """``size`` random images (``image_size`` = (C, H, W)) with random labels, the same ones for the
+    same index and ``random_offset`` on every call, as torchvision's; images are NumPy (H, W, C) uint8."""
+
+    def __init__(self, size: int = 1000, image_size=(3, 224, 224), num_classes: int = 10, transform=None,
+                 target_transform=None, random_offset: int = 0):
+        if size < 0 or num_classes < 1:
+            raise ValueError(f"FakeData: size must be >= 0 and num_classes >= 1, got {size} and "
+                             f"{num_classes}")
+        self.size, self.image_size, self.num_classes = size, tuple(image_size), num_classes
+        self.transform, self.target_transform, self.random_offset = transform, target_transform, random_offset
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int):
+        if not -self.size <= index < self.size:
+            raise IndexError(f"FakeData index {index} out of range for size {self.size}")
+        g = np.random.default_rng(index % self.size + self.random_offset)
+        c, h, w = self.image_size
+        img = (g.random((h, w, c)) * 255).astype(np.uint8)
+        img = img[..., 0] if c == 1 else img
+        target = int(g.integers(0, self.num_classes))
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target

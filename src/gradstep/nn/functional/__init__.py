@@ -30,20 +30,23 @@ from .linear import linear  # noqa: F401
 from .loss import (  # noqa: F401
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
     cross_entropy,
     huber_loss,
+    kl_div,
     l1_loss,
     l2_loss,
     mse_loss,
     nll_loss,
     smooth_l1_loss,
 )
-from .normalization import batch_norm, layer_norm  # noqa: F401
+from .normalization import batch_norm, instance_norm, layer_norm  # noqa: F401
 from .padding import pad  # noqa: F401
 from .pixelshuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
 from .pooling import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
     max_pool1d,

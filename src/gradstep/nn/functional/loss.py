@@ -14,6 +14,7 @@ import numpy as np
 from ..._errors import ShapeError
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
+from ...autograd.tensor_math import where
 from ...kernels import loss as kloss
 from ...kernels.broadcast import unbroadcast
 
@@ -277,3 +278,36 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     return _pointwise("binary_cross_entropy_with_logits", kloss.BINARY_CROSS_ENTROPY_WITH_LOGITS, input,
                       target, _reduction(reduction, size_average, reduce), weight, strict_shape=True,
                       pos_weight=pw)
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """KL(target || exp(input)) pointwise: target * (log(target) - input) (0 where target is 0), with
+    ``input`` log-probabilities; ``reduction='batchmean'`` divides the sum by the batch size."""
+    if reduction == "batchmean":
+        red = "batchmean"
+    else:
+        red = _reduction(reduction, size_average, reduce)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        safe = target.clamp(min=np.finfo(target.dtype).tiny) if target.dtype.kind == "f" else target
+        loss = where(target > 0, target * (safe.log() - input), 0.0)
+    if red == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, red)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
+    red = _reduction(reduction, size_average, reduce)
+    eps = 1e-12  # PyTorch's, under the square root of each squared norm
+    cos = (input1 * input2).sum(-1) / ((input1 * input1).sum(-1) + eps).sqrt() / (
+        (input2 * input2).sum(-1) + eps).sqrt()
+    loss = where(target == 1, 1 - cos, (cos - margin).clamp(min=0.0))
+    return _reduce(loss, red)

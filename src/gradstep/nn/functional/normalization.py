@@ -121,3 +121,23 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
         if t is not None and tuple(t.shape) != shape:
             raise ShapeError(f"layer_norm: {name} must have shape {shape}, got {tuple(t.shape)}")
     return LayerNormFunction.apply(input, weight, bias, k=len(shape), eps=float(eps))
+
+
+def instance_norm(input: Tensor, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each (sample, channel) over its own positions, then scale and shift per channel,
+    as ``torch.nn.functional.instance_norm`` (running statistics are not supported)."""
+    if running_mean is not None or running_var is not None or not use_input_stats:
+        raise ValueError("instance_norm: running statistics are not supported; use the input's statistics")
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        raise ShapeError(f"instance_norm expects (N, C, ...) input, got {getattr(input, 'shape', input)}")
+    dims = tuple(range(2, input.ndim))
+    mean = input.mean(dims, keepdim=True)
+    var = input.var(dims, keepdim=True, correction=0)
+    out = (input - mean) / (var + eps).sqrt()
+    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out

@@ -8,6 +8,7 @@ import numpy as np
 from ..._errors import ShapeError
 from ...autograd import Function, Tensor
 from ...autograd.function import call
+from ...autograd.tensor_math import stack
 from ...kernels import pool as kpool
 from ._args import check_input, pair
 
@@ -190,3 +191,18 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     check_input("adaptive_avg_pool1d", input, (2, 3))
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size))).squeeze(-2)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """The maximum of each of PyTorch's adaptive bins (rows floor(i * H / oh) to ceil((i + 1) * H / oh))."""
+    if return_indices:
+        raise ValueError("adaptive_max_pool2d: return_indices=True is not supported")
+    check_input("adaptive_max_pool2d", input, (3, 4))
+    h, w = input.shape[-2:]
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
+        output_size = tuple(s if v is None else v for s, v in zip((h, w), output_size))
+    oh, ow = pair(output_size, "output_size")
+    rows = [(i * h // oh, -(-(i + 1) * h // oh)) for i in range(oh)]
+    cols = [(j * w // ow, -(-(j + 1) * w // ow)) for j in range(ow)]
+    cells = [input[..., r0:r1, c0:c1].flatten(-2).max(-1).values for r0, r1 in rows for c0, c1 in cols]
+    return stack(cells, -1).reshape(*input.shape[:-2], oh, ow)

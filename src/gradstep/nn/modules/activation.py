@@ -100,3 +100,7 @@ class LogSoftmax(Softmax):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)
+
+
+# PyTorch defines MultiheadAttention in torch.nn.modules.activation; code that names that path finds it here
+from .transformer import MultiheadAttention  # noqa: E402,F401
