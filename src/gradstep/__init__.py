@@ -6,7 +6,7 @@
     x.grad          # tensor([2., 4.])
 """
 
-import math
+import math as _math
 
 from ._creation import (
     BoolTensor,
@@ -98,10 +98,10 @@ _apply_thread_policy()  # NumPy's BLAS on one thread unless the user chose (see 
 __version__ = "0.1.0"
 
 # PyTorch's constants
-e = math.e
-pi = math.pi
-inf = math.inf
-nan = math.nan
+e = _math.e
+pi = _math.pi
+inf = _math.inf
+nan = _math.nan
 
 # The layers above the core (each imports only from the layers below it).
 from . import data, nn, optim, utils  # noqa: E402

@@ -241,3 +241,15 @@ def test_grad_of_a_non_leaf_and_unused_inputs(torch):
         res.append([gh.detach().numpy(), gx.numpy()])
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, atol=1e-10, rtol=1e-7)
+
+
+def test_backward_inputs_accumulates_only_into_them(torch):
+    res = []
+    for m in (gs, torch):
+        x = m.tensor([0.5, -1.5], dtype=m.float64, requires_grad=True)
+        y = m.tensor([2.0, 3.0], dtype=m.float64, requires_grad=True)
+        (x * y).sum().backward(inputs=[y])
+        assert x.grad is None
+        (x * y * y).sum().backward(inputs=[y])
+        res.append(y.grad.numpy())
+    np.testing.assert_allclose(res[0], res[1], atol=1e-12)

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 SCRIPTS = ["seed000_softmax_sgd", "seed001_cs231n_solver", "seed002_optimizers", "seed003_gradient_descent",
-           "seed004_linear_regression", "quickstart_linear_regression"]
+           "seed004_linear_regression", "quickstart_linear_regression", "edge_of_stability"]
 # this checkout's gradstep, whatever the working directory
 PYTHONPATH = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg",
@@ -148,3 +148,15 @@ def test_quickstart(runs):
     w = re.search(r"w: \[(\S+), (\S+)\]", out)
     assert abs(float(w.group(1)) - 2) < 0.05 and abs(float(w.group(2)) + 3.4) < 0.05
     assert _number(r"b: ([\d.]+)", out) == pytest.approx(4.2, abs=0.05)
+
+
+def test_edge_of_stability(runs):
+    out, d = runs["edge_of_stability"]
+    rows = re.findall(r"lr ([\d.]+): loss ([\d.]+) -> ([\d.]+); sharpness ([\d.]+) at the start, "
+                      r"([\d.]+) over the last third = ([\d.]+) x 2/lr", out)
+    assert [r[0] for r in rows] == ["0.3", "0.4", "0.5"]
+    for lr, start, end, _, late, ratio in rows:
+        assert float(end) < float(start) / 4, lr  # the loss keeps falling
+        assert float(late) == pytest.approx(float(ratio) * 2 / float(lr), rel=1e-2)
+        assert 0.85 <= float(ratio) <= 1.15, (lr, ratio)  # the sharpness sits at 2 / lr (within 15%)
+    _png(d / "edge_of_stability.png")

@@ -118,6 +118,7 @@ def test_compare_shows_tqdm_widgets_and_pyplot_stays_inline_after_every_explore_
                                         ("seed003_gradient_descent", "plot_surface("),
                                         ("seed003_gradient_descent", "plot_losses("),
                                         ("seed004_linear_regression", "plot(curves)"),
+                                        ("edge_of_stability", "plot(runs)"),
                                         ("quickstart_linear_regression", "plt.scatter(")])
 def test_each_tutorials_figure_shows_inline(executed, name, call):
     assert "image/png" in _mimes(_cell(executed[name], call))

@@ -58,7 +58,7 @@ def test_compare_defaults_are_seed_002s_in_both():
     ("train", ["--dropout", "1.5"], "--dropout 1.5: allowed is a finite number in [0, 1)"),
     ("train", ["--clip-grad-norm", "nan"], "--clip-grad-norm nan: allowed is a finite number > 0"),
     ("train", ["--max-steps", "0"], "--max-steps 0: allowed is an integer >= 1"),
-    ("train", ["--workers", "-1"], "--workers -1: allowed is an integer >= 0"),
+    ("train", ["--workers", "-1"], "--workers -1: allowed is an integer in [0, 64]"),
     ("train", ["--epochs", "0"], "--epochs 0: allowed is an integer >= 1"),
     ("train", ["--val-fraction", "1"], "--val-fraction 1.0: allowed is a finite number in [0, 1)"),
     ("train", ["--weight-decay", "inf"], "--weight-decay inf: allowed is a finite number >= 0"),

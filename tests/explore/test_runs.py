@@ -70,7 +70,7 @@ def test_gradstep_plot_writes_each_format(two_runs, tmp_path, capsys):
     (["{root}"], r"{root}: not a run folder \(it has no history.json"),
     (["{root}/nowhere"], r"{root}/nowhere: no such folder"),
     (["{root}/sgd", "--metric", "f1"], r"--metric f1: not logged by {root}/sgd \(the runs log: loss, lr, ep"),
-    (["{root}/sgd", "--format", "jpg"], r"--format 'jpg': allowed are png, svg, pdf"),
+    (["{root}/sgd", "--format", "jpg"], r"--format 'jpg': allowed is one of png, svg, pdf"),
     (["{root}/sgd", "--smooth", "1"], r"--smooth must be in \[0, 1\), got 1.0"),
 ])
 def test_gradstep_plot_bad_input_gets_one_line_and_exit_2(two_runs, capsys, args, message):

@@ -211,7 +211,18 @@ def array_function(self, func, types, args, kwargs):
             raise TypeError(f"numpy.{func.__name__} has no derivative on gradstep tensors; use an "
                             f"operation that has one")
         return func(*_values(args), **_values(kwargs))  # constants: on their values
-    return func._implementation(*args, **kwargs)
+    impl = getattr(func, "_implementation", None)
+    if impl is None:  # as without this protocol: the tensors' arrays (numpy() refuses grad ones)
+        return func(*_arrays(args), **{k: _arrays(v) for k, v in kwargs.items()})
+    return impl(*args, **kwargs)
+
+
+def _arrays(x):
+    if isinstance(x, Tensor):
+        return x.__array__()
+    if isinstance(x, (list, tuple)):
+        return type(x)(_arrays(v) for v in x)
+    return x
 
 
 from . import ops, tensor_math  # noqa: E402

@@ -8,7 +8,8 @@
     gradstep landscape [options]      optimizers on 2-D test functions, with trajectory plots
     gradstep plot RUN [RUN...]        overlay the curves of finished runs
 
-Exit codes: 0 success, 2 bad arguments (one line saying what is wrong), 3 training diverged.
+Exit codes (``common.EXIT_CODES``, shown by ``gradstep --help``): 0 success, 1 failure while
+running, 2 bad input (one line saying what is wrong), 3 training diverged, 130/143 interrupted.
 
 Started by ``mpiexec -n N``, the processes join one world as soon as the arguments are parsed
 (``gradstep.distributed.init``) and ``train`` trains data-parallel; from then on, a process that
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import sys
 
-from .common import EXIT_USAGE, UsageError, make_parser
+from .common import EXIT_CODES, EXIT_FAILED, EXIT_USAGE, UsageError, make_parser
 
 # Every command, in the order of the help: a module with ``add_parser(sub)`` and ``run(args)``.
 COMMANDS = {"train": "train", "evaluate": "evaluate", "compare": "compare", "sweep": "sweep",
@@ -32,11 +33,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from .. import distributed as dist
     from ..data.datasets import DataFileError
+    from ..data.worker import WorkerDiedError
     from ..explore.config import ConfigError
     from ..serialization import CheckpointError
+    from ..train.run_folder import OutputFolderError
 
     commands = {name: importlib.import_module(f".{module}", __name__) for name, module in COMMANDS.items()}
-    parser = make_parser("gradstep", description=__doc__.split("\n\n")[0])
+    parser = make_parser("gradstep", description=__doc__.split("\n\n")[0], epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():
         module.add_parser(sub)
@@ -49,11 +52,16 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         dist.init()
         return commands[args.command].run(args)
-    except (ConfigError, CheckpointError, DataFileError) as e:  # bad options, files or data: exit 2
+    except (ConfigError, CheckpointError, DataFileError, OutputFolderError) as e:  # bad input: exit 2
         command = e.command if isinstance(e, UsageError) else getattr(args, "command", None)
         name = " ".join(filter(None, ("gradstep", command)))
         print(f"{name}: error: {_where()}{e}", file=sys.stderr)
         return _failed(EXIT_USAGE)
+    except (OSError, WorkerDiedError) as e:  # a full or read-only disk, a dead worker: one line, exit 1
+        name = " ".join(filter(None, ("gradstep", getattr(args, "command", None))))
+        what = f"{e.strerror} ({e.filename})" if getattr(e, "strerror", None) and e.filename else e
+        print(f"{name}: error: {_where()}{what}; the files written before are intact", file=sys.stderr)
+        return _failed(EXIT_FAILED)
     except dist.DistributedError as e:
         if not e.collective or not dist.is_initialized() or dist.is_main_process():
             print(f"gradstep: error: {'' if e.collective else _where()}{e}", file=sys.stderr)

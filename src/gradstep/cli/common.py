@@ -9,7 +9,14 @@ import sys
 
 from ..explore.config import BOOL, FLAGS, OPTIONS, ConfigError, Kind, Number, OneOf
 
-EXIT_OK, EXIT_USAGE, EXIT_DIVERGED = 0, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
+EXIT_CODES = """exit codes:
+  0    success
+  1    failure while running (a disk full or read-only, a DataLoader worker killed); earlier files intact
+  2    bad arguments, configuration, checkpoint, data file or output folder (one line says which)
+  3    training diverged (the loss or a gradient became NaN or infinite)
+  130  interrupted by Ctrl-C (SIGINT): a checkpoint of the last step is saved, and how to resume said
+  143  interrupted by SIGTERM: likewise"""
 
 
 class UsageError(ConfigError):

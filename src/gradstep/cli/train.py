@@ -33,8 +33,8 @@ GROUPS = {
     "optimisation": ("optimizer", "lr", "momentum", "weight_decay", "opt_args", "scheduler", "sched_args",
                      "scheduler_interval", "epochs", "clip_grad_norm", "seed"),
 }
-RUN = ("early_stopping", "max_steps", "out", "resume", "dynamics", "dynamics_every", "quiet", "loggers",
-       "live", "formats")
+RUN = ("early_stopping", "max_steps", "out", "resume", "overwrite", "dynamics", "dynamics_every", "quiet",
+       "loggers", "live", "formats")
 TRAINING = tuple(n for names in GROUPS.values() for n in names)
 
 
@@ -78,9 +78,13 @@ def config_from_args(args: argparse.Namespace, command: str = "train", base=None
     try:
         cfg = base if base is not None else TrainConfig()
         if flags.get("resume"):
-            cfg = config_from_checkpoint(flags["resume"])
-        if "config" in flags:
-            cfg = TrainConfig.from_dict({**cfg.to_dict(), **_read_toml(flags.pop("config"))})
+            cfg = config_from_checkpoint(flags["resume"], given=flags)
+        if "config" in flags:  # the file is checked as a whole, before flags override any of it
+            path = flags.pop("config")
+            try:
+                cfg = TrainConfig.from_dict({**cfg.to_dict(), **_read_toml(path)})
+            except ConfigError as e:
+                raise ConfigError(e if str(e).startswith("the config file") else f"{path}: {e}") from None
         for key, option in (("opt_args", "--opt-arg"), ("sched_args", "--sched-arg")):
             if key in flags:
                 flags[key] = {**getattr(cfg, key), **parse_key_values(flags[key], option)}
@@ -102,6 +106,10 @@ def _read_toml(path: str) -> dict:
         raise ConfigError(f"cannot read the config file {path}: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"the config file {path} is not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"the config file {path} is not UTF-8 text: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"the config file {path} nests its values too deeply") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     result = cfg.run()
+    if result.interrupted is not None:
+        return _interrupted(result)
     if not dist.is_main_process():  # rank 0 reports for every process
         return EXIT_DIVERGED if result.diverged else EXIT_OK
     if result.diverged:
@@ -123,3 +133,19 @@ def run(args: argparse.Namespace) -> int:
         print(" | ".join(f"test {k} {v:.4f}" for k, v in result.test.items()))
     report_written(result.out_dir, result.files)
     return EXIT_OK
+
+
+def _interrupted(result) -> int:
+    """Say where an interrupted run stopped and how to resume it; 128 + the signal's number."""
+    import os
+    import signal
+
+    from .. import distributed as dist
+    last = os.path.join(result.out_dir, "last.safetensors")
+    if dist.is_main_process():
+        t = result.trainer
+        saved = (f"saved {last} at epoch {t.epoch + 1}, step {t.global_step}; resume with: gradstep train "
+                 f"--resume {last}") if os.path.exists(last) else "no checkpoint saved"
+        print(f"gradstep train: interrupted by {signal.Signals(result.interrupted).name}: {saved}",
+              file=sys.stderr)
+    return 128 + result.interrupted

@@ -143,6 +143,10 @@ def _worker_loop(worker_id: int, num_workers: int, dataset, fetcher, conn, paren
             _wire.send(conn, _error_header(task, e))
 
 
+class WorkerDiedError(RuntimeError):
+    """A DataLoader worker process ended while batches were expected from it."""
+
+
 def _signal_name(code: int) -> str:
     try:
         return signal.Signals(-code).name
@@ -263,7 +267,7 @@ class WorkerPool:
                 how += " (often the system running out of memory)"
         else:
             how = f"exited with exit code {code}"
-        raise RuntimeError(f"DataLoader worker {w} (pid {p.pid}) {how} while loading data")
+        raise WorkerDiedError(f"DataLoader worker {w} (pid {p.pid}) {how} while loading data")
 
     def drain(self) -> None:
         """Read and drop replies still on their way (an epoch left before its end)."""

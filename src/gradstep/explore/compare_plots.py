@@ -47,7 +47,7 @@ def _seed_text(result) -> str:
 def plot_loss(result, title: str, against: str = "iteration"):
     """The smoothed training loss of every optimizer against the iteration or the training time
     (log scale); a diverged run's curve ends in a cross."""
-    fig, ax = subplots(figsize=(9, 5.5))
+    fig, ax = subplots(figsize=(7.5, 4.4))
     colour = colours(result.optimizers)
     firsts, kept, crosses = [], [], []
     for name in result.optimizers:
@@ -94,7 +94,7 @@ def plot_accuracy(result, title: str):
     """The per-epoch score (validation accuracy, or what the data allows) of every optimizer."""
     key = result.score_key or "train_loss"
     pct = key.endswith("accuracy")
-    fig, ax = subplots(figsize=(9, 5.5))
+    fig, ax = subplots(figsize=(7.5, 4.4))
     colour = colours(result.optimizers)
     k = len(result.optimizers)
     for i, name in enumerate(result.optimizers):

@@ -189,6 +189,8 @@ class Config:
 # --------------------------------------------------------------------------- training
 
 SCHEDULER_INTERVALS = ("epoch", "step")
+MAX_HIDDEN = 1 << 16           # units in one hidden layer: sizes are checked before anything is allocated
+MAX_HIDDEN_WEIGHTS = 200_000_000  # weights between the mlp's hidden layers (800 MB of float32)
 _POSITIVE_INT = Number(integer=True, lo=1)
 _OPTIONAL_POSITIVE_INT = Number(integer=True, lo=1, optional=True)
 
@@ -224,8 +226,9 @@ class TrainConfig(Config):
                                      "step the scheduler per epoch or per optimizer step")
     batch_size: int = option(64, _POSITIVE_INT, "mini-batch size")
     epochs: int = option(5, _POSITIVE_INT, "epochs to train")
-    seed: int = option(0, Number(integer=True, lo=0), "seeds weights, shuffling, dropout and the split")
-    workers: int = option(0, Number(integer=True, lo=0), "DataLoader worker processes")
+    seed: int = option(0, Number(integer=True, lo=0, hi=2**63 - 1),
+                       "seeds weights, shuffling, dropout and the split")
+    workers: int = option(0, Number(integer=True, lo=0, hi=64), "DataLoader worker processes")
     clip_grad_norm: float | None = option(None, Number(lo=0, lo_open=True, optional=True),
                                           "clip the gradients' global norm to this")
     early_stopping: int | None = option(None, _OPTIONAL_POSITIVE_INT,
@@ -234,6 +237,8 @@ class TrainConfig(Config):
     out: str | None = option(None, TEXT,
                              "output directory (default runs/<dataset>-<model>-<optimizer>-<time>)")
     resume: str | None = option(None, TEXT, "continue from this last.safetensors")
+    overwrite: bool = option(False, BOOL, "replace the run already in --out (else a folder holding one "
+                                          "is refused)")
     dynamics: bool = option(False, BOOL, "record and plot per-layer training dynamics")
     dynamics_every: int | None = option(None, _OPTIONAL_POSITIVE_INT,
                                         "record the dynamics every N steps (default: every epoch's end)")
@@ -302,6 +307,11 @@ def parse_hidden(value) -> tuple:
         raise bad("hidden", value, "sizes like 200 or 256,128") from None
     if any(s < 1 for s in sizes):
         raise bad("hidden", value, "positive sizes")
+    if any(s > MAX_HIDDEN for s in sizes):
+        raise bad("hidden", value, f"sizes up to {MAX_HIDDEN}")
+    if sum(a * b for a, b in zip(sizes, sizes[1:])) > MAX_HIDDEN_WEIGHTS:
+        raise bad("hidden", value, f"sizes needing at most {MAX_HIDDEN_WEIGHTS} weights between "
+                                   f"hidden layers")
     return sizes
 
 

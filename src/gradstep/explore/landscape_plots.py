@@ -85,9 +85,9 @@ def _legend_label(result, t) -> str:
 def _figure(result, dpi: int = 110):
     """The figure with the surface drawn and the start marked: (fig, plot axes, legend axes)."""
     s = result.surface
-    plot_h = float(np.clip(6.6 * np.ptp(s.ylim) / np.ptp(s.xlim), 3.4, 6.6))
+    plot_h = float(np.clip(6.0 * np.ptp(s.ylim) / np.ptp(s.xlim), 3.2, 6.0))
     legend_h = 0.3 + 0.2 * math.ceil((len(result.trajectories) + 3) / 2)
-    fig = new_figure(figsize=(8.2, plot_h + legend_h), dpi=dpi, layout="constrained")
+    fig = new_figure(figsize=(7.5, plot_h + legend_h), dpi=dpi, layout="constrained")
     grid = fig.add_gridspec(2, 1, height_ratios=[plot_h, legend_h])
     ax, legend_ax = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     legend_ax.axis("off")
@@ -127,7 +127,7 @@ def plot_convergence(result):
     ‖∇f‖, log scale, with the tolerance) and the gap f(p) − f*; for the saddle, f(p) itself."""
     s, cfg = result.surface, result.config
     escape = s.escape_below is not None
-    fig, axes = subplots(1, 1 if escape else 2, figsize=(7.5 if escape else 13, 4.6), squeeze=False)
+    fig, axes = subplots(1, 1 if escape else 2, figsize=(5.0 if escape else 7.5, 3.4), squeeze=False)
     left, right = axes[0][0], (None if escape else axes[0][1])
     for i, t in enumerate(result.trajectories):
         steps, c = np.arange(len(t.points)), _color(i)

@@ -26,8 +26,10 @@ from ..serialization import CheckpointError, load_metadata
 from ..train import EarlyStopping, History, LiveCurves, ModelCheckpoint, Trainer
 from ..train.loggers import make_logger
 from ..train.progress import in_notebook
+from ..train.run_folder import RunFolder
 from .builders import (
     Data,
+    _is_factory,
     build_data,
     build_loaders,
     build_loss,
@@ -36,12 +38,13 @@ from .builders import (
     build_scheduler,
     model_name,
 )
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
 from .dynamics import TrainingDynamics
 from .result import Result
 from .runs import write_config
 
 CONFIG_KEY = "gradstep.config"
+PER_INVOCATION = ("resume", "out", "max_steps", "overwrite")  # never stored, never read from a file
 
 
 @dataclass
@@ -57,6 +60,7 @@ class RunResult(Result):
     trainer: Trainer
     dynamics: TrainingDynamics | None = None
     files: list = field(default_factory=list)   # every file of the run, once written
+    interrupted: int | None = None  # the signal (SIGINT, SIGTERM) that stopped the run, if one did
     dpi = 150   # the training figures are drawn a report's text width wide (train.figures)
 
     @property
@@ -82,13 +86,31 @@ def default_out_dir(cfg: TrainConfig) -> str:
     return os.path.join("runs", f"{cfg.dataset}-{model_name(cfg)}-{cfg.optimizer.lower()}-{stamp}")
 
 
-def config_from_checkpoint(path) -> TrainConfig:
-    """The ``TrainConfig`` a checkpoint of ``train_run`` was written with."""
+def config_from_checkpoint(path, given: dict | None = None) -> TrainConfig:
+    """The ``TrainConfig`` a checkpoint of ``train_run`` was written with, checked as the command
+    line's is. What the file stores is data, never an instruction: where to write, what to resume
+    and when to stop are not read from it, and code it names (``--model``/``--data`` as
+    ``package.module:function``) is imported only if ``given`` (the command line) names it too."""
     meta = load_metadata(path)
     if CONFIG_KEY not in meta:
         raise CheckpointError(f"{path}: has no gradstep run configuration in its metadata; was it "
                               f"written by `gradstep train`?")
-    return TrainConfig.from_dict(json.loads(meta[CONFIG_KEY]))
+    given = given or {}
+    try:
+        stored = json.loads(meta[CONFIG_KEY])
+        if not isinstance(stored, dict):
+            raise ConfigError(f"a table of options, got {type(stored).__name__}")
+        for key in PER_INVOCATION:
+            stored.pop(key, None)
+        for key in ("model", "data"):
+            if _is_factory(stored.get(key)) and key not in given:
+                raise ConfigError(f"it names code to run, --{key} {stored[key]}, which gradstep does not "
+                                  f"import on a file's word: give --{key} {stored[key]} to resume it")
+            if key in given:
+                stored[key] = given[key]
+        return TrainConfig.from_dict(stored)
+    except (ConfigError, json.JSONDecodeError, RecursionError, TypeError) as e:
+        raise CheckpointError(f"{path}: the stored configuration is invalid: {e}") from None
 
 
 def initial_state(cfg: TrainConfig, data: Data) -> dict:
@@ -139,16 +161,27 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     dynamics = None
     if cfg.dynamics or cfg.dynamics_every is not None:
         dynamics = TrainingDynamics(cfg.dynamics_every)
+    # the output folder: --out, else the resumed checkpoint's own (never a path stored in a file)
     if cfg.out:
         out_dir = cfg.out
     else:
         out_dir = os.path.dirname(os.path.abspath(cfg.resume)) if cfg.resume else default_out_dir(cfg)
+    if not dist.is_main_process():
+        return _train_in(cfg, out_dir, dynamics, extra_callbacks)
+    resuming_here = cfg.resume and os.path.realpath(os.path.dirname(os.path.abspath(cfg.resume))) == \
+        os.path.realpath(out_dir)
+    folder = RunFolder(out_dir, "resume" if resuming_here else "overwrite" if cfg.overwrite else "new")
+    with folder:  # refused if another run's, locked for the run's life, probed for writability
+        if folder.took_over is not None and not cfg.quiet:
+            print(f"gradstep: took over {out_dir}'s lock from pid {folder.took_over}, which no longer runs",
+                  file=sys.stderr)
+        return _train_in(cfg, out_dir, dynamics, extra_callbacks)
+
+
+def _train_in(cfg: TrainConfig, out_dir: str, dynamics, extra_callbacks) -> RunResult:
     main = dist.is_main_process()
-    if main:
-        os.makedirs(out_dir, exist_ok=True)
-        config_file = write_config(out_dir, cfg)  # config.json: every setting, the seed, the versions
-    # what defines the run; --resume, --out and --max-steps belong to one invocation only
-    meta = {CONFIG_KEY: json.dumps(cfg.replace(resume=None, out=None, max_steps=None).to_dict())}
+    # what defines the run; --resume, --out, --max-steps and --overwrite belong to one invocation only
+    meta = {CONFIG_KEY: json.dumps({k: v for k, v in cfg.to_dict().items() if k not in PER_INVOCATION})}
     trainer, data, (train_loader, val_loader, test_loader) = build_run(cfg)
     monitor = score_key(data, val_loader is not None)
     callbacks = [ModelCheckpoint(out_dir, monitor=monitor, mode=mode(monitor), metadata=meta)]
@@ -166,16 +199,19 @@ def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     trainer.callbacks += callbacks
     if cfg.resume:
         trainer.load_checkpoint(cfg.resume, train_loader=train_loader)
+    if main:  # once the data and the checkpoint are in: a run that cannot start changes no file
+        config_file = write_config(out_dir, cfg)  # config.json: every setting, the seed, the versions
     if main and not cfg.quiet and dist.get_world_size() > 1:
         print(_world_summary(cfg.batch_size), file=sys.stderr, flush=True)
 
     history = trainer.fit(train_loader, cfg.epochs, val_loader=val_loader, max_steps=cfg.max_steps)
-    result = RunResult(cfg, history, None, out_dir, trainer.diverged, trainer.stop_reason, trainer, dynamics)
+    result = RunResult(cfg, history, None, out_dir, trainer.diverged, trainer.stop_reason, trainer, dynamics,
+                       interrupted=trainer.interrupted)
     if main:
         checkpoints = [os.path.join(out_dir, f) for f in ("last.safetensors", "best.safetensors")]
         result.files = ([config_file] + result.write(out_dir, cfg.formats)
                         + [f for f in checkpoints if os.path.exists(f)])
-    if test_loader is not None and not trainer.diverged:
+    if test_loader is not None and not trainer.diverged and trainer.interrupted is None:
         result.test = trainer.evaluate(test_loader)
     return result
 

@@ -165,6 +165,7 @@ class Optimizer:
             raise TypeError(_UNORDERED)
         self.defaults = {k: _plain(v) for k, v in defaults.items()}
         self._validate(self.defaults)
+        self._stepped = False  # whether step() ran: a scheduler stepped before it warns, as PyTorch's
         self.flat = bool(flat)
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
@@ -187,7 +188,8 @@ class Optimizer:
         return {}
 
     def step(self, closure: Callable | None = None):
-        """Perform one optimization step; return the loss ``closure()`` computed (None without one)."""
+        """Perform one optimization step; return the loss ``closure()`` computed (None without one).
+        Every ``step`` starts with ``self._evaluate(closure)``, which also records that it ran."""
         raise NotImplementedError
 
     def _weight_decay_rule(self, group: dict):
@@ -306,9 +308,9 @@ class Optimizer:
                 for name, value in self._init_state(group, seg.data).items():
                     st[name] = value
 
-    @staticmethod
-    def _evaluate(closure):
+    def _evaluate(self, closure):
         """Run the closure with gradients enabled and return its loss (None without a closure)."""
+        self._stepped = True
         if closure is None:
             return None
         with enable_grad():

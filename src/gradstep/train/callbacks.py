@@ -11,11 +11,15 @@ from __future__ import annotations
 import math
 import os
 import sys
+import warnings
 
 import numpy as np
 
+from .. import distributed as dist
 from ..autograd.tensor import Tensor
 from ..optim.schedules import plateau_improved
+from ..serialization import load_metadata
+from .run_folder import RUN_KEY, may_replace_best
 
 
 class Callback:
@@ -77,7 +81,11 @@ class NonFiniteGuard(Callback):
             if last > self.growth_factor * max(first, 1e-12) or _rising(recent):
                 msg += (f"; the loss grew from {first:.4g} to {last:.4g} before it, so the learning rate "
                         f"({_lr_text(trainer.optimizer)}) is the likely cause: try a smaller one")
-        msg += ". The weights and buffers are those of the last finite step."
+        if _all_finite(p._data for _, p in trainer.named_parameters):
+            msg += ". The weights and buffers are those of the last finite step."
+        else:  # an earlier update (lr=inf, say) made the weights non-finite while the loss still was not
+            msg += (". The weights themselves are no longer finite (an update made them so before the "
+                    "loss showed it), and no checkpoint is written from them.")
         trainer.stop(msg, diverged=True)
 
     def _first_nonfinite(self, trainer) -> str | None:
@@ -107,6 +115,10 @@ def _sums_of_squares(arrays) -> list[float]:
             and sum(a.size for a in arrays) == base.size):
         return [float(np.dot(base, base))]
     return [float(np.dot(a.ravel(), a.ravel())) for a in arrays]
+
+
+def _all_finite(arrays) -> bool:
+    return all(map(math.isfinite, _sums_of_squares(arrays)))
 
 
 def _rising(values: list[float]) -> bool:
@@ -187,20 +199,26 @@ class ModelCheckpoint(Callback):
     ``best.safetensors`` (the model's weights, loadable by PyTorch) whenever ``monitor`` improves.
 
     Every write is atomic and refuses non-finite values, so the files on disk always load and
-    never hold NaN weights. In a distributed run it runs on every process (the checkpoint gathers
-    every process's position in the epoch) and rank 0 writes.
+    never hold NaN weights. ``best.safetensors`` is only replaced by a better model of the same
+    run (``run_id``, recorded in the files and kept by ``state_dict`` across a resume): one left
+    by another run, or a better one of this run (resumed from an older checkpoint), stays. In a
+    distributed run it runs on every process (the checkpoint gathers every process's position in
+    the epoch) and rank 0 writes.
     """
 
     def __init__(self, dirpath, monitor: str | None = "val_accuracy", mode: str = "max",
                  save_last: bool = True, save_best: bool = True, every_n_steps: int | None = None,
-                 metadata: dict | None = None):
+                 metadata: dict | None = None, run_id: str | None = None):
         _check_mode(mode)
+        import uuid
+
         self.dirpath = os.fspath(dirpath)
         self.monitor, self.mode = monitor, mode
         self.save_last, self.save_best = save_last, save_best and monitor is not None
         self.every_n_steps = every_n_steps
         self.metadata = dict(metadata or {})
         self.best = math.inf if mode == "min" else -math.inf
+        self.run_id = run_id or uuid.uuid4().hex
 
     @property
     def last_path(self) -> str:
@@ -213,7 +231,7 @@ class ModelCheckpoint(Callback):
     def on_batch_end(self, trainer, logs: dict) -> None:
         if (self.save_last and self.every_n_steps and logs.get("stepped")
                 and trainer.global_step % self.every_n_steps == 0):
-            trainer.save_checkpoint(self.last_path, metadata=self.metadata)
+            trainer.save_checkpoint(self.last_path, metadata=self._meta())
 
     def on_epoch_end(self, trainer, logs: dict) -> None:
         if self.save_best:
@@ -223,25 +241,42 @@ class ModelCheckpoint(Callback):
                                f"it logs {sorted(logs)}")
             if _improved(value, self.best, self.mode, 0.0):
                 self.best = value
-                meta = dict(self.metadata, epoch=str(logs["epoch"]), monitor=self.monitor, value=repr(value))
-                trainer.save_weights(self.best_path, metadata=meta)
+                self._save_best(trainer, logs["epoch"], value)
         if self.save_last:
-            trainer.save_checkpoint(self.last_path, metadata=self.metadata)
+            trainer.save_checkpoint(self.last_path, metadata=self._meta())
+
+    def _meta(self) -> dict:
+        return {**self.metadata, RUN_KEY: self.run_id}
+
+    def _save_best(self, trainer, epoch: int, value: float) -> None:
+        if not dist.is_main_process():
+            return
+        if not may_replace_best(self.best_path, self.run_id, self.monitor, self.mode, value):
+            if load_metadata(self.best_path).get(RUN_KEY) != self.run_id:
+                warnings.warn(f"kept {self.best_path}: it belongs to another run", stacklevel=2)
+            return
+        meta = dict(self._meta(), epoch=str(epoch), monitor=self.monitor, value=repr(value))
+        trainer.save_weights(self.best_path, metadata=meta)
 
     def on_fit_end(self, trainer) -> None:
         if self.save_last and trainer.stop_reason:
             try:
-                trainer.save_checkpoint(self.last_path, metadata=self.metadata)
+                trainer.save_checkpoint(self.last_path, metadata=self._meta())
             except ValueError as e:  # non-finite state: keep the last good file rather than crash
                 if not trainer.diverged:
                     raise
-                print(f"kept the previous {self.last_path}: {e}", file=sys.stderr)
+                if os.path.exists(self.last_path):
+                    print(f"kept the previous {self.last_path}: {e}", file=sys.stderr)
+                else:
+                    print(f"wrote no {self.last_path}: {e}", file=sys.stderr)
 
     def state_dict(self) -> dict:
-        return {"best": self.best}
+        return {"best": self.best, "run_id": self.run_id}
 
     def load_state_dict(self, state: dict) -> None:
         self.best = state["best"]
+        if isinstance(state.get("run_id"), str):
+            self.run_id = state["run_id"]
 
 
 # --------------------------------------------------------------------------- logging

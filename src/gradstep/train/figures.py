@@ -100,15 +100,21 @@ def positive(values) -> np.ndarray:
 
 def plain_log_ticks(ax, axis: str = "y") -> None:
     """Label a log axis 0.5, 1, 2 instead of 5×10⁻¹, 10⁰, 2×10⁰ (on an axis spanning less than
-    two decades also the minor ticks 2, 3 and 5 of each decade). Call it after the data is drawn."""
+    two decades also the minor ticks 2, 3 and 5 of each decade, within one decade every tick). Call it
+    after the data is drawn."""
     import matplotlib.ticker as mticker
 
     target = ax.yaxis if axis == "y" else ax.xaxis
     lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
     short = lo > 0 and hi / lo < 100
+    within_decade = lo > 0 and hi / lo < 10  # few ticks: label them all, or the axis may show none
     target.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    target.set_minor_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}" if f"{v:e}"[0] in "235" else "")
-                               if short else mticker.NullFormatter())
+    if within_decade:
+        target.set_minor_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    elif short:
+        target.set_minor_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}" if f"{v:e}"[0] in "235" else ""))
+    else:
+        target.set_minor_formatter(mticker.NullFormatter())
 
 
 def _logged(history, key: str) -> bool:
@@ -153,7 +159,8 @@ def plot_history(history, title: str | None = None):
 
     ax_lr.plot(it, history.iteration_lr, color="tab:green", lw=1.2)
     if history.iteration_lr:
-        ax_lr.set_ylim(0, max(history.iteration_lr) * 1.1 or 1.0)
+        top = max(history.iteration_lr) * 1.1  # lr=inf (a diverging run) cannot set the axis
+        ax_lr.set_ylim(0, top if 0 < top < float("inf") else 1.0)
     ax_lr.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
     ax_lr.yaxis.get_offset_text().set_fontsize(FONT["tick"])
     label(ax_lr, "learning rate", "iteration")

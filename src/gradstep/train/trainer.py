@@ -20,6 +20,8 @@ writes files, and checkpoints hold every process's position in the epoch (see
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import warnings
 
@@ -96,6 +98,8 @@ class Trainer:
         self.last_loss = float("nan")
         self.stop_reason: str | None = None
         self.diverged = False
+        self._signal: int | None = None
+        self.interrupted: int | None = None  # the signal (SIGINT, SIGTERM) that stopped the last fit
         self._resuming = False      # set by load_state_dict: the next fit's epochs count the total
         self._reset_epoch_totals()
 
@@ -130,11 +134,12 @@ class Trainer:
                 train_loader.load_state_dict(train_loader.state_dict())
         self._resuming = False
         self.train_loader, self.epochs = train_loader, target
-        self.stop_reason, self.diverged = None, False
-        if self._guarded:  # the guard reports NaN and overflow itself, with more to say than NumPy
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                return self._fit(train_loader, epochs, val_loader, max_steps)
-        return self._fit(train_loader, epochs, val_loader, max_steps)
+        self.stop_reason, self.diverged, self.interrupted = None, False, None
+        with _StopOnSignals(self):
+            if self._guarded:  # the guard reports NaN and overflow itself, with more to say than NumPy
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    return self._fit(train_loader, epochs, val_loader, max_steps)
+            return self._fit(train_loader, epochs, val_loader, max_steps)
 
     def _fit(self, train_loader, epochs, val_loader, max_steps) -> History:
         self._call("on_fit_start")
@@ -188,6 +193,19 @@ class Trainer:
         lr = self.optimizer.param_groups[0]["lr"]
         self.history.log_iteration(loss_value, lr)
         self._call("on_batch_end", {"loss": loss_value, "lr": lr, "batch_size": n, "stepped": stepped})
+        if stepped and self._signal_received():  # a step boundary: the state is whole, save it there
+            self.interrupted = self._signal
+            self.stop(f"interrupted by {signal.Signals(self._signal).name} at epoch {self.epoch + 1}, "
+                      f"step {self.global_step}")
+
+    def _signal_received(self) -> bool:
+        """Whether SIGINT/SIGTERM came; in a distributed run, whether it came to any process (all
+        stop at the same step, or the others would wait for it in a collective for ever)."""
+        if self._world > 1:
+            flag = np.array([self._signal or 0], dtype=np.int64)
+            dist.all_reduce(flag, op="max")
+            self._signal = int(flag[0]) or None
+        return self._signal is not None
 
     def _optimizer_step(self) -> None:
         self._call("on_before_optimizer_step")
@@ -389,7 +407,8 @@ class Trainer:
         except CheckpointError as e:
             raise CheckpointError(f"{path}: {e}") from None
         except (ValueError, KeyError, TypeError) as e:
-            raise CheckpointError(f"{path}: does not fit this model/optimizer: {e}") from None
+            detail = " ".join(line.strip() for line in str(e).splitlines())  # one line: PyTorch's has several
+            raise CheckpointError(f"{path}: does not fit this model/optimizer: {detail}") from None
 
     def save_weights(self, path, metadata: dict | None = None) -> None:
         """Write the model's ``state_dict`` alone (PyTorch-loadable), atomically and finite; on
@@ -440,6 +459,36 @@ def _sum_over_processes(loss_sum: float, n: int, metrics, start: list) -> tuple[
         m.set_sums(s + local[i:i + s.size])
         i += s.size
     return float(local[0]), int(local[1])
+
+
+class _StopOnSignals:
+    """While a fit runs, SIGINT and SIGTERM ask it to stop at the next optimizer step (where the
+    state is whole, so ``ModelCheckpoint`` saves a checkpoint that resumes exactly) instead of
+    ending the process; a second signal ends it at once. Only the main thread can do this. Under
+    an MPI launcher only SIGINT does: SIGTERM is how a launcher tears a job down, and it keeps
+    ending every process at once, naming the rank (``gradstep.distributed``)."""
+
+    def __init__(self, trainer: Trainer):
+        self.trainer, self.previous = trainer, {}
+
+    def __enter__(self):
+        self.trainer._signal = None
+        if threading.current_thread() is threading.main_thread():
+            signals = (signal.SIGINT,) if self.trainer._world > 1 else (signal.SIGINT, signal.SIGTERM)
+            for s in signals:
+                self.previous[s] = signal.signal(s, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        self.trainer._signal = signum
+        for s, handler in self.previous.items():  # the next signal acts as it would have
+            signal.signal(s, handler)
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+        if self.trainer._signal is not None and self.trainer.interrupted is None:
+            self.trainer.interrupted = self.trainer._signal  # came after the last step: say so too
+        self.trainer._signal = None
 
 
 def _set_sampler_epoch(loader, epoch: int) -> None:

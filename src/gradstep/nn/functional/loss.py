@@ -292,6 +292,10 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
         red = "batchmean"
     else:
         red = _reduction(reduction, size_average, reduce)
+    if red == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support "
+                      "size. 'batchmean' divides only by the batch size, and aligns with the KL div math "
+                      "definition.", UserWarning, stacklevel=2)
     if log_target:
         loss = target.exp() * (target - input)
     else:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import warnings
 from collections.abc import Sequence
 
 __all__ = ["LRScheduler", "ClosedFormScheduler", "FactorScheduler"]
@@ -132,6 +133,10 @@ class LRScheduler:
         ``step(epoch)`` (deprecated in PyTorch) jumps to step ``epoch`` instead, using the
         closed form where the schedule has one.
         """
+        if self._step_count == 1 and getattr(self.optimizer, "_stepped", True) is False:
+            warnings.warn("lr_scheduler.step() was called before optimizer.step(): call optimizer.step() "
+                          "first, or the schedule skips its first learning rate (PyTorch warns alike)",
+                          UserWarning, stacklevel=2)
         self._step_count += 1
         self._write(self._advance(epoch))
 
