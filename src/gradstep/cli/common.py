@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import dataclasses
 import sys
+import time
 
 from ..explore.config import BOOL, FLAGS, OPTIONS, ConfigError, Kind, Number, OneOf
 
@@ -159,3 +160,14 @@ def owned_folder(out: str, args: argparse.Namespace, mode: str | None = None):
         if folder.took_over is not None:
             warn(f"gradstep: took over {out}'s lock from pid {folder.took_over}, which no longer runs")
         yield folder
+
+
+def run_into_folder(config, args: argparse.Namespace, command: str, **run_kwargs):
+    """Run ``config`` and write its result into ``config.out`` (default ``runs/<command>-<time>``),
+    the folder owned for the whole run (``owned_folder``), in the formats of ``--format``; returns
+    ``(result, out, files)``."""
+    out = config.out or f"runs/{command}-{time.strftime('%Y%m%d-%H%M%S')}"
+    with owned_folder(out, args):  # refused if another run's, locked until the files are written
+        result = config.run(**run_kwargs)
+        files = result.write(out, formats_of(args))
+    return result, out, files

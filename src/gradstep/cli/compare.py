@@ -13,11 +13,10 @@ from .common import (
     add_config_options,
     add_format_option,
     add_overwrite_option,
-    formats_of,
     given,
-    owned_folder,
     parse_lr,
     report_written,
+    run_into_folder,
 )
 from .train import add_training_options, config_from_args
 
@@ -80,12 +79,9 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     if args.quiet:  # no bars either
         config = config.replace(train=config.train.replace(quiet=True))
-    out = config.out or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}"
     progress = None if args.quiet else (lambda line: print(line, flush=True))
     start = time.perf_counter()
-    with owned_folder(out, args):  # refused if another run's, locked until the report is written
-        result = config.run(progress=progress)
-        files = result.write(out, formats_of(args))
+    result, out, files = run_into_folder(config, args, "compare", progress=progress)
     if not args.quiet:
         print()
         print(result.table(), end="")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from .common import (
     EXIT_OK,
@@ -11,10 +10,9 @@ from .common import (
     add_config_options,
     add_format_option,
     add_overwrite_option,
-    formats_of,
     given,
-    owned_folder,
     report_written,
+    run_into_folder,
 )
 from .train import add_training_options, config_from_args
 
@@ -56,10 +54,7 @@ def config_from(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    out = config.out or f"runs/curvature-{time.strftime('%Y%m%d-%H%M%S')}"
-    with owned_folder(out, args):
-        result = config.run()
-        files = result.write(out, formats_of(args))
+    result, out, files = run_into_folder(config, args, "curvature")
     top = ", ".join(f"{v:.4g}" for v in result.eigenvalues)
     print(f"loss {result.loss:.4g} over {result.samples} samples, {result.num_parameters} parameters")
     print(f"top {len(result.eigenvalues)} Hessian eigenvalues: {top} ({result.top.hvp_count} Hessian-vector "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from .common import (
     EXIT_OK,
@@ -11,10 +10,9 @@ from .common import (
     add_config_options,
     add_format_option,
     add_overwrite_option,
-    formats_of,
     given,
-    owned_folder,
     report_written,
+    run_into_folder,
 )
 from .train import add_training_options, config_from_args
 
@@ -60,10 +58,7 @@ def config_from(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    out = config.out or f"runs/lr-find-{time.strftime('%Y%m%d-%H%M%S')}"
-    with owned_folder(out, args):
-        result = config.run()
-        files = result.write(out, formats_of(args))
+    result, out, files = run_into_folder(config, args, "lr-find")
     stopped = " (stopped early: the loss exploded)" if result.diverged else ""
     print(f"ran {len(result.lrs)} mini-batches from lr {result.lrs[0]:.3g} to {result.lrs[-1]:.3g}{stopped}")
     if result.suggested_lr is None:

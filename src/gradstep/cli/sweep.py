@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from .common import (
     EXIT_OK,
@@ -12,11 +11,10 @@ from .common import (
     add_config_options,
     add_format_option,
     add_overwrite_option,
-    formats_of,
     given,
-    owned_folder,
     parse_lr,
     report_written,
+    run_into_folder,
 )
 from .train import add_training_options, config_from_args
 
@@ -117,11 +115,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     if args.quiet:  # no bars either
         config = config.replace(train=config.train.replace(quiet=True))
-    out = config.out or f"runs/sweep-{time.strftime('%Y%m%d-%H%M%S')}"
     progress = None if args.quiet else (lambda line: print(line, flush=True))
-    with owned_folder(out, args):
-        result = config.run(progress=progress)
-        files = result.write(out, formats_of(args))
+    result, out, files = run_into_folder(config, args, "sweep", progress=progress)
     best = result.best()
     if best is not None:
         print(f"best: lr {best.lr:g}, batch size {best.batch_size}"
