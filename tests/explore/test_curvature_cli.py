@@ -70,3 +70,23 @@ def test_at_a_checkpoints_weights(tmp_path, capsys):
                  "--out", str(tmp_path / "f")]) == 2
     err = capsys.readouterr().err
     assert "missing.safetensors" in err and err.count("\n") == 1, err
+
+
+class _Terminal(__import__("io").StringIO):
+    def isatty(self):
+        return True
+
+
+def test_an_overall_bar_counts_the_stages_on_a_terminal_and_none_when_quiet(tmp_path, monkeypatch):
+    """Like compare's and sweep's: one bar over the stages (gradient, eigenvalues, trace, density)."""
+    from gradstep.explore.curvature_run import CurvatureConfig
+
+    term = _Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    assert main(["curvature", "--dataset", "linreg", "--model", "linear", "--k", "1", "--num-batches", "1",
+                 "--trace-samples", "4", "--out", str(tmp_path / "c")]) == 0
+    shown = term.getvalue()
+    assert "curvature" in shown and "4/4" in shown and "stage" in shown
+    term.truncate(0)
+    CurvatureConfig(TrainConfig(dataset="linreg", model="linear", quiet=True), k=1, num_batches=1).run()
+    assert term.getvalue() == ""

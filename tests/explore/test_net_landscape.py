@@ -191,3 +191,15 @@ def test_every_optimizer_diverging_exits_3_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "every optimizer diverged (sgd)" in err, err
     assert not out.exists()
+
+
+def test_an_overall_bar_over_the_runs_and_the_grid_on_a_terminal(monkeypatch):
+    class Terminal(__import__("io").StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr("sys.stderr", term)
+    NetLandscapeConfig(train=TINY, optimizers=("adam", "momentum"), grid=3, eval_samples=50).run()
+    shown = term.getvalue()
+    assert "landscape" in shown and "3/3" in shown and "grid" in shown

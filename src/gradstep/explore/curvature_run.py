@@ -14,6 +14,7 @@ import numpy as np
 
 from ..data import DataLoader
 from ..serialization import CheckpointError, load
+from ..train import RunsProgress
 from .builders import build_data, build_loss, build_model, model_name
 from .config import TEXT, Config, ConfigError, Number, OneOf, TrainConfig, check_fields, option
 from .curvature import Density, Eigenpairs, LossHessian, TraceEstimate
@@ -129,9 +130,21 @@ def run_curvature(config: CurvatureConfig) -> CurvatureResult:
     if config.k > hessian.num_parameters:
         raise ConfigError(f"--k {config.k} is larger than the number of parameters "
                           f"({hessian.num_parameters})")
-    loss, _ = hessian.loss_and_gradient()
-    top = hessian.eigenvalues(config.k, config.method, config.tol, seed=cfg.seed)
-    trace = hessian.trace(config.trace_samples, seed=cfg.seed) if config.trace_samples else None
-    density = hessian.density(steps=30, seed=cfg.seed)
+    stages = 3 + bool(config.trace_samples)
+    with RunsProgress(stages, "curvature", enabled=not cfg.quiet, unit="stage") as bar:
+        bar.start("loss and gradient")
+        loss, _ = hessian.loss_and_gradient()
+        bar.done()
+        bar.start(f"top {config.k} eigenvalues ({config.method})")
+        top = hessian.eigenvalues(config.k, config.method, config.tol, seed=cfg.seed)
+        bar.done(f"lambda_max {top.eigenvalues[0]:.4g}")
+        trace = None
+        if config.trace_samples:
+            bar.start(f"trace ({config.trace_samples} Hutchinson samples)")
+            trace = hessian.trace(config.trace_samples, seed=cfg.seed)
+            bar.done()
+        bar.start("eigenvalue density")
+        density = hessian.density(steps=30, seed=cfg.seed)
+        bar.done()
     samples = sum(int(b[0].shape[0]) for b in batches)
     return CurvatureResult(config, top, trace, density, loss, hessian.num_parameters, samples)

@@ -36,7 +36,7 @@ from .._creation import randn
 from .._dtype import float64
 from ..data import DataLoader, Subset
 from ..random import Generator
-from ..train import Callback, evaluate
+from ..train import Callback, RunsProgress, evaluate
 from .builders import build_data, build_loss, model_name, optimizer_list, optimizer_spec, per_optimizer
 from .config import (
     OPTIONS,
@@ -368,13 +368,19 @@ def net_landscape(cfg: NetLandscapeConfig, progress: Callable[[str], None] | Non
     """Train every optimizer of ``cfg`` from one start, then evaluate the loss on the plane; see
     the module docstring. ``progress`` (e.g. ``print``) gets a line after each stage. Nothing is
     written (see ``write``)."""
-    say = progress or (lambda line: None)
+    with RunsProgress(len(cfg.optimizers) + 1, "landscape", enabled=not cfg.train.quiet, unit="stage") as bar:
+        return _net_landscape(cfg, bar, bar.lines(progress) or (lambda line: None))
+
+
+def _net_landscape(cfg: NetLandscapeConfig, bar: RunsProgress,
+                   say: Callable[[str], None]) -> NetLandscapeResult:
     began = time.perf_counter()
     first = run_config(cfg, cfg.optimizers[0])
     data = build_data(first)
     start = initial_state(first, data)
     runs = []
     for name in cfg.optimizers:
+        bar.start(f"training with {name}")
         rc = run_config(cfg, name)
         trainer, _, (train_loader, val_loader, _) = build_run(rc, data=data, initial_state=start)
         total = min(rc.max_steps or math.inf, rc.epochs * len(train_loader))
@@ -385,6 +391,7 @@ def net_landscape(cfg: NetLandscapeConfig, progress: Callable[[str], None] | Non
         say(f"[{len(runs) + 1}/{len(cfg.optimizers)}] {name:<9} "
             + ("diverged" if trainer.diverged else f"train loss {loss:.4f}")
             + f" | {time.perf_counter() - began:.0f} s")
+        bar.done("diverged" if trainer.diverged else f"train loss {loss:.4f}")
         runs.append((name, trainer, recorder))
     # the centre and the plane come from the runs that did not diverge: a diverged run's weights
     # are astronomically far away and would leave nothing else visible
@@ -424,7 +431,9 @@ def net_landscape(cfg: NetLandscapeConfig, progress: Callable[[str], None] | Non
     alphas, betas = np.linspace(x0, x1, cfg.grid), np.linspace(y0, y1, cfg.grid)
     say(f"evaluating the loss on a {cfg.grid} × {cfg.grid} grid of the {cfg.directions} plane, "
         f"{len(center)} parameters, {sum(len(b[1]) for b in batches)} samples")
+    bar.start(f"loss on a {cfg.grid} x {cfg.grid} grid")
     loss, acc = _surface(model, params, center, directions, alphas, betas, batches, loss_fn, metrics)
+    bar.done()
     center_loss = evaluate(model, batches, loss_fn, metrics)["loss"]
     shared = explained_share(all_diffs, directions)
     samples = sum(len(b[1]) for b in batches)
