@@ -1,6 +1,7 @@
 """``gradstep landscape --model``: filter-normalized and PCA directions, the surface around trained
 weights, the trajectories projected onto it, and the command line."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -200,6 +201,10 @@ def test_an_overall_bar_over_the_runs_and_the_grid_on_a_terminal(monkeypatch):
 
     term = Terminal()
     monkeypatch.setattr("sys.stderr", term)
-    NetLandscapeConfig(train=TINY, optimizers=("adam", "momentum"), grid=3, eval_samples=50).run()
+    loud = dataclasses.replace(TINY, quiet=False)
+    NetLandscapeConfig(train=loud, optimizers=("adam", "momentum"), grid=3, eval_samples=50).run()
     shown = term.getvalue()
     assert "landscape" in shown and "3/3" in shown and "grid" in shown
+    term.truncate(0)
+    NetLandscapeConfig(train=TINY, optimizers=("adam", "momentum"), grid=3, eval_samples=50).run()
+    assert term.getvalue() == ""
