@@ -142,3 +142,20 @@ def test_train_sharpness_every_writes_it_and_bad_values_exit_2(tmp_path, capsys)
     assert all(0 < v < 20 for v in data["sharpness"]["sharpness"])
     assert data["sharpness"]["threshold"] == [pytest.approx(20.0)] * 3
     assert (tmp_path / "r" / "dynamics.png").exists()
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"momentum": 0.5}, {"momentum": 0.5, "nesterov": True},
+                                    {"momentum": 0.5, "dampening": 0.5}])
+def test_sgds_threshold_is_where_a_quadratic_turns_unstable(kwargs):
+    """gradstep's own SGD on f(θ) = a θ² / 2: bounded for a just below the threshold, growing above."""
+    def final(a):
+        theta = gs.tensor([1.0], dtype=gs.float64, requires_grad=True)
+        opt = optim.SGD([theta], lr=0.1, **kwargs)
+        for _ in range(1500):
+            opt.zero_grad()
+            (0.5 * a * theta * theta).sum().backward()
+            opt.step()
+        return abs(theta.item())
+
+    limit = threshold(optim.SGD([gs.zeros(1, requires_grad=True)], lr=0.1, **kwargs))[0]
+    assert final(0.98 * limit) < 1 < final(1.02 * limit)
