@@ -140,6 +140,12 @@ def test_seed004_batch_sizes_and_learning_rates(runs):
     # the learning rate drops tenfold after epoch 2 (Gluon's set_learning_rate)
     assert "Batch size 10, Learning rate 0.500000, Epoch 3, loss nan" in out
     assert "Batch size 1000, Learning rate 0.099900, Epoch 3" in out
+    # why: lr 5 is above the stability threshold 2/lambda_max of full-batch descent, 0.999 below it
+    threshold = _number(r"stable for lr < 2/lambda_max = ([\d.]+)", out)
+    assert 0.999 < threshold < 5
+    assert re.search(r"lr 5 +error along the top eigenvector x [\d.]+ per full-batch step: diverges", out)
+    assert re.search(r"lr 0.999 +error along the top eigenvector x 0\.\d+ per full-batch step: converges",
+                     out)
     _png(d / "loss.png")
 
 

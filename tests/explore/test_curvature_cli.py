@@ -72,6 +72,30 @@ def test_at_a_checkpoints_weights(tmp_path, capsys):
     assert "missing.safetensors" in err and err.count("\n") == 1, err
 
 
+def test_a_checkpoint_naming_a_user_function_needs_it_on_the_command_line(tmp_path, capsys):
+    run = tmp_path / "run"
+    user = ["--model", "tests.explore.user_model:tiny_net", "--data", "tests.explore.user_model:blobs"]
+    assert main(["train", *user, "--epochs", "1", "--quiet", "--out", str(run)]) == 0
+    checkpoint = str(run / "last.safetensors")
+    capsys.readouterr()
+    assert main(["curvature", "--checkpoint", checkpoint, "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "give --model tests.explore.user_model:tiny_net" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "c").exists()
+    assert main(["curvature", "--checkpoint", checkpoint, *user, "--k", "2", "--trace-samples", "0",
+                 "--out", str(tmp_path / "c")]) == 0
+    got = json.loads((tmp_path / "c" / "curvature.json").read_text())
+    assert got["num_parameters"] == 2 * 16 + 16 + 16 * 3 + 3
+
+
+def test_a_model_without_parameters_is_one_line(tmp_path, capsys):
+    assert main(["curvature", "--model", "tests.explore.user_model:no_parameters", "--data",
+                 "tests.explore.user_model:blobs", "--out", str(tmp_path / "f")]) == 2
+    err = capsys.readouterr().err
+    assert "has no parameters that require grad" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "f").exists()
+
+
 class _Terminal(__import__("io").StringIO):
     def isatty(self):
         return True

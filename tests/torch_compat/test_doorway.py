@@ -204,3 +204,15 @@ def test_importing_gradstep_does_not_install_the_doorway():
     code = "import sys, gradstep; print('gradstep.torch' in sys.modules, 'torch' in sys.modules)"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.stdout.split() == ["False", "False"]
+
+
+def test_a_module_runs_with_dash_m(tmp_path):
+    import os
+    import subprocess
+    source = "import torch, sys\nprint(torch.nn.Linear(2, 1).weight.shape, sys.argv[1:])\n"
+    (tmp_path / "tutorial_mod.py").write_text(source)
+    p = subprocess.run([sys.executable, "-m", "gradstep.torch", "-m", "tutorial_mod", "--lr", "0.1"],
+                       cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "torch.Size([1, 2]) ['--lr', '0.1']"

@@ -39,7 +39,7 @@ more examples:
   gradstep sweep --optimizer adam --lr 1e-3 --grid "betas=(0.9,0.999),(0.5,0.9)"
 """
 
-OWN = ("grid", "budget", "metric", "out")
+OWN = ("grid", "budget", "metric", "curvature", "out")
 
 
 def add_parser(sub) -> None:
@@ -54,7 +54,7 @@ def add_parser(sub) -> None:
                    help=f"batch sizes, e.g. 1,10,1000 (default {d.train.batch_size})")
     g.add_argument("--grid", action="append", default=argparse.SUPPRESS, metavar="KEY=V1,V2,...",
                    help="values of another optimizer argument, e.g. momentum=0,0.9 (repeatable)")
-    add_config_options(g, d, ("budget", "metric", "out"), {"metric": METRICS})
+    add_config_options(g, d, ("budget", "metric", "curvature", "out"), {"metric": METRICS})
     g.add_argument("--quiet", action="store_true", help="no progress bar and no line per finished cell")
     add_format_option(g)
     add_training_options(p, d.train, skip=("lr", "batch_size"))
@@ -91,7 +91,7 @@ def config_from(args: argparse.Namespace):
     from ..explore.sweep import SweepConfig
 
     base = SweepConfig()
-    own = given(args, ("budget", "metric", "out"))
+    own = given(args, ("budget", "metric", "curvature", "out"))
     if "lr_values" in vars(args):
         values, named = parse_lr(args.lr_values, "sweep")
         if named:

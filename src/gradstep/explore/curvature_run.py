@@ -8,18 +8,19 @@ model and data a ``TrainConfig`` describes, at its initial weights or at a check
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..data import DataLoader
-from ..serialization import CheckpointError, load
+from ..serialization import CheckpointError, load, load_metadata
 from ..train import RunsProgress
 from .builders import build_data, build_loss, build_model, model_name
 from .config import TEXT, Config, ConfigError, Number, OneOf, TrainConfig, check_fields, option
 from .curvature import Density, Eigenpairs, LossHessian, TraceEstimate
 from .result import Result
-from .run import config_from_checkpoint
+from .run import CONFIG_KEY
 
 
 @dataclass
@@ -103,6 +104,36 @@ class CurvatureResult(Result):
         return {"curvature.png": fig}
 
 
+UNTRUSTED = ("out", "resume", "data_dir", "loggers", "live")   # a checkpoint's paths and side effects
+
+
+def train_config_from_checkpoint(path: str, model=None, data=None) -> TrainConfig:
+    """The ``TrainConfig`` stored in a checkpoint, through the same validation as the command line,
+    without its paths (never followed). A ``module:function`` model or data it names is imported
+    only if ``model`` / ``data`` (the command line's --model / --data) name it too: nothing read
+    from a file is trusted as an instruction."""
+    try:
+        meta = load_metadata(path)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read it ({e.strerror})") from None
+    if CONFIG_KEY not in meta:
+        raise CheckpointError(f"{path}: has no gradstep run configuration in its metadata; was it "
+                              f"written by `gradstep train`?")
+    try:
+        stored = json.loads(meta[CONFIG_KEY])
+    except ValueError:
+        stored = None
+    if not isinstance(stored, dict):
+        raise CheckpointError(f"{path}: its run configuration is not a table of options")
+    stored = {k: v for k, v in stored.items() if k not in UNTRUSTED}
+    for key, given in (("model", model), ("data", data)):
+        named = stored.get(key)
+        if isinstance(named, str) and ":" in named and given != named:
+            raise ConfigError(f"--checkpoint {path}: its model was built with --{key} {named}; give "
+                              f"--{key} {named} to import that function")
+    return TrainConfig.from_dict(stored)
+
+
 def run_curvature(config: CurvatureConfig) -> CurvatureResult:
     """The spectrum of the training loss of ``config.train``'s model, at its initial weights (or
     the checkpoint's), over the first ``num_batches`` training batches."""
@@ -110,7 +141,7 @@ def run_curvature(config: CurvatureConfig) -> CurvatureResult:
 
     cfg = config.train
     if config.checkpoint is not None:
-        cfg = config_from_checkpoint(config.checkpoint)
+        cfg = train_config_from_checkpoint(config.checkpoint, model=cfg.model, data=cfg.data)
     _random.manual_seed(cfg.seed)
     data = build_data(cfg)
     model = build_model(cfg, data)
@@ -126,7 +157,10 @@ def run_curvature(config: CurvatureConfig) -> CurvatureResult:
         if config.num_batches and i == config.num_batches:
             break
         batches.append(batch)
-    hessian = LossHessian(model, build_loss(data), batches)
+    try:
+        hessian = LossHessian(model, build_loss(data), batches)
+    except ValueError as e:   # a model without parameters
+        raise ConfigError(str(e)) from None
     if config.k > hessian.num_parameters:
         raise ConfigError(f"--k {config.k} is larger than the number of parameters "
                           f"({hessian.num_parameters})")

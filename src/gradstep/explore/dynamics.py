@@ -18,7 +18,7 @@ With ``sharpness_every=N`` it also estimates, every N optimizer steps and before
 sharpness of the loss on the current batch (a few Lanczos iterations, warm-started from the last
 top eigenvector) and the stability threshold it is compared with: λ_max(H) against 2/lr (or
 (2+2β)/lr with momentum β) for SGD, the preconditioned λ_max(P^½ H P^½) against 2 (or the
-momentum form) for optimizers with a step size P; see ``gradstep.explore.stability``.
+momentum form) for optimizers with a step size P; see ``gradstep.explore.sharpness``.
 
 Between recording steps it does nothing, so it costs almost nothing.
 
@@ -115,7 +115,7 @@ class TrainingDynamics(Callback):
             self._pending["step_size"] = sizes
 
     def _record_sharpness(self, trainer) -> None:
-        from .stability import sharpness
+        from .sharpness import sharpness
         with np.errstate(all="ignore"):
             s = sharpness(trainer.model, trainer.loss_fn, trainer._batch, trainer.optimizer,
                           steps=self.sharpness_steps, start=self._vector)

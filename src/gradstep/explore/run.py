@@ -42,7 +42,7 @@ from .config import ConfigError, TrainConfig
 from .dynamics import TrainingDynamics
 from .result import Result
 from .runs import write_config
-from .stability import diagnose_divergence
+from .sharpness import diagnose_divergence
 
 CONFIG_KEY = "gradstep.config"
 PER_INVOCATION = ("resume", "out", "max_steps", "overwrite")  # never stored, never read from a file

@@ -1,130 +1,166 @@
-"""Sharpness against the stability threshold of the optimizer that is training.
+"""What the loss at the starting weights says about learning rates and batch sizes.
 
-On a quadratic with Hessian H, gradient descent θ ← θ − lr·g diverges when lr·λ_max(H) > 2, so
-the sharpness λ_max(H) is compared with 2/lr; heavy-ball momentum β (PyTorch's SGD) moves the
-threshold to (2 + 2β)/lr, and Nesterov momentum to (2 + 2β)/((1 + 2β)·lr) (Cohen et al., ICLR
-2021, appendix). An adaptive optimizer steps θ ← θ − P ⊙ d with a per-element step size P
-(``Optimizer.step_size``); with P frozen the comparable quantity is the *preconditioned*
-sharpness λ_max(P^½ H P^½) = λ_max(P H), against 2 when d is the gradient (Adagrad, RMSprop,
-Adadelta), 2 + 2μ with RMSprop's momentum μ, and (2 + 2β₁)/(1 − β₁) when d is the first moment
-m̂, an average with weight 1 − β₁ (Adam, AdamW, NAdam, RAdam, Adamax: 38 for β₁ = 0.9; Cohen et
-al., "Adaptive gradient methods at the edge of stability", 2022). Optimizers whose step is not
-P ⊙ d with one P (L-BFGS's line search, Rprop's and Lion's sign steps, ASGD) get none.
+- The *stability threshold* 2 / lambda_max: on a quadratic, full-batch gradient descent with step
+  size lr converges when lr < 2 / lambda_max (lambda_max the largest eigenvalue of the Hessian, the
+  loss's sharpness) and diverges above it, along the top eigenvector.
+- The *gradient noise scale* B_simple = tr(Sigma) / |G|^2 (McCandlish et al. 2018, "An Empirical
+  Model of Large-Batch Training"): G the full-batch gradient, Sigma the covariance of the
+  per-example gradients. Batches much smaller than B_simple are dominated by noise (a larger batch
+  buys a proportionally better step); batches much larger waste samples. It is estimated, as in
+  the paper's appendix A, from the squared norms of mean gradients at two batch sizes b < B:
+  since E|G_b|^2 = |G|^2 + tr(Sigma) / b,
+
+      |G|^2     ~ (B |G_B|^2 - b |G_b|^2) / (B - b)
+      tr(Sigma) ~ (|G_b|^2 - |G_B|^2) / (1/b - 1/B).
+
+Both are measured in float64 on a copy of the model, on (at most ``MAX_SAMPLES`` of) the training
+split: a few Hessian-vector products and one pass of small-batch gradients.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..optim import SGD, Optimizer
-from .curvature import LossHessian, _lanczos, _ritz_done, _ritz_pairs
+from ..autograd import Tensor
+from .curvature import LossHessian
+
+MAX_SAMPLES = 1024   # the training samples the start-point curvature is measured on
+SMALL_BATCH = 8      # the small batch size of the noise-scale estimate (the large one: every sample)
 
 
 @dataclass(frozen=True)
-class Sharpness:
-    """λ_max of the (preconditioned) Hessian on a batch, the threshold it is compared with, and
-    the top eigenvector (to warm-start the next estimate)."""
-    value: float
-    threshold: float
-    preconditioned: bool
-    threshold_text: str   # "2/lr", "(2+2β)/lr", "2", "(2+2β₁)/(1−β₁)"
+class NoiseScale:
+    """B_simple = tr(Sigma) / |G|^2 and the estimates it is made of."""
+    b_simple: float
+    grad_norm_sq: float      # |G|^2 estimate
+    trace_sigma: float       # tr(Sigma) estimate
+    small: int               # the two batch sizes
+    big: int
+    batches: int             # small batches averaged
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StartCurvature:
+    """The sharpness at the starting weights, its stability threshold, and the noise scale."""
+    sharpness: float         # lambda_max of the training loss's Hessian
+    residual: float          # ||H v - lambda v|| / |lambda| reached
     hvp_count: int
-    vector: np.ndarray
+    samples: int             # training samples it was measured on
+    noise: NoiseScale | None
 
     @property
-    def unstable(self) -> bool:
-        return self.value > self.threshold
+    def threshold(self) -> float:
+        """2 / lambda_max: the largest stable step size of full-batch gradient descent (inf if the
+        loss is not curved upwards)."""
+        return 2.0 / self.sharpness if self.sharpness > 0 else float("inf")
 
-    def text(self) -> str:
-        """"sharpness 12.3 > 2/lr = 0.4: the step size is above the stability threshold"."""
-        name = "preconditioned sharpness λ_max(P·H)" if self.preconditioned else "sharpness"
-        if self.unstable:
-            return (f"{name} {self.value:.4g} > {self.threshold_text} = {self.threshold:.4g}: the step "
-                    f"size is above the stability threshold")
-        return (f"{name} {self.value:.4g} <= {self.threshold_text} = {self.threshold:.4g}: the step size "
-                f"is within the stability threshold on this batch")
+    def to_dict(self) -> dict:
+        return {"sharpness": self.sharpness, "stability_threshold": self.threshold,
+                "residual": self.residual, "hvp_count": self.hvp_count, "samples": self.samples,
+                "noise_scale": None if self.noise is None else self.noise.to_dict()}
 
 
-class _Preconditioned:
-    """P^½ H P^½ as an operator on flat vectors."""
-
-    def __init__(self, hessian: LossHessian, root: np.ndarray):
-        self.hessian, self.root = hessian, root
-        self.num_parameters = hessian.num_parameters
-
-    def matvec(self, v: np.ndarray) -> np.ndarray:
-        return self.root * self.hessian.matvec(self.root * v)
+def _float64(t):
+    return t.double() if isinstance(t, Tensor) and t.is_floating_point() else t
 
 
-def threshold(optimizer) -> tuple[float, str, bool] | None:
-    """(threshold, its formula, whether it is for the preconditioned sharpness) of the first
-    parameter group; None for an optimizer without a per-element step size."""
-    group = optimizer.param_groups[0]
-    if isinstance(optimizer, SGD):
-        lr, beta = group["lr"], group["momentum"]
-        if beta and group["dampening"]:  # b ← βb + (1 − τ)g: the step is (1 − τ) lr times heavy ball's
-            lr = lr * (1 - group["dampening"])
-        if beta and group["nesterov"]:
-            return (2 + 2 * beta) / ((1 + 2 * beta) * lr), "(2+2β)/((1+2β)lr)", False
-        if beta:
-            return (2 + 2 * beta) / lr, "(2+2β)/lr", False
-        return 2 / lr, "2/lr", False
-    if type(optimizer)._step_size is Optimizer._step_size:
-        return None
-    if "betas" in group and group["betas"][0]:
-        b1 = group["betas"][0]
-        return (2 + 2 * b1) / (1 - b1), "(2+2β₁)/(1−β₁)", True
-    if group.get("momentum"):
-        return 2 + 2 * group["momentum"], "2+2μ", True
-    return 2.0, "2", True
+def noise_scale(model, loss_fn, inputs, targets, small: int = SMALL_BATCH, seed: int = 0) -> NoiseScale:
+    """B_simple from the squared norms of the mean gradient over all ``len(inputs)`` samples and
+    of the mean gradient of each batch of ``small`` (the samples in a seeded random order, every
+    one used once), averaged over those batches."""
+    n = int(inputs.shape[0])
+    if not 1 <= small < n:
+        raise ValueError(f"the small batch ({small}) must be smaller than the samples ({n})")
+    g_big = LossHessian(model, loss_fn, (inputs, targets)).loss_and_gradient()[1]
+    big_sq = float(g_big @ g_big)
+    order = np.random.default_rng(seed).permutation(n)
+    squares = []
+    for start in range(0, n - small + 1, small):
+        idx = Tensor._make(order[start:start + small])
+        g = LossHessian(model, loss_fn, (inputs[idx], targets[idx])).loss_and_gradient()[1]
+        squares.append(float(g @ g))
+    small_sq = float(np.mean(squares))
+    grad_sq = (n * big_sq - small * small_sq) / (n - small)
+    trace = (small_sq - big_sq) / (1.0 / small - 1.0 / n)
+    b = trace / grad_sq if grad_sq > 0 else float("inf")
+    return NoiseScale(b, grad_sq, trace, small, n, len(squares))
 
 
-def sharpness(model, loss_fn, batch, optimizer, steps: int = 20, start: np.ndarray | None = None,
-              seconds: float | None = None, seed: int = 0) -> Sharpness | None:
-    """λ_max of the Hessian of ``loss_fn(model(x), y)`` on ``batch`` (preconditioned by the
-    optimizer's step size P where it has one; see the module docstring) by at most ``steps``
-    Lanczos iterations (fewer once the top Ritz value has converged to 1e-4, or once ``seconds``
-    have passed), warm-started from ``start``. None when the optimizer has no comparable
-    quantity, or the result is not finite."""
-    rule = threshold(optimizer)
-    if rule is None:
-        return None
-    limit, formula, preconditioned = rule
-    op = hessian = LossHessian(model, loss_fn, batch)
-    if preconditioned:
-        sizes = [optimizer.step_size(p) for p in hessian.params]
-        flat = np.concatenate([np.zeros(n) if s is None else np.ravel(s).astype(np.float64)
-                               for s, n in zip(sizes, hessian.sizes)])
-        if not np.isfinite(flat).all():
-            return None
-        op = _Preconditioned(hessian, np.sqrt(flat))
-    if start is not None and start.shape != (hessian.num_parameters,):
-        start = None
-    deadline = None if seconds is None else time.monotonic() + seconds
+def start_curvature(model, loss_fn, dataset, seed: int = 0, max_samples: int = MAX_SAMPLES,
+                    small: int = SMALL_BATCH) -> StartCurvature:
+    """The sharpness and noise scale of ``loss_fn`` for ``model`` (left unchanged: a float64 copy is
+    measured) on the first ``max_samples`` samples of ``dataset``."""
+    import copy
 
-    def stop(alphas, betas, _):
-        return (deadline is not None and time.monotonic() > deadline) or _ritz_done(alphas, betas, 1, 1e-4)
+    from ..data import DataLoader, Subset
 
-    basis, products, alphas, betas = _lanczos(op, min(steps, hessian.num_parameters), seed, stop, start)
-    if not (np.isfinite(alphas).all() and np.isfinite(betas).all()):
-        return None
-    values, vectors, _ = _ritz_pairs(alphas, betas, basis, products, 1)
-    return Sharpness(float(values[0]), float(limit), preconditioned, formula, hessian.hvp_count,
-                     vectors[0])
+    n = min(len(dataset), max_samples)
+    inputs, targets = next(iter(DataLoader(Subset(dataset, list(range(n))), batch_size=n)))
+    inputs, targets = _float64(inputs), _float64(targets)
+    model = copy.deepcopy(model).double()
+    op = LossHessian(model, loss_fn, (inputs, targets))
+    top = op.eigenvalues(k=1, tol=1e-3, max_iter=12, seed=seed)   # PyHessian's tolerance
+    noise = noise_scale(model, loss_fn, inputs, targets, small, seed) if n > small else None
+    return StartCurvature(float(top.eigenvalues[0]), float(top.residuals[0]), top.hvp_count, n, noise)
 
 
-def diagnose_divergence(trainer) -> str | None:
-    """For the non-finite guard: the sharpness against the threshold at the trainer's (finite)
-    weights on its last batch, within 20 HVPs and about a second; None when it cannot say."""
-    batch = getattr(trainer, "_batch", None)
-    if batch is None:
-        return None
-    try:
-        with np.errstate(all="ignore"):
-            s = sharpness(trainer.model, trainer.loss_fn, batch, trainer.optimizer, steps=20, seconds=1.0)
-    except (ValueError, TypeError, NotImplementedError, ArithmeticError):
-        return None  # no second derivative for this model or loss, or nothing to take it of
-    return None if s is None else s.text()
+def describe(start: StartCurvature, lrs, batch_sizes) -> list[str]:
+    """Report lines: which learning rates are above the stability threshold and why, and how the
+    batch sizes compare with the noise scale."""
+    lam, thr = start.sharpness, start.threshold
+    lines = ["## Curvature at the start", ""]
+    if lam <= 0:
+        lines.append(f"The training loss at the starting weights has λ_max = {lam:.4g} ≤ 0: it is not "
+                     f"curved upwards, so no step size is unstable on it.")
+        return lines + _noise_lines(start.noise, batch_sizes)
+    lines += [f"The training loss at the starting weights has sharpness λ_max = {lam:.4g} (the largest "
+              f"eigenvalue of its Hessian, on {start.samples} training samples: {start.hvp_count} "
+              f"Hessian-vector products, residual {start.residual:.1e}). On a quadratic, a full-batch "
+              f"gradient step of size lr multiplies the error along the top eigenvector by "
+              f"|1 − lr·λ_max|, so gradient descent converges for lr < 2/λ_max = **{thr:.4g}** and "
+              f"diverges above it (the dashed line on the heatmap); every lr below it converges, fastest "
+              f"near 1/λ_max = {1 / lam:.4g}, where one step removes that error.", ""]
+    for lr in sorted(lrs):
+        factor = abs(1 - lr * lam)
+        if lr > thr:
+            verdict = (f"above the threshold ({lr / thr:.3g} × 2/λ_max): each step multiplies the "
+                       f"error by {factor:.3g} > 1, so the loss grows geometrically until it overflows")
+        elif factor > 0.99:
+            verdict = (f"stable but slow: the error shrinks only by the factor {factor:.4g} per step along "
+                       f"the top eigenvector (and more slowly along flatter ones)")
+        else:
+            verdict = f"below the threshold: the error shrinks by the factor {factor:.3g} per step"
+        lines.append(f"- lr {lr:g}: {verdict}.")
+    lines += ["", "The threshold is exact for full-batch gradient descent on a quadratic (linear "
+              "regression's loss is one). A mini-batch step follows one batch's loss, whose curvature "
+              "can be larger, and a network's curvature changes as it trains: for small batches and "
+              "for networks it is a guide, not a bound."]
+    return lines + _noise_lines(start.noise, batch_sizes)
+
+
+def _noise_lines(noise: NoiseScale | None, batch_sizes) -> list[str]:
+    lines: list[str] = []
+    if noise is not None and not (np.isfinite(noise.b_simple) and noise.b_simple > 0):
+        lines += ["", f"No gradient noise scale: its estimates tr(Σ) ≈ {noise.trace_sigma:.3g} and "
+                  f"|G|² ≈ {noise.grad_norm_sq:.3g} are not both positive (the gradient is too small "
+                  f"against its noise to measure)."]
+    elif noise is not None:
+        b = noise.b_simple
+        lines += ["", f"Gradient noise scale B_simple = tr(Σ)/|G|² ≈ **{b:.3g}** (McCandlish et al. "
+                  f"2018; tr(Σ) ≈ {noise.trace_sigma:.4g}, |G|² ≈ {noise.grad_norm_sq:.4g}, estimated "
+                  f"from the mean gradients of {noise.batches} batches of {noise.small} and of all "
+                  f"{noise.big} samples). Batches much smaller than B_simple are dominated by noise, and "
+                  f"a larger batch buys a proportionally better step; batches much larger waste samples. "
+                  f"Relative to the fewest possible, a batch of B needs about 1 + B_simple/B times the "
+                  f"steps and 1 + B/B_simple times the samples:", ""]
+        for bs in sorted(batch_sizes):
+            lines.append(f"- batch {bs}: steps × {1 + b / bs:.3g}, samples × {1 + bs / b:.3g}")
+        lines += ["", f"A batch pays off up to about B_simple ≈ {b:.3g}: up to there, doubling it "
+                  "nearly halves the steps; beyond it, the steps barely fall while the samples per "
+                  "step keep growing."]
+    return lines

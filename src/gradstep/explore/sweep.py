@@ -12,7 +12,9 @@ size and the gridded optimizer arguments changed; all cells start from the same 
 and shuffle with generators seeded alike. The budget is the same for every cell: a number of
 epochs, or a number of samples seen (``Budget.parse("30000 samples")``), which is the fair one
 when batch sizes differ. A cell that diverges is stopped by the non-finite guard and reported as
-diverged. Into ``out`` go ``heatmap.png`` (the final metric of every cell), ``curves.png`` (the
+diverged. Before the cells, the sharpness and the gradient noise scale of the loss at the starting
+weights are measured (``gradstep.explore.stability``; ``curvature=False`` skips it). Into ``out``
+go ``heatmap.png`` (the final metric of every cell, 2/lambda_max marked), ``curves.png`` (the
 training loss of every cell against the samples seen), ``report.md`` and ``results.json``.
 """
 
@@ -29,10 +31,11 @@ from ..data import DataLoader
 from ..train import History, RunsProgress, evaluate
 from .builders import build_data, build_loss, build_model, model_name, optimizer_spec
 from .compare import Clock
-from .config import OPTIONS, TEXT, Config, ConfigError, Kind, TrainConfig, bad, check_fields, option
+from .config import BOOL, OPTIONS, TEXT, Config, ConfigError, Kind, TrainConfig, bad, check_fields, option
 from .report import markdown_table, metric_label
 from .result import Result
 from .run import build_run, initial_state, score_key
+from .stability import StartCurvature, describe, start_curvature
 from .sweep_plots import plot_curves, plot_heatmap
 
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
@@ -124,6 +127,8 @@ class SweepConfig(Config):
     budget: str | None = option(None, TEXT, 'per cell: "N epochs" or "N samples" seen')
     metric: str | None = option(None, Kind((str,), "a metric", True), "what the heatmap shows")
     out: str | None = option(None, TEXT, "output directory (default runs/sweep-<time>)")
+    curvature: bool = option(True, BOOL, "measure the sharpness (2/lambda_max) and the gradient noise scale "
+                                         "at the starting weights")
 
     def run(self, **kwargs) -> Result:
         return run_sweep(self, **kwargs)
@@ -153,6 +158,8 @@ class SweepResult(Result):
     metric: str
     out: str | None = None
     cells: list[SweepCell] = field(default_factory=list)
+    start: StartCurvature | None = None   # sharpness and noise scale at the initial weights
+    start_note: str | None = None         # why ``start`` is missing
 
     def combos(self) -> list[dict]:
         """Every combination of the gridded optimizer arguments ([{}] without any)."""
@@ -211,6 +218,10 @@ class SweepResult(Result):
             lines += ["", f"A diverging cell ended with more than {RISING:g} times the initial training "
                       f"loss ({self.cells[0].initial_loss:.4g}): its loss was still finite when the "
                       "budget ran out, but growing."]
+        if self.start is not None:
+            lines += ["", *describe(self.start, self.lrs, self.batch_sizes)]
+        elif self.start_note:
+            lines += ["", f"No curvature at the start: {self.start_note}."]
         lines += ["", "Figures: `heatmap.png` (the final " + metric_label(self.metric) + " of every "
                   "cell), `curves.png` (the training loss of every cell); everything is in `results.json`."]
         return "\n".join(lines) + "\n"
@@ -226,6 +237,7 @@ class SweepResult(Result):
         return {"config": self.config.to_dict(), "lrs": self.lrs, "batch_sizes": self.batch_sizes,
                 "grid": self.grid, "budget": str(self.budget), "metric": self.metric,
                 "initial_train_loss": self.cells[0].initial_loss if self.cells else None,
+                "start": None if self.start is None else self.start.to_dict(), "start_note": self.start_note,
                 "cells": [c.to_dict() for c in self.cells]}
 
     def documents(self) -> dict:
@@ -299,6 +311,11 @@ def run_sweep(config: SweepConfig, progress: Callable[[str], None] | None = None
     if metric.endswith("accuracy") and not data.is_classification:
         raise ConfigError(f"--metric {metric}: {base.dataset} is a regression data set")
     result = SweepResult(base, lrs, batch_sizes, grid, budget, metric, config.out)
+    try:  # a few HVPs and small-batch gradients in float64, on a copy: the runs are unchanged
+        if config.curvature:
+            result.start = start_curvature(model, build_loss(data), data.train, seed=base.seed)
+    except (NotImplementedError, ValueError, TypeError, RuntimeError) as e:
+        result.start_note = str(e).splitlines()[0] if str(e) else type(e).__name__
     small = model_name(base) == "linear" and not data.is_classification
     cells = [(lr, bs, combo) for combo in result.combos() for lr in lrs for bs in batch_sizes]
     with RunsProgress(len(cells), "sweep", enabled=not config.train.quiet) as bar:

@@ -65,6 +65,8 @@ def plot_heatmap(result, title: str):
                     dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
                     ax.text(j, i, _cell_text(grid[i, j], metric), ha="center", va="center", fontsize=10,
                             color="white" if dark else "black")
+        if result.start is not None:
+            _mark_threshold(ax, lrs, result.start.threshold, len(bss))
         ax.set_xticks(range(len(bss)), [str(b) for b in bss])
         ax.set_yticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
         ax.set_xlabel("batch size")
@@ -76,6 +78,32 @@ def plot_heatmap(result, title: str):
     cbar.set_label("final " + metric_label(metric) + (" (log scale)" if is_loss else ""))
     fig.suptitle(title, fontsize=11)
     return fig
+
+
+def threshold_row(lrs, threshold: float) -> float | None:
+    """Where 2/lambda_max falls on the heatmap's learning-rate axis (row i holds lrs[i]),
+    interpolated on a log scale; an edge if it lies beyond every lr; None if the lrs are not sorted."""
+    lrs = list(lrs)
+    if not np.isfinite(threshold) or any(b <= a for a, b in zip(lrs, lrs[1:])):
+        return None
+    if threshold <= lrs[0]:
+        return -0.5
+    if threshold >= lrs[-1]:
+        return len(lrs) - 0.5
+    i = next(i for i in range(len(lrs) - 1) if lrs[i] < threshold <= lrs[i + 1])
+    return i + np.log(threshold / lrs[i]) / np.log(lrs[i + 1] / lrs[i])
+
+
+def _mark_threshold(ax, lrs, threshold: float, columns: int) -> None:
+    """A dashed line at lr = 2/lambda_max, labelled, between the rows it separates."""
+    y = threshold_row(lrs, threshold)
+    if y is None:
+        return
+    ax.axhline(y, color="crimson", ls="--", lw=2)
+    ax.annotate(rf"$2/\lambda_{{max}}$ = {threshold:.3g} (full-batch GD diverges below the line)",
+                (columns - 0.5, y), xytext=(-4, 4 if y > 0 else -4), textcoords="offset points",
+                ha="right", va="bottom" if y > 0 else "top", fontsize=8, color="crimson",
+                fontweight="bold", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
 
 
 def plot_curves(result, title: str):

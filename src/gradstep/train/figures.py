@@ -112,7 +112,8 @@ def plain_log_ticks(ax, axis: str = "y") -> None:
     if within_decade:
         target.set_minor_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
     elif short:
-        target.set_minor_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}" if f"{v:e}"[0] in "235" else ""))
+        target.set_minor_formatter(mticker.FuncFormatter(
+            lambda v, _: f"{v:g}" if f"{v:e}"[0] in "235" else ""))
     else:
         target.set_minor_formatter(mticker.NullFormatter())
 
