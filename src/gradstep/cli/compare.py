@@ -12,8 +12,10 @@ from .common import (
     add_command,
     add_config_options,
     add_format_option,
+    add_overwrite_option,
     formats_of,
     given,
+    owned_folder,
     parse_lr,
     report_written,
 )
@@ -55,6 +57,7 @@ def add_parser(sub) -> None:
                    help=LR_HELP + " (default: the tutorials' one for each optimizer)")
     g.add_argument("--quiet", action="store_true", help="no progress bar and no line per finished run")
     add_format_option(g)
+    add_overwrite_option(g)
     add_training_options(p, d.train, skip=SKIP)
 
 
@@ -80,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
     out = config.out or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}"
     progress = None if args.quiet else (lambda line: print(line, flush=True))
     start = time.perf_counter()
-    result = config.run(progress=progress)
-    files = result.write(out, formats_of(args))
+    with owned_folder(out, args):  # refused if another run's, locked until the report is written
+        result = config.run(progress=progress)
+        files = result.write(out, formats_of(args))
     if not args.quiet:
         print()
         print(result.table(), end="")

@@ -10,8 +10,10 @@ from .common import (
     add_command,
     add_config_options,
     add_format_option,
+    add_overwrite_option,
     formats_of,
     given,
+    owned_folder,
     report_written,
 )
 from .train import add_training_options, config_from_args
@@ -45,6 +47,7 @@ def add_parser(sub) -> None:
     g = p.add_argument_group("range test")
     add_config_options(g, d, OWN)
     add_format_option(g)
+    add_overwrite_option(g)
     add_training_options(p, d.train, skip=SKIPPED)
 
 
@@ -58,8 +61,9 @@ def config_from(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     out = config.out or f"runs/lr-find-{time.strftime('%Y%m%d-%H%M%S')}"
-    result = config.run()
-    files = result.write(out, formats_of(args))
+    with owned_folder(out, args):
+        result = config.run()
+        files = result.write(out, formats_of(args))
     stopped = " (stopped early: the loss exploded)" if result.diverged else ""
     print(f"ran {len(result.lrs)} mini-batches from lr {result.lrs[0]:.3g} to {result.lrs[-1]:.3g}{stopped}")
     if result.suggested_lr is None:

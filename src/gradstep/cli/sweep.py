@@ -11,8 +11,10 @@ from .common import (
     add_command,
     add_config_options,
     add_format_option,
+    add_overwrite_option,
     formats_of,
     given,
+    owned_folder,
     parse_lr,
     report_written,
 )
@@ -57,6 +59,7 @@ def add_parser(sub) -> None:
     add_config_options(g, d, ("budget", "metric", "curvature", "out"), {"metric": METRICS})
     g.add_argument("--quiet", action="store_true", help="no progress bar and no line per finished cell")
     add_format_option(g)
+    add_overwrite_option(g)
     add_training_options(p, d.train, skip=("lr", "batch_size"))
 
 
@@ -116,8 +119,9 @@ def run(args: argparse.Namespace) -> int:
         config = config.replace(train=config.train.replace(quiet=True))
     out = config.out or f"runs/sweep-{time.strftime('%Y%m%d-%H%M%S')}"
     progress = None if args.quiet else (lambda line: print(line, flush=True))
-    result = config.run(progress=progress)
-    files = result.write(out, formats_of(args))
+    with owned_folder(out, args):
+        result = config.run(progress=progress)
+        files = result.write(out, formats_of(args))
     best = result.best()
     if best is not None:
         print(f"best: lr {best.lr:g}, batch size {best.batch_size}"

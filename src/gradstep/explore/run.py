@@ -29,13 +29,13 @@ from ..train.progress import in_notebook
 from ..train.run_folder import RunFolder
 from .builders import (
     Data,
-    _is_factory,
     build_data,
     build_loaders,
     build_loss,
     build_model,
     build_optimizer,
     build_scheduler,
+    code_from_file,
     model_name,
 )
 from .config import ConfigError, TrainConfig
@@ -103,13 +103,7 @@ def config_from_checkpoint(path, given: dict | None = None) -> TrainConfig:
             raise ConfigError(f"a table of options, got {type(stored).__name__}")
         for key in PER_INVOCATION:
             stored.pop(key, None)
-        for key in ("model", "data"):
-            if _is_factory(stored.get(key)) and key not in given:
-                raise ConfigError(f"it names code to run, --{key} {stored[key]}, which gradstep does not "
-                                  f"import on a file's word: give --{key} {stored[key]} to resume it")
-            if key in given:
-                stored[key] = given[key]
-        return TrainConfig.from_dict(stored)
+        return TrainConfig.from_dict(code_from_file(stored, given, "resume it"))
     except (ConfigError, json.JSONDecodeError, RecursionError, TypeError) as e:
         raise CheckpointError(f"{path}: the stored configuration is invalid: {e}") from None
 

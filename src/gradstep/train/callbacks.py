@@ -91,7 +91,12 @@ class NonFiniteGuard(Callback):
             msg += ". The weights and buffers are those of the last finite step."
         else:  # an earlier update (lr=inf, say) made the weights non-finite while the loss still was not
             msg += (". The weights themselves are no longer finite (an update made them so before the "
-                    "loss showed it), and no checkpoint is written from them.")
+                    "loss showed it), and no checkpoint is written from them")
+            if any(math.isinf(g["lr"]) for g in trainer.optimizer.param_groups):
+                msg += f"; the learning rate ({_lr_text(trainer.optimizer)}) is the cause"
+            if len(trainer.history.iteration_loss) <= 1:  # the first update already broke them
+                msg += "; no finite step was taken, so no trained weights were kept"
+            msg += "."
         trainer.stop(msg, diverged=True)
 
     def _first_nonfinite(self, trainer) -> str | None:
