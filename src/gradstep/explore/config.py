@@ -245,6 +245,8 @@ class TrainConfig(Config):
     dynamics: bool = option(False, BOOL, "record and plot per-layer training dynamics")
     dynamics_every: int | None = option(None, _OPTIONAL_POSITIVE_INT,
                                         "record the dynamics every N steps (default: every epoch's end)")
+    sharpness_every: int | None = option(None, _OPTIONAL_POSITIVE_INT,
+                                         "with the dynamics, the (preconditioned) sharpness every N steps")
     quiet: bool = option(False, BOOL, "no progress bar")
     # also log as training goes: tensorboard (gradstep[tensorboard]), csv, jsonl (into the run folder)
     loggers: tuple = option((), None, "log as training goes: tensorboard, csv, jsonl (comma-separated)")
