@@ -56,12 +56,13 @@ def load_data(full: bool) -> tuple[dict, str]:
     except DatasetNotFoundError:
         train, test = FashionMNIST(sample=True, train=True), FashionMNIST(sample=True, train=False)
         name, n_val = "the Fashion-MNIST sample", 1000
-    X = train.data.reshape(len(train), -1).astype(np.float32)
-    X_test = test.data.reshape(len(test), -1).astype(np.float32)
+    X = np.asarray(train.data).reshape(len(train), -1).astype(np.float32)
+    X_test = np.asarray(test.data).reshape(len(test), -1).astype(np.float32)
+    y, y_test = np.asarray(train.targets), np.asarray(test.targets)
     n_train = len(X) - n_val if full else 2000
-    data = {"X_train": X[:n_train], "y_train": train.targets[:n_train],
-            "X_val": X[len(X) - n_val:], "y_val": train.targets[len(X) - n_val:],
-            "X_test": X_test, "y_test": test.targets}
+    data = {"X_train": X[:n_train], "y_train": y[:n_train],
+            "X_val": X[len(X) - n_val:], "y_val": y[len(X) - n_val:],
+            "X_test": X_test, "y_test": y_test}
     mean_image = data["X_train"].mean(axis=0)
     for k in ("X_train", "X_val", "X_test"):
         data[k] = (data[k] - mean_image) / 255

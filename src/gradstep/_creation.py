@@ -176,23 +176,57 @@ def _random_float_dtype(dtype) -> np.dtype:
     return dt
 
 
-def rand(*sizes, size=None, generator=None, dtype=None, requires_grad: bool = False,
+def _into(result: Tensor, out: Tensor | None) -> Tensor:
+    """``out=``: write ``result`` into ``out`` (taking its shape and keeping out's dtype) and return it."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"out= must be a Tensor, got {type(out).__name__}")
+    if result.requires_grad or out.requires_grad:
+        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad")
+    if out.shape != result.shape:
+        out._data = np.empty(result.shape, out.dtype)
+    out.copy_(result)
+    return out
+
+
+def _out_dtype(dtype, out: Tensor | None, name: str):
+    """The dtype a random draw takes with ``out=``: out's own, unless ``dtype=`` names the same one."""
+    if out is None:
+        return dtype
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): out= must be a Tensor, got {type(out).__name__}")
+    if dtype is not None and _float(dtype) != out.dtype:
+        raise RuntimeError(f"{name}(): dtype {_float(dtype)} does not match the dtype of out= ({out.dtype})")
+    return out.dtype
+
+
+def _draw_into(arr: np.ndarray, dt: np.dtype, out: Tensor | None, requires_grad: bool) -> Tensor:
+    if out is None:
+        return _finish(arr.astype(dt, copy=False), requires_grad)
+    _into(Tensor(arr.astype(dt, copy=False)), out)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def rand(*sizes, size=None, generator=None, out=None, dtype=None, requires_grad: bool = False,
          device=None) -> Tensor:
-    """Uniform on [0, 1), from ``generator`` or the default (``manual_seed``) stream."""
+    """Uniform on [0, 1), from ``generator`` or the default (``manual_seed``) stream; ``out=`` is
+    written in place (its dtype is the draw's)."""
     _check_device(device)
-    dt = _random_float_dtype(dtype)
+    dt = _random_float_dtype(_out_dtype(dtype, out, "rand"))
     arr = rng(generator).random(_sizes(sizes, size, "rand"), dtype=np.float64 if dt == np.float16 else dt)
-    return _finish(arr.astype(dt, copy=False), requires_grad)
+    return _draw_into(arr, dt, out, requires_grad)
 
 
-def randn(*sizes, size=None, generator=None, dtype=None, requires_grad: bool = False,
+def randn(*sizes, size=None, generator=None, out=None, dtype=None, requires_grad: bool = False,
           device=None) -> Tensor:
-    """Standard normal, from ``generator`` or the default (``manual_seed``) stream."""
+    """Standard normal, from ``generator`` or the default (``manual_seed``) stream; ``out=`` as rand."""
     _check_device(device)
-    dt = _random_float_dtype(dtype)
+    dt = _random_float_dtype(_out_dtype(dtype, out, "randn"))
     shape = _sizes(sizes, size, "randn")
     arr = rng(generator).standard_normal(shape, dtype=np.float64 if dt == np.float16 else dt)
-    return _finish(arr.astype(dt, copy=False), requires_grad)
+    return _draw_into(arr, dt, out, requires_grad)
 
 
 def randint(low, high=None, size=(), generator=None, dtype=None, requires_grad: bool = False,

@@ -6,6 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ._creation import _into
 from ._dtype import get_default_dtype
 from ._errors import ArgumentError, DTypeError, ShapeError
 from .autograd import more_ops as _more_ops
@@ -197,21 +198,6 @@ def softmax(input, dim):
 
 def log_softmax(input, dim):
     return _t(input).log_softmax(dim)
-
-
-def _into(result: Tensor, out: Tensor | None) -> Tensor:
-    """``out=``: write ``result`` into ``out`` (taking its shape and keeping out's dtype) and return it."""
-    if out is None:
-        return result
-    if not isinstance(out, Tensor):
-        raise TypeError(f"out= must be a Tensor, got {type(out).__name__}")
-    if result.requires_grad or out.requires_grad:
-        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, "
-                           "but one of the arguments requires grad")
-    if out.shape != result.shape:
-        out._data = np.empty(result.shape, out.dtype)
-    out.copy_(result)
-    return out
 
 
 def matmul(input, other, *, out=None):

@@ -9,14 +9,19 @@ or a pickle) is recognised and refused with one line saying how to convert it; i
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from collections.abc import Mapping
+
+import numpy as np
 
 from . import serialization
 from .serialization import CheckpointError
 
 __all__ = ["save", "load", "CheckpointError", "add_safe_globals", "safe_globals", "get_safe_globals"]
 
+_NUMPY = "gradstep.numpy"  # metadata: where the saved object held NumPy arrays
 _CONVERT = ("load it in PyTorch and save its state dict with safetensors: `from safetensors.torch "
             "import save_file; save_file(torch.load(path), 'model.safetensors')`, then load that file")
 
@@ -59,6 +64,9 @@ def save(obj, f, metadata: dict | None = None, require_finite: bool = False, **_
     if hint:
         raise TypeError(hint)
     meta = dict(metadata or {})
+    arrays = list(_array_paths(obj, ()))
+    if arrays:  # NumPy arrays come back as NumPy arrays, as PyTorch's pickles give them back
+        meta[_NUMPY] = json.dumps(arrays)
     if isinstance(f, (str, os.PathLike)):
         serialization.save(obj, f, metadata=meta, require_finite=require_finite)
         return
@@ -69,6 +77,44 @@ def save(obj, f, metadata: dict | None = None, require_finite: bool = False, **_
         serialization.save(obj, tmp, metadata=meta, require_finite=require_finite)
         with open(tmp, "rb") as src:
             f.write(src.read())
+
+
+def _array_paths(obj, path: tuple):
+    """The paths (keys and indices from the top) of the NumPy arrays inside ``obj``."""
+    if isinstance(obj, np.ndarray):
+        yield list(path)
+    elif isinstance(obj, Mapping):
+        for k, v in obj.items():
+            yield from _array_paths(v, (*path, k))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _array_paths(v, (*path, i))
+
+
+def _restore_arrays(obj, paths: list):
+    """``obj`` with the tensors at ``paths`` turned back into NumPy arrays."""
+    for path in paths:
+        if not path:
+            return obj.numpy()
+        *head, last = path
+        parent = obj
+        for k in head:
+            parent = parent[k]
+        if isinstance(parent, tuple):  # rebuilt tuples are immutable: rebuild along the path
+            obj = _replace(obj, path, parent[last].numpy())
+        else:
+            parent[last] = parent[last].numpy()
+    return obj
+
+
+def _replace(obj, path: list, value):
+    if not path:
+        return value
+    k, rest = path[0], path[1:]
+    if isinstance(obj, tuple):
+        return tuple(_replace(v, rest, value) if i == k else v for i, v in enumerate(obj))
+    obj[k] = _replace(obj[k], rest, value)
+    return obj
 
 
 def _check_location(map_location) -> None:
@@ -111,7 +157,15 @@ def _load_path(path: str, head: bytes, shown: str | None = None):
     if kind:
         raise CheckpointError(f"{shown or path} is not a safetensors file: it is {kind}, and gradstep "
                               f"never unpickles. To use it, {_CONVERT}")
-    return serialization.load(path)
+    obj = serialization.load(path)
+    paths = serialization.load_metadata(path).get(_NUMPY)
+    if paths:
+        try:
+            obj = _restore_arrays(obj, json.loads(paths))
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            raise CheckpointError(f"{shown or path}: the list of NumPy arrays in its metadata does not fit "
+                                  f"what it holds") from None
+    return obj
 
 
 

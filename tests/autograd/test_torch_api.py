@@ -44,6 +44,9 @@ RESULTS = [
     ("empty_size_kw", lambda m: m.empty(size=(1, 2)).zero_(), True),
     ("rand_size_kw", lambda m: m.rand(size=(3, 2), requires_grad=True), False),
     ("randn_size_kw", lambda m: m.randn(size=(5,), generator=m.Generator(device="cpu")), False),
+    ("rand_out_resized", lambda m: m.rand(2, 3, out=m.empty(0, dtype=m.float64)), False),
+    ("randn_out_size_kw", lambda m: m.randn(size=(4,), out=m.zeros(4), dtype=m.float32), False),
+    ("rand_out_requires_grad", lambda m: m.rand(2, out=m.empty(2), requires_grad=True), False),
     # torch.normal's forms
     ("normal_size_grad", lambda m: m.normal(0.0, 0.01, size=(3, 4), requires_grad=True), False),
     ("normal_size_pos", lambda m: m.normal(2.0, 3.0, (5,)), False),
@@ -151,6 +154,14 @@ def test_result_matches_torch(name, fn, deterministic, torch):
         np.testing.assert_array_equal(g.detach().numpy(), t.detach().numpy())
 
 
+def test_rand_and_randn_write_into_out(torch):
+    for m in (gs, torch):
+        out = m.empty(0, dtype=m.float64)
+        assert m.rand(3, 4, out=out) is out and out.shape == (3, 4) and out.dtype == m.float64
+        assert 0.0 <= out.min().item() and out.max().item() < 1.0
+        assert m.randn(size=(500,), out=out) is out and out.shape == (500,) and abs(out.mean().item()) < 0.3
+
+
 def test_normal_draws_follow_mean_and_std():
     x = gs.normal(gs.full((20000,), 2.0), gs.full((20000,), 0.5))
     assert abs(x.mean().item() - 2.0) < 0.02 and abs(x.std().item() - 0.5) < 0.02
@@ -232,6 +243,8 @@ ERRORS = [
     ("einsum_operands", lambda m: m.einsum("ij,jk->ik", m.ones(2, 3))),
     ("einsum_shapes", lambda m: m.einsum("ij,jk->ik", m.ones(2, 3), m.ones(4, 2))),
     ("rand_size_twice", lambda m: m.rand(2, size=(2, 3))),
+    ("rand_out_dtype_mismatch", lambda m: m.rand(2, out=m.empty(2, dtype=m.float64), dtype=m.float32)),
+    ("randn_out_requires_grad", lambda m: m.randn(2, out=m.empty(2, requires_grad=True))),
     ("det_not_square", lambda m: m.linalg.det(m.ones(2, 3))),
     ("cross_not_3", lambda m: m.linalg.cross(m.ones(2), m.ones(2))),
     ("cdist_dims", lambda m: m.cdist(m.ones(2, 3), m.ones(2, 4))),

@@ -8,6 +8,7 @@ import tarfile
 import numpy as np
 import pytest
 
+import gradstep.data as gd
 from gradstep.data.datasets import CIFAR10, DataFileError, DatasetNotFoundError, read_cifar_batch
 from gradstep.data.datasets.download import DownloadError, extract_tar
 
@@ -39,13 +40,17 @@ def test_reads_the_binary_layout(tmp_path, small_cifar):
     train = CIFAR10(tmp_path)
     test = CIFAR10(tmp_path, train=False)
     assert train.data.shape == (15, 32, 32, 3) and train.data.dtype == np.uint8
-    assert test.data.shape == (3, 32, 32, 3) and test.targets.dtype == np.int64
+    assert test.data.shape == (3, 32, 32, 3) and isinstance(test.data, np.ndarray)
+    assert isinstance(test.targets, list) and all(type(t) is int for t in test.targets)
     lab, pix = written["data_batch_2.bin"]
     img = train.data[3]  # the first record of data_batch_2
     assert np.array_equal(img[..., 0].reshape(-1), pix[0, :1024])  # red plane, row by row
     assert np.array_equal(img[..., 2].reshape(-1), pix[0, 2048:])  # blue plane
     assert train.targets[3] == lab[0] and train[3][1] == int(lab[0])
     assert train.classes[0] == "airplane" and len(train.classes) == 10
+    train.data, train.targets = train.data[:4], [9, 8, 7, 6]  # torchvision's types, assignable
+    (xb, yb), = gd.DataLoader(train, batch_size=4)
+    assert np.array_equal(xb.numpy(), train.data) and yb.tolist() == [9, 8, 7, 6] and train[1][1] == 8
 
 
 def test_files_directly_in_root_and_gzip(tmp_path, small_cifar):

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import gradstep as gs
 import gradstep.data as gd
 from gradstep.data.datasets import FashionMNIST, get_dataset
 
@@ -45,8 +46,8 @@ def test_the_shipped_sample(train, n):
 def test_the_sample_is_drawn_from_the_real_set():
     full = FashionMNIST(train=False)
     sample = FashionMNIST(sample=True, train=False)
-    lookup = {img.tobytes(): int(lab) for img, lab in zip(full.data, full.targets)}
-    hits = [lookup.get(img.tobytes()) for img in sample.data]
+    lookup = {img.tobytes(): int(lab) for img, lab in zip(full.data.numpy(), full.targets.numpy())}
+    hits = [lookup.get(img.tobytes()) for img in sample.data.numpy()]
     assert hits == sample.targets.tolist()
 
 
@@ -83,3 +84,18 @@ def test_registry():
     with pytest.raises(ValueError, match="no train/test split"):
         get_dataset("moons", train=False)
     assert len(get_dataset("moons", n_samples=30)) == 30
+
+
+def test_data_and_targets_are_tensors_as_torchvisions(torch):
+    # torchvision's MNIST family holds .data uint8 and .targets int64 Tensors
+    ds = FashionMNIST(sample=True, train=False)
+    assert isinstance(ds.data, gs.Tensor) and isinstance(ds.targets, gs.Tensor)
+    assert str(ds.data.dtype) == str(torch.uint8).removeprefix("torch.")
+    assert str(ds.targets.dtype) == str(torch.int64).removeprefix("torch.")
+    x = ds.data.unsqueeze(1).clone()
+    assert x.shape == (2000, 1, 28, 28) and np.array_equal(x.numpy()[:, 0], ds.data.numpy())
+    keep = (ds.targets == 3).numpy()
+    ds.data, ds.targets = ds.data[keep], ds.targets[keep]  # subsetting as tutorials do
+    assert len(ds) == 200 and isinstance(ds.data, gs.Tensor) and ds[5][1] == 3
+    xb, yb = next(iter(gd.DataLoader(ds, batch_size=200)))
+    assert np.array_equal(xb.numpy(), ds.data.numpy()) and set(yb.tolist()) == {3}

@@ -108,5 +108,25 @@ def test_channel_dropout_zeroes_whole_channels_and_scales_the_rest(make, shape):
     assert set(np.unique(per_channel)) == {0.0, np.float32(1 / (1 - layer.p))}
     layer.eval()
     assert layer(x) is x
-    with pytest.raises(ValueError, match="4-D"):
-        gs.nn.functional.dropout2d(gs.ones(2, 3), 0.5)
+
+
+@pytest.mark.parametrize("shape", [(40, 30), (6, 5, 7)])
+def test_dropout2d_on_2d_and_3d_inputs_warns_and_runs_as_torch(shape, torch):
+    # PyTorch drops per (dim 0, dim 1) entry: a 2-D (N, C) input element-wise, a 3-D one as (N, C, L)
+    for m in (gs, torch):
+        layer = m.nn.Dropout2d(0.5)
+        with pytest.warns(UserWarning, match="dropout2d"):
+            y = layer(m.ones(*shape)).numpy().reshape(shape[0], shape[1], -1)
+        assert np.all(y.min(-1) == y.max(-1)) and set(np.unique(y)) == {0.0, 2.0}
+        assert 0.3 < (y == 0).mean() < 0.7
+        assert (y.min((1, 2)) != y.max((1, 2))).any()  # not whole samples
+        layer.eval()
+        with pytest.warns(UserWarning, match="dropout2d"):
+            x = m.ones(*shape)
+            assert layer(x) is x
+
+
+def test_dropout2d_on_1d_input_warns_then_raises_as_torch(torch):
+    for m in (gs, torch):
+        with pytest.warns(UserWarning, match="dropout2d"), pytest.raises(RuntimeError, match="2 dim"):
+            m.nn.functional.dropout2d(m.ones(3), 0.5)

@@ -204,3 +204,32 @@ def test_importing_gradstep_does_not_install_the_doorway():
     code = "import sys, gradstep; print('gradstep.torch' in sys.modules, 'torch' in sys.modules)"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.stdout.split() == ["False", "False"]
+
+
+def test_a_module_runs_with_dash_m(tmp_path):
+    import os
+    import subprocess
+    source = "import torch, sys\nprint(torch.nn.Linear(2, 1).weight.shape, sys.argv[1:])\n"
+    (tmp_path / "tutorial_mod.py").write_text(source)
+    p = subprocess.run([sys.executable, "-m", "gradstep.torch", "-m", "tutorial_mod", "--lr", "0.1"],
+                       cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "torch.Size([1, 2]) ['--lr', '0.1']"
+
+
+def test_torchvision_utils_and_transforms_functional_resolve(doorway):
+    p = doorway("""
+        import torch
+        import torchvision.transforms.functional as TF
+        from torchvision.utils import make_grid, save_image
+        import torchvision.utils as vutils
+        import gradstep.data.transforms_functional as gtf
+        import gradstep.data.vision_utils as gvu
+        print(make_grid is gvu.make_grid, save_image is gvu.save_image,
+              vutils.make_grid is gvu.make_grid, TF.resize is gtf.resize)
+        grid = vutils.make_grid(torch.ones(4, 1, 2, 2), nrow=2, padding=1)
+        print(tuple(grid.shape), TF.hflip(torch.arange(4.0).reshape(1, 2, 2)).tolist())
+        """)
+    assert p.stdout.split("\n")[0].split() == ["True"] * 4
+    assert p.stdout.split("\n")[1] == "(3, 7, 7) [[[1.0, 0.0], [3.0, 2.0]]]"

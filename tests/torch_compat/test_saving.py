@@ -25,9 +25,10 @@ def _same(a, b):
         assert type(a) is type(b) and len(a) == len(b)
         for x, y in zip(a, b):
             _same(x, y)
-    elif isinstance(a, (gs.Tensor, np.ndarray)):  # optimizer state is held as arrays, loaded as tensors
-        assert isinstance(b, gs.Tensor) and a.dtype == b.dtype and a.shape == b.shape
-        np.testing.assert_array_equal(np.asarray(a.detach() if isinstance(a, gs.Tensor) else a), b.numpy())
+    elif isinstance(a, (gs.Tensor, np.ndarray)):  # a tensor comes back a tensor, an array an array
+        assert type(b) is type(a) and a.dtype == b.dtype and a.shape == b.shape
+        expected = a.detach().numpy() if isinstance(a, gs.Tensor) else a
+        np.testing.assert_array_equal(np.asarray(b), expected)
     else:
         assert type(a) is type(b) and a == b
 
@@ -132,3 +133,20 @@ def test_torch_save_and_load_under_the_runner(doorway):
         print(torch.equal(model(x), again(x)), list(torch.load("model.pth")))
         """)
     assert p.stdout.strip() == "True ['0.weight', '0.bias', '2.weight', '2.bias']"
+
+
+def test_numpy_arrays_come_back_as_numpy_arrays(tmp_path):
+    """torch.save pickles a NumPy array and torch.load gives it back as one; so here too."""
+    data = np.arange(6.0).reshape(2, 3)
+    gs.save(data, tmp_path / "a.pt")
+    back = gs.load(tmp_path / "a.pt")
+    assert isinstance(back, np.ndarray) and back.dtype == data.dtype
+    np.testing.assert_array_equal(back, data)
+    mixed = {"x": data, "t": gs.ones(2), "pair": (np.zeros(2, dtype=np.int32), 3), "list": [np.ones(1)]}
+    with open(tmp_path / "m.pt", "wb") as f:
+        gs.save(mixed, f)
+    back = gs.load(tmp_path / "m.pt")
+    assert isinstance(back["x"], np.ndarray) and isinstance(back["t"], gs.Tensor)
+    assert isinstance(back["pair"], tuple) and isinstance(back["pair"][0], np.ndarray)
+    assert back["pair"][0].dtype == np.int32 and back["pair"][1] == 3
+    assert isinstance(back["list"][0], np.ndarray)

@@ -40,7 +40,7 @@ def data() -> dict:
     """A few hundred Fashion-MNIST sample images, flattened and standardised, split train/val."""
     ds = get_dataset("fashion-mnist-sample")
     n = N_TRAIN + N_VAL
-    X = ds.data[:n].reshape(n, -1).astype(np.float32) / np.float32(255)
+    X = ds.data.numpy()[:n].reshape(n, -1).astype(np.float32) / np.float32(255)
     X = ((X - X.mean(axis=0)) / (X.std(axis=0) + np.float32(1e-3))).astype(np.float32)
     y = np.asarray(ds.targets[:n], dtype=np.int64)
     return {"X_train": X[:N_TRAIN], "y_train": y[:N_TRAIN], "X_val": X[N_TRAIN:], "y_val": y[N_TRAIN:]}

@@ -43,7 +43,7 @@ RUNS = [
 
 def _data() -> dict:
     ds = get_dataset("fashion-mnist-sample")
-    X = (ds.data[:300].reshape(300, -1).astype(np.float32) / np.float32(255) - np.float32(0.3))
+    X = (np.asarray(ds.data[:300]).reshape(300, -1).astype(np.float32) / np.float32(255) - np.float32(0.3))
     y = np.asarray(ds.targets[:300], dtype=np.int64)
     return {"X_train": X[:200], "y_train": y[:200], "X_val": X[200:], "y_val": y[200:]}
 

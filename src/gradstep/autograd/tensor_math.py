@@ -377,10 +377,9 @@ class TensorMath:
             raise IndexError(f"{e} (indexing a tensor of shape {self.shape})") from None
 
     def __iter__(self):
-        if self.ndim == 0:
+        if self.ndim == 0:  # raised by iter() itself, as PyTorch does, so np.iterable(t) is False
             raise TypeError("iteration over a 0-d tensor")
-        for i in range(self.shape[0]):
-            yield self[i]
+        return (self[i] for i in range(self.shape[0]))
 
 
 # ---------------------------------------------------------------------- helpers

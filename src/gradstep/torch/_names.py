@@ -40,6 +40,8 @@ MODULES = {
     "torchvision": "gradstep.data",
     "torchvision.datasets": "gradstep.data.datasets",
     "torchvision.transforms": "gradstep.data.transforms",
+    "torchvision.transforms.functional": "gradstep.data.transforms_functional",
+    "torchvision.utils": "gradstep.data.vision_utils",
 }
 
 # Prefixes of torch names gradstep leaves out on purpose, with the reason (the census reads these too).

@@ -56,7 +56,7 @@ class CIFAR10(ImageDataset):
     Reads ``data_batch_1.bin`` ... ``data_batch_5.bin`` or ``test_batch.bin`` from
     ``root/cifar-10-batches-bin`` (or ``root`` itself; the per-user cache directory when ``root``
     is None). ``download=True`` fetches ``cifar-10-binary.tar.gz``, checks its MD5 and extracts it
-    safely. ``.data`` is uint8 (N, 32, 32, 3), as torchvision's, ``.targets`` int64.
+    safely. ``.data`` is a uint8 array (N, 32, 32, 3) and ``.targets`` a list of ints, as torchvision's.
     """
 
     url = "https://www.cs.toronto.edu/~kriz/"

@@ -120,8 +120,11 @@ class MNIST(ImageDataset):
     The four IDX files (gzip or not, ``train-images-idx3-ubyte.gz`` or ``train-images.idx3-ubyte``
     names) are looked for in ``root/MNIST/raw``, ``root/MNIST`` and ``root`` if ``root`` is given,
     else in the per-user cache directory. ``download=True`` fetches the missing ones from the
-    published mirrors and checks their MD5. ``.data`` is uint8 (N, 28, 28), ``.targets`` int64.
+    published mirrors and checks their MD5. ``.data`` is a uint8 Tensor (N, 28, 28), ``.targets``
+    an int64 Tensor, as torchvision's.
     """
+
+    tensor_fields = True
 
     folder = "MNIST"
     mirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]
