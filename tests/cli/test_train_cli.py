@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -63,6 +64,10 @@ def test_divergence_exits_3_and_keeps_finite_weights(tmp_path):
     assert r.returncode == 3, r.stdout + r.stderr
     assert "the loss (inf) became non-finite" in r.stderr or "the loss (nan) became non-finite" in r.stderr
     assert "learning rate (lr=5) is the likely cause" in r.stderr
+    # and why, in words: the sharpness on the last batch against 2/lr (tests/explore/test_sharpness.py)
+    m = re.search(r"; sharpness (\S+) > 2/lr = 0\.4: the step size is above the stability threshold\. "
+                  r"The weights and buffers are those of the last finite step", r.stderr)
+    assert m and float(m.group(1)) > 0.4, r.stderr
     assert (tmp_path / "history.json").exists()
     for v in _weights(tmp_path / "last.safetensors").values():
         assert np.isfinite(v).all()

@@ -11,57 +11,15 @@ from gradstep import nn, optim
 from gradstep.cli import main
 from gradstep.explore.dynamics import TrainingDynamics
 from tests.cli.test_train_cli import _png_size, gradstep
+from tests.optim.registry import STEP_SIZE_CASES, STEP_SIZE_IDS
 
 
-def _first_moment_hat(st, group, g):
-    """m̂ = m / (1 − β₁ᵗ): what Adam's, Adamax's and RAdam's step sizes multiply."""
-    return st["exp_avg"] / (1 - group["betas"][0] ** st["step"])
-
-
-def _nesterov_moment(st, group, g):
-    """NAdam's m̂ = μ_{t+1} m / (1 − Π_{i≤t+1} μ_i) + (1 − μ_t) g / (1 − Π_{i≤t} μ_i), from its
-    docstring (μ_t = β₁ (1 − ½ · 0.96^(t ψ)))."""
-    beta1, psi, t = group["betas"][0], group["momentum_decay"], st["step"]
-    mu, mu_next = (beta1 * (1 - 0.5 * 0.96 ** (k * psi)) for k in (t, t + 1))
-    prod = st["mu_product"]
-    return mu_next * st["exp_avg"] / (1 - prod * mu_next) + (1 - mu) * g / (1 - prod)
-
-
-def _gradient(st, group, g):
-    return g
-
-
-def _momentum_buffer(st, group, g):
-    return st["momentum_buffer"]
-
-
-# Every optimizer whose step is θ ← θ − P ⊙ d, with d what its step size P multiplies. Adam with
-# betas (0.5, 0.9) makes the bias corrections matter; RAdam's first steps (ρ_t ≤ 5) are plain
-# momentum steps and its later ones rectified (eight steps cover both); NAdam's d mixes g and m.
-CASES = [
-    (optim.Adam, {"lr": 0.01, "betas": (0.5, 0.9)}, _first_moment_hat),
-    (optim.Adam, {"lr": 0.01, "amsgrad": True}, _first_moment_hat),
-    (optim.Adam, {"lr": 0.01, "weight_decay": 0.1}, _first_moment_hat),
-    (optim.AdamW, {"lr": 0.01, "weight_decay": 0.0}, _first_moment_hat),
-    (optim.NAdam, {"lr": 0.01}, _nesterov_moment),
-    (optim.NAdam, {"lr": 0.01, "betas": (0.5, 0.9), "momentum_decay": 0.1}, _nesterov_moment),
-    (optim.RMSprop, {"lr": 0.01, "alpha": 0.9}, _gradient),
-    (optim.RMSprop, {"lr": 0.01, "centered": True}, _gradient),
-    (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.1}, _gradient),
-    (optim.Adadelta, {"lr": 1.0, "rho": 0.9}, _gradient),
-    (optim.Adamax, {"lr": 0.01}, _first_moment_hat),
-    (optim.RAdam, {"lr": 0.01}, _first_moment_hat),
-    (optim.SGD, {"lr": 0.1}, _gradient),
-    (optim.SGD, {"lr": 0.1, "momentum": 0.9}, _momentum_buffer),
-]
-
-
-@pytest.mark.parametrize("cls,kwargs,direction", CASES, ids=lambda c: getattr(c, "__name__", ""))
+@pytest.mark.parametrize("info,kwargs,direction", STEP_SIZE_CASES, ids=STEP_SIZE_IDS)
 @pytest.mark.parametrize("flat", [True, False])
-def test_step_size_is_the_factor_the_kernel_applies(cls, kwargs, direction, flat):
+def test_step_size_is_the_factor_the_kernel_applies(info, kwargs, direction, flat):
     rng = np.random.default_rng(0)
     p = gs.tensor(rng.standard_normal((4, 3)), dtype=gs.float64, requires_grad=True)
-    opt = cls([p], flat=flat, **kwargs)
+    opt = getattr(optim, info.name)([p], flat=flat, **kwargs)
     for _ in range(8):
         g = rng.standard_normal((4, 3))
         p.grad = gs.tensor(g, dtype=gs.float64)
@@ -165,8 +123,8 @@ def test_dynamics_state_resumes_with_the_run():
     assert resumed.to_dict() == dyn.to_dict() and resumed.to_dict()["steps"] == [1, 5]
 
 
-def test_every_optimizer_that_reports_a_step_size_is_checked_above():
-    reporting = {cls for cls in optim.OPTIMIZERS.values()
+def test_every_optimizer_that_reports_a_step_size_has_step_size_cases_in_its_registry_row():
+    reporting = {cls.__name__ for cls in optim.OPTIMIZERS.values()
                  if cls._step_size is not optim.Optimizer._step_size
                  and cls.__module__.startswith("gradstep.")}
-    assert reporting == {cls for cls, _, _ in CASES}
+    assert reporting == {info.name for info, _, _ in STEP_SIZE_CASES}

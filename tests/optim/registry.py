@@ -1,12 +1,14 @@
 """The optimizers under test: one row per optimizer, listing its configurations and invalid arguments.
 
 Generic tests (PyTorch parity, flat vs per-parameter, state-dict lockstep, convergence, invalid
-arguments) run over ``CASES`` and ``INVALID``; adding an optimizer means adding a row, in the
-manner of PyTorch's ``OptimizerInfo`` and optax's ``_OPTIMIZERS_UNDER_TEST``.
+arguments) run over ``CASES`` and ``INVALID``, and the dynamics test of ``Optimizer.step_size``
+over ``STEP_SIZE_CASES``; adding an optimizer means adding a row, in the manner of PyTorch's
+``OptimizerInfo`` and optax's ``_OPTIMIZERS_UNDER_TEST``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -36,6 +38,8 @@ class OptimInfo:
     needs_closure: bool = False  # step(closure) is required (LBFGS)
     convergence_lr: float | None = None  # lr for the convergence tests where the default is not
     # sensible: Lion's 1e-4 barely moves in a few hundred steps, ASGD's 1e-2 is unstable on Rosenbrock
+    step_size: tuple = ()        # (kwargs, direction) for an optimizer that reports a step size: its
+    # step is θ ← θ − P ⊙ d with P = step_size(p) asked before the step and d = direction(state, group, g)
 
 
 def C(groups: tuple = (), chaotic: bool = False, **kwargs) -> Config:  # noqa: N802 - short for the table
@@ -55,6 +59,35 @@ def bad_betas():
             ({"betas": (0.9, -0.1)}, "Invalid beta parameter at index 1: -0.1")]
 
 
+def _first_moment_hat(st, group, g):
+    """m̂ = m / (1 − β₁ᵗ): what Adam's, Adamax's and RAdam's step sizes multiply."""
+    return st["exp_avg"] / (1 - group["betas"][0] ** st["step"])
+
+
+def _nesterov_moment(st, group, g):
+    """NAdam's m̂ = μ_{t+1} m / (1 − Π_{i≤t+1} μ_i) + (1 − μ_t) g / (1 − Π_{i≤t} μ_i), from its
+    docstring (μ_t = β₁ (1 − ½ · 0.96^(t ψ)))."""
+    beta1, psi, t = group["betas"][0], group["momentum_decay"], st["step"]
+    mu, mu_next = (beta1 * (1 - 0.5 * 0.96 ** (k * psi)) for k in (t, t + 1))
+    prod = st["mu_product"]
+    return mu_next * st["exp_avg"] / (1 - prod * mu_next) + (1 - mu) * g / (1 - prod)
+
+
+def _gradient(st, group, g):
+    return g
+
+
+def _momentum_buffer(st, group, g):
+    return st["momentum_buffer"]
+
+
+def S(direction: Callable, **kwargs) -> tuple:  # noqa: N802 - short for the table
+    """One step-size case: constructor arguments and what the step size multiplies. Adam with
+    betas (0.5, 0.9) makes the bias corrections matter; RAdam's first steps (ρ_t ≤ 5) are plain
+    momentum steps and its later ones rectified (the test's eight steps cover both)."""
+    return (kwargs, direction)
+
+
 OPTIMIZERS = [
     OptimInfo("SGD", (
         C(), C(lr=0.1), C(lr=0.1, momentum=0.9), C(lr=0.1, momentum=0.9, dampening=0.5),
@@ -64,49 +97,61 @@ OPTIMIZERS = [
     ), (bad_lr(), bad("momentum", -0.5), bad("weight_decay", -1), bad("dampening", 1.5),
         ({"nesterov": True}, "Nesterov momentum requires a momentum and zero dampening"),
         ({"nesterov": True, "momentum": 0.9, "dampening": 0.1},
-         "Nesterov momentum requires a momentum and zero dampening"))),
+         "Nesterov momentum requires a momentum and zero dampening")),
+        step_size=(S(_gradient, lr=0.1), S(_momentum_buffer, lr=0.1, momentum=0.9))),
     OptimInfo("Adagrad", (
         C(), C(lr=0.1), C(lr=0.1, lr_decay=0.1), C(weight_decay=0.1), C(initial_accumulator_value=0.1),
         C(eps=1e-6, maximize=True),
         C(({"lr": 0.05}, {"lr_decay": 0.01, "weight_decay": 0.1})),
     ), (bad_lr(), bad("lr_decay", -0.5), bad("weight_decay", -0.1), bad("initial_accumulator_value", -1),
-        bad("eps", -1e-10, "epsilon"))),
+        bad("eps", -1e-10, "epsilon")),
+        step_size=(S(_gradient, lr=0.1, lr_decay=0.1),)),
     OptimInfo("RMSprop", (
         C(), C(lr=1e-3), C(alpha=0.9), C(centered=True), C(momentum=0.9),
         C(centered=True, momentum=0.5, weight_decay=0.1), C(maximize=True),
         C(({"lr": 1e-3, "centered": True}, {"momentum": 0.9, "alpha": 0.9})),
     ), (bad_lr(), bad("eps", -1e-8, "epsilon"), bad("momentum", -0.9), bad("weight_decay", -0.1),
-        bad("alpha", -0.5), bad("alpha", 1.5))),
+        bad("alpha", -0.5), bad("alpha", 1.5)),
+        step_size=(S(_gradient, lr=0.01, alpha=0.9), S(_gradient, lr=0.01, centered=True))),
     OptimInfo("Adadelta", (
         C(), C(lr=0.5, rho=0.95), C(weight_decay=0.1), C(eps=1e-4, maximize=True),
         C(({"lr": 0.5}, {"rho": 0.5, "weight_decay": 0.1})),
-    ), (bad_lr(), bad("rho", 1.1), bad("rho", -0.1), bad("eps", -1e-6, "epsilon"), bad("weight_decay", -1))),
+    ), (bad_lr(), bad("rho", 1.1), bad("rho", -0.1), bad("eps", -1e-6, "epsilon"), bad("weight_decay", -1)),
+        step_size=(S(_gradient, lr=1.0, rho=0.9),)),
     OptimInfo("Adam", (
         C(), C(lr=1e-2), C(betas=(0.8, 0.99)), C(betas=(0.3, 0.4)), C(weight_decay=0.1), C(amsgrad=True),
         C(maximize=True), C(decoupled_weight_decay=True, weight_decay=0.1),
         C(({"lr": 1e-2, "amsgrad": True}, {"betas": (0.5, 0.9), "weight_decay": 0.1})),
-    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1))),
+    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
+        step_size=(S(_first_moment_hat, lr=0.01, betas=(0.5, 0.9)),
+                   S(_first_moment_hat, lr=0.01, amsgrad=True),
+                   S(_first_moment_hat, lr=0.01, weight_decay=0.1))),
     OptimInfo("AdamW", (
         C(), C(lr=1e-2, weight_decay=0.1, amsgrad=True), C(maximize=True),
         C(({"lr": 1e-2}, {"weight_decay": 0.5, "amsgrad": True})),
         C(({"decoupled_weight_decay": False}, {}), weight_decay=0.1),  # AdamW is Adam with the flag
-    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1))),
+    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
+        step_size=(S(_first_moment_hat, lr=0.01, weight_decay=0.0),)),
     OptimInfo("Adamax", (
         C(), C(lr=1e-2, weight_decay=0.1), C(betas=(0.5, 0.9)), C(maximize=True),
         C(({"lr": 1e-2}, {"betas": (0.8, 0.99), "eps": 1e-3})),
-    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1))),
+    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
+        step_size=(S(_first_moment_hat, lr=0.01),)),
     OptimInfo("NAdam", (
         C(), C(momentum_decay=1e-2), C(weight_decay=0.1), C(weight_decay=0.1, decoupled_weight_decay=True),
         C(maximize=True),
         C(({"lr": 1e-2}, {"weight_decay": 0.1, "decoupled_weight_decay": True, "betas": (0.8, 0.99)})),
     ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1),
-        bad("momentum_decay", -0.1))),
+        bad("momentum_decay", -0.1)),
+        step_size=(S(_nesterov_moment, lr=0.01),
+                   S(_nesterov_moment, lr=0.01, betas=(0.5, 0.9), momentum_decay=0.1))),
     OptimInfo("RAdam", (
         C(), C(lr=1e-2, betas=(0.9, 0.9)), C(weight_decay=0.1),
         C(weight_decay=0.1, decoupled_weight_decay=True),
         C(maximize=True),
         C(({"lr": 1e-2}, {"betas": (0.9, 0.8), "weight_decay": 0.1})),
-    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1))),
+    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
+        step_size=(S(_first_moment_hat, lr=0.01),)),
     OptimInfo("Rprop", (
         C(), C(lr=1e-3), C(etas=(0.3, 1.5), step_sizes=(1e-4, 1e-2)), C(maximize=True),
         C(({"lr": 1e-3}, {"etas": (0.6, 1.1)})),
@@ -140,6 +185,10 @@ BY_NAME = {info.name: info for info in OPTIMIZERS}
 
 CASES = [(info, cfg) for info in OPTIMIZERS for cfg in info.configs]
 CASE_IDS = [f"{info.name}[{cfg.id}]" for info, cfg in CASES]
+
+STEP_SIZE_CASES = [(info, kwargs, direction) for info in OPTIMIZERS for kwargs, direction in info.step_size]
+STEP_SIZE_IDS = [f"{info.name}[{','.join(f'{k}={v}' for k, v in kw.items())}]"
+                 for info, kw, _ in STEP_SIZE_CASES]
 
 
 def cases(keep) -> dict:

@@ -41,7 +41,7 @@ CASES = [
     (["--early-stopping", "-1"], ["--early-stopping", "-1"]),
     (["--lr", "nan"], ["--lr", "nan"]),
     (["--lr", "-1"], ["--lr -1.0", "a finite number >= 0"]),
-    (["--lr", "inf"], ["--lr inf", "a finite number >= 0"]),
+    (["--lr=-inf"], ["--lr -inf", "a finite number >= 0 or inf"]),  # +inf runs: test_faults
     (["--lr", "fast"], ["--lr", "invalid float value: 'fast'"]),
     (["--optimizer", "adamz"], ["--optimizer 'adamz'", "allowed is one of adadelta"]),
     (["--scheduler", "Nope"], ["--scheduler 'Nope'", "StepLR"]),

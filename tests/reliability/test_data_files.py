@@ -181,3 +181,16 @@ def test_zlib_stream_that_is_not_gzip(tmp_path):
     path.write_bytes(b"\x1f\x8b" + zlib.compress(bytes(100))[2:])
     with pytest.raises(DataFileError, match="gzip"):
         read_idx(path)
+
+
+@pytest.mark.parametrize("where", ["cache", "data-dir"])
+def test_a_missing_data_set_is_one_line(tmp_path, monkeypatch, where):
+    """``--dataset mnist`` with no files (an empty cache, or a --data-dir that does not exist): one
+    line saying which file is missing, where it was looked for and where to put the files."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    args = ["--data-dir", tmp_path / "nowhere"] if where == "data-dir" else []
+    missing = tmp_path / ("nowhere" if where == "data-dir" else "cache")
+    r = cli("train", "--dataset", "mnist", "--epochs", "1", "--quiet", *args, "--out", tmp_path / "r")
+    line = one_line(r, 2, "MNIST: train-images-idx3-ubyte.gz not found in", str(missing), "Put the files")
+    assert "download=True" not in line  # an argument of the Python API, not an option
+    assert listing(tmp_path / "r") == []

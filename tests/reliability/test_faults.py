@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import gradstep as gs
+from gradstep.train.run_folder import LOCK_NAME
 
 from ._helpers import ENV, TINY, cli, hashes, listing, one_line, run
 
@@ -139,7 +140,7 @@ def test_kill_9_during_writes_leaves_a_whole_file(tmp_path, seed):
     proc.kill()
     proc.communicate()
     state = gs.load(path)
-    assert (state["w"].numpy() == state["i"]).all()
+    assert (np.asarray(state["w"]) == state["i"]).all()  # saved as an array, loaded as one
 
 
 def _children(pid):
@@ -226,8 +227,7 @@ def test_read_only_disk(tmpfs):
 
 def test_an_update_that_overflows_the_weights_exits_3_with_a_true_message(tmp_path):
     """lr=1e38: the first update makes the weights infinite while the loss was finite; the message
-    must not claim the weights of the last finite step were kept (``--lr inf`` itself is refused
-    as bad input: exit 2, in test_cli_flags)."""
+    must not claim the weights of the last finite step were kept."""
     r = cli("train", *TINY, "--optimizer", "sgd", "--lr", "1e38", "--out", tmp_path / "r")
     assert r.code == 3, r.err
     assert "Traceback" not in r.err and "last finite step" not in r.err, r.err
@@ -235,6 +235,27 @@ def test_an_update_that_overflows_the_weights_exits_3_with_a_true_message(tmp_pa
     if (tmp_path / "r" / "last.safetensors").exists():
         for v in gs.load(tmp_path / "r" / "last.safetensors")["model"].values():
             assert np.isfinite(v.numpy()).all()
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_lr_inf_diverges_at_the_first_step_and_says_nothing_was_kept(tmp_path, optimizer):
+    """PyTorch's optimizers take lr=inf; the run diverges at once: exit 3, a message that blames the
+    learning rate and says no finite step was taken, and no checkpoint of non-finite weights."""
+    r = cli("train", *TINY, "--optimizer", optimizer, "--lr", "inf", "--out", tmp_path / "r")
+    assert r.code == 3, r.err
+    assert "Traceback" not in r.err and "last finite step" not in r.err, r.err
+    assert "lr=inf" in r.err and "no finite step was taken" in r.err, r.err
+    assert not (tmp_path / "r" / "last.safetensors").exists()
+    assert "config.json" in listing(tmp_path / "r") and LOCK_NAME not in listing(tmp_path / "r")
+
+
+def test_lr_inf_in_the_api_and_nan_refused():
+    from gradstep.explore.config import ConfigError, TrainConfig
+
+    assert TrainConfig(lr=float("inf")).lr == float("inf")
+    for bad in (float("nan"), -float("inf"), -1.0):
+        with pytest.raises(ConfigError, match="allowed is a finite number >= 0 or inf or none"):
+            TrainConfig(lr=bad)
 
 
 def test_divergence_keeps_the_last_finite_weights(tmp_path):

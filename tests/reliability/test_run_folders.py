@@ -181,3 +181,47 @@ def test_stale_temporaries_of_killed_writers_do_not_block_a_run(folder):
     r = run("train", "--resume", folder / "last.safetensors", "--epochs", 2, "--quiet")
     assert r.code == 0, r.err
     assert not any(n.startswith(".tmp-") for n in listing(folder))
+
+
+# ------------------------------------------------------------------ config.json names no code to run
+
+EVIL = "import pathlib\npathlib.Path({marker!r}).write_text('imported')\ndef build(*args, **kwargs):\n" \
+       "    raise RuntimeError('never called here')\n"
+
+
+@pytest.fixture
+def named_code(finished, tmp_path, monkeypatch):
+    """A copy of a finished run whose config.json names a module that, imported, writes a marker."""
+    import json
+
+    marker = tmp_path / "MARKER"
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods" / "evil_factory.py").write_text(EVIL.format(marker=str(marker)))
+    monkeypatch.syspath_prepend(str(tmp_path / "mods"))
+    folder = tmp_path / "r"
+    shutil.copytree(finished, folder)
+    doc = json.loads((folder / "config.json").read_text())
+    doc["config"]["model"] = "evil_factory:build"
+    (folder / "config.json").write_text(json.dumps(doc))
+    yield folder, marker
+    sys.modules.pop("evil_factory", None)
+
+
+def test_load_config_never_imports_code_a_file_names(named_code):
+    from gradstep.explore.runs import RunFolderError, load_config
+
+    folder, marker = named_code
+    with pytest.raises(RunFolderError, match="--model evil_factory:build, which gradstep does not import"):
+        load_config(folder)
+    assert not marker.exists()
+    assert load_config(folder, model="mlp").model == "mlp"  # the caller's own choice instead
+    assert not marker.exists()
+    load_config(folder, model="evil_factory:build")  # named by the caller: the caller's own code
+    assert marker.exists()
+
+
+def test_gradstep_plot_never_imports_code_a_config_names(named_code, tmp_path):
+    folder, marker = named_code
+    r = cli("plot", folder, "--out", tmp_path / "fig")
+    assert r.code == 0, r.err
+    assert not marker.exists() and (tmp_path / "fig.png").exists()

@@ -16,6 +16,7 @@ from gradstep.models import TwoLayerNet
 from gradstep.optim import cs231n
 from gradstep.train import Solver
 from gradstep.train.solver import UPDATE_RULES
+from gradstep.train.trainer import CHECKPOINT_FORMAT
 
 N_TRAIN, N_VAL, HIDDEN = 400, 200, 50
 
@@ -115,8 +116,8 @@ def test_the_rule_table_is_cs231ns():
 def test_lr_decay_is_applied_per_epoch_to_every_parameter(data):
     seen = []  # (iteration, parameter shape, learning rate) of every call of the rule
 
-    def recording_sgd(w, dw, config):
-        seen.append((len(solver.loss_history) - 1, w.shape, config["learning_rate"]))
+    def recording_sgd(w, dw, config):  # four parameters: four calls an iteration
+        seen.append((len(seen) // 4, w.shape, config["learning_rate"]))
         return cs231n.sgd(w, dw, config)
 
     lr, decay, epochs, per_epoch = 0.1, 0.5, 3, N_TRAIN // 50
@@ -199,7 +200,7 @@ def read_safetensors_layout(path) -> tuple[dict, int]:
     return header, len(blob)
 
 
-def test_checkpoints_are_safetensors_without_pickle(data, tmp_path):
+def test_checkpoints_are_the_trainers_safetensors_without_pickle(data, tmp_path):
     from safetensors.numpy import load_file
 
     name = tmp_path / "run"
@@ -213,23 +214,45 @@ def test_checkpoints_are_safetensors_without_pickle(data, tmp_path):
     header, _ = read_safetensors_layout(path)  # no byte left over for anything else, a pickle say
     assert all(v["dtype"] in ("F32", "F64", "I64") for k, v in header.items() if k != "__metadata__")
     tensors = load_file(str(path))
-    assert set(tensors) >= {"params/W1", "params/b2", "optim_configs/W1/m", "optim_configs/W1/v"}
+    assert {"model/W1", "model/b2", "optimizer/state/0/m", "optimizer/state/0/v"} <= set(tensors)
 
     ckpt = gs.load(path)
-    assert ckpt["epoch"] == 2 and ckpt["update_rule"] == "adam" and ckpt["lr_decay"] == 1.0
-    assert ckpt["batch_size"] == 50 and ckpt["num_train_samples"] == 1000 and ckpt["num_val_samples"] is None
-    assert ckpt["loss_history"] == solver.loss_history
-    assert ckpt["val_acc_history"] == solver.val_acc_history
-    assert ckpt["train_acc_history"] == solver.train_acc_history
-    assert ckpt["optim_configs"]["W1"]["t"] == 2 * (N_TRAIN // 50)
-    assert ckpt["params"]["W1"].shape == (784, HIDDEN)
+    assert ckpt["format"] == CHECKPOINT_FORMAT and ckpt["trainer"]["epoch"] == 2
+    log = ckpt["callbacks"]["SolverLog"]
+    assert log["epoch"] == 2 and log["update_rule"] == "adam" and log["lr_decay"] == 1.0
+    assert log["batch_size"] == 50 and log["num_train_samples"] == 1000 and log["num_val_samples"] is None
+    assert log["loss_history"] == solver.loss_history
+    assert log["val_acc_history"] == solver.val_acc_history
+    assert log["train_acc_history"] == solver.train_acc_history
+    assert log["best_val_acc"] == solver.best_val_acc
+    assert ckpt["optimizer"]["state"][0]["t"] == 2 * (N_TRAIN // 50)
+    assert ckpt["model"]["W1"].shape == (784, HIDDEN)
+
+    # the Trainer reads it back into a fresh Solver: weights, rule state, book-keeping
+    fresh = make_solver(MODELS["cs231n"](), data, update_rule="adam", optim_config={"learning_rate": 1e-3})
+    fresh.trainer.load_checkpoint(path)
+    assert fresh.loss_history == solver.loss_history and fresh.epoch == 2
+    for k in fresh.model.params:  # model.params shows the Parameters the checkpoint was loaded into
+        np.testing.assert_array_equal(fresh.model.params[k], ckpt["model"][k].numpy())
+        np.testing.assert_array_equal(fresh.best_params[k], solver.best_params[k])
+        np.testing.assert_array_equal(fresh.optim_configs[k]["m"], solver.optim_configs[k]["m"])
 
 
 def test_checkpoint_of_a_module(data, tmp_path):
     solver = make_solver(MODELS["module"](), data, num_epochs=1, checkpoint_name=str(tmp_path / "m"))
     solver.train()
     ckpt = gs.load(tmp_path / "m_epoch_1.safetensors")
-    assert set(ckpt["params"]) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert set(ckpt["model"]) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert set(ckpt["callbacks"]["SolverLog"]["best_params"]) == set(ckpt["model"])
+
+
+def test_a_non_finite_state_is_not_written(data, tmp_path):
+    solver = make_solver(MODELS["cs231n"](), data, optim_config={"learning_rate": 1e30}, num_epochs=1,
+                         checkpoint_name=str(tmp_path / "nan"))
+    with pytest.warns(UserWarning, match=r"nan_epoch_1.safetensors not written: .*(NaN|inf)"):
+        solver.train()
+    assert not np.isfinite(solver.loss_history[-1])
+    assert not (tmp_path / "nan_epoch_1.safetensors").exists()
 
 
 # ---------------------------------------------------------------------- randomness

@@ -4,8 +4,10 @@ options generated from a config's fields, and the one parser of ``--lr``."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
+import time
 
 from ..explore.config import BOOL, FLAGS, OPTIONS, ConfigError, Kind, Number, OneOf
 
@@ -135,3 +137,37 @@ def report_written(out: str, files: list[str], suffix: str = "") -> None:
 
 def warn(message: str) -> None:
     print(message, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- owned output folders
+
+def add_overwrite_option(group) -> None:
+    """``--overwrite``: the one way to write into a folder that holds another run's results."""
+    group.add_argument("--overwrite", action="store_true",
+                       help="replace the results already in --out (else a folder holding another run's "
+                            "results is refused)")
+
+
+@contextlib.contextmanager
+def owned_folder(out: str, args: argparse.Namespace, mode: str | None = None):
+    """Hold ``out`` for the life of a command (``gradstep.train.run_folder.RunFolder``, as train
+    does): refused if it holds another run's results unless ``--overwrite``, locked against a
+    second process, a dead holder's lock taken over (said on stderr)."""
+    from ..train.run_folder import RunFolder
+
+    overwrite = getattr(args, "overwrite", False)
+    with RunFolder(out, mode or ("overwrite" if overwrite else "new"), resumable=False) as folder:
+        if folder.took_over is not None:
+            warn(f"gradstep: took over {out}'s lock from pid {folder.took_over}, which no longer runs")
+        yield folder
+
+
+def run_into_folder(config, args: argparse.Namespace, command: str, **run_kwargs):
+    """Run ``config`` and write its result into ``config.out`` (default ``runs/<command>-<time>``),
+    the folder owned for the whole run (``owned_folder``), in the formats of ``--format``; returns
+    ``(result, out, files)``."""
+    out = config.out or f"runs/{command}-{time.strftime('%Y%m%d-%H%M%S')}"
+    with owned_folder(out, args):  # refused if another run's, locked until the files are written
+        result = config.run(**run_kwargs)
+        files = result.write(out, formats_of(args))
+    return result, out, files

@@ -12,10 +12,11 @@ from .common import (
     add_command,
     add_config_options,
     add_format_option,
-    formats_of,
+    add_overwrite_option,
     given,
     parse_lr,
     report_written,
+    run_into_folder,
 )
 from .train import add_training_options, config_from_args
 
@@ -55,6 +56,7 @@ def add_parser(sub) -> None:
                    help=LR_HELP + " (default: the tutorials' one for each optimizer)")
     g.add_argument("--quiet", action="store_true", help="no progress bar and no line per finished run")
     add_format_option(g)
+    add_overwrite_option(g)
     add_training_options(p, d.train, skip=SKIP)
 
 
@@ -77,11 +79,9 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     if args.quiet:  # no bars either
         config = config.replace(train=config.train.replace(quiet=True))
-    out = config.out or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}"
     progress = None if args.quiet else (lambda line: print(line, flush=True))
     start = time.perf_counter()
-    result = config.run(progress=progress)
-    files = result.write(out, formats_of(args))
+    result, out, files = run_into_folder(config, args, "compare", progress=progress)
     if not args.quiet:
         print()
         print(result.table(), end="")

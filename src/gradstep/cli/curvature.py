@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from .common import (
     EXIT_OK,
     add_command,
     add_config_options,
     add_format_option,
-    formats_of,
+    add_overwrite_option,
     given,
     report_written,
+    run_into_folder,
 )
 from .train import add_training_options, config_from_args
 
@@ -41,6 +41,7 @@ def add_parser(sub) -> None:
     g = p.add_argument_group("curvature")
     add_config_options(g, d, OWN)
     add_format_option(g)
+    add_overwrite_option(g)
     add_training_options(p, d.train, skip=SKIPPED)
 
 
@@ -53,9 +54,7 @@ def config_from(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    out = config.out or f"runs/curvature-{time.strftime('%Y%m%d-%H%M%S')}"
-    result = config.run()
-    files = result.write(out, formats_of(args))
+    result, out, files = run_into_folder(config, args, "curvature")
     top = ", ".join(f"{v:.4g}" for v in result.eigenvalues)
     print(f"loss {result.loss:.4g} over {result.samples} samples, {result.num_parameters} parameters")
     print(f"top {len(result.eigenvalues)} Hessian eigenvalues: {top} ({result.top.hvp_count} Hessian-vector "

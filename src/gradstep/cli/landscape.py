@@ -15,9 +15,11 @@ from .common import (
     add_command,
     add_config_options,
     add_format_option,
+    add_overwrite_option,
     flag_of,
     formats_of,
     given,
+    owned_folder,
     parse_lr,
     report_written,
 )
@@ -82,6 +84,7 @@ def add_parser(sub) -> None:
     p.add_argument("--opt-arg", action="append", metavar="NAME.KEY=VALUE", default=argparse.SUPPRESS,
                    dest="opt_args", help="another argument of one optimizer, e.g. momentum.momentum=0.5")
     add_format_option(p)
+    add_overwrite_option(p)
     from ..explore.net_landscape import NetLandscapeConfig
     from .train import add_training_options
 
@@ -153,21 +156,23 @@ def run(args: argparse.Namespace) -> int:
     formats = formats_of(args)   # checked before anything runs
     start = time.perf_counter()
     if isinstance(config, net_landscape.NetLandscapeConfig):
-        try:
-            result = config.run(progress=lambda line: print(line, flush=True))
-        except net_landscape.AllDiverged as e:
-            print(f"gradstep landscape: {e}", file=sys.stderr)
-            return EXIT_DIVERGED
         out = config.out or net_landscape.default_out(config)
-        files = result.write(out, formats)
+        with owned_folder(out, args):
+            try:
+                result = config.run(progress=lambda line: print(line, flush=True))
+            except net_landscape.AllDiverged as e:
+                print(f"gradstep landscape: {e}", file=sys.stderr)
+                return EXIT_DIVERGED
+            files = result.write(out, formats)
         print()
         print(result.table(), end="")
         print(f"the plane explains {result.explained:.1%} of the trajectories' variance")
         report_written(out, files, f" in {time.perf_counter() - start:.0f} s")
         return EXIT_OK
-    result = config.run()
     out = config.out or default_out(config)
-    files = result.write(out, formats)
+    with owned_folder(out, args):
+        result = config.run()
+        files = result.write(out, formats)
     print(table_text(result))
     report_written(out, files)
     return EXIT_OK

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from .common import (
     EXIT_OK,
     add_command,
     add_config_options,
     add_format_option,
-    formats_of,
+    add_overwrite_option,
     given,
     report_written,
+    run_into_folder,
 )
 from .train import add_training_options, config_from_args
 
@@ -45,6 +45,7 @@ def add_parser(sub) -> None:
     g = p.add_argument_group("range test")
     add_config_options(g, d, OWN)
     add_format_option(g)
+    add_overwrite_option(g)
     add_training_options(p, d.train, skip=SKIPPED)
 
 
@@ -57,9 +58,7 @@ def config_from(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    out = config.out or f"runs/lr-find-{time.strftime('%Y%m%d-%H%M%S')}"
-    result = config.run()
-    files = result.write(out, formats_of(args))
+    result, out, files = run_into_folder(config, args, "lr-find")
     stopped = " (stopped early: the loss exploded)" if result.diverged else ""
     print(f"ran {len(result.lrs)} mini-batches from lr {result.lrs[0]:.3g} to {result.lrs[-1]:.3g}{stopped}")
     if result.suggested_lr is None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 
-from .common import EXIT_OK, UsageError, _Parser, add_format_option, formats_of
+from .common import (
+    EXIT_OK,
+    UsageError,
+    _Parser,
+    add_format_option,
+    add_overwrite_option,
+    formats_of,
+    owned_folder,
+)
 
 DESCRIPTION = """Overlay the curves of finished runs (folders written by `gradstep train`): the
 training loss (smoothed as TensorBoard smooths, validation loss dashed), the accuracy and the learning
@@ -30,6 +38,7 @@ def add_parser(sub) -> None:
                    help="smoothing of per-iteration curves in [0, 1), as TensorBoard's slider (0.9; 0: raw)")
     add_format_option(p)
     p.add_argument("--out", default="runs-plot", help="file name without suffix (runs-plot)")
+    add_overwrite_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,8 +52,15 @@ def run(args: argparse.Namespace) -> int:
         fig = plot_runs(runs, metrics, smoothing=args.smooth)
     except RunFolderError as e:
         raise UsageError(str(e), "plot") from None
+    targets = [f"{args.out}.{kind}" for kind in kinds]
+    existing = [t for t in targets if os.path.lexists(t)]
+    if existing and not args.overwrite:
+        raise UsageError(f"{', '.join(existing)} already exists; replace it with --overwrite, or choose "
+                         f"another --out", "plot")
+    # the folder is owned as every command's: one holding a run's results needs --overwrite (which
+    # replaces only the figures written here), and it is locked while they are written
     folder = os.path.dirname(os.path.abspath(args.out))
-    os.makedirs(folder, exist_ok=True)
-    written = save(fig, args.out, kinds)
+    with owned_folder(folder, args, "into" if args.overwrite else "new"):
+        written = save(fig, args.out, kinds)
     print(f"wrote {', '.join(written)}")
     return EXIT_OK

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from .common import (
     EXIT_OK,
@@ -11,10 +10,11 @@ from .common import (
     add_command,
     add_config_options,
     add_format_option,
-    formats_of,
+    add_overwrite_option,
     given,
     parse_lr,
     report_written,
+    run_into_folder,
 )
 from .train import add_training_options, config_from_args
 
@@ -57,6 +57,7 @@ def add_parser(sub) -> None:
     add_config_options(g, d, ("budget", "metric", "curvature", "out"), {"metric": METRICS})
     g.add_argument("--quiet", action="store_true", help="no progress bar and no line per finished cell")
     add_format_option(g)
+    add_overwrite_option(g)
     add_training_options(p, d.train, skip=("lr", "batch_size"))
 
 
@@ -114,10 +115,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     if args.quiet:  # no bars either
         config = config.replace(train=config.train.replace(quiet=True))
-    out = config.out or f"runs/sweep-{time.strftime('%Y%m%d-%H%M%S')}"
     progress = None if args.quiet else (lambda line: print(line, flush=True))
-    result = config.run(progress=progress)
-    files = result.write(out, formats_of(args))
+    result, out, files = run_into_folder(config, args, "sweep", progress=progress)
     best = result.best()
     if best is not None:
         print(f"best: lr {best.lr:g}, batch size {best.batch_size}"

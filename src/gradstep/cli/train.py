@@ -33,8 +33,8 @@ GROUPS = {
     "optimisation": ("optimizer", "lr", "momentum", "weight_decay", "opt_args", "scheduler", "sched_args",
                      "scheduler_interval", "epochs", "clip_grad_norm", "seed"),
 }
-RUN = ("early_stopping", "max_steps", "out", "resume", "overwrite", "dynamics", "dynamics_every", "quiet",
-       "loggers", "live", "formats")
+RUN = ("early_stopping", "max_steps", "out", "resume", "overwrite", "dynamics", "dynamics_every",
+       "sharpness_every", "quiet", "loggers", "live", "formats")
 TRAINING = tuple(n for names in GROUPS.values() for n in names)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -175,6 +176,20 @@ def _is_factory(value) -> bool:
     return callable(value) or (isinstance(value, str) and ":" in value)
 
 
+def code_from_file(stored: dict, given: dict, purpose: str) -> dict:
+    """``stored`` (settings read from a file) with its ``model``/``data`` replaced by ``given``'s
+    (the caller's own); ConfigError if the file names code (``package.module:function``) that
+    ``given`` does not: nothing read from a file is imported on its word."""
+    stored = dict(stored)
+    for key in ("model", "data"):
+        if _is_factory(stored.get(key)) and key not in given:
+            raise ConfigError(f"it names code to run, --{key} {stored[key]}, which gradstep does not "
+                              f"import on a file's word: give --{key} {stored[key]} to {purpose}")
+        if key in given:
+            stored[key] = given[key]
+    return stored
+
+
 def check_buildable(cfg: TrainConfig) -> None:
     """The names of ``cfg`` exist and its optimizer and scheduler build (on a probe parameter):
     what a config can check without loading any data."""
@@ -268,10 +283,17 @@ def _builtin_data(cfg: TrainConfig) -> Data:
         train_full = get_dataset(name, train=True, **kw)
         test = get_dataset(name, train=False, **kw)
     except (ValueError, DatasetNotFoundError) as e:
-        raise ConfigError(str(e)) from None
+        raise ConfigError(_one_line(str(e))) from None
     x0, _ = train_full[0]
     val, train = _hold_out(train_full, cfg.val_fraction, split_gen)
     return Data(train, val, test, tuple(x0.shape), len(train_full.classes) or 10)
+
+
+def _one_line(message: str) -> str:
+    """A data set's multi-line "not found" message as the one line a command prints; its hint to
+    pass ``download=True`` (an argument of the Python API, not an option) is left out."""
+    text = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    return re.sub(r",? or pass download=True[^.]*\.", ".", text).replace(". .", ".")
 
 
 def _hold_out(dataset, fraction: float, generator: Generator):

@@ -155,8 +155,8 @@ class CompareConfig(Config):
         self.optimizers = optimizer_list(self.optimizers)
         self.lr = per_optimizer("lr", self.lr, self.optimizers)
         for name, lr in self.lr.items():
-            if not Number(lo=0).ok(lr):
-                raise bad("lr", f"{name}={lr!r}", Number(lo=0).allowed())
+            if not Number(lo=0, inf=True).ok(lr):  # as TrainConfig.lr, inf included
+                raise bad("lr", f"{name}={lr!r}", Number(lo=0, inf=True).allowed())
         for name in self.optimizers:  # every optimizer can be built before anything trains
             run_config(self.train, name, self.train.seed, self.lr)
 

@@ -31,13 +31,15 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Number:
-    """A finite int (``integer=True``) or real number in a range; ``None`` too if ``optional``."""
+    """A finite int (``integer=True``) or real number in a range; ``None`` too if ``optional``,
+    ``+inf`` too if ``inf`` (a learning rate: PyTorch's optimizers take ``lr=inf``)."""
     integer: bool = False
     lo: float | None = None
     hi: float | None = None
     lo_open: bool = False
     hi_open: bool = False
     optional: bool = False
+    inf: bool = False
 
     def allowed(self) -> str:
         kind = "an integer" if self.integer else "a finite number"
@@ -46,7 +48,7 @@ class Number:
             kind += f" in {left}{self.lo:g}, {self.hi:g}{right}"
         elif self.lo is not None:
             kind += f" {'>' if self.lo_open else '>='} {self.lo:g}"
-        return kind + (" or none" if self.optional else "")
+        return kind + (" or inf" if self.inf else "") + (" or none" if self.optional else "")
 
     def ok(self, v) -> bool:
         if v is None:
@@ -54,7 +56,7 @@ class Number:
         if isinstance(v, bool) or not isinstance(v, numbers.Integral if self.integer else numbers.Real):
             return False
         if not math.isfinite(v):
-            return False
+            return self.inf and v == math.inf
         if self.lo is not None and (v <= self.lo if self.lo_open else v < self.lo):
             return False
         return not (self.hi is not None and (v >= self.hi if self.hi_open else v > self.hi))
@@ -93,6 +95,7 @@ class OneOf:
 BOOL = Kind((bool,), "true or false")
 TEXT = Kind((str,), "a string", optional=True)
 OPTIONS = Kind((dict,), "a table of argument names to values")
+LR = Number(lo=0, optional=True, inf=True)  # a learning rate: +inf is taken (the run diverges at once)
 
 
 def option(default, check, help: str = "", **kwargs):
@@ -215,7 +218,7 @@ class TrainConfig(Config):
                                     "batch normalisation in hidden layers (default: on for cnn, off for mlp)")
     dropout: float = option(0.0, Number(lo=0, hi=1, hi_open=True), "dropout probability in hidden layers")
     optimizer: str = option("adam", Kind((str,), "an optimizer name"), "the optimizer")
-    lr: float | None = option(None, Number(lo=0, optional=True),
+    lr: float | None = option(None, LR,
                               "learning rate (default: the tutorials' one for the optimizer)")
     momentum: float | None = option(None, Number(lo=0, optional=True), "SGD / RMSprop momentum")
     weight_decay: float | None = option(None, Number(lo=0, optional=True), "L2 penalty (decoupled for AdamW)")
@@ -242,6 +245,8 @@ class TrainConfig(Config):
     dynamics: bool = option(False, BOOL, "record and plot per-layer training dynamics")
     dynamics_every: int | None = option(None, _OPTIONAL_POSITIVE_INT,
                                         "record the dynamics every N steps (default: every epoch's end)")
+    sharpness_every: int | None = option(None, _OPTIONAL_POSITIVE_INT,
+                                         "with the dynamics, the (preconditioned) sharpness every N steps")
     quiet: bool = option(False, BOOL, "no progress bar")
     # also log as training goes: tensorboard (gradstep[tensorboard]), csv, jsonl (into the run folder)
     loggers: tuple = option((), None, "log as training goes: tensorboard, csv, jsonl (comma-separated)")

@@ -292,12 +292,15 @@ def _tridiagonal(alphas, betas) -> np.ndarray:
     return t
 
 
-def _lanczos(op: LossHessian, steps: int, seed: int, stop=None):
-    """Lanczos with full reorthogonalization from a Rademacher start: the basis Q, the products
-    H q, and the tridiagonal's diagonal (alphas) and off-diagonal (betas; betas[j] links q_j and
-    q_{j+1}). Stops early on an invariant subspace or when ``stop(alphas, betas, Q)`` says so."""
-    rng = np.random.default_rng(seed)
-    q = rng.choice([-1.0, 1.0], size=op.num_parameters)
+def _lanczos(op: LossHessian, steps: int, seed: int, stop=None, start: np.ndarray | None = None):
+    """Lanczos with full reorthogonalization from a Rademacher start (or ``start``, a warm start):
+    the basis Q, the products H q, and the tridiagonal's diagonal (alphas) and off-diagonal (betas;
+    betas[j] links q_j and q_{j+1}). Stops early on an invariant subspace or when
+    ``stop(alphas, betas, Q)`` says so. ``op`` needs ``num_parameters`` and ``matvec``."""
+    if start is not None and np.linalg.norm(start) > 0:
+        q = np.array(start, dtype=np.float64)
+    else:
+        q = np.random.default_rng(seed).choice([-1.0, 1.0], size=op.num_parameters)
     q /= np.linalg.norm(q)
     basis, products, alphas, betas = [], [], [], []
     for _ in range(steps):

@@ -14,6 +14,12 @@ At a few recording steps (the first step, then the last step of every epoch; or 
   always been zero (dead ReLU units, pixels that are constant) sit at ``lr / ε``. It is taken
   before the step, with the gradient before any clipping.
 
+With ``sharpness_every=N`` it also estimates, every N optimizer steps and before the step, the
+sharpness of the loss on the current batch (a few Lanczos iterations, warm-started from the last
+top eigenvector) and the stability threshold it is compared with: λ_max(H) against 2/lr (or
+(2+2β)/lr with momentum β) for SGD, the preconditioned λ_max(P^½ H P^½) against 2 (or the
+momentum form) for optimizers with a step size P; see ``gradstep.explore.sharpness``.
+
 Between recording steps it does nothing, so it costs almost nothing.
 
     dyn = TrainingDynamics()
@@ -49,14 +55,23 @@ class TrainingDynamics(Callback):
     Args:
         every_n_steps: record every this many optimizer steps; None (default): at the first step
             and at the last step of every epoch.
+        sharpness_every: estimate the (preconditioned) sharpness every this many steps; None
+            (default): never.
+        sharpness_steps: Lanczos iterations (Hessian-vector products) per estimate, at most.
     """
 
-    def __init__(self, every_n_steps: int | None = None):
-        if every_n_steps is not None and (not isinstance(every_n_steps, int) or every_n_steps < 1):
-            raise ValueError(f"every_n_steps must be a positive integer or None, got {every_n_steps!r}")
+    def __init__(self, every_n_steps: int | None = None, sharpness_every: int | None = None,
+                 sharpness_steps: int = 20):
+        for name, v in (("every_n_steps", every_n_steps), ("sharpness_every", sharpness_every)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ValueError(f"{name} must be a positive integer or None, got {v!r}")
         self.every_n_steps = every_n_steps
+        self.sharpness_every = sharpness_every
+        self.sharpness_steps = sharpness_steps
         self.records: list[dict] = []   # one per recording step
+        self.sharpness: list[dict] = []  # one per sharpness estimate
         self._pending: dict | None = None
+        self._vector = None  # the last top eigenvector: the next estimate's warm start
 
     def _due(self, trainer) -> bool:
         if self.every_n_steps is not None:
@@ -70,7 +85,11 @@ class TrainingDynamics(Callback):
 
     def on_before_optimizer_step(self, trainer) -> None:
         self._pending = None
-        if trainer.stop_reason is not None or not self._due(trainer):
+        if trainer.stop_reason is not None:
+            return
+        if self.sharpness_every is not None and trainer.global_step % self.sharpness_every == 0:
+            self._record_sharpness(trainer)
+        if not self._due(trainer):
             return
         before, grad_norm, weight_norm, sizes = {}, {}, {}, {}
         for name, p in trainer.named_parameters:
@@ -95,6 +114,20 @@ class TrainingDynamics(Callback):
         if sizes:
             self._pending["step_size"] = sizes
 
+    def _record_sharpness(self, trainer) -> None:
+        from .sharpness import sharpness
+        with np.errstate(all="ignore"):
+            s = sharpness(trainer.model, trainer.loss_fn, trainer._batch, trainer.optimizer,
+                          steps=self.sharpness_steps, start=self._vector)
+        if s is None:
+            return
+        self._vector = s.vector
+        lr = float(trainer.optimizer.param_groups[0]["lr"])
+        self.sharpness.append({"step": trainer.global_step + 1, "lr": lr,
+                               "sharpness": finite_or_none(s.value),
+                               "threshold": finite_or_none(s.threshold), "threshold_text": s.threshold_text,
+                               "preconditioned": s.preconditioned, "hvps": s.hvp_count})
+
     def on_after_optimizer_step(self, trainer) -> None:
         rec, self._pending = self._pending, None
         if rec is None:
@@ -110,10 +143,11 @@ class TrainingDynamics(Callback):
         self.records.append(rec)
 
     def state_dict(self) -> dict:
-        return {"records": self.records}
+        return {"records": self.records, "sharpness": self.sharpness}
 
     def load_state_dict(self, state: dict) -> None:
         self.records = list(state["records"])
+        self.sharpness = list(state.get("sharpness", []))
 
     # ------------------------------------------------------------------ output
 
@@ -129,10 +163,13 @@ class TrainingDynamics(Callback):
                 entry["step_size"] = {f"p{k}": [rec.get("step_size", {}).get(name, {}).get(f"p{k}")
                                                 for rec in self.records] for k in PERCENTILES}
             layers[name] = entry
-        return {"steps": [rec["step"] for rec in self.records],
-                "epochs": [rec["epoch"] for rec in self.records],
-                "lr": [rec["lr"] for rec in self.records], "percentiles": list(PERCENTILES),
-                "layers": layers}
+        out = {"steps": [rec["step"] for rec in self.records],
+               "epochs": [rec["epoch"] for rec in self.records],
+               "lr": [rec["lr"] for rec in self.records], "percentiles": list(PERCENTILES),
+               "layers": layers}
+        if self.sharpness:
+            out["sharpness"] = {k: [rec[k] for rec in self.sharpness] for k in self.sharpness[0]}
+        return out
 
     def result(self, title: str | None = None) -> DynamicsResult:
         """What was recorded so far, as a result to plot or write."""
@@ -173,15 +210,19 @@ def _values(xs) -> np.ndarray:
 
 def plot_dynamics(data: dict, title: str | None = None):
     """``dynamics.png``: gradient norm, weight norm, update-to-weight ratio and (for adaptive
-    optimizers) the effective step size per parameter tensor against the step."""
+    optimizers) the effective step size per parameter tensor against the step; with sharpness
+    estimates, the sharpness against its stability threshold."""
     layers = data["layers"]
     adaptive = any("step_size" in v for v in layers.values())
-    # a report's text width: a 2 x 2 grid (the fourth panel holds the legend when the optimizer
-    # has no per-element step size), the legend of the parameters below
-    fig, grid = new_figure(2, 2, height=5.6)
+    sharp = data.get("sharpness")
+    # a report's text width: a grid of two columns, the legend of the parameters below; the
+    # sharpness takes the next free panel (the fourth when the optimizer has no step size)
+    panels = len(QUANTITIES) + adaptive + bool(sharp)
+    rows = (panels + 1) // 2
+    fig, grid = new_figure(2, rows, height=2.8 * rows)
     axes = list(grid.flat)
-    if not adaptive:
-        axes[3].set_visible(False)
+    for ax in axes[panels:]:
+        ax.set_visible(False)
     steps = np.asarray(data["steps"], dtype=float)
     style = _style(list(layers))
     labels = {"grad_norm": ("gradient norm ‖g‖", "gradient norm"),
@@ -205,13 +246,28 @@ def plot_dynamics(data: dict, title: str | None = None):
             ax.fill_between(steps, _values(s["p5"]), _values(s["p95"]), color=style[name]["color"],
                             alpha=0.12, lw=0)
         label(ax, "effective step size: median, 5–95% band", None, "effective step size")
-    for ax in axes[:4 if adaptive else 3]:
+    for ax in axes[:len(QUANTITIES) + adaptive]:
         ax.set_yscale("log")
         plain_log_ticks(ax)
         label(ax, xlabel="optimizer step")
+    if sharp:
+        _plot_sharpness(axes[len(QUANTITIES) + adaptive], sharp)
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 4), fontsize=FONT["legend"],
                title="parameter (log scales throughout)", title_fontsize=FONT["legend"], frameon=False)
     if title:
         fig.suptitle(title, fontsize=FONT["title"] + 1)
     return fig
+
+
+def _plot_sharpness(ax, sharp: dict) -> None:
+    """The (preconditioned) sharpness per estimate against its stability threshold."""
+    steps = np.asarray(sharp["step"], dtype=float)
+    pre = bool(sharp["preconditioned"][0])
+    name = "λ_max(P^½ H P^½)" if pre else "λ_max(H)"
+    ax.plot(steps, _values(sharp["sharpness"]), marker="o", ms=3, color="C3", label=f"sharpness {name}")
+    ax.plot(steps, _values(sharp["threshold"]), color="0.3", ls="--", lw=1,
+            label=f"stability threshold {sharp['threshold_text'][0]}")
+    ax.legend(fontsize=FONT["legend"], frameon=False)
+    label(ax, "preconditioned sharpness, current batch" if pre else "sharpness, current batch",
+          "optimizer step", name)

@@ -135,7 +135,7 @@ def run_config(cfg: NetLandscapeConfig, name: str) -> TrainConfig:
     try:
         return t.replace(optimizer=name, lr=cfg.lr.get(name, t.lr), opt_args={**t.opt_args,
                          **cfg.opt_args.get(name, {})}, quiet=True, out=None, resume=None, dynamics=False,
-                         dynamics_every=None)
+                         dynamics_every=None, sharpness_every=None)
     except ConfigError as e:
         raise ConfigError(f"{name}: {e}") from None
 

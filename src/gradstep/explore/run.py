@@ -23,25 +23,26 @@ from dataclasses import dataclass, field
 from .. import distributed as dist
 from .. import random as _random
 from ..serialization import CheckpointError, load_metadata
-from ..train import EarlyStopping, History, LiveCurves, ModelCheckpoint, Trainer
+from ..train import EarlyStopping, History, LiveCurves, ModelCheckpoint, NonFiniteGuard, Trainer
 from ..train.loggers import make_logger
 from ..train.progress import in_notebook
 from ..train.run_folder import RunFolder
 from .builders import (
     Data,
-    _is_factory,
     build_data,
     build_loaders,
     build_loss,
     build_model,
     build_optimizer,
     build_scheduler,
+    code_from_file,
     model_name,
 )
 from .config import ConfigError, TrainConfig
 from .dynamics import TrainingDynamics
 from .result import Result
 from .runs import write_config
+from .sharpness import diagnose_divergence
 
 CONFIG_KEY = "gradstep.config"
 PER_INVOCATION = ("resume", "out", "max_steps", "overwrite")  # never stored, never read from a file
@@ -102,13 +103,7 @@ def config_from_checkpoint(path, given: dict | None = None) -> TrainConfig:
             raise ConfigError(f"a table of options, got {type(stored).__name__}")
         for key in PER_INVOCATION:
             stored.pop(key, None)
-        for key in ("model", "data"):
-            if _is_factory(stored.get(key)) and key not in given:
-                raise ConfigError(f"it names code to run, --{key} {stored[key]}, which gradstep does not "
-                                  f"import on a file's word: give --{key} {stored[key]} to resume it")
-            if key in given:
-                stored[key] = given[key]
-        return TrainConfig.from_dict(stored)
+        return TrainConfig.from_dict(code_from_file(stored, given, "resume it"))
     except (ConfigError, json.JSONDecodeError, RecursionError, TypeError) as e:
         raise CheckpointError(f"{path}: the stored configuration is invalid: {e}") from None
 
@@ -159,8 +154,8 @@ def mode(key: str) -> str:
 def train_run(cfg: TrainConfig, extra_callbacks=()) -> RunResult:
     """Train as ``cfg`` says and write the run's files; see the module docstring."""
     dynamics = None
-    if cfg.dynamics or cfg.dynamics_every is not None:
-        dynamics = TrainingDynamics(cfg.dynamics_every)
+    if cfg.dynamics or cfg.dynamics_every is not None or cfg.sharpness_every is not None:
+        dynamics = TrainingDynamics(cfg.dynamics_every, sharpness_every=cfg.sharpness_every)
     # the output folder: --out, else the resumed checkpoint's own (never a path stored in a file)
     if cfg.out:
         out_dir = cfg.out
@@ -183,6 +178,9 @@ def _train_in(cfg: TrainConfig, out_dir: str, dynamics, extra_callbacks) -> RunR
     # what defines the run; --resume, --out, --max-steps and --overwrite belong to one invocation only
     meta = {CONFIG_KEY: json.dumps({k: v for k, v in cfg.to_dict().items() if k not in PER_INVOCATION})}
     trainer, data, (train_loader, val_loader, test_loader) = build_run(cfg)
+    for cb in trainer.callbacks:  # a divergence says whether the step size is past the stability threshold
+        if isinstance(cb, NonFiniteGuard):
+            cb.diagnose = diagnose_divergence
     monitor = score_key(data, val_loader is not None)
     callbacks = [ModelCheckpoint(out_dir, monitor=monitor, mode=mode(monitor), metadata=meta)]
     if cfg.early_stopping is not None:

@@ -67,12 +67,22 @@ def read_config(folder) -> dict:
     return settings
 
 
-def load_config(folder) -> TrainConfig:
+def load_config(folder, model=None, data=None) -> TrainConfig:
     """The ``TrainConfig`` of the run in ``folder``, with no output folder of its own (give it one
-    with ``.replace(out=...)``); training it reproduces the run."""
+    with ``.replace(out=...)``); training it reproduces the run. A model or data factory the file
+    names (``package.module:function``) is imported only if the call names it too (``model=``,
+    ``data=``, as ``--model``/``--data`` do for ``--resume``): the file is data, not an instruction."""
+    from .builders import code_from_file
+
     settings = read_config(folder)
     if not settings:
         raise RunFolderError(f"{os.fspath(folder)}: has no {CONFIG_FILE}")
+    given = {k: v for k, v in (("model", model), ("data", data)) if v is not None}
+    path = os.path.join(os.fspath(folder), CONFIG_FILE)
+    try:
+        settings = code_from_file(settings, given, "load it")
+    except ConfigError as e:
+        raise RunFolderError(f"{path}: {e}") from None
     return TrainConfig.from_dict(settings).replace(out=None, resume=None)
 
 

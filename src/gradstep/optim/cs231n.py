@@ -6,14 +6,22 @@ the updated weights (a new array; ``w`` is left as it was) with the updated conf
 wrappers over the same rules as ``gradstep.optim``'s classes: ``sgd`` is ``SGD``, ``rmsprop`` is
 ``RMSprop`` and ``adam`` is ``Adam`` step for step; ``sgd_momentum`` keeps cs231n's velocity form
 (v ← μv − γ dw; w ← w + v), which equals ``SGD(momentum=μ)`` while the learning rate is constant.
+
+``RuleOptimizer(params, rule, config)`` runs any such rule as a ``gradstep.optim`` optimizer (what
+``gradstep.train.Solver`` trains with): schedulers and the Trainer drive it like any other.
 """
 
 from __future__ import annotations
+
+import copy
+from collections.abc import Callable
 
 import numpy as np
 
 from .._errors import ShapeError
 from ..kernels import optim as rules
+from .flat import Slot
+from .optimizer import Optimizer
 
 
 def _setup(w: np.ndarray, dw: np.ndarray, config: dict | None, **defaults) -> tuple[np.ndarray, dict]:
@@ -84,3 +92,48 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.
                step=float(config["t"]), lr=float(config["learning_rate"]), beta1=float(config["beta1"]),
                beta2=float(config["beta2"]), eps=float(config["epsilon"]))
     return next_w, config
+
+
+class _RuleOptimizer(Optimizer):
+    """A cs231n rule ``next_w, config = rule(w, dw, config)`` as an optimizer.
+
+    Every parameter's state is its own deep copy of ``config``, in which the rule keeps its
+    velocity, moments and step count, as cs231n's ``Solver`` keeps ``optim_configs``. The group's
+    ``lr`` is the rule's ``learning_rate`` (``config``'s, else the rule's default), written into the
+    state before each step, so a scheduler on the optimizer sets the rule's learning rate. Runs
+    parameter by parameter (the rule returns new weights, copied into the parameter). Not in the
+    ``OPTIMIZERS`` registry: it is built from a rule, not from hyperparameters.
+    """
+
+    lr_scale = "own"
+
+    def __init__(self, params, rule: Callable, config: dict | None = None):
+        config = {} if config is None else config
+        if not callable(rule):
+            raise TypeError(f"rule must be a callable next_w, config = rule(w, dw, config), got {rule!r}")
+        if not isinstance(config, dict):
+            raise TypeError(f"config must be a dict, got {type(config).__name__}")
+        lr = config.get("learning_rate")
+        if lr is None:  # the rule's default, from a step on a scratch copy
+            lr = rule(np.zeros(1), np.zeros(1), copy.deepcopy(config))[1].get("learning_rate")
+            if lr is None:
+                raise ValueError(f"{getattr(rule, '__name__', rule)} sets no default learning_rate: give "
+                                 f"one in its config")
+        self.rule, self.config = rule, config
+        super().__init__(params, {"lr": lr}, flat=False)
+        self._init_all_states()
+
+    def _init_state(self, group: dict, param: np.ndarray) -> dict:
+        return copy.deepcopy(self.config)
+
+    def _update(self, group: dict, slot: Slot) -> None:
+        config = slot.state
+        config["learning_rate"] = group["lr"]
+        next_w, next_config = self.rule(slot.param, slot.grad, config)
+        np.copyto(slot.param, next_w)
+        if next_config is not config:
+            config.clear()
+            config.update(next_config)
+
+
+RuleOptimizer = _RuleOptimizer  # the public name; the class's own name keeps it out of the registry

@@ -49,11 +49,14 @@ class NonFiniteGuard(Callback):
     It checks before the optimizer step, so the weights are still the last finite ones; it names
     the first non-finite quantity (the loss, or which parameter's gradient) and, when the loss had
     been growing, says that the learning rate is the likely cause (seed 004's lr = 5 run).
+    ``diagnose(trainer)``, when given, may add a sentence about the last finite weights (the
+    runs of ``gradstep train`` add the sharpness against 2/lr); it is not called otherwise.
     """
 
-    def __init__(self, growth_window: int = 20, growth_factor: float = 10.0):
+    def __init__(self, growth_window: int = 20, growth_factor: float = 10.0, diagnose=None):
         self.growth_window = growth_window
         self.growth_factor = growth_factor
+        self.diagnose = diagnose
         self._buffers: list = []
 
     def on_fit_start(self, trainer) -> None:
@@ -82,10 +85,18 @@ class NonFiniteGuard(Callback):
                 msg += (f"; the loss grew from {first:.4g} to {last:.4g} before it, so the learning rate "
                         f"({_lr_text(trainer.optimizer)}) is the likely cause: try a smaller one")
         if _all_finite(p._data for _, p in trainer.named_parameters):
+            note = self.diagnose(trainer) if self.diagnose is not None else None
+            if note:
+                msg += f"; {note}"
             msg += ". The weights and buffers are those of the last finite step."
         else:  # an earlier update (lr=inf, say) made the weights non-finite while the loss still was not
             msg += (". The weights themselves are no longer finite (an update made them so before the "
-                    "loss showed it), and no checkpoint is written from them.")
+                    "loss showed it), and no checkpoint is written from them")
+            if any(math.isinf(g["lr"]) for g in trainer.optimizer.param_groups):
+                msg += f"; the learning rate ({_lr_text(trainer.optimizer)}) is the cause"
+            if len(trainer.history.iteration_loss) <= 1:  # the first update already broke them
+                msg += "; no finite step was taken, so no trained weights were kept"
+            msg += "."
         trainer.stop(msg, diverged=True)
 
     def _first_nonfinite(self, trainer) -> str | None:

@@ -4,7 +4,8 @@
 
 - a folder that already holds a run's files is refused (``mode="new"``) unless the run resumes
   from a checkpoint in it (``"resume"``) or the user asked to replace it (``"overwrite"``, which
-  removes the old run's files first), the way ``git clone`` refuses a non-empty folder;
+  removes the old run's files first), the way ``git clone`` refuses a non-empty folder; ``"into"``
+  adds files beside a run's, removing none (``gradstep plot --overwrite``);
 - a lock file naming the holder's pid stops a second process from writing the same folder; the
   lock is an ``flock`` the kernel drops when its holder dies, so a lock left by a killed process
   is taken over (``took_over`` names that pid);
@@ -25,10 +26,15 @@ from ..serialization import CheckpointError, load_metadata
 __all__ = ["RunFolder", "OutputFolderError", "RUN_FILES", "RUN_KEY", "LOCK_NAME", "may_replace_best"]
 
 RUN_FILES = ("last.safetensors", "best.safetensors", "config.json", "history.json", "history.csv",
-             "curves.png", "dynamics.json", "dynamics.png", "live.png")
+             "curves.png", "dynamics.json", "dynamics.png", "live.png",
+             # what compare, sweep, lr-find, landscape and curvature write (their figures in any --format)
+             "report.md", "results.json", "lr_find.json", "lr_find.png", "loss.png", "loss_vs_time.png",
+             "accuracy.png", "heatmap.png", "landscape.png", "convergence.png", "landscape.gif",
+             "contour.png", "surface.png", "curvature.json", "curvature.png")
+FIGURE_FORMATS = ("png", "svg", "pdf")
 RUN_KEY = "gradstep.run"  # the run's id, in the metadata of the checkpoints it writes
 LOCK_NAME = ".gradstep.lock"
-_MODES = ("new", "resume", "overwrite")
+_MODES = ("new", "resume", "overwrite", "into")
 _PROBE_BYTES = 64 * 1024  # written and removed at the start: an almost full disk is found then
 
 
@@ -39,10 +45,10 @@ class OutputFolderError(ValueError):
 class RunFolder:
     """The output folder of one run, locked while the run lives; see the module docstring."""
 
-    def __init__(self, path, mode: str = "new"):
+    def __init__(self, path, mode: str = "new", resumable: bool = True):
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {mode!r}")
-        self.path, self.mode = os.fspath(path), mode
+        self.path, self.mode, self.resumable = os.fspath(path), mode, resumable
         self.took_over: int | None = None  # the pid of a dead holder whose lock was taken over
         self.created = False  # whether acquire() made the folder
         self._fd: int | None = None
@@ -57,7 +63,7 @@ class RunFolder:
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
-        self.release(failed=exc_type is not None)
+        self.release()
 
     def acquire(self) -> None:
         """Create the folder if needed, lock it, check it holds no other run, probe writability."""
@@ -73,19 +79,20 @@ class RunFolder:
             self._lock()
             existing = self.run_files()
             if existing and self.mode == "new":
+                resume = (f"continue it with --resume {os.path.join(self.path, 'last.safetensors')}, "
+                          if self.resumable and "last.safetensors" in existing else "")
                 raise OutputFolderError(
-                    f"{self.path} already holds a run ({', '.join(existing)}); continue it with --resume "
-                    f"{os.path.join(self.path, 'last.safetensors')}, replace it with --overwrite, or "
-                    f"choose another --out")
+                    f"{self.path} already holds a run ({', '.join(existing)}); {resume}replace it with "
+                    f"--overwrite, or choose another --out")
             self._probe()
             if existing and self.mode == "overwrite":
                 for name in existing:
                     os.unlink(os.path.join(self.path, name))
         except OSError as e:
-            self.release(failed=True)
+            self.release()
             raise self._unwritable(e) from None
         except BaseException:
-            self.release(failed=True)
+            self.release()
             raise
 
     def _unwritable(self, e: OSError) -> OutputFolderError:
@@ -93,7 +100,7 @@ class RunFolder:
 
     def run_files(self) -> list[str]:
         """The run files (``RUN_FILES``) the folder holds."""
-        return [name for name in RUN_FILES if os.path.lexists(os.path.join(self.path, name))]
+        return [name for name in _variants(RUN_FILES) if os.path.lexists(os.path.join(self.path, name))]
 
     def _lock(self) -> None:
         import fcntl
@@ -139,9 +146,9 @@ class RunFolder:
             except OSError:
                 pass
 
-    def release(self, failed: bool = False) -> None:
-        """Remove the lock (the folder and the run's files stay); after a run that ``failed``, a
-        folder this run created is removed too if it is still empty."""
+    def release(self) -> None:
+        """Remove the lock (the folder and the run's files stay); a folder this run created is
+        removed too if it is still empty (the run failed, or ended writing nothing)."""
         if self._fd is None:
             return
         try:
@@ -150,11 +157,20 @@ class RunFolder:
             pass
         os.close(self._fd)
         self._fd = None
-        if failed and self.created:
+        if self.created:  # only an empty folder is removed
             try:
                 os.rmdir(self.path)
             except OSError:
                 pass
+
+
+def _variants(names) -> list[str]:
+    """``names`` with each figure also in the other formats (``loss.png``, ``loss.svg``, ``loss.pdf``)."""
+    out = []
+    for name in names:
+        stem, ext = os.path.splitext(name)
+        out += [f"{stem}.{f}" for f in FIGURE_FORMATS] if ext[1:] in FIGURE_FORMATS else [name]
+    return out
 
 
 def _read_holder(fd: int, pid_only: bool = False):

@@ -5,28 +5,30 @@
                     lr_decay=0.95, num_epochs=10, batch_size=100, print_every=100)
     solver.train()          # model.params now holds the best parameters on the validation set
 
-A line-by-line descendant of cs231n's ``solver.py``; what differs: the update rules are those of
-``gradstep.optim.cs231n`` (or any callable with their signature); randomness comes from gradstep's
-seeded stream, so ``gradstep.manual_seed`` reproduces a run; checkpoints are safetensors files
-written with ``gradstep.save`` (cs231n pickles them); a gradstep ``nn.Module`` trains too.
+cs231n's API and numbers over gradstep's ``Trainer``: the rule runs as an optimizer
+(``gradstep.optim.cs231n.RuleOptimizer``), ``lr_decay`` is an ``ExponentialLR`` stepped per epoch,
+the batches come from a loader drawing them as cs231n does, and the accuracy checks, histories
+and best parameters are a callback. What differs from cs231n: randomness comes from gradstep's
+seeded stream, so ``gradstep.manual_seed`` reproduces a run; checkpoints are the Trainer's
+safetensors files (cs231n pickles them); a gradstep ``nn.Module`` trains too.
 """
 
 from __future__ import annotations
 
-import copy
 import inspect
 import numbers
-from collections.abc import Callable, Iterator, MutableMapping
+import warnings
+from collections.abc import Callable
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from ..nn.functional import cross_entropy
-from ..nn.modules.module import Module
 from ..optim import cs231n as optim
+from ..optim.lr_scheduler import ExponentialLR
 from ..random import rng
-from ..serialization import save
+from .callbacks import Callback
+from .solver_models import solver_net
+from .trainer import Trainer
 
 #: The update rules a ``Solver`` knows by name: the public functions of ``gradstep.optim.cs231n``.
 UPDATE_RULES: dict[str, Callable] = {
@@ -49,7 +51,8 @@ class Solver:
     - ``num_train_samples`` (1000), ``num_val_samples`` (None = all): how many samples the
       accuracy checks after each epoch draw from the training and validation sets.
     - ``checkpoint_name``: if given, every accuracy check writes
-      ``f"{checkpoint_name}_epoch_{epoch}.safetensors"`` (see ``_save_checkpoint``).
+      ``f"{checkpoint_name}_epoch_{epoch}.safetensors"``, a ``Trainer`` checkpoint (see
+      ``_save_checkpoint``).
     - ``print_every`` (10): print the loss every so many iterations; ``verbose`` (True): print at all.
     - ``sample_with_replacement`` (True): each minibatch is ``batch_size`` indices drawn *with*
       replacement, independently of the others, as cs231n does (so an "epoch" is
@@ -57,17 +60,19 @@ class Solver:
       fresh shuffle of the training set cut into ``N // batch_size`` batches (the remainder is
       left out), and the accuracy checks subsample without replacement too.
 
-    Unknown keyword arguments and unknown rule names raise ``ValueError`` naming them.
+    Unknown keyword arguments and unknown rule names raise ``ValueError`` naming them. The run
+    itself is ``self.trainer`` (a ``Trainer``), with ``self.optimizer`` and ``self.scheduler``.
 
     The model is either cs231n-style: ``model.params`` is a dict name -> NumPy array and
     ``model.loss(X)`` returns the scores (N, C), ``model.loss(X, y)`` returns ``(loss, grads)`` with
     ``grads`` keyed like ``params`` (``gradstep.models.TwoLayerNet``, ``FullyConnectedNet``); or a
     gradstep ``nn.Module`` mapping X to scores. A module is seen through the same interface: its
-    ``params`` are its ``named_parameters()`` (assigning one copies the values into the Parameter,
-    so the module keeps its Parameter objects); the training loss is cross-entropy of the scores
-    (cs231n's softmax loss) with gradients from autograd, in training mode; scores for the accuracy
-    checks come from a forward pass under ``no_grad`` in eval mode. Buffers (batch-norm running
-    statistics) are not parameters and are neither kept in ``best_params`` nor restored.
+    ``params`` are its ``named_parameters()``, updated in place; the training loss is cross-entropy
+    of the scores (cs231n's softmax loss) with gradients from autograd, in training mode; scores for
+    the accuracy checks come from a forward pass under ``no_grad`` in eval mode. Buffers (batch-norm
+    running statistics) are not parameters and are neither kept in ``best_params`` nor restored. A
+    cs231n model's arrays become the Parameters the optimizer updates in place, so ``model.params``
+    always shows the current weights.
 
     After ``train()``: ``loss_history`` holds the loss of every iteration; ``train_acc_history``
     and ``val_acc_history`` one accuracy after the first iteration and one after every epoch;
@@ -77,7 +82,7 @@ class Solver:
 
     def __init__(self, model, data: dict, **kwargs) -> None:
         self.model = model
-        self._net = _ModuleNet(model) if isinstance(model, Module) else _check_cs231n_model(model)
+        self._net = solver_net(model)
         missing = [k for k in ("X_train", "y_train", "X_val", "y_val") if k not in data]
         if missing:
             raise ValueError(f"data is missing {', '.join(missing)}; it needs X_train, y_train, X_val, y_val")
@@ -125,7 +130,7 @@ class Solver:
         self._reset()
 
     def _reset(self) -> None:
-        """Set up the book-keeping variables for optimization. Don't call this manually."""
+        """Set up the book-keeping variables and the Trainer. Don't call this manually."""
         self.epoch = 0
         self.best_val_acc = 0
         self.best_params: dict[str, np.ndarray] = {}
@@ -133,11 +138,26 @@ class Solver:
         self.train_acc_history: list[float] = []
         self.val_acc_history: list[float] = []
         self._order, self._next = np.arange(0), 0  # the shuffled epoch, without replacement
+        self._iterations_per_epoch = max(self.X_train.shape[0] // self.batch_size, 1)
 
-        # Make a deep copy of the optim_config for each parameter
-        self.optim_configs = {}
-        for p in self._net.params:
-            self.optim_configs[p] = copy.deepcopy(self.optim_config)
+        # Every parameter gets its own copy of optim_config (the optimizer's state of it)
+        self.optimizer = optim.RuleOptimizer(list(self._net.parameters.values()), self.update_rule,
+                                             self.optim_config)
+        self.scheduler = ExponentialLR(self.optimizer, gamma=self.lr_decay)  # stepped after every epoch
+        self.trainer = Trainer(self._net.module, self.optimizer, self._net.loss_fn, scheduler=self.scheduler,
+                               metrics=(), callbacks=[SolverLog(self)], nonfinite_guard=False, verbose=0)
+
+    @property
+    def optim_configs(self) -> dict[str, dict]:
+        """Each parameter's rule config (hyperparameters and the rule's state), by name, with the
+        learning rate the next step uses."""
+        configs = {}
+        lr = self.optimizer.param_groups[0]["lr"]
+        for name, p in self._net.parameters.items():
+            configs[name] = self.optimizer.state[p]
+            if "learning_rate" in configs[name] or self.optimizer._stepped:
+                configs[name]["learning_rate"] = lr
+        return configs
 
     def _sample(self, N: int, size: int) -> np.ndarray:
         """``size`` random indices in [0, N): with replacement (cs231n), or distinct ones."""
@@ -156,50 +176,31 @@ class Solver:
         self._next += self.batch_size
         return batch
 
+    def _minibatches(self):
+        """One epoch of minibatches, each drawn when the Trainer asks for it."""
+        for _ in range(self._iterations_per_epoch):
+            mask = self._next_batch(self.X_train.shape[0])
+            yield self._net.batch(self.X_train[mask], self.y_train[mask])
+
     def _step(self) -> None:
-        """Make a single gradient update. This is called by train() and should not be called manually."""
-        # Make a minibatch of training data
-        num_train = self.X_train.shape[0]
-        batch_mask = self._next_batch(num_train)
-        X_batch = self.X_train[batch_mask]
-        y_batch = self.y_train[batch_mask]
-
-        # Compute loss and gradient
-        loss, grads = self._net.loss(X_batch, y_batch)
-        self.loss_history.append(float(loss))
-
-        # Perform a parameter update
-        for p, w in self._net.params.items():
-            dw = grads[p]
-            config = self.optim_configs[p]
-            next_w, next_config = self.update_rule(w, dw, config)
-            self._net.params[p] = next_w
-            self.optim_configs[p] = next_config
+        """Make a single gradient update (the Trainer's step on the next minibatch). ``train()``
+        runs the steps; this is for stepping by hand."""
+        self.trainer._train_batch(*next(self._minibatches()))
 
     def _save_checkpoint(self) -> None:
-        """Write the parameters, every rule's state and the run's book-keeping to
-        ``f"{checkpoint_name}_epoch_{epoch}.safetensors"`` with ``gradstep.save`` (arrays as
-        tensors, everything else as JSON in the file's metadata; ``gradstep.load`` reads it back)."""
+        """Write the Trainer's checkpoint (model, optimizer with every rule's config, scheduler,
+        RNG, and under ``callbacks/SolverLog`` the Solver's settings, histories and best
+        parameters) to ``f"{checkpoint_name}_epoch_{epoch}.safetensors"``; a state holding NaN or
+        infinity is not written (a warning says so) and training goes on."""
         if self.checkpoint_name is None:
             return
-        checkpoint = {
-            "params": dict(self._net.params),
-            "optim_configs": self.optim_configs,
-            "update_rule": getattr(self.update_rule, "__name__", repr(self.update_rule)),
-            "lr_decay": self.lr_decay,
-            "optim_config": self.optim_config,
-            "batch_size": self.batch_size,
-            "num_train_samples": self.num_train_samples,
-            "num_val_samples": self.num_val_samples,
-            "epoch": self.epoch,
-            "loss_history": self.loss_history,
-            "train_acc_history": self.train_acc_history,
-            "val_acc_history": self.val_acc_history,
-        }
         filename = f"{self.checkpoint_name}_epoch_{self.epoch}.safetensors"
         if self.verbose:
             print(f'Saving checkpoint to "{filename}"')
-        save(checkpoint, filename)
+        try:
+            self.trainer.save_checkpoint(filename)
+        except ValueError as e:
+            warnings.warn(f"Solver: {filename} not written: {e}", stacklevel=3)
 
     def check_accuracy(self, X, y, num_samples: int | None = None, batch_size: int = 100) -> float:
         """The fraction of ``X`` that the model classifies as ``y``, computed in batches of
@@ -215,143 +216,85 @@ class Solver:
             y = y[mask]
 
         # Compute predictions in batches
-        num_batches = N // batch_size
-        if N % batch_size != 0:
-            num_batches += 1
-        y_pred = []
-        for i in range(num_batches):
-            start = i * batch_size
-            end = (i + 1) * batch_size
-            scores = self._net.loss(X[start:end])
-            y_pred.append(np.argmax(scores, axis=1))
-        y_pred = np.hstack(y_pred)
-        acc = float(np.mean(y_pred == y))
-        return acc
+        y_pred = [np.argmax(self._net.scores(X[i:i + batch_size]), axis=1) for i in range(0, N, batch_size)]
+        return float(np.mean(np.hstack(y_pred) == y))
 
     def train(self) -> None:
-        """Run optimization to train the model."""
-        num_train = self.X_train.shape[0]
-        iterations_per_epoch = max(num_train // self.batch_size, 1)
-        num_iterations = self.num_epochs * iterations_per_epoch
-
-        for t in range(num_iterations):
-            self._step()
-
-            # Maybe print training loss
-            if self.verbose and t % self.print_every == 0:
-                print(f"(Iteration {t + 1} / {num_iterations}) loss: {self.loss_history[-1]:f}")
-
-            # At the end of every epoch, increment the epoch counter and decay the learning rate.
-            epoch_end = (t + 1) % iterations_per_epoch == 0
-            if epoch_end:
-                self.epoch += 1
-                for k in self.optim_configs:
-                    self.optim_configs[k]["learning_rate"] *= self.lr_decay
-
-            # Check train and val accuracy on the first iteration, the last iteration, and at the
-            # end of each epoch.
-            first_it = t == 0
-            last_it = t == num_iterations - 1
-            if first_it or last_it or epoch_end:
-                train_acc = self.check_accuracy(self.X_train, self.y_train,
-                                                num_samples=self.num_train_samples)
-                val_acc = self.check_accuracy(self.X_val, self.y_val,
-                                              num_samples=self.num_val_samples)
-                self.train_acc_history.append(train_acc)
-                self.val_acc_history.append(val_acc)
-                self._save_checkpoint()
-
-                if self.verbose:
-                    print(f"(Epoch {self.epoch} / {self.num_epochs}) train acc: {train_acc:f}; "
-                          f"val_acc: {val_acc:f}")
-
-                # Keep track of the best model (the first check always counts, so that
-                # best_params is never empty after training)
-                if val_acc > self.best_val_acc or not self.best_params:
-                    self.best_val_acc = val_acc
-                    self.best_params = {}
-                    for k, v in self._net.params.items():
-                        self.best_params[k] = v.copy()
-
+        """Run optimization to train the model: ``num_epochs`` epochs of the Trainer's loop, then
+        the best parameters are copied back into the model."""
+        self.optimizer.zero_grad()
+        self.trainer.fit(_Epoch(self), epochs=self.num_epochs)
         # At the end of training swap the best params into the model
-        if self.best_params:
-            self._net.params = {k: v.copy() for k, v in self.best_params.items()}
+        for name, value in self.best_params.items():
+            np.copyto(self._net.parameters[name]._data, value)
 
 
-class _ModuleParams(MutableMapping):
-    """A module's parameters as cs231n's ``params`` dict: name -> the Parameter's array.
-    Assigning copies the values into the Parameter, so the module keeps its Parameter objects."""
+class _Epoch:
+    """The Solver's training set as the Trainer's loader: ``N // batch_size`` minibatches an epoch."""
 
-    def __init__(self, module: Module) -> None:
-        self._parameters = dict(module.named_parameters())
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self._parameters[name]._data
-
-    def __setitem__(self, name: str, value) -> None:
-        target = self._parameters[name]._data
-        value = np.asarray(value)
-        if value.shape != target.shape:
-            raise ValueError(f"parameter {name!r} has shape {target.shape}, "
-                             f"got a value of shape {value.shape}")
-        np.copyto(target, value)
-
-    def __delitem__(self, name: str) -> None:
-        raise TypeError(f"cannot delete parameter {name!r} of a module")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._parameters)
+    def __init__(self, solver: Solver):
+        self.solver = solver
 
     def __len__(self) -> int:
-        return len(self._parameters)
+        return self.solver._iterations_per_epoch
+
+    def __iter__(self):
+        return self.solver._minibatches()
 
 
-class _ModuleNet:
-    """A gradstep ``nn.Module`` behind cs231n's model interface (``params``, ``loss(X, y=None)``)."""
+class SolverLog(Callback):
+    """The Solver's part of the loop: loss history and printing after every iteration; after the
+    first iteration and every epoch the accuracy checks, the best parameters and a checkpoint.
+    Its state (in the Trainer's checkpoints) is the Solver's settings and book-keeping."""
 
-    def __init__(self, module: Module) -> None:
-        self.module = module
-        self._params = _ModuleParams(module)
-        if not len(self._params):
-            raise ValueError(f"the module {type(module).__name__} has no parameters to train")
+    def __init__(self, solver: Solver):
+        self.solver, self._first = solver, 0
 
-    @property
-    def params(self) -> _ModuleParams:
-        return self._params
+    def on_fit_start(self, trainer) -> None:
+        self._first = trainer.global_step
 
-    @params.setter
-    def params(self, values: dict) -> None:
-        for name, value in values.items():
-            self._params[name] = value
+    def on_batch_end(self, trainer, logs: dict) -> None:
+        s, t = self.solver, trainer.global_step - self._first - 1
+        s.loss_history.append(logs["loss"])
+        if s.verbose and t % s.print_every == 0:
+            total = s.num_epochs * s._iterations_per_epoch
+            print(f"(Iteration {t + 1} / {total}) loss: {s.loss_history[-1]:f}")
+        if t == 0 and s._iterations_per_epoch > 1:  # an epoch of one iteration checks at its end
+            self._check()
 
-    def loss(self, X: np.ndarray, y: np.ndarray | None = None):
-        """Scores (N, C) in eval mode without a graph when ``y`` is None; else ``(loss, grads)``
-        with cross-entropy as the loss and the gradients from autograd, in training mode."""
-        x = Tensor._make(np.ascontiguousarray(X))
-        if y is None:
-            was_training = self.module.training
-            self.module.eval()
-            try:
-                with no_grad():
-                    return self.module(x).numpy()
-            finally:
-                self.module.train(was_training)
-        self.module.train()
-        self.module.zero_grad()
-        loss = cross_entropy(self.module(x), Tensor._make(np.asarray(y, dtype=np.int64)))
-        loss.backward()
-        grads = {}
-        for name, p in self._params._parameters.items():
-            grads[name] = np.zeros_like(p._data) if p.grad is None else p.grad._data
-        return loss.item(), grads
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        self.solver.epoch += 1  # the scheduler has decayed the learning rate
+        self._check()
 
+    def _check(self) -> None:
+        s = self.solver
+        train_acc = s.check_accuracy(s.X_train, s.y_train, num_samples=s.num_train_samples)
+        val_acc = s.check_accuracy(s.X_val, s.y_val, num_samples=s.num_val_samples)
+        s.train_acc_history.append(train_acc)
+        s.val_acc_history.append(val_acc)
+        # Keep track of the best model (the first check always counts, so that best_params is
+        # never empty after training)
+        if val_acc > s.best_val_acc or not s.best_params:
+            s.best_val_acc = val_acc
+            s.best_params = {k: p._data.copy() for k, p in s._net.parameters.items()}
+        s._save_checkpoint()
+        if s.verbose:
+            print(f"(Epoch {s.epoch} / {s.num_epochs}) train acc: {train_acc:f}; val_acc: {val_acc:f}")
 
-def _check_cs231n_model(model):
-    """``model`` itself, if it has cs231n's interface: a ``params`` dict and a ``loss`` method."""
-    if not (isinstance(getattr(model, "params", None), dict) and callable(getattr(model, "loss", None))):
-        raise TypeError(f"Solver trains a gradstep nn.Module or a cs231n-style model with a `params` dict "
-                        f"and a `loss(X, y=None)` method; got {type(model).__name__}")
-    return model
+    def state_dict(self) -> dict:
+        s = self.solver
+        return {"update_rule": getattr(s.update_rule, "__name__", repr(s.update_rule)),
+                "lr_decay": s.lr_decay, "batch_size": s.batch_size, "num_train_samples": s.num_train_samples,
+                "num_val_samples": s.num_val_samples, "epoch": s.epoch, "loss_history": s.loss_history,
+                "train_acc_history": s.train_acc_history, "val_acc_history": s.val_acc_history,
+                "best_val_acc": s.best_val_acc, "best_params": s.best_params}
+
+    def load_state_dict(self, state: dict) -> None:
+        s = self.solver
+        s.epoch, s.best_val_acc = state["epoch"], state["best_val_acc"]
+        s.loss_history, s.train_acc_history = list(state["loss_history"]), list(state["train_acc_history"])
+        s.val_acc_history = list(state["val_acc_history"])
+        s.best_params = {k: np.array(v) for k, v in state["best_params"].items()}
 
 
 def _samples(X, y, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
