@@ -64,3 +64,24 @@ def test_an_optimizer_built_before_the_first_forward_trains_the_layer(flat):
 def test_lazy_conv_rejects_channels_that_do_not_fit_groups():
     with pytest.raises(ValueError, match="multiple of groups"):
         nn.LazyConv2d(4, 3, groups=2)(gs.ones(1, 3, 5, 5))
+
+
+@pytest.mark.parametrize("name,make,shape", CASES, ids=[c[0] for c in CASES])
+def test_a_state_dict_loads_into_an_uninitialised_lazy_layer(name, make, shape, torch):
+    # PyTorch's lazy load hook: the checkpoint's shapes materialise the parameters (d2l's read-write)
+    src = make(torch)
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    src.train()
+    src(torch.tensor(x))  # sizes it and moves BatchNorm's running statistics off their start
+    state = src.state_dict()
+    for m, sd in ((gs, {k: gs.tensor(v.numpy()) for k, v in state.items()}), (torch, state)):
+        layer = make(m)
+        assert type(layer).__name__ == name.split("_")[0]
+        keys = layer.load_state_dict(sd)
+        assert (keys.missing_keys, keys.unexpected_keys) == ([], [])
+        layer.eval()
+        src.eval()
+        out = layer(m.tensor(x))
+        assert type(layer).__name__ == type(src).__name__
+        np.testing.assert_allclose(out.detach().numpy(), src(torch.tensor(x)).detach().numpy(),
+                                   rtol=1e-5, atol=1e-6)

@@ -12,7 +12,7 @@ from ..parameter import UninitializedParameter
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .conv import Conv2d
 from .linear import Linear
-from .module import Module
+from .module import Module, _as_array
 
 
 class LazyModuleMixin:
@@ -30,8 +30,33 @@ class LazyModuleMixin:
                 raise TypeError(f"{type(self).__name__} infers its sizes from its first input, which must "
                                 f"be a Tensor")
             self.initialize_parameters(args[0])
-            self.__class__ = self.cls_to_become
+        self.__class__ = self.cls_to_become
         return Module.__call__(self, *args, **kwargs)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        """As PyTorch's lazy load hook: an uninitialised parameter takes its checkpoint entry's shape,
+        so a state dict loads into a lazy module that has not seen an input yet."""
+        shapes = {}
+        for name in self._sized_by_checkpoint():
+            key = prefix + name
+            if key in state_dict:
+                try:
+                    shapes[name] = _as_array(state_dict[key], key).shape
+                except TypeError:
+                    pass  # reported by the load below
+        if shapes:
+            self._materialize_loaded(shapes)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
+    def _sized_by_checkpoint(self) -> list[str]:
+        """The entries whose checkpoint shapes size this module."""
+        return [n for n in ("weight", "bias") if isinstance(getattr(self, n, None), UninitializedParameter)]
+
+    def _materialize_loaded(self, shapes: dict) -> None:
+        for name, shape in shapes.items():
+            getattr(self, name).materialize(shape)
 
     def _lazy(self, *names: str) -> None:
         for name in names:
@@ -58,6 +83,11 @@ class LazyLinear(LazyModuleMixin, Linear):
         if self.bias is not None:
             self.bias.materialize((self.out_features,))
         self.reset_parameters()
+
+    def _materialize_loaded(self, shapes: dict) -> None:
+        super()._materialize_loaded(shapes)
+        if len(shapes.get("weight", ())) == 2:
+            self.in_features = shapes["weight"][1]
 
 
 class LazyConv2d(LazyModuleMixin, Conv2d):
@@ -86,6 +116,11 @@ class LazyConv2d(LazyModuleMixin, Conv2d):
             self.bias.materialize((self.out_channels,))
         self.reset_parameters()
 
+    def _materialize_loaded(self, shapes: dict) -> None:
+        super()._materialize_loaded(shapes)
+        if len(shapes.get("weight", ())) == 4:
+            self.in_channels = shapes["weight"][1] * self.groups
+
 
 class _LazyBatchNorm(LazyModuleMixin):
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
@@ -97,6 +132,28 @@ class _LazyBatchNorm(LazyModuleMixin):
     def has_uninitialized_params(self) -> bool:
         return self.num_features == 0
 
+    def _sized_by_checkpoint(self) -> list[str]:
+        return [] if self.num_features else ["weight", "bias", "running_mean"]
+
+    def _materialize_loaded(self, shapes: dict) -> None:
+        n = next(iter(shapes.values()))
+        self._set_num_features(n[0] if len(n) == 1 else 0)
+
+    def _set_num_features(self, n: int) -> None:
+        """Size the parameters and running statistics for ``n`` channels."""
+        if not n:
+            return
+        self.num_features = n
+        for name in ("weight", "bias"):
+            p = getattr(self, name)
+            if isinstance(p, UninitializedParameter):
+                p.materialize((n,))
+        if self.track_running_stats:
+            dt = self.running_mean.dtype
+            self.running_mean = _creation.zeros(n, dtype=dt)
+            self.running_var = _creation.ones(n, dtype=dt)
+        self.reset_parameters()
+
     def reset_parameters(self) -> None:
         if self.num_features:
             super().reset_parameters()
@@ -105,16 +162,7 @@ class _LazyBatchNorm(LazyModuleMixin):
         if input.ndim < 2:
             raise ValueError(f"{type(self).__name__}: expected an input with a channel dim, got shape "
                              f"{input.shape}")
-        n = self.num_features = input.shape[1]
-        for name in ("weight", "bias"):
-            p = getattr(self, name)
-            if p is not None:
-                p.materialize((n,))
-        if self.track_running_stats:
-            dt = self.running_mean.dtype
-            self.running_mean = _creation.zeros(n, dtype=dt)
-            self.running_var = _creation.ones(n, dtype=dt)
-        self.reset_parameters()
+        self._set_num_features(input.shape[1])
 
 
 class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
