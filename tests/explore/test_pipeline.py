@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from gradstep.cli import compare as cli_compare
+from gradstep.cli import curvature as cli_curvature
 from gradstep.cli import landscape as cli_landscape
 from gradstep.cli import lr_find as cli_lr_find
 from gradstep.cli import main
@@ -18,6 +19,7 @@ from gradstep.cli.common import make_parser
 from gradstep.explore import builders
 from gradstep.explore.compare import CompareConfig
 from gradstep.explore.config import ConfigError, TrainConfig
+from gradstep.explore.curvature_run import CurvatureConfig
 from gradstep.explore.landscape import LandscapeConfig
 from gradstep.explore.lr_find import LRFindConfig
 from gradstep.explore.net_landscape import NetLandscapeConfig
@@ -28,7 +30,7 @@ def _parse(command: str, argv: list[str]) -> argparse.Namespace:
     parser = make_parser("gradstep")
     sub = parser.add_subparsers(dest="command")
     {"train": cli_train, "compare": cli_compare, "sweep": cli_sweep, "lr-find": cli_lr_find,
-     "landscape": cli_landscape}[command].add_parser(sub)
+     "landscape": cli_landscape, "curvature": cli_curvature}[command].add_parser(sub)
     return parser.parse_args([command, *argv])
 
 
@@ -38,6 +40,7 @@ CONFIG_FROM_ARGS = {
     "sweep": (cli_sweep.config_from, SweepConfig),
     "lr-find": (cli_lr_find.config_from, LRFindConfig),
     "landscape": (cli_landscape.config_from, LandscapeConfig),
+    "curvature": (cli_curvature.config_from, CurvatureConfig),
 }
 
 
