@@ -6,15 +6,10 @@ import argparse
 
 from .common import (
     EXIT_OK,
-    add_command,
-    add_config_options,
-    add_format_option,
-    add_overwrite_option,
-    given,
     report_written,
     run_into_folder,
 )
-from .train import add_training_options, config_from_args
+from .train import add_experiment_parser, experiment_config_from
 
 DESCRIPTION = """The curvature of the training loss: the top eigenvalues of its Hessian (by Lanczos,
 or power iteration with deflation), its trace (Hutchinson's estimator, with a standard error) and
@@ -36,20 +31,14 @@ OWN = ("checkpoint", "k", "method", "tol", "trace_samples", "num_batches", "out"
 def add_parser(sub) -> None:
     from ..explore.curvature_run import CurvatureConfig
 
-    d = CurvatureConfig()
-    p = add_command(sub, "curvature", "the Hessian spectrum of the training loss", DESCRIPTION)
-    g = p.add_argument_group("curvature")
-    add_config_options(g, d, OWN)
-    add_format_option(g)
-    add_overwrite_option(g)
-    add_training_options(p, d.train, skip=SKIPPED)
+    add_experiment_parser(sub, "curvature", "the Hessian spectrum of the training loss", DESCRIPTION,
+                          CurvatureConfig(), OWN, "curvature", SKIPPED)
 
 
 def config_from(args: argparse.Namespace):
     from ..explore.curvature_run import CurvatureConfig
 
-    base = CurvatureConfig()
-    return base.replace(train=config_from_args(args, "curvature", base=base.train), **given(args, OWN))
+    return experiment_config_from(args, CurvatureConfig, "curvature", OWN)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,15 +6,10 @@ import argparse
 
 from .common import (
     EXIT_OK,
-    add_command,
-    add_config_options,
-    add_format_option,
-    add_overwrite_option,
-    given,
     report_written,
     run_into_folder,
 )
-from .train import add_training_options, config_from_args
+from .train import add_experiment_parser, experiment_config_from
 
 DESCRIPTION = """The learning-rate range test (Leslie Smith; fastai's lr_find): train for
 --num-iter mini-batches with a learning rate growing exponentially from --start-lr to --end-lr,
@@ -40,20 +35,14 @@ OWN = ("start_lr", "end_lr", "num_iter", "out")
 def add_parser(sub) -> None:
     from ..explore.lr_find import LRFindConfig
 
-    d = LRFindConfig()
-    p = add_command(sub, "lr-find", "find a learning rate with the LR range test", DESCRIPTION)
-    g = p.add_argument_group("range test")
-    add_config_options(g, d, OWN)
-    add_format_option(g)
-    add_overwrite_option(g)
-    add_training_options(p, d.train, skip=SKIPPED)
+    add_experiment_parser(sub, "lr-find", "find a learning rate with the LR range test", DESCRIPTION,
+                          LRFindConfig(), OWN, "range test", SKIPPED)
 
 
 def config_from(args: argparse.Namespace):
     from ..explore.lr_find import LRFindConfig
 
-    base = LRFindConfig()
-    return base.replace(train=config_from_args(args, "lr-find", base=base.train), **given(args, OWN))
+    return experiment_config_from(args, LRFindConfig, "lr-find", OWN)
 
 
 def run(args: argparse.Namespace) -> int:

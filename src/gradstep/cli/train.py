@@ -93,6 +93,30 @@ def config_from_args(args: argparse.Namespace, command: str = "train", base=None
         raise ConfigError(str(e)) from None
 
 
+def add_experiment_parser(sub, name: str, summary: str, description: str, config, own: tuple,
+                          group: str, skip: tuple) -> argparse.ArgumentParser:
+    """The parser of an experiment command whose config embeds a ``TrainConfig`` as ``train``
+    (lr-find, curvature): its own options ``own`` in ``group`` with --format and --overwrite, then
+    the training options less ``skip``."""
+    from .common import add_format_option, add_overwrite_option
+
+    p = add_command(sub, name, summary, description)
+    g = p.add_argument_group(group)
+    add_config_options(g, config, own)
+    add_format_option(g)
+    add_overwrite_option(g)
+    add_training_options(p, config.train, skip=skip)
+    return p
+
+
+def experiment_config_from(args: argparse.Namespace, config_class, command: str, own: tuple):
+    """The ``config_class`` the options describe: its training options and its own ``own``."""
+    from .common import given
+
+    base = config_class()
+    return base.replace(train=config_from_args(args, command, base=base.train), **given(args, own))
+
+
 def _read_toml(path: str) -> dict:
     if sys.version_info >= (3, 11):
         import tomllib
