@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import time
 
 # the variables that decide thread counts and OpenBLAS's kernel, recorded with every setting
@@ -89,22 +90,28 @@ def clock():
     """Start timing a part; the returned ``stop()`` gives (wall seconds, process CPU seconds) and
     keeps each thread's CPU seconds of the part for ``thread_report``."""
     t0, c0, threads0 = time.perf_counter(), time.process_time(), _thread_cpu()
+    faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
     def stop() -> tuple[float, float]:
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         threads = _thread_cpu()
         _TIMED.update(seconds=seconds, threads=sorted((v - threads0.get(k, 0.0) for k, v in threads.items()),
-                                                      reverse=True))
+                                                      reverse=True),
+                      faults=resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0)
         return seconds, cpu
 
     return stop
 
 
 def thread_report() -> dict:
-    """Of the last timed part: ``busy_threads``, the threads that ran for at least a tenth of its
-    wall time (what says how many threads a library really used), and the largest per-thread CPU
-    seconds; nothing for a part shorter than half a second."""
-    if not _TIMED or _TIMED["seconds"] < 0.5:  # /proc counts in clock ticks (10 ms): too coarse
+    """Of the last timed part: ``minor_faults`` (page faults: freed and re-mapped memory costs
+    system time); for a part of half a second or more also ``busy_threads``, the threads that ran
+    for at least a tenth of its wall time (how many threads a library really used), and the
+    largest per-thread CPU seconds."""
+    if not _TIMED:
         return {}
-    busy = [t for t in _TIMED["threads"] if t >= 0.1 * _TIMED["seconds"]]
-    return {"busy_threads": len(busy), "thread_cpu_seconds": [round(t, 3) for t in _TIMED["threads"][:4]]}
+    out = {"minor_faults": _TIMED["faults"]}
+    if _TIMED["seconds"] >= 0.5:  # /proc counts in clock ticks (10 ms): too coarse for less
+        busy = [t for t in _TIMED["threads"] if t >= 0.1 * _TIMED["seconds"]]
+        out.update(busy_threads=len(busy), thread_cpu_seconds=[round(t, 3) for t in _TIMED["threads"][:4]])
+    return out

@@ -273,6 +273,8 @@ def _case_table(case, data: dict) -> list[str]:
                 other.append(f"test acc {v['test_accuracy']:.2f}%")
             if "steps" in v:
                 other.append(f"{v['seconds']['median'] / v['steps'] * 1e3:.3f} ms/step")
+            if v.get("minor_faults") is not None and v.get("steps"):
+                other.append(f"{v['minor_faults'] / v['steps']:,.0f} page faults/step")
             if v.get("compile_seconds") is not None:
                 other.append(f"compile {v['compile_seconds']:.2f} s (not in the time)")
             if "samples_per_s" in v:

@@ -177,7 +177,7 @@ def summarise(case: Case, raw: dict) -> dict:
                  "cpu_seconds": _stats([r["cpu_seconds"] for r in rs]) if "cpu_seconds" in rs[0] else None,
                  "peak_rss_mb": statistics.median(r.get("rss_mb", r["peak_rss_mb"]) for r in rs)}
         for extra in ("test_accuracy", "mean_loss", "steps", "samples_per_s", "samples", "compile_seconds",
-                      "busy_threads"):
+                      "busy_threads", "minor_faults"):
             if extra in rs[0]:
                 entry[extra] = statistics.median(r[extra] for r in rs)
         out["contenders"][c] = entry
