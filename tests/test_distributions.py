@@ -69,3 +69,33 @@ def test_rsample_carries_the_gradient_and_sample_does_not():
 ])
 def test_invalid_parameters_raise_like_torch(fn, torch):
     assert_raises_like_torch(torch, gs, fn)
+
+
+def test_multinomial_log_prob_mean_and_gradient_match_torch(torch):
+    counts = np.array([[2.0, 3.0, 5.0], [0.0, 1.0, 9.0]], np.float32)
+    results = []
+    for m in (gs, torch):
+        a = m.tensor(LOGITS, requires_grad=True)
+        d = m.distributions.Multinomial(10, logits=a)
+        lp = d.log_prob(m.tensor(counts))
+        lp.sum().backward()
+        results.append((lp.detach().numpy(), d.mean.detach().numpy(), d.variance.detach().numpy(),
+                        a.grad.numpy(), tuple(d.batch_shape), tuple(d.event_shape)))
+    for g, t in zip(*results):
+        np.testing.assert_allclose(g, t, rtol=1e-5, atol=1e-6)
+
+
+def test_multinomial_samples_are_counts_that_follow_the_probabilities():
+    gs.manual_seed(0)
+    d = gs.distributions.Multinomial(10, gs.tensor([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]))
+    s = d.sample((4000,))
+    assert s.shape == (4000, 2, 3) and s.dtype == np.float32
+    assert np.all(s.sum(-1).numpy() == 10)
+    np.testing.assert_allclose(s.mean(0).numpy(), [[2, 3, 5], [1, 1, 8]], atol=0.1)
+    one = gs.distributions.Multinomial(1, gs.tensor([0.5, 0.5])).sample((6,))
+    assert one.shape == (6, 2) and np.all(one.sum(-1).numpy() == 1)
+
+
+@pytest.mark.parametrize("count", [-1, 1.5])
+def test_multinomial_refuses_a_bad_total_count_like_torch(torch, count):
+    assert_raises_like_torch(torch, gs, lambda m: m.distributions.Multinomial(count, m.tensor([0.5, 0.5])))

@@ -1,5 +1,6 @@
 """``gradstep.distributions``: the ``torch.distributions`` that training code uses (policy
-gradients, variational models): ``Categorical``, ``Normal``, ``Bernoulli``. ``log_prob`` and
+gradients, variational models, d2l's probability section): ``Categorical``, ``Multinomial``,
+``Normal``, ``Bernoulli``. ``log_prob`` and
 ``entropy`` are differentiable in the parameters; ``sample`` draws from gradstep's seeded stream
 without a gradient, ``rsample`` (``Normal``) with the reparameterisation trick.
 """
@@ -18,7 +19,7 @@ from .autograd.tensor import Tensor
 from .autograd.tensor_math import where
 from .random import rng
 
-__all__ = ["Distribution", "Categorical", "Normal", "Bernoulli"]
+__all__ = ["Distribution", "Categorical", "Multinomial", "Normal", "Bernoulli"]
 
 
 def _tensor(x, like: Tensor | None = None) -> Tensor:
@@ -112,6 +113,48 @@ class Categorical(Distribution):
 
     def __repr__(self) -> str:
         return f"Categorical(probs: {self.probs.shape})"
+
+
+class Multinomial(Distribution):
+    """Counts of ``total_count`` independent draws from a ``Categorical(probs, logits)``."""
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        if not isinstance(total_count, (int, np.integer)) or isinstance(total_count, bool):
+            raise NotImplementedError(f"Multinomial: total_count must be one int, got {total_count!r}")
+        if total_count < 0:
+            raise ArgumentError(f"Multinomial: total_count must be non-negative, got {total_count}")
+        self.total_count = int(total_count)
+        self._categorical = Categorical(probs, logits, validate_args)
+        self.probs, self.logits = self._categorical.probs, self._categorical.logits
+        self.batch_shape = self._categorical.batch_shape
+        self.event_shape = self.probs.shape[-1:]
+
+    def sample(self, sample_shape=()) -> Tensor:
+        k = self.event_shape[0]
+        draws = self._categorical.sample((self.total_count, *tuple(sample_shape)))._data
+        counts = (draws[..., None] == np.arange(k)).sum(0)
+        return Tensor._make(counts.astype(self.probs.dtype))
+
+    def log_prob(self, value) -> Tensor:
+        # log n! - sum_i log x_i! + sum_i x_i log p_i
+        v = _tensor(value, self.logits)
+        x = v._data.astype(np.float64)
+        if np.any(x < 0) or not np.all(x == np.round(x)):
+            raise ArgumentError("Multinomial.log_prob: value must hold non-negative counts")
+        lgamma = np.vectorize(math.lgamma, otypes=[np.float64])
+        norm = lgamma(x.sum(-1) + 1) - lgamma(x + 1).sum(-1)
+        return (self.logits * v).sum(-1) + Tensor._make(np.asarray(norm, self.logits.dtype))
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs * self.total_count
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs) * self.total_count
+
+    def __repr__(self) -> str:
+        return f"Multinomial(total_count: {self.total_count}, probs: {self.probs.shape})"
 
 
 class Normal(Distribution):
