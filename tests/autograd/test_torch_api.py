@@ -264,10 +264,19 @@ def test_error_type_matches_torch(name, fn, torch):
     lambda: gs.arange(3, device="mps"), lambda: gs.ones_like(gs.ones(1), device="cuda")])
 def test_a_device_other_than_the_cpu_raises_one_clear_line(use):
     # PyTorch without CUDA raises AssertionError or RuntimeError here; gradstep raises DeviceError,
-    # a ValueError and a RuntimeError (docs/differences.md)
+    # a ValueError, a RuntimeError and an AssertionError (docs/differences.md)
     with pytest.raises(gs.DeviceError, match=r"^gradstep runs on the CPU only; device '(cuda|mps)(:\d)?' "
                                               r"is not available [^\n]*$"):
         use()
+
+
+@pytest.mark.parametrize("use", [
+    lambda m: m.ones(2).cuda(1), lambda m: m.ones(2).cuda(), lambda m: m.ones(2, device="cuda"),
+    lambda m: m.ones(2).to("cuda"), lambda m: m.nn.Linear(2, 2).cuda()])
+def test_a_cpu_only_torch_s_device_error_type_catches_gradstep_s(use, torch):
+    # d2l's use-gpu section runs X.cuda(1) on a machine without a GPU; an except clause written
+    # against PyTorch's error there must catch gradstep's as well
+    assert_raises_like_torch(torch, gs, use)
 
 
 def test_devices_behave_like_torch(torch):
