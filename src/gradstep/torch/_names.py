@@ -42,6 +42,8 @@ MODULES = {
     "torchvision.transforms": "gradstep.data.transforms",
     "torchvision.transforms.functional": "gradstep.data.transforms_functional",
     "torchvision.utils": "gradstep.data.vision_utils",
+    "torchvision.io": "gradstep.data.image_io",
+    "torchvision.io.image": "gradstep.data.image_io",
 }
 
 # Prefixes of torch names gradstep leaves out on purpose, with the reason (the census reads these too).
@@ -80,7 +82,8 @@ OUT_OF_SCOPE = {
     "torch.nn.utils.parametrize": "parametrizations are out of scope",
     "torch.nn.utils.prune": "pruning is out of scope",
     "torchvision.models": "no pretrained model zoo (weights are not downloaded); see gradstep.models",
-    "torchvision.io": "no image or video decoding; data sets are read from their binary formats",
+    "torchvision.io.video": "no video decoding",
+    "torchvision.io.read_video": "no video decoding",
     "torchvision.ops": "detection operators are out of scope",
     "torchvision.transforms.v2": "the v2 transforms API (bounding boxes, masks) is out of scope",
     "torchaudio": "audio is out of scope",
