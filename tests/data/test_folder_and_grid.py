@@ -64,6 +64,8 @@ def test_save_image_writes_a_whole_png(tmp_path):
     with pytest.raises(ValueError, match="extension"):
         save_image(gs.rand(3, 4, 4), str(tmp_path / "grid.unknown"))
     assert [p.name for p in tmp_path.iterdir()] == ["grid.png"]
+    with pytest.raises(FileNotFoundError, match="no such folder .*results for .*results/a.png"):
+        save_image(gs.rand(3, 4, 4), str(tmp_path / "results" / "a.png"))  # PIL raises this too
 
 
 def test_fake_data_is_repeatable_per_index():
