@@ -4,7 +4,8 @@
 max-pool 2, flatten, linear 1568-128 - ReLU - linear 10), batch 64, float32, cross-entropy, Adam.
 Each layer is timed alone on the activations and output gradients of a real step (forward: the
 call, building the graph; backward: ``out.backward(grad)`` of that call, parameter gradients
-included; the first convolution's input needs no gradient, as in training), and so are the loss
+included, less the copy into the input's ``.grad`` that gradstep makes for a leaf; the first
+convolution's input needs no gradient, as in training), and so are the loss
 and Adam's step, in gradstep and in PyTorch alternately, CPU time, the minimum over rounds.
 
 The floor of a layer is its matrix-product arithmetic (2 * multiply-adds of the exact
@@ -36,19 +37,21 @@ def _unpinned() -> None:
 
 
 def gemm_peak(np, threads: int) -> float:
-    """Float32 GEMM rate (FLOP/s) of one 2048 x 2048 product on ``threads`` BLAS threads, best of 5."""
+    """Float32 GEMM rate (FLOP/s) of one 2048 x 2048 product on ``threads`` BLAS threads, best of 5
+    (CPU time for one thread, which other processes' load does not inflate; wall time for more)."""
     from threadpoolctl import threadpool_limits
     rng = np.random.default_rng(0)
     a = rng.standard_normal((2048, 2048)).astype(np.float32)
     b = rng.standard_normal((2048, 2048)).astype(np.float32)
     c = np.empty_like(a)
     best = float("inf")
+    clock = time.process_time if threads == 1 else time.perf_counter
     with threadpool_limits(threads, user_api="blas"):
         np.matmul(a, b, out=c)
         for _ in range(5):
-            t0 = time.perf_counter()
+            t0 = clock()
             np.matmul(a, b, out=c)
-            best = min(best, time.perf_counter() - t0)
+            best = min(best, clock() - t0)
     return 2 * 2048 ** 3 / best
 
 
@@ -115,6 +118,8 @@ class Library:
         return time.process_time() - t0
 
     def backward(self, i: int) -> float:
+        """The backward pass of layer i, less (for gradstep) the copy of the input's gradient into
+        the leaf's ``.grad``, which a training step does not make (its activations are no leaves)."""
         for p in self.layers[i].parameters():
             p.grad = None
         x = self.tensor(self.inputs[i], i > 0)
@@ -122,7 +127,12 @@ class Library:
         out = self.layers[i](x)
         t0 = time.process_time()
         out.backward(g)
-        return time.process_time() - t0
+        seconds = time.process_time() - t0
+        if i > 0 and self.lib.__name__ == "gradstep":
+            t0 = time.process_time()
+            self.np.array(x.grad.numpy())
+            seconds -= time.process_time() - t0
+        return seconds
 
     def loss(self) -> tuple[float, float]:
         z = self.logits.detach().requires_grad_(True)
