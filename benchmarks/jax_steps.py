@@ -24,13 +24,9 @@ import time
 
 import numpy as np
 
-from . import fashion, machine
+from . import Unavailable, fashion, machine
 
 BETA1, BETA2, EPS, BN_MOMENTUM, BN_EPS = 0.9, 0.999, 1e-8, 0.1, 1e-5
-
-
-class Unavailable(RuntimeError):
-    """A contender's optional library is not installed: reported, not counted as a failure."""
 
 
 def _import_jax():
