@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .parallel import matmul
+
 
 def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """y = x W^T + b for x of shape (..., in), W (out, in), b (out,) or None."""
     if x.ndim == 2:
-        out = np.matmul(x, w.T)
+        out = matmul(x, w.T)
     else:
-        out = np.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(*x.shape[:-1], w.shape[0])
+        out = matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(*x.shape[:-1], w.shape[0])
     if b is not None:
         out += b
     return out
@@ -31,7 +33,7 @@ def linear_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need_x: bool
     g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
     dx = dw = db = None
     if need_x:
-        dx = np.matmul(g2, w)
+        dx = matmul(g2, w)
         if x.ndim != 2:
             dx = dx.reshape(x.shape)
     if need_w:
@@ -39,7 +41,7 @@ def linear_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need_x: bool
         if g2.shape[0] == 1:  # one sample: dW is an outer product, done faster elementwise (same bits)
             dw = np.multiply(g2.T, x2, out=dw_out)
         else:
-            dw = np.matmul(g2.T, x2, out=dw_out)
+            dw = matmul(g2.T, x2, out=dw_out)
     if need_b:
         db = g2.sum(axis=0) if db_out is None else g2.sum(axis=0, out=db_out)
     return dx, dw, db
