@@ -7,7 +7,9 @@ core-hog per core but one, a loaded machine):
 - ``gemm``: float32 products of the MLP (784-200-10, batch 64: forward and backward), of the small
   CNN's convolutions as GEMMs (conv1 1->16 on 28 x 28, conv2 16->32 on 14 x 14, batch 64: forward,
   weight and input gradients) and square ones: one thread, OpenBLAS's own two threads, and
-  gradstep's split in two (``gradstep.kernels.parallel.matmul``, two one-thread blocks), alternating;
+  gradstep's split in two (``gradstep.kernels.parallel.matmul``, two one-thread blocks, forced
+  whatever the size and load) and gradstep's policy as it stands (default thread count, measured
+  crossovers, free-CPU check), alternating;
 - ``switch``: the cost of changing the BLAS's thread count, directly (``openblas_set_num_threads``
   through ctypes) and through ``threadpoolctl.threadpool_limits``;
 - ``elementwise``: add, mul, maximum and exp over 1e5..1e7 float32, on one thread against two
@@ -85,11 +87,21 @@ def _openblas_setter():
     raise RuntimeError("no openblas_set_num_threads in " + info["filepath"])
 
 
+_POLICY: dict = {}
+
+
+def _force_split(on: bool) -> None:
+    """Split whatever the size and the load (to see where it pays), or back to the policy."""
+    from gradstep import _threads
+    _POLICY.setdefault("saved", (_threads.MATMUL_MIN_MACS, _threads.SPLIT_MIN_ELEMENTS, _threads.free_cpus))
+    macs, elements, free = (1, 1, lambda: os.cpu_count() or 1) if on else _POLICY["saved"]
+    _threads.MATMUL_MIN_MACS, _threads.SPLIT_MIN_ELEMENTS, _threads.free_cpus = macs, elements, free
+
+
 def child_gemm(quick: bool) -> list:
     import numpy as np
 
     import gradstep
-    from gradstep import _threads
     from gradstep.kernels import parallel
     set_blas, _ = _openblas_setter()
     rng = np.random.default_rng(0)
@@ -103,13 +115,14 @@ def child_gemm(quick: bool) -> list:
         t0 = time.perf_counter()
         np.matmul(a, b, out=out)
         calls = _calls(time.perf_counter() - t0)
-        ways = {"one": (1, 1, np.matmul), "openblas2": (2, 1, np.matmul), "split2": (1, 2, parallel.matmul)}
+        ways = {"one": (1, 1, np.matmul), "openblas2": (2, 1, np.matmul), "split2": (1, 2, parallel.matmul),
+                "default": (1, None, parallel.matmul)}
         res: dict = {w: [] for w in ways}
-        _threads.MATMUL_MIN_MACS = 1  # split whatever the size, to see where it pays
-        for _ in range(5 if quick else 9):  # rounds alternate the three ways
+        for _ in range(5 if quick else 9):  # rounds alternate the ways
             for w, (blas, threads, fn) in ways.items():
-                set_blas(blas)
                 gradstep.set_num_threads(threads)
+                set_blas(blas)
+                _force_split(w == "split2")
                 res[w].append(_time(lambda f=fn, a=a, b=b, o=out: f(a, b, out=o), calls, 1)[0])
         set_blas(1)
         rows.append({"name": name, "macs": m * k * n, **{f"{w} min": min(v) for w, v in res.items()},
@@ -135,11 +148,9 @@ def child_elementwise(quick: bool) -> list:
     import numpy as np
 
     import gradstep
-    from gradstep import _threads
     from gradstep.kernels import parallel
     rng = np.random.default_rng(0)
     rows = []
-    _threads.SPLIT_MIN_ELEMENTS = 1  # split whatever the size, to see where it pays
     for size in SIZES[:-1] if quick else SIZES:
         x = rng.standard_normal(size, dtype=np.float32)
         y = rng.standard_normal(size, dtype=np.float32)
@@ -152,7 +163,9 @@ def child_elementwise(quick: bool) -> list:
                 gradstep.set_num_threads(1)
                 res["one"].append(_time(lambda f=fn, x=args: f(*x), calls, 1)[0])
                 gradstep.set_num_threads(2)
+                _force_split(True)
                 res["split2"].append(_time(lambda f=fn, x=args: parallel.elementwise(f, *x), calls, 1)[0])
+                _force_split(False)
             rows.append({"op": op, "size": size, **{f"{k} min": min(v) for k, v in res.items()},
                          **{f"{k} med": statistics.median(v) for k, v in res.items()}})
     return rows
@@ -181,14 +194,16 @@ def _busy() -> list:
 def _tables(parts: dict, label: str) -> str:
     lines = [f"### {label} (load average {parts['load']:.1f} before)", "",
              "µs per call, min / median over rounds; ratios of medians to one thread.", "",
-             "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 | OpenBLAS 2 / 1 "
-             "| split / 1 |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 | gradstep's policy "
+             "| OpenBLAS 2 / 1 | split / 1 | policy / 1 |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in parts["gemm"]:
         lines.append(f"| {r['name']} | {r['macs'] / 1e6:.1f} | {r['one min']:.0f} / {r['one med']:.0f} | "
                      f"{r['openblas2 min']:.0f} / {r['openblas2 med']:.0f} | "
                      f"{r['split2 min']:.0f} / {r['split2 med']:.0f} | "
-                     f"{r['openblas2 med'] / r['one med']:.2f} | {r['split2 med'] / r['one med']:.2f} |")
+                     f"{r['default min']:.0f} / {r['default med']:.0f} | "
+                     f"{r['openblas2 med'] / r['one med']:.2f} | {r['split2 med'] / r['one med']:.2f} | "
+                     f"{r['default med'] / r['one med']:.2f} |")
     lines += ["", "| op | elements | 1 thread | split in 2 | split / 1 |", "|---|---:|---:|---:|---:|"]
     for r in parts["elementwise"]:
         lines.append(f"| {r['op']} | {r['size']:.0e} | {r['one min']:.0f} / {r['one med']:.0f} | "
