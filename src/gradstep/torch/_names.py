@@ -48,6 +48,8 @@ MODULES = {
     "torchvision.models.alexnet": "gradstep.models.vgg",
     "torchvision.models.mobilenet": "gradstep.models.mobilenet",
     "torchvision.models.mobilenetv2": "gradstep.models.mobilenet",
+    "torchvision.io": "gradstep.data.image_io",
+    "torchvision.io.image": "gradstep.data.image_io",
 }
 
 # Prefixes of torch names gradstep leaves out on purpose, with the reason (the census reads these too).
@@ -96,12 +98,24 @@ OUT_OF_SCOPE = {
     "torchvision.models.densenet121": "DenseNet is not built here: the sources use it only with pretrained "
                                       "weights, which gradstep does not load",
     "torchvision.models.DenseNet121_Weights": "pretrained weights are not loaded (they are pickles)",
-    "torchvision.io": "no image or video decoding; data sets are read from their binary formats",
+    "torchvision.io.video": "no video decoding",
+    "torchvision.io.read_video": "no video decoding",
     "torchvision.ops": "detection operators are out of scope",
     "torchvision.transforms.v2": "the v2 transforms API (bounding boxes, masks) is out of scope",
     "torchaudio": "audio is out of scope",
     "torchtext": "text pipelines are out of scope",
 }
+
+
+# Out-of-scope names above that are functions or classes, not modules.
+_NOT_MODULES = {"torch.compile", "torch.sparse_coo_tensor", "torch.spmm", "torch.complex",
+                "torch.nn.DataParallel",
+                "torch.nn.modules.linear.NonDynamicallyQuantizableLinear", "torchvision.io.read_video"}
+
+
+def is_out_of_scope_module(name: str) -> bool:
+    """Is ``name`` a torch module left out as a whole (importable by name, empty under the doorway)?"""
+    return name in OUT_OF_SCOPE and name not in _NOT_MODULES
 
 
 def out_of_scope_reason(name: str) -> str | None:
