@@ -110,7 +110,9 @@ OUT_OF_SCOPE = {
 # Out-of-scope names above that are functions or classes, not modules.
 _NOT_MODULES = {"torch.compile", "torch.sparse_coo_tensor", "torch.spmm", "torch.complex",
                 "torch.nn.DataParallel",
-                "torch.nn.modules.linear.NonDynamicallyQuantizableLinear", "torchvision.io.read_video"}
+                "torch.nn.modules.linear.NonDynamicallyQuantizableLinear", "torchvision.io.read_video",
+                "torchvision.models.vit_l_16", "torchvision.models.ViT_L_16_Weights",
+                "torchvision.models.densenet121", "torchvision.models.DenseNet121_Weights"}
 
 
 def is_out_of_scope_module(name: str) -> bool:
