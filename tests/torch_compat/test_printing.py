@@ -141,3 +141,15 @@ def test_float64_from_python_floats_keeps_every_digit(torch):
     v = [-41675.78474054706, 0.1, 1 / 3]
     for make in (gs.tensor, gs.as_tensor):
         assert make(v, dtype=gs.float64).tolist() == torch.tensor(v, dtype=torch.float64).tolist() == v
+
+
+@pytest.mark.parametrize("matrix, dtype", [
+    ([[2, 1], [2, 3]], "float64"),  # d2l's eigendecomposition example
+    ([[0.0, -1.0], [1.0, 0.0]], "float32"),
+    (np.random.RandomState(3).randn(4, 4).round(3).tolist(), "float32"),
+], ids=["real", "rotation", "random"])
+def test_complex_results_print_as_pytorch(torch, torch_names, matrix, dtype):
+    ours = gs.linalg.eig(gs.tensor(matrix, dtype=getattr(gs, dtype)))
+    theirs = torch.linalg.eig(torch.tensor(matrix, dtype=getattr(torch, dtype)))
+    assert repr(ours) == repr(theirs)
+    assert str(ours.eigenvalues) == str(theirs.eigenvalues)
