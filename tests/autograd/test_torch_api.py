@@ -143,7 +143,7 @@ RESULTS = [
     # a tensor inside tensor()'s data is read as one number (d2l's multivariable calculus section)
     ("tensor_of_one_element_tensors", lambda m: m.tensor([m.exp(m.tensor([0.5])), m.tensor(2.0)]), True),
     ("tensor_of_nested_tensors", lambda m: m.tensor([[m.tensor([1.0])], [m.tensor([2.0])]]), True),
-    ("tensor_keeps_float64_elements", lambda m: m.tensor([m.tensor(1.0, dtype=m.float64), m.tensor(2.0)]), True),
+    ("tensor_keeps_float64", lambda m: m.tensor([m.tensor(1.0, dtype=m.float64), m.tensor(2.0)]), True),
     ("tensor_of_int_tensors_and_float", lambda m: m.tensor([m.tensor(1), 2.5]), True),
     ("tensor_of_int_tensors", lambda m: m.tensor((m.tensor(1), m.tensor([2]))), True),
     ("tensor_of_graph_tensors", lambda m: m.tensor([m.ones(1, requires_grad=True) * 2, 3.0]), True),
