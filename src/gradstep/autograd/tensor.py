@@ -288,7 +288,8 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
         return builtins.bool(self._data.item())
 
     def __format__(self, spec):
-        if self._data.size == 1 and spec:
+        # as in PyTorch, a 0-d tensor formats as its number (f"{loss}" prints 0.7944855690002441)
+        if (self._data.ndim == 0 and type(self) is Tensor) or (self._data.size == 1 and spec):
             return format(self.item(), spec)
         return format(repr(self), spec)
 
