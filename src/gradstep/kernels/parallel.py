@@ -128,13 +128,14 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         def block(i, j):
             np.matmul(a[i:j] if a.ndim == 3 else a, b[i:j] if b.ndim == 3 else b, out=out[i:j])
         _split(block, batch, t)
-    elif max(m, n) >= MIN_BLOCK * t:
+    elif max(m, n) >= 2 * MIN_BLOCK:
+        t = min(t, max(m, n) // MIN_BLOCK)
         if m >= n:
             _split(lambda i, j: np.matmul(a[..., i:j, :], b, out=out[..., i:j, :]), m, t)
         else:
             _split(lambda i, j: np.matmul(a, b[..., i:j], out=out[..., i:j]), n, t)
-    elif k >= MIN_BLOCK * t:
-        parts = _split(lambda i, j: np.matmul(a[..., i:j], b[..., i:j, :]), k, t)
+    elif k >= 2 * MIN_BLOCK:
+        parts = _split(lambda i, j: np.matmul(a[..., i:j], b[..., i:j, :]), k, min(t, k // MIN_BLOCK))
         np.add(parts[0], parts[1], out=out)
         for p in parts[2:]:
             out += p
