@@ -114,12 +114,16 @@ def _split(fn: Callable[[int, int], object], length: int, t: int) -> list:
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``np.matmul(a, b, out=out)``; a product above the crossover is cut into blocks run side by
     side: batch entries, else rows or columns of the result, else blocks of the summed dimension."""
-    if a.ndim < 2 or b.ndim < 2 or a.ndim > 3 or b.ndim > 3 or a.shape[-1] != b.shape[-2]:
+    sa, sb = a.shape, b.shape
+    if not (2 <= len(sa) <= 3 and 2 <= len(sb) <= 3) or sa[-1] != sb[-2]:
         return np.matmul(a, b, out=out)
-    batch = a.shape[0] if a.ndim == 3 else b.shape[0] if b.ndim == 3 else 1
-    (m, k), n = a.shape[-2:], b.shape[-1]
-    t = _threads.threads_for(batch * m * k * n, _threads.MATMUL_MIN_MACS)
-    if t == 1 or getattr(_inside, "on", False) or (a.ndim == b.ndim == 3 and a.shape[0] != b.shape[0]):
+    batch = sa[0] if len(sa) == 3 else sb[0] if len(sb) == 3 else 1
+    (m, k), n = sa[-2:], sb[-1]
+    macs = batch * m * k * n
+    if macs < 2 * _threads.MATMUL_MIN_MACS:  # the common case, decided first
+        return np.matmul(a, b, out=out)
+    t = _threads.threads_for(macs, _threads.MATMUL_MIN_MACS)
+    if t == 1 or getattr(_inside, "on", False) or (len(sa) == len(sb) == 3 and sa[0] != sb[0]):
         return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty((batch, m, n) if batch > 1 or a.ndim == 3 or b.ndim == 3 else (m, n),
