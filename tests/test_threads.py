@@ -256,3 +256,12 @@ def test_three_threads_cut_three_blocks(two_threads_everywhere, splits):
     assert splits[-1] == 3
     np.testing.assert_array_equal(parallel.matmul(a[:150], b), np.matmul(a[:150], b))
     assert splits[-1] == 2  # blocks of at least 64 rows: 150 rows make two
+
+
+def test_parallel_for_takes_the_crossover_of_its_work(restore_threads, monkeypatch):
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 64)
+    gs.set_num_threads(2)
+    macs = 3 * _threads.MATMUL_MIN_MACS // 2  # too little for two threads as products
+    assert len(parallel.parallel_for(lambda i, j: i, 8, macs, _threads.MATMUL_MIN_MACS)) == 1
+    assert len(parallel.parallel_for(lambda i, j: i, 8, macs)) == 2  # enough as elements
+    assert len(parallel.parallel_for(lambda i, j: i, 8, 2 * macs, _threads.MATMUL_MIN_MACS)) == 2

@@ -1,8 +1,8 @@
 """What kernels call to use more threads where the work pays for them (policy: ``gradstep._threads``).
 
-- ``parallel_for(fn, length, elements)``: ``[fn(start, stop), ...]`` over contiguous ranges of
-  ``range(length)``, one per thread, on a small persistent pool of Python threads (NumPy releases
-  the GIL), or ``[fn(0, length)]`` when ``elements`` is too little work to split.
+- ``parallel_for(fn, length, work, min_per_thread=None)``: ``[fn(start, stop), ...]`` over
+  contiguous ranges of ``range(length)``, one per thread, on a small persistent pool of Python
+  threads (NumPy releases the GIL), or ``[fn(0, length)]`` when ``work`` is too little to split.
 - ``matmul(a, b, out=None)``: ``np.matmul``, with a large product cut into row, column or batch
   blocks (or, when its output is small, into blocks of the summed dimension) run side by side.
 - ``elementwise(fn, *args, out=None)``: a ufunc-like ``fn(*args, out=out)`` on same-shaped
@@ -84,17 +84,20 @@ class _Job:
             _inside.on = outer
 
 
-def parallel_for(fn: Callable[[int, int], object], length: int, elements: int) -> list:
+def parallel_for(fn: Callable[[int, int], object], length: int, work: int,
+                 min_per_thread: int | None = None) -> list:
     """``[fn(start, stop), ...]`` over contiguous ranges covering ``range(length)``, in order.
 
-    ``elements`` is the work of the whole loop (e.g. the elements it touches). Below the
-    crossover, with one thread, or inside another split, this is ``[fn(0, length)]`` in the
-    calling thread. Otherwise the caller and up to ``get_num_threads() - 1`` helpers take the
-    chunks in turn; when no helper gets a core in time the caller runs them all itself. An
-    exception in a chunk is raised here once every chunk has finished.
+    ``work`` is the size of the whole loop in the unit of ``min_per_thread``, the least work
+    worth a thread: by default elements touched against ``SPLIT_MIN_ELEMENTS``; a loop of
+    matrix products passes its multiply-adds and ``_threads.MATMUL_MIN_MACS``. Below twice that,
+    with one thread, or inside another split, this is ``[fn(0, length)]`` in the calling thread.
+    Otherwise the caller and up to ``get_num_threads() - 1`` helpers take the chunks in turn;
+    when no helper gets a core in time the caller runs them all itself. An exception in a chunk
+    is raised here once every chunk has finished.
     """
-    t = min(_threads.threads_for(elements, _threads.SPLIT_MIN_ELEMENTS), length)
-    return _split(fn, length, t)
+    floor = _threads.SPLIT_MIN_ELEMENTS if min_per_thread is None else min_per_thread
+    return _split(fn, length, min(_threads.threads_for(work, floor), length))
 
 
 def _split(fn: Callable[[int, int], object], length: int, t: int) -> list:
