@@ -133,3 +133,16 @@ def test_a_missing_jax_is_reported_not_an_error(monkeypatch, capsys):
     result = json.loads(line[len("RESULT "):])
     assert result == {"unavailable": "jax is not installed (an optional benchmark dependency: "
                                      "pip install -e '.[bench]')"}
+
+
+def test_thread_measurements_run_in_a_child_without_the_openblas_pin(tmp_path):
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "1048576"}
+    args = [sys.executable, "-m", "benchmarks.threads", "--smoke", "--json", str(tmp_path / "t.json")]
+    proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads((tmp_path / "t.json").read_text())
+    assert set(result["switch"]["environment"].values()) == {None}  # pin and thread variables unset
+    assert result["switch"]["architecture"]
+    assert [r["name"] for r in result["idle"]["gemm"]] == ["MLP fwd 64x784 @ 784x200"]
+    assert {r["op"] for r in result["idle"]["elementwise"]} == {"add", "multiply", "maximum", "exp"}
+    assert "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 |" in proc.stdout
