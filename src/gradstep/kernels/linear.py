@@ -46,8 +46,10 @@ def linear_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need_x: bool
             dx = dx.reshape(x.shape)
     if need_w:
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        if g2.shape[0] == 1:  # one sample: dW is an outer product, done faster elementwise (same bits)
-            dw = np.multiply(g2.T, x2, out=dw_out)
+        if g2.shape[0] == 1:  # one sample: dW is an outer product, done faster elementwise;
+            # einsum's loop is 1.5x as fast as multiply's broadcast (784-200: 29 against 42 µs), with
+            # the same values (a zero product may come out +0 where multiply gives -0)
+            dw = np.einsum("j,k->jk", g2[0], x2[0], out=dw_out)
         else:
             dw = np.matmul(g2.T, x2, out=dw_out)
     if need_b:
