@@ -42,19 +42,28 @@ class Adam(Optimizer):
         lr: γ (default 1e-3).  betas: (β₁, β₂) (default (0.9, 0.999)).  eps: ε (default 1e-8).
         weight_decay: λ (default 0).  amsgrad: use the running maximum of v.
         maximize, flat: see ``SGD``.  decoupled_weight_decay: decay as AdamW does.
+        fused: ``True`` runs the update as one compiled pass over memory (``kernels.fused``, needs
+            numba: ``pip install gradstep[fused]``) instead of a dozen NumPy passes; the results are
+            bitwise equal. ``None``/``False`` (default): the NumPy rule. PyTorch's keyword.
 
     State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad).
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
-                 decoupled_weight_decay: bool = False, flat: bool = True):
+                 decoupled_weight_decay: bool = False, fused: bool | None = None, flat: bool = True):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                                   "amsgrad": amsgrad, "maximize": maximize,
-                                  "decoupled_weight_decay": decoupled_weight_decay}, flat=flat)
+                                  "decoupled_weight_decay": decoupled_weight_decay, "fused": fused},
+                         flat=flat)
 
     def _validate(self, g: dict) -> None:
         check_adam_like(g)
+        fused = g.get("fused")
+        if fused not in (None, False, True):
+            raise ValueError(f"Invalid fused value: {fused!r} (True, False or None)")
+        if fused:
+            from ..kernels import fused as _  # noqa: F401 - fails here, naming numba, if it is missing
 
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         state = {"step": 0.0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
@@ -69,9 +78,15 @@ class Adam(Optimizer):
         st["step"] += 1
         g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ,  or  θ ← θ(1 − γλ) when decoupled
         # m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − γ m̂ / (√v̂ + ε)
-        rules.adam(s.param, g, st["exp_avg"], st["exp_avg_sq"],
-                   st["max_exp_avg_sq"] if group["amsgrad"] else None, step=st["step"], lr=lr,
-                   beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
+        arrays = (s.param, g, st["exp_avg"], st["exp_avg_sq"])
+        vmax = st["max_exp_avg_sq"] if group["amsgrad"] else None
+        hyper = {"step": st["step"], "lr": lr, "beta1": beta1, "beta2": beta2, "eps": group["eps"]}
+        if group.get("fused"):
+            from ..kernels import fused
+            if fused.runs_on(*arrays, *(() if vmax is None else (vmax,))):
+                fused.adam(*arrays, vmax, **hyper)  # the same bits in one pass over memory
+                return
+        rules.adam(*arrays, vmax, work=s.work, **hyper)
 
 
     def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
@@ -105,6 +120,6 @@ class AdamW(Adam):
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
-                 flat: bool = True):
+                 fused: bool | None = None, flat: bool = True):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True, flat=flat)
+                         decoupled_weight_decay=True, fused=fused, flat=flat)
