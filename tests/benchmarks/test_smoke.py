@@ -28,12 +28,13 @@ def test_smoke_run_completes_and_writes_results(tmp_path, torch):
     assert "smoke mode" in text and "## Targets" in text and "Machine:" in text
 
 
-def test_in_process_diagnostic_runs_and_reports_both_ratios():
+def test_in_process_diagnostic_runs_and_reports_its_ratios():
     proc = subprocess.run([sys.executable, "-m", "benchmarks.in_process", "1", "256"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "1 rounds alternating in one process, 256 images, 4 steps" in proc.stdout
     assert "gradstep / numpy = " in proc.stdout and "Trainer.fit / eager loop = " in proc.stdout
+    assert "gradstep-fused / numpy = " in proc.stdout
 
 
 def test_conv_script_reports_both_layers(torch):
