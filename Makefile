@@ -2,7 +2,9 @@
 #   make run    create .venv, install gradstep, fit seed 004's line (a second), then the main job:
 #               compare seed 002's optimizers
 #   make test   create .venv, install gradstep with its test dependencies, run every test
-#   make bench  the performance suite against PyTorch (benchmarks/results.md); several minutes
+#   make bench  the performance suite against PyTorch, hand-written NumPy and JAX
+#               (benchmarks/results.md and README's table); tens of minutes. The issue's cases
+#               alone, about ten: .venv/bin/python -m benchmarks --goals
 
 PYTHON ?= python3
 VENV   := .venv
@@ -30,6 +32,7 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --disable-pip-version-check -q torch==2.13.0
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e ".[bench]"
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -1,6 +1,7 @@
 """The small CNN of ``gradstep train --model cnn`` (``gradstep.models.cnn(1, 10)``: conv 3x3 - batch
 norm - ReLU - max-pool 2, twice (16 and 32 channels), then linear 128 - ReLU - linear 10) for one
-epoch of Fashion-MNIST, batch 64, Adam (lr 1e-3), in gradstep and in PyTorch.
+epoch of Fashion-MNIST, batch 64, Adam (lr 1e-3), in gradstep, in PyTorch and in JAX (the whole
+step under one ``jax.jit``, ``jax_steps.py``).
 
 Both start from the same weights and see the same batches; the epoch is timed, then the test set
 is evaluated in eval mode.
@@ -8,14 +9,12 @@ is evaluated in eval mode.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from . import fashion
+from . import fashion, jax_steps, machine
 from .mlp import Batches, eager_epoch
 
-CONTENDERS = ("gradstep", "torch")
+CONTENDERS = ("gradstep", "torch", "jax")
 
 
 def shapes() -> dict:
@@ -48,22 +47,28 @@ def network(lib):
 
 def run(contender: str, batch: int = 64, lr: float = 1e-3, train=None, test=None,
         smoke: bool = False) -> dict:
+    xtr, ytr, xte, yte = fashion.load(train, test, smoke)
+    if contender == "jax":
+        init = fashion.pytorch_init(shapes())
+        (seconds, cpu), scores, loss, compile_seconds = jax_steps.cnn(init, xtr, ytr, xte, batch, lr)
+        return {"seconds": seconds, "cpu_seconds": cpu, "steps": -(-len(xtr) // batch),
+                "test_accuracy": fashion.accuracy(scores, yte), "mean_loss": loss,
+                "compile_seconds": compile_seconds, **machine.thread_report()}
     if contender == "torch":
         import torch as lib
     else:
         import gradstep as lib
-    xtr, ytr, xte, yte = fashion.load(train, test, smoke)
     net = network(lib)
     net.load_state_dict({k: lib.from_numpy(v) for k, v in fashion.pytorch_init(shapes()).items()})
     crit = lib.nn.CrossEntropyLoss()
     opt = lib.optim.Adam(net.parameters(), lr=lr)
     loader = Batches(lib, xtr, ytr, batch, shape=(-1, 1, 28, 28))
-    t0, c0 = time.perf_counter(), time.process_time()
+    stop = machine.clock()
     mean_loss = eager_epoch(loader, net, crit, opt)
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    seconds, cpu = stop()
     net.eval()
     with lib.no_grad():
         scores = np.concatenate([net(lib.from_numpy(fashion.prepare(xte[i:i + 500]).reshape(-1, 1, 28, 28)))
                                  .numpy() for i in range(0, len(xte), 500)])
     return {"seconds": seconds, "cpu_seconds": cpu, "steps": len(loader),
-            "test_accuracy": fashion.accuracy(scores, yte), "mean_loss": mean_loss}
+            "test_accuracy": fashion.accuracy(scores, yte), "mean_loss": mean_loss, **machine.thread_report()}

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
+import time
+
+# the variables that decide thread counts and OpenBLAS's kernel, recorded with every setting
+ENVIRONMENT = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GRADSTEP_NUM_THREADS",
+               "PJRT_NPROC", "XLA_FLAGS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+_TIMED: dict = {}  # the per-thread CPU seconds of the last part timed with ``clock``
 
 
 def cpu_model() -> str:
@@ -25,8 +32,9 @@ def host() -> dict:
 
 def libraries() -> dict:
     """Versions and thread counts as this process sees them (run in a child per thread setting):
-    NumPy's BLAS threads via threadpoolctl after ``import gradstep`` (its thread policy applied),
-    and PyTorch's intra-op threads."""
+    NumPy's BLAS threads and kernel (``architecture``) via threadpoolctl after ``import gradstep``
+    (its thread policy applied), PyTorch's intra-op threads, JAX's version and the variables of
+    ``ENVIRONMENT``."""
     import numpy as np
     info = {"numpy": np.__version__}
     try:
@@ -47,9 +55,63 @@ def libraries() -> dict:
         info["torch_threads"] = torch.get_num_threads()
     except ImportError:
         info["torch"] = None
+    try:
+        import jax
+        info["jax"] = jax.__version__
+    except ImportError:
+        info["jax"] = None
+    info["environment"] = {k: os.environ.get(k) for k in ENVIRONMENT}
     return info
 
 
 def run(contender: str) -> dict:
     """The child entry: ``contender`` is ignored (one probe per thread setting)."""
     return libraries()
+
+
+def _thread_cpu() -> dict:
+    """CPU seconds (user + system) of each thread of this process, from /proc (empty elsewhere)."""
+    out, tick = {}, os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for t in tasks:
+        try:
+            with open(f"/proc/self/task/{t}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            out[t] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+def clock():
+    """Start timing a part; the returned ``stop()`` gives (wall seconds, process CPU seconds) and
+    keeps each thread's CPU seconds of the part for ``thread_report``."""
+    t0, c0, threads0 = time.perf_counter(), time.process_time(), _thread_cpu()
+    faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+    def stop() -> tuple[float, float]:
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        threads = _thread_cpu()
+        _TIMED.update(seconds=seconds, threads=sorted((v - threads0.get(k, 0.0) for k, v in threads.items()),
+                                                      reverse=True),
+                      faults=resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0)
+        return seconds, cpu
+
+    return stop
+
+
+def thread_report() -> dict:
+    """Of the last timed part: ``minor_faults`` (page faults: freed and re-mapped memory costs
+    system time); for a part of half a second or more also ``busy_threads``, the threads that ran
+    for at least a tenth of its wall time (how many threads a library really used), and the
+    largest per-thread CPU seconds."""
+    if not _TIMED:
+        return {}
+    out = {"minor_faults": _TIMED["faults"]}
+    if _TIMED["seconds"] >= 0.5:  # /proc counts in clock ticks (10 ms): too coarse for less
+        busy = [t for t in _TIMED["threads"] if t >= 0.1 * _TIMED["seconds"]]
+        out.update(busy_threads=len(busy), thread_cpu_seconds=[round(t, 3) for t in _TIMED["threads"][:4]])
+    return out

@@ -10,33 +10,38 @@ with a test-set evaluation, so their accuracies must agree. The timed part is th
 - ``gradstep-fused``: the eager loop with ``Adam(fused=True)``, the update compiled into one pass
   (numba; compiled, or loaded from numba's cache, before the clock starts);
 - ``torch``: the identical loop in PyTorch;
-- ``numpy``: the network written by hand (fused softmax cross-entropy, ReLU mask, in-place Adam).
+- ``numpy``: the network written by hand (fused softmax cross-entropy, ReLU mask, in-place Adam);
+- ``jax``: the whole step under one ``jax.jit`` (``jax_steps.py``; its compile time apart).
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from . import fashion
+from . import fashion, jax_steps, machine
 
 SHAPES = {"0.weight": ("weight", (200, 784)), "0.bias": ("bias", (200,)),
           "2.weight": ("weight", (10, 200)), "2.bias": ("bias", (10,))}
-CONTENDERS = ("gradstep", "gradstep-trainer", "gradstep-fused", "torch", "numpy")
+CONTENDERS = ("gradstep", "gradstep-trainer", "gradstep-fused", "torch", "numpy", "jax")
 
 
 def run(contender: str, batch: int, optimizer: str, lr: float, train=None, test=None,
         smoke: bool = False) -> dict:
     xtr, ytr, xte, yte = fashion.load(train, test, smoke)
     init = fashion.pytorch_init(SHAPES)
-    fn = {"gradstep": _gradstep, "gradstep-trainer": _gradstep, "gradstep-fused": _gradstep,
-          "torch": _torch, "numpy": _numpy}[contender]
-    (seconds, cpu), scores, loss = fn(init, xtr, ytr, xte, batch, optimizer, lr,
-                                      trainer=contender == "gradstep-trainer",
-                                      fused=contender == "gradstep-fused")
+    extra = {}
+    if contender == "jax":
+        (seconds, cpu), scores, loss, extra["compile_seconds"] = jax_steps.mlp(init, xtr, ytr, xte, batch,
+                                                                               optimizer, lr, list(SHAPES))
+    else:
+        fn = {"gradstep": _gradstep, "gradstep-trainer": _gradstep, "gradstep-fused": _gradstep,
+              "torch": _torch, "numpy": _numpy}[contender]
+        (seconds, cpu), scores, loss = fn(init, xtr, ytr, xte, batch, optimizer, lr,
+                                          trainer=contender == "gradstep-trainer",
+                                          fused=contender == "gradstep-fused")
     return {"seconds": seconds, "cpu_seconds": cpu, "steps": -(-len(xtr) // batch),
-            "test_accuracy": fashion.accuracy(scores, yte), "mean_loss": loss}
+            "test_accuracy": fashion.accuracy(scores, yte), "mean_loss": loss,
+            **extra, **machine.thread_report()}
 
 
 class Batches:
@@ -88,12 +93,12 @@ def _framework_loop(lib, init, xtr, ytr, xte, batch, optimizer, lr, trainer=Fals
     loader = Batches(lib, xtr, ytr, batch)
     if trainer:
         from gradstep.train import Trainer  # before the clock starts, like the eager loop's modules
-    t0, c0 = time.perf_counter(), time.process_time()
+    stop = machine.clock()
     if trainer:
         mean_loss = Trainer(net, opt, crit).fit(loader, epochs=1)["train_loss"][0]
     else:
         mean_loss = eager_epoch(loader, net, crit, opt)
-    seconds = (time.perf_counter() - t0, time.process_time() - c0)
+    seconds = stop()
     return seconds, _evaluate(lib, net, xte), mean_loss
 
 
@@ -116,7 +121,7 @@ def _numpy(init, xtr, ytr, xte, batch, optimizer, lr, trainer=False, fused=False
     v = [np.zeros_like(p) for p in params]
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     total, t = 0.0, 0
-    t0, c0 = time.perf_counter(), time.process_time()
+    stop = machine.clock()
     for x, y in fashion.batches(xtr, ytr, batch):
         n = len(y)
         rows = np.arange(n)
@@ -158,7 +163,7 @@ def _numpy(init, xtr, ytr, xte, batch, optimizer, lr, trainer=False, fused=False
             np.divide(mi, g, out=g)
             g *= lr * c2 / (1 - beta1 ** t)
             p -= g
-    seconds = (time.perf_counter() - t0, time.process_time() - c0)
+    seconds = stop()
     scores = []
     for i in range(0, len(xte), 1000):
         h = np.maximum(fashion.prepare(xte[i:i + 1000]) @ w1.T + b1, 0)

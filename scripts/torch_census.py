@@ -316,7 +316,11 @@ def _tensor_keyword_in_torch(name: str) -> bool:
         import torch
     except ImportError:
         return True
-    doc = (getattr(getattr(torch.Tensor, m.group(1), None), "__doc__", None) or "").strip()
+    method = getattr(torch.Tensor, m.group(1), None)
+    if inspect.isfunction(method):  # written in Python (Tensor.split): its signature answers
+        params = inspect.signature(method).parameters
+        return m.group(2) in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+    doc = (getattr(method, "__doc__", None) or "").strip()
     first = doc.splitlines()[0] if doc else ""
     if not first.startswith(m.group(1) + "("):
         return True  # no signature line to check against

@@ -20,7 +20,17 @@ CASES = [
     ("bernoulli_probs", lambda m, a: m.distributions.Bernoulli(probs=a), P,
      [[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]),
     ("bernoulli_logits", lambda m, a: m.distributions.Bernoulli(logits=a), LOGITS, [1.0, 0.0, 1.0]),
+    ("binomial_probs", lambda m, a: m.distributions.Binomial(5, probs=a), P,
+     [[0.0, 2.0, 5.0], [1.0, 3.0, 0.0]]),
+    ("binomial_logits_counts", lambda m, a: m.distributions.Binomial(m.tensor([[5.0], [3.0]]), logits=a),
+     LOGITS, [[0.0, 2.0, 5.0], [1.0, 3.0, 0.0]]),
+    ("multinomial_probs", lambda m, a: m.distributions.Multinomial(7, probs=a), P,
+     [[1.0, 4.0, 2.0], [0.0, 0.0, 7.0]]),
+    ("multinomial_logits", lambda m, a: m.distributions.Multinomial(4, logits=a), LOGITS, [2.0, 1.0, 1.0]),
+    ("poisson", lambda m, a: m.distributions.Poisson(a * 3), P, [[0.0, 1.0, 2.0], [3.0, 0.0, 5.0]]),
 ]
+# no entropy in PyTorch either: Poisson has none, Binomial's needs one total_count for all
+NO_ENTROPY = {"poisson", "binomial_logits_counts"}
 
 
 @pytest.mark.parametrize("name,make,param,value", CASES, ids=[c[0] for c in CASES])
@@ -30,11 +40,47 @@ def test_log_prob_and_entropy_match_torch(name, make, param, value, torch):
         a = m.tensor(param, requires_grad=True)
         d = make(m, a)
         v = m.tensor(value)
-        lp, ent = d.log_prob(v), d.entropy()
+        lp = d.log_prob(v)
+        if name in NO_ENTROPY:
+            with pytest.raises(NotImplementedError):
+                d.entropy()
+            ent = lp.sum() * 0
+        else:
+            ent = d.entropy()
         (lp.sum() + 0.5 * ent.sum()).backward()
-        results.append((lp.detach().numpy(), ent.detach().numpy(), a.grad.numpy(), tuple(d.batch_shape)))
+        results.append((lp.detach().numpy(), ent.detach().numpy(), a.grad.numpy(), tuple(d.batch_shape),
+                        tuple(d.event_shape)))
     for g, t in zip(*results):
         np.testing.assert_allclose(g, t, rtol=1e-5, atol=1e-6)
+
+
+COUNTS = [c for c in CASES if c[0].startswith(("binomial", "multinomial", "poisson"))]
+
+
+@pytest.mark.parametrize("name,make,param,value", COUNTS, ids=[c[0] for c in COUNTS])
+def test_count_distributions_mean_variance_and_sample_shapes_match_torch(name, make, param, value, torch):
+    ours, theirs = make(gs, gs.tensor(param)), make(torch, torch.tensor(param))
+    for attr in ("mean", "variance"):
+        np.testing.assert_allclose(getattr(ours, attr).numpy(), getattr(theirs, attr).numpy(), rtol=1e-6)
+    for shape in ((), (4,), (2, 3)):
+        s, t = ours.sample(shape), theirs.sample(shape)
+        assert tuple(s.shape) == tuple(t.shape) and str(s.dtype) == str(t.dtype).replace("torch.", "")
+        assert np.all(s.numpy() >= 0) and np.all(s.numpy() == np.round(s.numpy()))
+
+
+def test_count_samples_follow_the_parameters():
+    """Sample values come from gradstep's generator: their statistics, not the draws, match."""
+    gs.manual_seed(0)
+    b = gs.distributions.Binomial(10, probs=gs.tensor([0.2, 0.7])).sample((20000,)).numpy()
+    np.testing.assert_allclose(b.mean(0), [2.0, 7.0], rtol=0.02)
+    np.testing.assert_allclose(b.var(0), [1.6, 2.1], rtol=0.05)
+    p = np.array([0.1, 0.6, 0.3])
+    m = gs.distributions.Multinomial(100, gs.tensor(p)).sample((5000,)).numpy()
+    assert np.all(m.sum(-1) == 100)
+    np.testing.assert_allclose(m.mean(0) / 100, p, atol=0.005)
+    k = gs.distributions.Poisson(gs.tensor([0.5, 4.0])).sample((20000,)).numpy()
+    np.testing.assert_allclose(k.mean(0), [0.5, 4.0], rtol=0.03)
+    np.testing.assert_allclose(k.var(0), [0.5, 4.0], rtol=0.05)
 
 
 def test_samples_follow_the_parameters():
@@ -66,6 +112,15 @@ def test_rsample_carries_the_gradient_and_sample_does_not():
     lambda m: m.distributions.Categorical(probs=m.tensor([0.5, 0.5]), logits=m.tensor([0.0, 0.0])),
     lambda m: m.distributions.Bernoulli(),
     lambda m: m.distributions.Normal(m.zeros(2), -m.ones(2)),
+    lambda m: m.distributions.Binomial(5, probs=m.tensor([0.5, 1.5])),
+    lambda m: m.distributions.Binomial(m.tensor([-1.0]), probs=m.tensor([0.5])),
+    lambda m: m.distributions.Binomial(5, probs=m.tensor(0.5), logits=m.tensor(0.0)),
+    lambda m: m.distributions.Binomial(5, probs=m.tensor(0.5)).log_prob(m.tensor(6.0)),
+    lambda m: m.distributions.Multinomial(2.5, probs=m.tensor([0.5, 0.5])),
+    lambda m: m.distributions.Multinomial(3, probs=m.tensor([0.5, 0.5])).log_prob(m.tensor([2.0, 2.0])),
+    lambda m: m.distributions.Poisson(m.tensor([1.0, -1.0])),
+    lambda m: m.distributions.Poisson(m.tensor(1.0)).log_prob(m.tensor(0.5)),
+    lambda m: m.distributions.Poisson(m.tensor(1.0)).log_prob(m.tensor(-1.0)),
 ])
 def test_invalid_parameters_raise_like_torch(fn, torch):
     assert_raises_like_torch(torch, gs, fn)

@@ -1,14 +1,18 @@
-"""gradstep's BLAS thread policy: one thread at import unless the user chose, and the override."""
+"""gradstep's thread policy: the count (PyTorch's meaning), its sources, and that the threaded paths
+(matrix products above the crossover, split elementwise passes) give one thread's results."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import gradstep as gs
 from gradstep import _threads
+from gradstep.kernels import parallel
+from gradstep.kernels.linear import linear_backward, linear_forward
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -20,18 +24,45 @@ def restore_threads():
     gs.set_num_threads(before)
 
 
-def _threads_in_fresh_process(**env_vars) -> int:
+@pytest.fixture
+def splits(monkeypatch):
+    """The thread counts of the splits gradstep makes, in order."""
+    calls = []
+    real = parallel._split
+    monkeypatch.setattr(parallel, "_split", lambda fn, length, t: (calls.append(t), real(fn, length, t))[1])
+    return calls
+
+
+@pytest.fixture
+def two_threads_everywhere(monkeypatch, restore_threads):
+    """Two threads, with crossovers low enough that small, fast test sizes take the threaded paths."""
+    gs.set_num_threads(2)
+    monkeypatch.setattr(_threads, "MATMUL_MIN_MACS", 1)
+    monkeypatch.setattr(_threads, "SPLIT_MIN_ELEMENTS", 1)
+
+
+def _threads_in_fresh_process(code="print(gradstep.get_num_threads())", **env_vars) -> str:
     env = {k: v for k, v in os.environ.items() if k not in _threads.USER_VARS + (_threads.ENV,)}
     env.update(env_vars, PYTHONPATH=SRC)
-    out = subprocess.run([sys.executable, "-c", "import gradstep; print(gradstep.get_num_threads())"],
+    out = subprocess.run([sys.executable, "-c", "import gradstep, threadpoolctl; " + code],
                          env=env, capture_output=True, text=True, check=True)
-    return int(out.stdout)
+    return out.stdout.strip()
 
 
-def test_import_limits_blas_to_one_thread_unless_the_user_chose():
-    assert _threads_in_fresh_process() == 1
-    assert _threads_in_fresh_process(GRADSTEP_NUM_THREADS="2") == 2
-    assert _threads_in_fresh_process(OPENBLAS_NUM_THREADS="2") == 2  # the user's choice stands
+def test_the_count_and_where_it_comes_from_in_a_fresh_process():
+    both = "print(gradstep.get_num_threads(), threadpoolctl.threadpool_info()[0]['num_threads'])"
+    cores = _threads.physical_cores()
+    assert _threads_in_fresh_process(both) == f"{cores} 1"  # PyTorch's default; the BLAS on one thread
+    assert _threads_in_fresh_process(both, GRADSTEP_NUM_THREADS="3") == "3 1"
+    # the user's choice of BLAS threads stands, and is the count
+    assert _threads_in_fresh_process(both, OPENBLAS_NUM_THREADS="2") == "2 2"
+    assert _threads_in_fresh_process(both, OMP_NUM_THREADS="1", GRADSTEP_NUM_THREADS="2") == "2 1"
+    # 'default': gradstep leaves NumPy's BLAS alone and reports its count
+    assert _threads_in_fresh_process(both, GRADSTEP_NUM_THREADS="default", OPENBLAS_NUM_THREADS="2") == "2 2"
+
+
+def test_physical_cores_is_within_the_cpus_this_process_may_use():
+    assert 1 <= _threads.physical_cores() <= len(os.sched_getaffinity(0))
 
 
 def test_set_num_threads_changes_and_restores(restore_threads):
@@ -39,6 +70,7 @@ def test_set_num_threads_changes_and_restores(restore_threads):
     assert gs.get_num_threads() == 2
     gs.set_num_threads(1)
     assert gs.get_num_threads() == 1
+    assert _threads.blas_threads() == 1
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
@@ -48,12 +80,121 @@ def test_set_num_threads_rejects_what_is_not_a_positive_int(bad):
 
 
 def test_environment_policy(restore_threads):
-    gs.set_num_threads(2)
-    _threads.apply_default({"OMP_NUM_THREADS": "3"})  # the user chose: untouched
+    _threads.apply_default({"OMP_NUM_THREADS": "3"})  # the user chose: that is the count, nothing split
+    assert gs.get_num_threads() == 3
+    assert _threads.threads_for(10 ** 12, 1) == 1
+    _threads.apply_default({"GRADSTEP_NUM_THREADS": "2", "OMP_NUM_THREADS": "3"})
     assert gs.get_num_threads() == 2
-    _threads.apply_default({"GRADSTEP_NUM_THREADS": "default"})
-    assert gs.get_num_threads() == 2
-    _threads.apply_default({"GRADSTEP_NUM_THREADS": "1", "OMP_NUM_THREADS": "3"})
-    assert gs.get_num_threads() == 1
+    assert _threads.threads_for(10 ** 12, 1) == 2
+    _threads.apply_default({})
+    assert gs.get_num_threads() == _threads.physical_cores()
     with pytest.raises(ValueError, match="GRADSTEP_NUM_THREADS"):
         _threads.apply_default({"GRADSTEP_NUM_THREADS": "many"})
+
+
+def test_the_mlp_products_stay_on_one_thread_and_large_ones_do_not(restore_threads):
+    gs.set_num_threads(2)
+    for m, k, n in [(64, 784, 200), (200, 64, 784), (64, 200, 10)]:  # batch-64 MLP forward, dW1, layer 2
+        assert _threads.threads_for(m * k * n, _threads.MATMUL_MIN_MACS) == 1
+    assert _threads.threads_for(1024 ** 3, _threads.MATMUL_MIN_MACS) == 2
+    gs.set_num_threads(1)
+    assert _threads.threads_for(1024 ** 3, _threads.MATMUL_MIN_MACS) == 1
+
+
+def test_one_thread_is_the_old_behaviour(restore_threads, splits, monkeypatch):
+    gs.set_num_threads(1)
+    monkeypatch.setattr(_threads, "MATMUL_MIN_MACS", 1)
+    monkeypatch.setattr(_threads, "SPLIT_MIN_ELEMENTS", 1)
+    a = np.ones((256, 256), np.float32)
+    parallel.matmul(a, a)
+    parallel.elementwise(np.add, a, a)
+    assert parallel.parallel_for(lambda i, j: (i, j), 10, 10 ** 9) == [(0, 10)]
+    assert 2 not in splits
+    assert _threads.blas_threads() == 1
+
+
+def _linear_case(rng, batch, n_in, n_out):
+    x = rng.standard_normal((batch, n_in), dtype=np.float32)
+    w = rng.standard_normal((n_out, n_in), dtype=np.float32) / np.float32(np.sqrt(n_in))
+    b = rng.standard_normal(n_out, dtype=np.float32)
+    g = rng.standard_normal((batch, n_out), dtype=np.float32)
+    return x, w, b, g
+
+
+def _close_in_float32(got, want, terms):
+    """Equal up to the float32 rounding of sums of ``terms`` products added in another order."""
+    tol = terms * np.finfo(np.float32).eps
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * float(np.abs(want).max()))
+
+
+def test_threaded_linear_and_matmul_match_one_thread(two_threads_everywhere, splits):
+    rng = np.random.default_rng(0)
+    x, w, b, g = _linear_case(rng, 192, 256, 320)    # row and column blocks
+    tall = [rng.standard_normal(s, dtype=np.float32) for s in [(32, 4096), (4096, 16)]]
+    stack = [rng.standard_normal(s, dtype=np.float32) for s in [(4, 64, 96), (4, 96, 80)]]
+
+    def everything():
+        y = linear_forward(x, w, b)
+        grads = linear_backward(g, x, w)
+        xt, wt = gs.tensor(x, requires_grad=True), gs.tensor(w, requires_grad=True)
+        (xt @ wt.T).backward(gs.tensor(g))
+        return [y, *grads, xt.grad.numpy(), wt.grad.numpy(), parallel.matmul(*tall), parallel.matmul(*stack),
+                parallel.matmul(stack[0], stack[1][0])]
+
+    threaded = everything()
+    assert splits.count(2) >= 8  # every product above was split in two
+    gs.set_num_threads(1)
+    for got, want in zip(threaded[:-3], everything()[:-3]):
+        np.testing.assert_array_equal(got, want)  # row, column and batch blocks: the same sums
+    for got, (p, q) in zip(threaded[-3:], [tall, stack, (stack[0], stack[1][0])]):
+        assert got.dtype == np.float32
+        _close_in_float32(got, np.matmul(p, q), p.shape[-1])  # blocks of the summed dimension
+
+
+def test_split_elementwise_passes_match_one_thread_exactly(two_threads_everywhere, splits):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((7, 1001), dtype=np.float32)
+    y = rng.standard_normal((7, 1001), dtype=np.float32)
+    for fn, args in [(np.add, (x, y)), (np.maximum, (x, 0.0)), (np.exp, (x,)), (np.multiply, (x, y))]:
+        got = parallel.elementwise(fn, *args)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, fn(*args))
+    assert splits == [2, 2, 2, 2]
+    out = np.empty_like(x)
+    assert parallel.elementwise(np.add, x, y, out=out) is out
+    np.testing.assert_array_equal(out, x + y)
+    np.testing.assert_array_equal(parallel.elementwise(np.add, x, y[0]), x + y[0])  # broadcasting: unsplit
+
+
+def test_parallel_for_covers_the_range_in_order_and_raises_a_chunks_error(two_threads_everywhere):
+    assert parallel.parallel_for(lambda i, j: (i, j), 11, 10 ** 9) == [(0, 5), (5, 11)]
+    assert parallel.parallel_for(lambda i, j: (i, j), 1, 10 ** 9) == [(0, 1)]
+
+    def fails_in_the_second(i, j):
+        if i > 0:
+            raise KeyError("chunk")
+        return i
+
+    with pytest.raises(KeyError, match="chunk"):
+        parallel.parallel_for(fails_in_the_second, 10, 10 ** 9)
+
+
+def test_chunks_run_side_by_side(two_threads_everywhere):
+    """The chunk that waits can only finish if another thread runs the other chunk meanwhile."""
+    import threading
+    second_ran = threading.Event()
+
+    def chunk(i, j):
+        if i == 0:
+            return second_ran.wait(timeout=60)
+        second_ran.set()
+        return True
+
+    assert parallel.parallel_for(chunk, 2, 10 ** 9) == [True, True]
+
+
+def test_work_inside_a_chunk_is_not_split_again(two_threads_everywhere, splits):
+    a = np.ones((256, 256), np.float32)
+    products = parallel.parallel_for(lambda i, j: parallel.matmul(a, a), 4, 10 ** 9)
+    assert splits == [2]  # the loop split in two; the product in each chunk unsplit
+    np.testing.assert_array_equal(products[1], np.full((256, 256), 256, np.float32))

@@ -68,6 +68,7 @@ from ._dtype import (
 from ._errors import ArgumentError, DTypeError, IndexRangeError, ShapeError
 from ._functions import *  # noqa: F401,F403
 from ._functions import __all__ as _function_names
+from ._memory import apply_default as _apply_memory_policy
 from ._printing import set_printoptions
 from ._size import Size
 from ._threads import apply_default as _apply_thread_policy
@@ -94,6 +95,7 @@ from .random import (
 from .saving import CheckpointError, load, save
 
 _apply_thread_policy()  # NumPy's BLAS on one thread unless the user chose (see _threads)
+_apply_memory_policy()  # malloc keeps freed arrays for the next step (see _memory)
 
 __version__ = "0.1.0"
 

@@ -1,20 +1,34 @@
-"""How many threads NumPy's BLAS runs matrix products on: gradstep's policy and its override.
+"""How many threads gradstep computes on, and which work gets more than one.
 
-The networks gradstep trains multiply small matrices (a batch of 64 through a 784-200-10 MLP is a
-64 x 784 by 784 x 200 product). Splitting such a product over threads saves little when the
-machine is idle, and on a machine whose cores are busy with anything else a waiting BLAS thread
-stalls every step: on the shared 2-core machine of ``benchmarks/results.md`` that product took 50
-times longer with two threads than with one under load, and 0.7 times as long when idle; the
-MLP's step gained nothing from a second thread even then. So ``import gradstep`` limits NumPy's
-BLAS to one thread, unless
+``gradstep.get_num_threads()`` is, as in PyTorch, the number of threads one operation may use (the
+intra-op count); by default the number of physical cores this process may run on, PyTorch's
+default. Whether an operation uses them depends on its size (``benchmarks/threads.py``, table in
+``benchmarks/analysis.md``): a large matrix product, elementwise pass or batch loop is cut into
+one chunk per thread, and the chunks run on a small persistent pool of Python threads (NumPy
+releases the GIL), each product chunk on one BLAS thread. Small work stays in the calling thread:
+below ``MATMUL_MIN_MACS`` multiply-adds or ``SPLIT_MIN_ELEMENTS`` elements per thread the hand-off
+(~10-50 µs) costs more than it gives. The MLP's products (64 x 784 by 784 x 200: 10 M
+multiply-adds) stay on one thread; convolutions' and large products' are split.
 
-- ``GRADSTEP_NUM_THREADS`` is set: a number of threads, or ``default`` to leave the BLAS alone;
-- or the user chose already, through ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or
-  ``MKL_NUM_THREADS``: that choice stands.
+Why not the BLAS's own threads: OpenBLAS synchronises its threads many times inside one product
+and its idle threads spin, so on a machine whose cores are busy with other work a two-thread
+product waited for a descheduled thread again and again (measured 4-800x slower than one thread
+under load). A split here has one hand-off per operation, and the calling thread takes any chunk
+no helper has started: when no core is free it does the work alone, at one thread's speed.
 
-``gradstep.set_num_threads(n)`` changes it at any time (``None``: back to the BLAS's own count)
-and ``gradstep.get_num_threads()`` reads it. This is NumPy's BLAS only; PyTorch, if imported,
-keeps its own ``torch.set_num_threads``. The limit is process-wide, as PyTorch's is.
+NumPy's BLAS itself is set to one thread at ``import gradstep`` (as before), and the count comes
+from, first to last:
+
+- ``gradstep.set_num_threads(n)`` (``None``: back to what the environment below says);
+- ``GRADSTEP_NUM_THREADS``: a number, or ``default`` to leave NumPy's BLAS alone (gradstep then
+  neither pins it nor splits anything, and reports the BLAS's count);
+- ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or ``MKL_NUM_THREADS``: the user chose how the
+  BLAS runs, and that choice stands as before: gradstep leaves the BLAS alone, splits nothing,
+  and reports the first one set (PyTorch too reads ``OMP_NUM_THREADS``);
+- otherwise the physical cores available.
+
+``set_num_threads(1)`` is the one-thread behaviour: no split anywhere. PyTorch, if imported, keeps
+its own ``torch.set_num_threads``.
 """
 
 from __future__ import annotations
@@ -23,9 +37,14 @@ import os
 
 ENV = "GRADSTEP_NUM_THREADS"
 USER_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-DEFAULT = 1
 
-_limiter = None  # the active threadpoolctl limit, whose restore gives back the BLAS's own count
+# Crossovers measured by benchmarks/threads.py (see benchmarks/analysis.md): work per thread
+# below which a second thread did not pay.
+MATMUL_MIN_MACS = 16_000_000       # multiply-adds of one product, per thread
+SPLIT_MIN_ELEMENTS = 500_000       # elements of an elementwise pass, per thread
+
+_num_threads: int | None = None    # the intra-op count (get_num_threads)
+_leave_blas = False                # GRADSTEP_NUM_THREADS=default: gradstep does not touch the BLAS
 
 
 def _threadpoolctl():
@@ -36,24 +55,8 @@ def _threadpoolctl():
     return threadpoolctl
 
 
-def set_num_threads(n: int | None) -> None:
-    """Run NumPy's matrix products on ``n`` BLAS threads (``None``: the BLAS's own default)."""
-    global _limiter
-    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-        raise ValueError(f"set_num_threads expects a positive int or None, got {n!r}")
-    tc = _threadpoolctl()
-    if tc is None:
-        raise RuntimeError("gradstep.set_num_threads needs the threadpoolctl package "
-                           "(pip install threadpoolctl)")
-    if _limiter is not None:
-        _limiter.restore_original_limits()
-        _limiter = None
-    if n is not None:
-        _limiter = tc.threadpool_limits(n, user_api="blas")
-
-
-def get_num_threads() -> int | None:
-    """The number of threads NumPy's BLAS uses (None when it cannot be read)."""
+def blas_threads() -> int | None:
+    """The number of threads NumPy's BLAS runs on (None when it cannot be read)."""
     tc = _threadpoolctl()
     if tc is None:  # pragma: no cover
         return None
@@ -61,10 +64,62 @@ def get_num_threads() -> int | None:
     return max(counts) if counts else None
 
 
+def physical_cores() -> int:
+    """The physical cores this process may run on (hyper-threads of one core count once)."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, (os.cpu_count() or 2) // 2)
+    cores = set()
+    for cpu in cpus:
+        base = f"/sys/devices/system/cpu/cpu{cpu}/topology/"
+        try:
+            with open(base + "physical_package_id") as f1, open(base + "core_id") as f2:
+                cores.add((f1.read().strip(), f2.read().strip()))
+        except OSError:
+            cores.add(("cpu", str(cpu)))
+    return max(1, len(cores))
+
+
+def set_num_threads(n: int | None) -> None:
+    """Let one gradstep operation use up to ``n`` threads (``None``: the default, see the module)."""
+    global _num_threads, _leave_blas
+    if n is None:
+        apply_default()
+        return
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads expects a positive int or None, got {n!r}")
+    tc = _threadpoolctl()
+    if tc is not None and (_leave_blas or _num_threads is None):
+        tc.threadpool_limits(1, user_api="blas")  # for the life of the process, as before
+    _num_threads, _leave_blas = n, False
+
+
+def get_num_threads() -> int:
+    """The number of threads one gradstep operation may use (PyTorch's intra-op count)."""
+    if _num_threads is None:
+        apply_default()
+    return _num_threads
+
+
+def _user_choice(environ) -> int | None:
+    for var in USER_VARS:
+        value = environ.get(var, "").strip()
+        if value:
+            try:
+                return max(1, int(value.split(",")[0]))
+            except ValueError:
+                return None
+    return None
+
+
 def apply_default(environ=os.environ) -> None:
     """The policy of ``import gradstep`` (see the module docstring)."""
+    global _leave_blas, _num_threads
     value = environ.get(ENV, "").strip()
-    if value.lower() == "default":
+    if value.lower() == "default" or (not value and any(environ.get(v) for v in USER_VARS)):
+        _leave_blas = True  # the BLAS keeps its own (or the user's) count; gradstep splits nothing
+        _num_threads = (None if value else _user_choice(environ)) or blas_threads() or 1
         return
     if value:
         try:
@@ -73,9 +128,15 @@ def apply_default(environ=os.environ) -> None:
             n = 0
         if n < 1:
             raise ValueError(f"{ENV} must be a positive number of threads or 'default', got {value!r}")
-    elif any(environ.get(v) for v in USER_VARS):
-        return
     else:
-        n = DEFAULT
-    if _threadpoolctl() is not None:
-        set_num_threads(n)
+        n = physical_cores()
+    set_num_threads(n)
+
+
+def threads_for(work: int, min_per_thread: int) -> int:
+    """How many threads to split ``work`` over: one below ``2 * min_per_thread``, and at most
+    ``get_num_threads()``; always one when gradstep leaves the BLAS alone."""
+    n = _num_threads or 1
+    if n == 1 or _leave_blas or work < 2 * min_per_thread:
+        return 1
+    return min(n, work // min_per_thread)

@@ -1,12 +1,15 @@
-"""``gradstep.distributions``: the ``torch.distributions`` that training code uses (policy
-gradients, variational models): ``Categorical``, ``Normal``, ``Bernoulli``. ``log_prob`` and
-``entropy`` are differentiable in the parameters; ``sample`` draws from gradstep's seeded stream
-without a gradient, ``rsample`` (``Normal``) with the reparameterisation trick.
+"""``gradstep.distributions``: the ``torch.distributions`` that training code and the textbooks use
+(policy gradients, variational models, d2l's probability chapter): ``Categorical``, ``Normal``,
+``Bernoulli`` and the counts ``Binomial``, ``Multinomial``, ``Poisson``. ``log_prob`` and ``entropy``
+are differentiable in the parameters; ``sample`` draws from gradstep's seeded stream without a
+gradient, ``rsample`` (``Normal``) with the reparameterisation trick. Arguments are validated as
+PyTorch validates them by default (``validate_args=False`` skips it).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -18,7 +21,7 @@ from .autograd.tensor import Tensor
 from .autograd.tensor_math import where
 from .random import rng
 
-__all__ = ["Distribution", "Categorical", "Normal", "Bernoulli"]
+__all__ = ["Distribution", "Categorical", "Normal", "Bernoulli", "Binomial", "Multinomial", "Poisson"]
 
 
 def _tensor(x, like: Tensor | None = None) -> Tensor:
@@ -31,6 +34,33 @@ def _tensor(x, like: Tensor | None = None) -> Tensor:
 def _softplus(x: Tensor) -> Tensor:
     """log(1 + exp(x)), smooth everywhere (PyTorch's threshold of 20 keeps exp finite)."""
     return where(x > 20, x, x.clamp(max=20.0).exp().log1p())
+
+
+def _binary_logits(p: Tensor) -> Tensor:
+    """log(p / (1 - p)) with p clamped to [eps, 1 - eps], as PyTorch's probs_to_logits."""
+    eps = np.finfo(p.dtype).eps
+    p = p.clamp(eps, 1 - eps)
+    return p.log() - (1 - p).log()
+
+
+_lgamma_array = np.vectorize(math.lgamma, otypes=[np.float64])
+
+
+def _lgamma(x) -> Tensor:
+    """log Γ(x) of data (counts), as a constant tensor of ``x``'s dtype."""
+    a = x._data if isinstance(x, Tensor) else np.asarray(x)
+    return Tensor._make(_lgamma_array(a).astype(a.dtype if a.dtype.kind == "f" else get_default_dtype()))
+
+
+def _check_counts(name: str, v: np.ndarray, upper=None) -> None:
+    """Values in the support of a count distribution: integers in [0, upper]."""
+    ok = (v >= 0) & (v == np.round(v))
+    if upper is not None:
+        ok &= v <= upper
+    if not np.all(ok):
+        bound = "total_count" if upper is not None else "infinity"
+        raise ArgumentError(f"{name}.log_prob: value must be whole counts in [0, {bound}], "
+                            f"got {v.tolist()!r:.80}")
 
 
 def _one_of(probs, logits, name: str):
@@ -50,6 +80,9 @@ class Distribution:
 
     def rsample(self, sample_shape=()) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no reparameterised sampling (rsample)")
+
+    def entropy(self) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no entropy (as in PyTorch)")
 
     def _extended(self, sample_shape) -> tuple:
         return tuple(sample_shape) + tuple(self.batch_shape) + tuple(self.event_shape)
@@ -160,9 +193,7 @@ class Bernoulli(Distribution):
             self.probs = _tensor(probs)
             if np.any((self.probs._data < 0) | (self.probs._data > 1)):
                 raise ArgumentError("Bernoulli: probs must be in [0, 1]")
-            eps = np.finfo(self.probs.dtype).eps
-            p = self.probs.clamp(eps, 1 - eps)
-            self.logits = p.log() - (1 - p).log()
+            self.logits = _binary_logits(self.probs)
         else:
             self.logits = _tensor(logits)
             self.probs = self.logits.sigmoid()
@@ -192,3 +223,167 @@ class Bernoulli(Distribution):
     def __repr__(self) -> str:
         return f"Bernoulli(probs: {self.probs.shape})"
 
+
+
+class Binomial(Distribution):
+    """The number of successes in ``total_count`` independent trials that each succeed with
+    probability ``probs`` (or sigmoid(``logits``)); the two broadcast together."""
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        _one_of(probs, logits, "Binomial")
+        param = _tensor(probs if probs is not None else logits)
+        self.total_count = _tensor(total_count, param)
+        self._validate_args = validate_args is not False
+        n = self.total_count._data
+        if self._validate_args and not np.all((n >= 0) & (n == np.round(n))):
+            raise ArgumentError(f"Binomial: total_count must be non-negative integers, "
+                                f"got {n.tolist()!r:.60}")
+        if probs is not None:
+            if self._validate_args and not np.all((param._data >= 0) & (param._data <= 1)):
+                raise ArgumentError("Binomial: probs must be in [0, 1]")
+            self.probs, self.logits = param, _binary_logits(param)
+        else:
+            self.logits, self.probs = param, param.sigmoid()
+        self.batch_shape = np.broadcast_shapes(self.total_count.shape, param.shape)
+
+    def sample(self, sample_shape=()) -> Tensor:
+        shape = self._extended(sample_shape)
+        n = np.broadcast_to(self.total_count._data, shape).astype(np.int64)
+        p = np.broadcast_to(self.probs.detach()._data, shape).astype(np.float64)
+        return Tensor._make(rng().binomial(n, p).astype(self.probs.dtype))
+
+    def log_prob(self, value) -> Tensor:
+        # log C(n, k) + k logits − n log(1 + e^logits), the last written stably as PyTorch does:
+        # n max(logits, 0) + n log1p(e^−|logits|)
+        v = _tensor(value, self.logits)
+        n, lg = self.total_count, self.logits
+        if self._validate_args:
+            _check_counts("Binomial", v._data, n._data)
+        log_choose = _lgamma(n + 1) - _lgamma(v + 1) - _lgamma(n - v + 1)
+        positive = (lg.clamp(min=0) + lg - lg.clamp(max=0)) / 2
+        return v * lg - (n * positive + n * (-lg.abs()).exp().log1p()) + log_choose
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        n = self.total_count._data
+        total = int(n.max()) if n.size else 0
+        if n.size and not np.all(n == total):
+            raise NotImplementedError("Inhomogeneous total count not supported by `enumerate_support`.")
+        values = np.arange(total + 1, dtype=self.probs.dtype).reshape((-1,) + (1,) * len(self.batch_shape))
+        if expand:
+            values = np.broadcast_to(values, (total + 1, *self.batch_shape)).copy()
+        return Tensor._make(values)
+
+    def entropy(self) -> Tensor:
+        # −Σ_k p(k) log p(k) over the support 0..n
+        log_p = self.log_prob(self.enumerate_support(expand=False))
+        return -(log_p.exp() * log_p).sum(0)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.total_count * self.probs
+
+    @property
+    def variance(self) -> Tensor:
+        return self.total_count * self.probs * (1 - self.probs)
+
+    @property
+    def mode(self) -> Tensor:
+        return ((self.total_count + 1) * self.probs).detach().floor().clamp(max=self.total_count)
+
+    def __repr__(self) -> str:
+        return f"Binomial(total_count: {self.total_count.shape}, probs: {self.probs.shape})"
+
+
+class Multinomial(Distribution):
+    """Counts of ``total_count`` draws from K categories with ``probs`` (or ``logits``) along the
+    last dim: event shape (K,), batch shape the rest."""
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        if not isinstance(total_count, numbers.Integral):
+            raise NotImplementedError("inhomogeneous total_count is not supported")
+        self.total_count = int(total_count)
+        self._categorical = Categorical(probs=probs, logits=logits, validate_args=validate_args)
+        self._validate_args = validate_args is not False
+        self.probs, self.logits = self._categorical.probs, self._categorical.logits
+        self.batch_shape = self._categorical.batch_shape
+        self.event_shape = self.probs.shape[-1:]
+
+    def sample(self, sample_shape=()) -> Tensor:
+        k = self.event_shape[0]
+        p = self.probs.detach()._data.astype(np.float64).reshape(-1, k)
+        p = p / p.sum(-1, keepdims=True)
+        n = int(np.prod(tuple(sample_shape))) if len(tuple(sample_shape)) else 1
+        counts = rng().multinomial(self.total_count, p, size=(n, p.shape[0]))
+        return Tensor._make(counts.reshape(self._extended(sample_shape)).astype(self.probs.dtype))
+
+    def log_prob(self, value) -> Tensor:
+        # log n! − Σ log x_k! + Σ x_k log p_k  (a zero count of an impossible class adds 0)
+        v = _tensor(value, self.logits)
+        if v.ndim < 1 or v.shape[-1] != self.event_shape[0]:
+            raise ShapeError(f"Multinomial.log_prob: value's last dim must be {self.event_shape[0]}, "
+                             f"got shape {tuple(v.shape)}")
+        if self._validate_args and not (np.all(v._data >= 0) and np.all(v._data.sum(-1) <= self.total_count)):
+            raise ArgumentError(f"Multinomial.log_prob: value must be non-negative counts summing to at most "
+                                f"{self.total_count}")
+        logits = where((v == 0) & (self.logits == -math.inf), 0.0, self.logits)
+        return _lgamma(v.sum(-1) + 1) - _lgamma(v + 1).sum(-1) + (logits * v).sum(-1)
+
+    def entropy(self) -> Tensor:
+        # n H(probs) − log n! + Σ_k E[log x_k!], x_k ~ Binomial(n, p_k)
+        n = self.total_count
+        support = Tensor._make(np.arange(1, n + 1, dtype=self.probs.dtype).reshape(
+            (-1,) + (1,) * (len(self.batch_shape) + 1)))
+        binomial = Binomial(n, probs=self.probs, validate_args=False)
+        expected = (binomial.log_prob(support).exp() * _lgamma(support + 1)).sum(0).sum(-1)
+        return n * self._categorical.entropy() - math.lgamma(n + 1) + expected
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs * self.total_count
+
+    @property
+    def variance(self) -> Tensor:
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def __repr__(self) -> str:
+        return f"Multinomial(total_count: {self.total_count}, probs: {self.probs.shape})"
+
+
+class Poisson(Distribution):
+    """Counts of events that arrive at ``rate`` per interval: p(k) = rate^k e^−rate / k!."""
+
+    def __init__(self, rate, validate_args=None):
+        self.rate = _tensor(rate)
+        self._validate_args = validate_args is not False
+        if self._validate_args and not np.all(self.rate._data >= 0):
+            raise ArgumentError("Poisson: rate must be non-negative")
+        self.batch_shape = self.rate.shape
+
+    def sample(self, sample_shape=()) -> Tensor:
+        shape = self._extended(sample_shape)
+        lam = np.broadcast_to(self.rate.detach()._data, shape).astype(np.float64)
+        return Tensor._make(rng().poisson(lam).astype(self.rate.dtype))
+
+    def log_prob(self, value) -> Tensor:
+        # k log(rate) − rate − log k!, with 0 log 0 = 0 (xlogy)
+        v = _tensor(value, self.rate)
+        if self._validate_args:
+            _check_counts("Poisson", v._data)
+        zero = v == 0
+        safe_rate = where(zero, 1.0, self.rate)
+        return where(zero, 0.0, v * safe_rate.log()) - self.rate - _lgamma(v + 1)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.rate
+
+    @property
+    def variance(self) -> Tensor:
+        return self.rate
+
+    @property
+    def mode(self) -> Tensor:
+        return self.rate.detach().floor()
+
+    def __repr__(self) -> str:
+        return f"Poisson(rate: {self.rate.shape})"

@@ -75,6 +75,14 @@ def _inplace_add(m, x, y):
     return z
 
 
+def _grid_sample(mode: str, pad: str, align: bool):
+    return lambda m, x, g: m.nn.functional.grid_sample(x, g, mode=mode, padding_mode=pad, align_corners=align)
+
+
+def _affine_grid(align: bool):
+    return lambda m, t: m.nn.functional.affine_grid(t, (2, 3, 5, 4), align_corners=align)
+
+
 CASES = [
     # arithmetic, broadcasting both ways, size-1 and zero-size dims, non-contiguous inputs
     *[Case(op, f, ins) for op, f in [("add", lambda m, a, b: a + b), ("sub", lambda m, a, b: a - b),
@@ -412,4 +420,12 @@ CASES = [
     Case("t_", lambda m, a: (a * 1.0).t_(), (I(3, 4),)),
     Case("transpose_", lambda m, a: (a * 1.0).transpose_(0, 2), (I(2, 3, 4),)),
     Case("cumsum_", lambda m, a: (a * 1.0).cumsum_(0), (I(3, 4),)),
+    # the spatial transformer's sampling: gradients to the image and to the grid (U(-2, 2), so some
+    # points fall outside the image and meet the padding)
+    *[Case(f"grid_sample_{mode}_{pad}_{'aligned' if align else 'centres'}", _grid_sample(mode, pad, align),
+           (I(2, 3, 5, 4), I(2, 4, 6, 2)))
+      for mode in ("bilinear", "nearest") for pad in ("zeros", "border", "reflection")
+      for align in (False, True)],
+    *[Case(f"affine_grid_{'aligned' if align else 'centres'}", _affine_grid(align), (I(2, 2, 3),))
+      for align in (False, True)],
 ]

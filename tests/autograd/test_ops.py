@@ -22,11 +22,13 @@ def _gs_tensors(case, arrays):
             for a, inp in zip(arrays, case.inputs)]
 
 
+@pytest.mark.parametrize("fast_mode", [False, True], ids=["slow", "fast"])
 @pytest.mark.parametrize("case", DIFF, ids=[c.id for c in DIFF])
-def test_gradcheck(case):
+def test_gradcheck(case, fast_mode):
     arrays = _inputs(case, np.float64)
     tensors = _gs_tensors(case, arrays)
-    assert gradcheck(lambda *xs: case.fn(gs, *xs), tensors, eps=1e-6, atol=1e-5, rtol=1e-3)
+    assert gradcheck(lambda *xs: case.fn(gs, *xs), tensors, eps=1e-6, atol=1e-5, rtol=1e-3,
+                     fast_mode=fast_mode)
 
 
 def _torch_dtype_name(t):

@@ -248,6 +248,18 @@ ERRORS = [
     ("det_not_square", lambda m: m.linalg.det(m.ones(2, 3))),
     ("cross_not_3", lambda m: m.linalg.cross(m.ones(2), m.ones(2))),
     ("cdist_dims", lambda m: m.cdist(m.ones(2, 3), m.ones(2, 4))),
+    ("grid_sample_mode", lambda m: m.nn.functional.grid_sample(m.ones(1, 1, 3, 3), m.zeros(1, 2, 2, 2),
+                                                               mode="bicubic_typo", align_corners=False)),
+    ("grid_sample_padding", lambda m: m.nn.functional.grid_sample(m.ones(1, 1, 3, 3), m.zeros(1, 2, 2, 2),
+                                                                  padding_mode="wrap", align_corners=False)),
+    ("grid_sample_batch", lambda m: m.nn.functional.grid_sample(m.ones(2, 1, 3, 3), m.zeros(1, 2, 2, 2),
+                                                                align_corners=False)),
+    ("grid_sample_dtypes", lambda m: m.nn.functional.grid_sample(
+        m.ones(1, 1, 3, 3), m.zeros(1, 2, 2, 2, dtype=m.float64), align_corners=False)),
+    ("affine_grid_theta_shape", lambda m: m.nn.functional.affine_grid(m.ones(1, 3, 3), (1, 1, 4, 4),
+                                                                      align_corners=False)),
+    ("affine_grid_int_theta", lambda m: m.nn.functional.affine_grid(m.ones(1, 2, 3, dtype=m.int64),
+                                                                    (1, 1, 4, 4), align_corners=False)),
 ]
 
 

@@ -1,31 +1,110 @@
 """The performance suite runs end to end at tiny sizes (``python -m benchmarks --smoke``) and writes
-its files. No timing is asserted: the figures of a smoke run mean nothing."""
+its files; its report combines runs. No timing is asserted: the figures of a smoke run mean nothing."""
 
+import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import report  # noqa: E402
 
 
-def test_smoke_run_completes_and_writes_results(tmp_path, torch):
-    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--out", str(tmp_path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=900)
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """One smoke run, with OpenBLAS pinned in the parent: the suite must unset the pin in its children.
+    (The tests using it take the ``torch`` fixture too, which fails them in CI if torch is missing.)"""
+    pytest.importorskip("torch")
+    out = tmp_path_factory.mktemp("smoke")
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "1048576"}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--out", str(out)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
+    return out
+
+
+def test_smoke_run_completes_and_writes_results(torch, smoke_run):
+    results = json.loads((smoke_run / "results.json").read_text())
     cases = results["settings"]["one"]["cases"]
     assert set(cases) == {"mlp64", "mlp1", "trainer", "cnn", "optim", "hvp", "loader", "import"}
+    jax_installed = importlib.util.find_spec("jax") is not None
     for name, case in cases.items():
         for contender, runs in case["raw"].items():
             assert runs and all("error" not in r for r in runs), (name, contender, runs)
-    # every contender of the MLP trained the same network on the same batches
-    for name in ("mlp64", "mlp1"):
+            if contender == "jax":  # an optional contender: run where installed, else reported
+                assert all(("unavailable" in r) != jax_installed for r in runs), runs
+    # every contender trained the same network on the same batches
+    for name in ("mlp64", "mlp1", "cnn"):
         accs = {c: v["test_accuracy"] for c, v in cases[name]["summary"]["contenders"].items()}
         assert max(accs.values()) - min(accs.values()) <= 0.5, accs
-    assert len(results["targets"]) == 12
-    text = (tmp_path / "results.md").read_text()
-    assert "smoke mode" in text and "## Targets" in text and "Machine:" in text
+        assert ("jax" in accs) == jax_installed
+    if jax_installed:
+        assert cases["cnn"]["summary"]["contenders"]["jax"]["compile_seconds"] > 0
+    assert [t["group"] for t in results["targets"]] == ["goal"] * 13 + ["earlier"] * 5
+    text = (smoke_run / "results.md").read_text()
+    assert "smoke mode" in text and "## Goals of the performance issue" in text and "Machine:" in text
+
+
+def test_children_run_without_the_openblas_pin_and_record_the_kernel(torch, smoke_run):
+    libraries = json.loads((smoke_run / "results.json").read_text())["settings"]["one"]["libraries"]
+    env = libraries["environment"]
+    assert env["OPENBLAS_CORETYPE"] is None and env["OPENBLAS_L2_SIZE"] is None
+    assert env["OPENBLAS_NUM_THREADS"] == "1" and env["PJRT_NPROC"] == "1"
+    blas = [p for p in libraries["threadpools"] if p["user_api"] == "blas"]
+    assert blas and all(p["architecture"] for p in blas)
+
+
+def test_two_runs_combine_into_one_report_with_ranges(torch, smoke_run, tmp_path):
+    run = json.loads((smoke_run / "results.json").read_text())
+    second = json.loads(json.dumps(run))
+    mlp = second["settings"]["one"]["cases"]["mlp64"]["summary"]
+    mlp["ratios"]["gradstep / torch"] = 0.1  # met in this run only
+    (tmp_path / "b.json").write_text(json.dumps(second))
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--from-json", str(smoke_run / "results.json"),
+                           str(tmp_path / "b.json"), "--out", str(tmp_path / "both")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    combined = json.loads((tmp_path / "both" / "results.json").read_text())
+    assert len(combined["runs"]) == 2
+    rows = {t["target"]: t for t in report.combined_targets(combined["runs"])}
+    row = rows["MLP batch 64 Adam, one thread: gradstep <= 0.55x PyTorch"]
+    first = run["settings"]["one"]["cases"]["mlp64"]["summary"]["ratios"]["gradstep / torch"]
+    assert row["range"] == (min(first, 0.1), max(first, 0.1))
+    assert row["met"] is (first <= 0.55)  # a goal is met only when it holds in both runs
+    text = (tmp_path / "both" / "results.md").read_text()
+    assert "2 runs combined" in text and "## Run 1" in text and "## Run 2" in text
+    assert "range over 2 runs" in text
+
+
+def test_from_json_names_a_file_that_is_not_results(tmp_path):
+    bad = tmp_path / "results.json"
+    bad.write_text('{"a": 1}')
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--from-json", str(bad), "--out",
+                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    line = f"python -m benchmarks: {bad} is not a results.json of this suite"
+    assert proc.stderr.strip().splitlines() == [line]
+    assert not (tmp_path / "results.md").exists()
+
+
+def test_readme_table_is_replaced_between_its_markers(torch, smoke_run, tmp_path):
+    run = json.loads((smoke_run / "results.json").read_text())
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# t\n\nbefore\n{report.README_START}\nold table\n{report.README_END}\nafter\n")
+    assert report.update_readme(readme, [run])
+    text = readme.read_text()
+    assert "old table" not in text and text.startswith("# t\n\nbefore\n") and text.endswith("after\n")
+    assert "| MLP 784-200-10, batch 64, Adam, one thread |" in text and "| goal |" in text
+    assert report.update_readme(readme, [run]) and readme.read_text() == text  # idempotent
+    plain = tmp_path / "PLAIN.md"
+    plain.write_text("no markers\n")
+    assert not report.update_readme(plain, [run]) and plain.read_text() == "no markers\n"
 
 
 def test_in_process_diagnostic_runs_and_reports_its_ratios():

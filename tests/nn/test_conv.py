@@ -131,25 +131,26 @@ def test_fashion_cnn_matches_torch(torch):
                                    err_msg=name)
 
 
-# stride-1 geometries (x shape, w shape, pads, dilation, groups) for both layouts of the kernel
-LAYOUT_CASES = [((2, 3, 9, 8), (4, 3, 3, 3), ((1, 1), (1, 1)), (1, 1), 1),
-                ((1, 4, 7, 10), (6, 2, 2, 3), ((0, 1), (2, 0)), (2, 1), 2),
-                ((3, 1, 6, 6), (2, 1, 1, 1), ((0, 0), (0, 0)), (1, 1), 1),
-                ((2, 6, 8, 9), (3, 2, 3, 2), ((1, 2), (0, 1)), (1, 2), 3)]
+# geometries (x shape, w shape, stride, pads, dilation, groups) for both layouts of the kernel
+LAYOUT_CASES = [((2, 3, 9, 8), (4, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
+                ((1, 4, 7, 10), (6, 2, 2, 3), (1, 1), ((0, 1), (2, 0)), (2, 1), 2),
+                ((3, 1, 6, 6), (2, 1, 1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),
+                ((2, 6, 8, 9), (3, 2, 3, 2), (1, 1), ((1, 2), (0, 1)), (1, 2), 3),
+                ((2, 4, 11, 9), (6, 2, 3, 2), (2, 3), ((1, 0), (2, 1)), (1, 2), 2)]
 
 
-@pytest.mark.parametrize("x_shape, w_shape, pads, dilation, groups", LAYOUT_CASES)
-def test_shifted_planes_layout_matches_batch_last(x_shape, w_shape, pads, dilation, groups):
+@pytest.mark.parametrize("x_shape, w_shape, stride, pads, dilation, groups", LAYOUT_CASES)
+def test_per_image_layout_matches_batch_last(x_shape, w_shape, stride, pads, dilation, groups):
     """The convolution kernel picks its layout by plane size; both must give the same results."""
     from gradstep.kernels import conv as kconv
     rng = np.random.default_rng(1)
     x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
-    out, cols = kconv._shifted_forward(x, w, b, pads, dilation, groups)
-    ref, ref_cols = kconv._window_forward(x, w, b, (1, 1), pads, dilation, groups)
+    out, cols = kconv._image_forward(x, w, b, stride, pads, dilation, groups)
+    ref, ref_cols = kconv._window_forward(x, w, b, stride, pads, dilation, groups)
     np.testing.assert_allclose(out, ref, atol=1e-12)
     grad = rng.standard_normal(out.shape)
-    got = kconv._shifted_backward(grad, cols, w, x_shape, pads, dilation, groups, True, True, True,
-                                  None, None)
-    want = kconv._window_backward(grad, ref_cols, w, x_shape, (1, 1), pads, dilation, groups)
+    got = kconv._image_backward(grad, cols, w, x_shape, stride, pads, dilation, groups, True, True, True,
+                                None, None)
+    want = kconv._window_backward(grad, ref_cols, w, x_shape, stride, pads, dilation, groups)
     for a, e in zip(got, want):
         np.testing.assert_allclose(a, e, atol=1e-12)

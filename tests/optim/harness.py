@@ -48,8 +48,9 @@ class Run:
         kwargs = {**cfg.kwargs, **extra}
         if m is gs:
             kwargs["flat"] = flat
-        elif "foreach" in inspect.signature(cls).parameters:
-            kwargs["foreach"] = False  # the single-tensor path: the reference implementation
+        if "foreach" in inspect.signature(cls).parameters and not kwargs.get("fused"):
+            # torch's single-tensor path is the reference, unless the row asks for another
+            kwargs.setdefault("foreach", False)
         params = self.params
         if cfg.groups:
             params = [{"params": self.params[:2], **cfg.groups[0]},

@@ -59,6 +59,17 @@ def bad_betas():
             ({"betas": (0.9, -0.1)}, "Invalid beta parameter at index 1: -0.1")]
 
 
+def bad_implementation(fused: bool = False, capturable: bool = True) -> list:
+    """The implementation keywords' values gradstep refuses (torch refuses them on the CPU too, or
+    cannot honour them without an accelerator or a differentiable step)."""
+    rows = [({"differentiable": True}, "differentiable=True is not supported")]
+    if capturable:
+        rows.append(({"capturable": True}, "capturable=True needs an accelerator"))
+    if fused:
+        rows.append(({"fused": True, "foreach": True}, "`fused` and `foreach` cannot be `True` together."))
+    return rows
+
+
 def _first_moment_hat(st, group, g):
     """m̂ = m / (1 − β₁ᵗ): what Adam's, Adamax's and RAdam's step sizes multiply."""
     return st["exp_avg"] / (1 - group["betas"][0] ** st["step"])
@@ -94,7 +105,9 @@ OPTIMIZERS = [
         C(lr=0.1, momentum=0.9, nesterov=True), C(lr=0.1, weight_decay=0.1),
         C(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1, maximize=True),
         C(({"lr": 0.2, "momentum": 0.5}, {"momentum": 0.9, "nesterov": True}), lr=0.1),
-    ), (bad_lr(), bad("momentum", -0.5), bad("weight_decay", -1), bad("dampening", 1.5),
+        C(lr=0.1, momentum=0.9, foreach=True), C(lr=0.1, momentum=0.9, weight_decay=0.1, fused=True),
+    ), (*bad_implementation(fused=True, capturable=False),
+        bad_lr(), bad("momentum", -0.5), bad("weight_decay", -1), bad("dampening", 1.5),
         ({"nesterov": True}, "Nesterov momentum requires a momentum and zero dampening"),
         ({"nesterov": True, "momentum": 0.9, "dampening": 0.1},
          "Nesterov momentum requires a momentum and zero dampening")),
@@ -103,26 +116,34 @@ OPTIMIZERS = [
         C(), C(lr=0.1), C(lr=0.1, lr_decay=0.1), C(weight_decay=0.1), C(initial_accumulator_value=0.1),
         C(eps=1e-6, maximize=True),
         C(({"lr": 0.05}, {"lr_decay": 0.01, "weight_decay": 0.1})),
-    ), (bad_lr(), bad("lr_decay", -0.5), bad("weight_decay", -0.1), bad("initial_accumulator_value", -1),
+        C(lr=0.1, foreach=True), C(lr=0.1, weight_decay=0.1, fused=True),
+    ), (*bad_implementation(fused=True, capturable=False),
+        bad_lr(), bad("lr_decay", -0.5), bad("weight_decay", -0.1), bad("initial_accumulator_value", -1),
         bad("eps", -1e-10, "epsilon")),
         step_size=(S(_gradient, lr=0.1, lr_decay=0.1),)),
     OptimInfo("RMSprop", (
         C(), C(lr=1e-3), C(alpha=0.9), C(centered=True), C(momentum=0.9),
         C(centered=True, momentum=0.5, weight_decay=0.1), C(maximize=True),
         C(({"lr": 1e-3, "centered": True}, {"momentum": 0.9, "alpha": 0.9})),
-    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), bad("momentum", -0.9), bad("weight_decay", -0.1),
+        C(centered=True, momentum=0.5, foreach=True),
+    ), (*bad_implementation(),
+        bad_lr(), bad("eps", -1e-8, "epsilon"), bad("momentum", -0.9), bad("weight_decay", -0.1),
         bad("alpha", -0.5), bad("alpha", 1.5)),
         step_size=(S(_gradient, lr=0.01, alpha=0.9), S(_gradient, lr=0.01, centered=True))),
     OptimInfo("Adadelta", (
         C(), C(lr=0.5, rho=0.95), C(weight_decay=0.1), C(eps=1e-4, maximize=True),
         C(({"lr": 0.5}, {"rho": 0.5, "weight_decay": 0.1})),
-    ), (bad_lr(), bad("rho", 1.1), bad("rho", -0.1), bad("eps", -1e-6, "epsilon"), bad("weight_decay", -1)),
+        C(lr=0.5, weight_decay=0.1, foreach=True),
+    ), (*bad_implementation(),
+        bad_lr(), bad("rho", 1.1), bad("rho", -0.1), bad("eps", -1e-6, "epsilon"), bad("weight_decay", -1)),
         step_size=(S(_gradient, lr=1.0, rho=0.9),)),
     OptimInfo("Adam", (
         C(), C(lr=1e-2), C(betas=(0.8, 0.99)), C(betas=(0.3, 0.4)), C(weight_decay=0.1), C(amsgrad=True),
         C(maximize=True), C(decoupled_weight_decay=True, weight_decay=0.1),
         C(({"lr": 1e-2, "amsgrad": True}, {"betas": (0.5, 0.9), "weight_decay": 0.1})),
-    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
+        C(lr=1e-2, amsgrad=True, foreach=True), C(lr=1e-2, weight_decay=0.1, fused=True),
+    ), (*bad_implementation(fused=True),
+        bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
         step_size=(S(_first_moment_hat, lr=0.01, betas=(0.5, 0.9)),
                    S(_first_moment_hat, lr=0.01, amsgrad=True),
                    S(_first_moment_hat, lr=0.01, weight_decay=0.1))),
@@ -130,18 +151,24 @@ OPTIMIZERS = [
         C(), C(lr=1e-2, weight_decay=0.1, amsgrad=True), C(maximize=True),
         C(({"lr": 1e-2}, {"weight_decay": 0.5, "amsgrad": True})),
         C(({"decoupled_weight_decay": False}, {}), weight_decay=0.1),  # AdamW is Adam with the flag
-    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
+        C(lr=1e-2, foreach=True), C(lr=1e-2, amsgrad=True, fused=True),
+    ), (*bad_implementation(fused=True),
+        bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
         step_size=(S(_first_moment_hat, lr=0.01, weight_decay=0.0),)),
     OptimInfo("Adamax", (
         C(), C(lr=1e-2, weight_decay=0.1), C(betas=(0.5, 0.9)), C(maximize=True),
         C(({"lr": 1e-2}, {"betas": (0.8, 0.99), "eps": 1e-3})),
-    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
+        C(lr=1e-2, weight_decay=0.1, foreach=True),
+    ), (*bad_implementation(),
+        bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
         step_size=(S(_first_moment_hat, lr=0.01),)),
     OptimInfo("NAdam", (
         C(), C(momentum_decay=1e-2), C(weight_decay=0.1), C(weight_decay=0.1, decoupled_weight_decay=True),
         C(maximize=True),
         C(({"lr": 1e-2}, {"weight_decay": 0.1, "decoupled_weight_decay": True, "betas": (0.8, 0.99)})),
-    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1),
+        C(weight_decay=0.1, foreach=True),
+    ), (*bad_implementation(),
+        bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1),
         bad("momentum_decay", -0.1)),
         step_size=(S(_nesterov_moment, lr=0.01),
                    S(_nesterov_moment, lr=0.01, betas=(0.5, 0.9), momentum_decay=0.1))),
@@ -150,18 +177,24 @@ OPTIMIZERS = [
         C(weight_decay=0.1, decoupled_weight_decay=True),
         C(maximize=True),
         C(({"lr": 1e-2}, {"betas": (0.9, 0.8), "weight_decay": 0.1})),
-    ), (bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
+        C(lr=1e-2, weight_decay=0.1, foreach=True),
+    ), (*bad_implementation(),
+        bad_lr(), bad("eps", -1e-8, "epsilon"), *bad_betas(), bad("weight_decay", -0.1)),
         step_size=(S(_first_moment_hat, lr=0.01),)),
     OptimInfo("Rprop", (
         C(), C(lr=1e-3), C(etas=(0.3, 1.5), step_sizes=(1e-4, 1e-2)), C(maximize=True),
         C(({"lr": 1e-3}, {"etas": (0.6, 1.1)})),
-    ), (bad_lr(), ({"etas": (1.5, 1.2)}, "Invalid eta values: 1.5, 1.2"),
+        C(lr=1e-3, foreach=True),
+    ), (*bad_implementation(),
+        bad_lr(), ({"etas": (1.5, 1.2)}, "Invalid eta values: 1.5, 1.2"),
         ({"etas": (0.5, 0.9)}, "Invalid eta values: 0.5, 0.9"),
         ({"step_sizes": (1.0, 0.1)}, "Invalid step_sizes values: 1.0, 0.1"))),
     OptimInfo("ASGD", (
         C(), C(lr=0.05, lambd=1e-3, alpha=0.5), C(lr=0.05, t0=5), C(weight_decay=0.1), C(maximize=True),
         C(({"lr": 0.05, "t0": 3}, {"lambd": 1e-2, "weight_decay": 0.1})),
-    ), (bad_lr(), bad("weight_decay", -0.1), bad("lambd", -1e-4), bad("alpha", -0.75), bad("t0", -1)),
+        C(lr=0.05, t0=5, foreach=True),
+    ), (*bad_implementation(),
+        bad_lr(), bad("weight_decay", -0.1), bad("lambd", -1e-4), bad("alpha", -0.75), bad("t0", -1)),
         convergence_lr=1e-3),
     OptimInfo("Lion", (
         C(), C(lr=1e-3, betas=(0.95, 0.98)), C(lr=1e-3, weight_decay=0.1), C(lr=1e-3, maximize=True),

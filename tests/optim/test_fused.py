@@ -1,5 +1,7 @@
 """``Adam(fused=True)``: the compiled one-pass update gives the NumPy rule's bits, for every option."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -58,9 +60,23 @@ def test_fused_runs_the_compiled_loop_on_the_flat_buffers(monkeypatch):
     assert calls == [5 * 7 + 7 + 3, 5 * 7 + 7]  # one call for the whole flat buffer; then without p[2]
 
 
-def test_fused_is_validated():
+def test_fused_is_kept_in_the_groups_and_refused_with_foreach():
     p = gs.zeros(3, requires_grad=True)
-    with pytest.raises(ValueError, match="Invalid fused value: 'yes'"):
-        gs.optim.Adam([p], fused="yes")
     assert gs.optim.Adam([p]).param_groups[0]["fused"] is None
     assert gs.optim.AdamW([p], fused=True).param_groups[0]["fused"] is True
+    with pytest.raises(ValueError, match="`fused` and `foreach` cannot be `True` together"):
+        gs.optim.Adam([p], fused=True, foreach=True)
+
+
+def test_without_numba_fused_warns_once_and_runs_the_numpy_rule(monkeypatch):
+    from gradstep.optim import optimizer
+
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    monkeypatch.delitem(sys.modules, "gradstep.kernels.fused", raising=False)
+    monkeypatch.delattr(gs.kernels, "fused", raising=False)
+    monkeypatch.setattr(optimizer, "_fused", [])
+    with pytest.warns(UserWarning, match="fused=True needs numba.*running the NumPy update"):
+        fallback = _train("adam", {}, True, np.float32)
+    assert optimizer._fused == [None]
+    for a, b in zip(_train("adam", {}, None, np.float32), fallback):
+        np.testing.assert_array_equal(a, b)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import pytest
@@ -58,3 +59,22 @@ def test_parameter_lists_are_checked():
         gs.optim.LBFGS([{"params": [x]}, {"params": [gs.zeros(2, requires_grad=True)]}])
     with pytest.raises(TypeError, match="needs a closure"):
         gs.optim.LBFGS([x]).step()
+
+
+IMPLEMENTATION_KEYWORDS = ("foreach", "fused", "capturable", "differentiable", "maximize")
+
+
+@pytest.mark.parametrize("info", [i for i in OPTIMIZERS if i.reference == "torch"], ids=lambda i: i.name)
+def test_takes_the_implementation_keywords_torch_takes(torch, info):
+    """Each optimizer accepts exactly the implementation keywords torch.optim's has, with its defaults,
+    and keeps them in its param groups as torch does."""
+    ours = inspect.signature(getattr(gs.optim, info.name)).parameters
+    theirs = inspect.signature(getattr(torch.optim, info.name)).parameters
+    for k in IMPLEMENTATION_KEYWORDS:
+        assert (k in ours) == (k in theirs), k
+        if k in theirs:
+            assert ours[k].default == theirs[k].default, k
+    group = getattr(gs.optim, info.name)(params()).param_groups[0]
+    torch_group = getattr(torch.optim, info.name)([torch.zeros(2, requires_grad=True)]).param_groups[0]
+    assert {k: group[k] for k in IMPLEMENTATION_KEYWORDS if k in torch_group} == {
+        k: torch_group[k] for k in IMPLEMENTATION_KEYWORDS if k in torch_group}

@@ -20,6 +20,8 @@ torch.fft.fft(x)
 torch.not_a_real_name(x)
 def f(data):
     return data.append(1)   # a local 'data', not torch.utils.data
+x.split(2, dim=0)
+dataset.split(random_state=0)  # torchtext's Dataset.split: not the Tensor method's keyword
 """
 
 SCRIPT_B = """
@@ -72,6 +74,8 @@ def test_census_counts_and_classifies(tmp_path, torch):
     assert rows["Tensor.sum(keepdim=)"] == (1, "implemented") and rows["Tensor.view"][1] == "implemented"
     assert rows["torch.fft.fft"][1] == "out of scope"
     assert rows["torch.not_a_real_name"][1] == "not in PyTorch"
+    assert rows["Tensor.split(dim=)"] == (1, "implemented")
+    assert rows["Tensor.split(random_state=)"][1] == "not in PyTorch"
     assert "torch.utils.data.append" not in rows and "mxnet" not in out.read_text()
     assert "Sources: 4 files using torch" in out.read_text()
     assert missing.read_text().splitlines()[1:] == []  # every name here is implemented, out of scope

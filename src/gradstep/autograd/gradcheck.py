@@ -47,14 +47,29 @@ class GradcheckError(AssertionError):
     """An analytic gradient that disagrees with the numerical one."""
 
 
+def _directional_derivative(f, x: np.ndarray, u: np.ndarray, h: float) -> float:
+    """d f(x + t u) / dt at t = 0 by central differences; ``x`` is changed in place and restored."""
+    saved = x.copy()
+    x += h * u
+    fp = float(f(x))
+    x[...] = saved - h * u
+    fm = float(f(x))
+    x[...] = saved
+    return (fp - fm) / (2 * h)
+
+
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              seed: int = 0, raise_exception: bool = True) -> bool:
+              seed: int = 0, raise_exception: bool = True, *, fast_mode: bool = False) -> bool:
     """Check the gradients of ``fn(*inputs)`` with respect to every input that requires grad.
 
-    The output is reduced to a scalar by a fixed random projection, ``L = sum(out * r)``, so that
+    The output is reduced to a scalar by a fixed random projection, ``L = sum(out * v)``, so that
     one backward pass checks the vector-Jacobian product; each input's gradient of ``L`` must
     match central differences: ``|analytic - numerical| <= atol + rtol * |numerical|``. Raises
     ``GradcheckError`` naming the input, the element and both values on the first mismatch.
+
+    ``fast_mode=True`` is PyTorch's fast mode: instead of one pair of function evaluations per
+    input element, it compares the single number v^T J u for a random unit vector u per input:
+    the backward's gradient dotted with u against the central difference of L along u.
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
@@ -84,6 +99,20 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     for i, g in zip(checked, grads):
         t = inputs[i]
         analytic = np.zeros(t.shape) if g is None else g._data.astype(np.float64)
+        if fast_mode:
+            u = r.random(t.shape)
+            u /= max(float(np.linalg.norm(u)), np.finfo(np.float64).tiny)
+            with no_grad():
+                numeric = _directional_derivative(lambda _x: scalar(*inputs), t._data, u.astype(t.dtype), eps)
+            vju = float(np.sum(analytic * u))
+            if abs(vju - numeric) > atol + rtol * abs(numeric):
+                if raise_exception:
+                    raise GradcheckError(
+                        f"gradient of input {i} (shape {t.shape}) does not match in fast mode: v^T J u "
+                        f"analytic {vju!r}, numerical {numeric!r} (atol={atol}, rtol={rtol}); run with "
+                        f"fast_mode=False to find the element")
+                return False
+            continue
         with no_grad():
             numeric = numerical_gradient(lambda _x: scalar(*inputs), t._data, eps)
         bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
@@ -100,7 +129,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, seed: int = 0, raise_exception: bool = True) -> bool:
+                  rtol: float = 1e-3, seed: int = 0, raise_exception: bool = True,
+                  fast_mode: bool = False) -> bool:
     """Check second derivatives, as ``torch.autograd.gradgradcheck``: ``gradcheck`` of the map
     (inputs, v) -> vector-Jacobian products v^T d func / d inputs, built with ``create_graph=True``.
     ``v`` (``grad_outputs``) is random unless given, and is checked as an input too."""
@@ -131,4 +161,4 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
                      for i, g in zip(diff, gs))
 
     return gradcheck(first_derivatives, (*inputs, *grad_outputs), eps=eps, atol=atol, rtol=rtol,
-                     seed=seed, raise_exception=raise_exception)
+                     seed=seed, raise_exception=raise_exception, fast_mode=fast_mode)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..kernels import softmax as ksoftmax
 from ..kernels.broadcast import unbroadcast
+from ..kernels.parallel import matmul
 from .function import Function, call, value
 from .tensor import Tensor
 
@@ -128,7 +129,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -146,10 +147,10 @@ class MatMul(Function):
         # d(AB)/dA = G B^T, d(AB)/dB = A^T G
         ga = gb = None
         if na:
-            ga = unbroadcast(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape)
+            ga = unbroadcast(matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape)
             ga = ga.reshape(a.shape)
         if nb:
-            gb = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape)
+            gb = unbroadcast(matmul(np.swapaxes(a2, -1, -2), g2), b2.shape)
             gb = gb.reshape(b.shape)
         return ga, gb
 

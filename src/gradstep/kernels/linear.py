@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .parallel import matmul
+
 
 def _swap_pays(rows: int, w: np.ndarray) -> bool:
     """Whether ``(W x^T)^T`` is the faster way to ``x W^T``: for a few rows (4 to 64) through a
@@ -21,10 +23,10 @@ def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.nda
     """y = x W^T + b for x of shape (..., in), W (out, in), b (out,) or None; C-contiguous."""
     x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
     if _swap_pays(x2.shape[0], w):
-        out_t = np.matmul(w, x2.T).T  # F-ordered; the copy to C order adds the bias on the way
+        out_t = matmul(w, x2.T).T  # F-ordered; the copy to C order adds the bias on the way
         out = np.add(out_t, b, order="C") if b is not None else np.ascontiguousarray(out_t)
     else:
-        out = np.matmul(x2, w.T)
+        out = matmul(x2, w.T)
         if b is not None:
             out += b
     return out if x.ndim == 2 else out.reshape(*x.shape[:-1], w.shape[0])
@@ -41,7 +43,7 @@ def linear_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need_x: bool
     g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
     dx = dw = db = None
     if need_x:
-        dx = np.matmul(g2, w)
+        dx = matmul(g2, w)
         if x.ndim != 2:
             dx = dx.reshape(x.shape)
     if need_w:
@@ -51,7 +53,7 @@ def linear_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need_x: bool
             # the same values (a zero product may come out +0 where multiply gives -0)
             dw = np.einsum("j,k->jk", g2[0], x2[0], out=dw_out)
         else:
-            dw = np.matmul(g2.T, x2, out=dw_out)
+            dw = matmul(g2.T, x2, out=dw_out)
     if need_b:
         db = g2.sum(axis=0) if db_out is None else g2.sum(axis=0, out=db_out)
     return dx, dw, db

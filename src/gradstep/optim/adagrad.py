@@ -40,11 +40,13 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
-                 initial_accumulator_value: float = 0, eps: float = 1e-10, *, maximize: bool = False,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, *, foreach: bool | None = None,
+                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None,
                  flat: bool = True):
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                                   "initial_accumulator_value": initial_accumulator_value,
-                                  "maximize": maximize}, flat=flat)
+                                  "maximize": maximize, "foreach": foreach, "differentiable": differentiable,
+                                  "fused": fused}, flat=flat)
         self._init_all_states()
 
     def _validate(self, g: dict) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..kernels import optim as rules
 from .flat import Slot
-from .optimizer import Optimizer, check_adam_like
+from .optimizer import Optimizer, check_adam_like, fused_kernels
 
 
 class Adam(Optimizer):
@@ -42,28 +42,29 @@ class Adam(Optimizer):
         lr: γ (default 1e-3).  betas: (β₁, β₂) (default (0.9, 0.999)).  eps: ε (default 1e-8).
         weight_decay: λ (default 0).  amsgrad: use the running maximum of v.
         maximize, flat: see ``SGD``.  decoupled_weight_decay: decay as AdamW does.
-        fused: ``True`` runs the update as one compiled pass over memory (``kernels.fused``, needs
-            numba: ``pip install gradstep[fused]``) instead of a dozen NumPy passes; the results are
-            bitwise equal. ``None``/``False`` (default): the NumPy rule. PyTorch's keyword.
+        fused: ``True`` runs the update as one compiled pass over memory (``kernels.fused``, with
+            numba: ``pip install gradstep[fused]``; without it, a warning and the NumPy rule)
+            instead of a dozen NumPy passes; the results are bitwise equal. ``None``/``False``
+            (default): the NumPy rule. ``foreach``, ``capturable``, ``differentiable``: PyTorch's
+            keywords, see ``Optimizer``.
 
     State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad).
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
-                 decoupled_weight_decay: bool = False, fused: bool | None = None, flat: bool = True):
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
+                 fused: bool | None = None, decoupled_weight_decay: bool = False, flat: bool = True):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                                  "amsgrad": amsgrad, "maximize": maximize,
-                                  "decoupled_weight_decay": decoupled_weight_decay, "fused": fused},
+                                  "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                                  "capturable": capturable, "differentiable": differentiable,
+                                  "fused": fused, "decoupled_weight_decay": decoupled_weight_decay},
                          flat=flat)
 
     def _validate(self, g: dict) -> None:
         check_adam_like(g)
-        fused = g.get("fused")
-        if fused not in (None, False, True):
-            raise ValueError(f"Invalid fused value: {fused!r} (True, False or None)")
-        if fused:
-            from ..kernels import fused as _  # noqa: F401 - fails here, naming numba, if it is missing
+        if g.get("fused"):
+            fused_kernels()  # warns now, once, if numba is missing
 
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         state = {"step": 0.0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
@@ -81,11 +82,10 @@ class Adam(Optimizer):
         arrays = (s.param, g, st["exp_avg"], st["exp_avg_sq"])
         vmax = st["max_exp_avg_sq"] if group["amsgrad"] else None
         hyper = {"step": st["step"], "lr": lr, "beta1": beta1, "beta2": beta2, "eps": group["eps"]}
-        if group.get("fused"):
-            from ..kernels import fused
-            if fused.runs_on(*arrays, *(() if vmax is None else (vmax,))):
-                fused.adam(*arrays, vmax, **hyper)  # the same bits in one pass over memory
-                return
+        fused = fused_kernels() if group.get("fused") else None
+        if fused is not None and fused.runs_on(*arrays, *(() if vmax is None else (vmax,))):
+            fused.adam(*arrays, vmax, **hyper)  # the same bits in one pass over memory
+            return
         rules.adam(*arrays, vmax, work=s.work, **hyper)
 
 
@@ -119,7 +119,9 @@ class AdamW(Adam):
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None, flat: bool = True):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True, fused=fused, flat=flat)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True, flat=flat)

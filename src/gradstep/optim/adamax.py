@@ -35,9 +35,11 @@ class Adamax(Optimizer):
     """
 
     def __init__(self, params, lr: float = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, *, maximize: bool = False, flat: bool = True):
+                 weight_decay: float = 0, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False, flat: bool = True):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                                  "maximize": maximize}, flat=flat)
+                                  "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                                  "differentiable": differentiable}, flat=flat)
 
     def _validate(self, g: dict) -> None:
         check_adam_like(g)

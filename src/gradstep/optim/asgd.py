@@ -42,10 +42,12 @@ class ASGD(Optimizer):
 
     _scalar_state = frozenset({"step", "eta", "mu"})
 
-    def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
-                 t0: float = 1e6, weight_decay: float = 0, *, maximize: bool = False, flat: bool = True):
+    def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75, t0: float = 1e6,
+                 weight_decay: float = 0, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False, flat: bool = True):
         super().__init__(params, {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
-                                  "weight_decay": weight_decay, "maximize": maximize}, flat=flat)
+                                  "weight_decay": weight_decay, "maximize": maximize, "foreach": foreach,
+                                  "capturable": capturable, "differentiable": differentiable}, flat=flat)
 
     def _validate(self, g: dict) -> None:
         check_lr(g)

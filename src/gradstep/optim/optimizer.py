@@ -14,12 +14,14 @@ from __future__ import annotations
 import copy
 import numbers
 import operator
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from itertools import chain
 
 import numpy as np
 
+from .._errors import ArgumentError
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
 from ..kernels import optim as rules
@@ -63,6 +65,40 @@ def check_adam_like(group: dict) -> None:
     check_nonnegative(group, "eps", "epsilon")
     check_betas(group)
     check_nonnegative(group, "weight_decay")
+
+
+def check_implementation(group: dict) -> None:
+    """PyTorch's implementation keywords (foreach, fused, capturable, differentiable) choose among its
+    copies of one rule (a for-loop, foreach and fused kernels, CUDA-graph-safe and differentiable
+    variants); gradstep has one copy, so the first two change nothing in the numbers. They are kept
+    in the defaults, param groups and state dicts as torch.optim keeps them; the values gradstep
+    cannot honour are refused here in one line each (docs/differences.md)."""
+    if group.get("fused") and group.get("foreach"):
+        raise ArgumentError("`fused` and `foreach` cannot be `True` together.")
+    if group.get("differentiable"):
+        raise ArgumentError("differentiable=True is not supported: gradstep's optimizers update the "
+                            "parameters' arrays outside autograd, so a step has no graph to differentiate "
+                            "(use differentiable=False)")
+    if group.get("capturable"):
+        raise ArgumentError("capturable=True needs an accelerator (CUDA graph capture); gradstep runs on "
+                            "the CPU, where PyTorch refuses it too (use capturable=False)")
+
+
+_fused = []  # the kernels.fused module once imported, or None when numba is missing
+
+
+def fused_kernels():
+    """``kernels.fused`` (the compiled update rules of ``fused=True``), or None with a warning, given
+    once, when numba is not installed: the NumPy rules then run, with the same results."""
+    if not _fused:
+        try:
+            from ..kernels import fused
+        except ImportError as e:
+            warnings.warn(f"{e}; running the NumPy update (the same numbers, a few times slower)",
+                          stacklevel=3)
+            fused = None
+        _fused.append(fused)
+    return _fused[0]
 
 
 def _plain(value):
@@ -164,6 +200,7 @@ class Optimizer:
         if isinstance(params, (set, frozenset)):
             raise TypeError(_UNORDERED)
         self.defaults = {k: _plain(v) for k, v in defaults.items()}
+        check_implementation(self.defaults)
         self._validate(self.defaults)
         self._stepped = False  # whether step() ran: a scheduler stepped before it warns, as PyTorch's
         self.flat = bool(flat)
@@ -275,6 +312,7 @@ class Optimizer:
         for name, value in param_group.items():
             if name != "params":
                 param_group[name] = _plain(value)
+        check_implementation(param_group)
         self._validate(param_group)
         self.param_groups.append(param_group)
         if self.flat:

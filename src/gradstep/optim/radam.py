@@ -44,10 +44,12 @@ class RAdam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
-                 maximize: bool = False, flat: bool = True):
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, flat: bool = True):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-                                  "decoupled_weight_decay": decoupled_weight_decay,
-                                  "maximize": maximize}, flat=flat)
+                                  "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize,
+                                  "foreach": foreach, "capturable": capturable,
+                                  "differentiable": differentiable}, flat=flat)
 
     def _validate(self, g: dict) -> None:
         check_adam_like(g)

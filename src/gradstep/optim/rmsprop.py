@@ -47,10 +47,12 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
-                 maximize: bool = False, flat: bool = True):
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, flat: bool = True):
         super().__init__(params, {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
-                                  "centered": centered, "weight_decay": weight_decay,
-                                  "maximize": maximize}, flat=flat)
+                                  "centered": centered, "weight_decay": weight_decay, "maximize": maximize,
+                                  "foreach": foreach, "capturable": capturable,
+                                  "differentiable": differentiable}, flat=flat)
 
     def _validate(self, g: dict) -> None:
         check_lr(g)

@@ -36,10 +36,12 @@ class Rprop(Optimizer):
     State per parameter: ``step``, ``prev``, ``step_size``.
     """
 
-    def __init__(self, params, lr: float = 1e-2, etas: tuple = (0.5, 1.2), step_sizes: tuple = (1e-6, 50),
-                 *, maximize: bool = False, flat: bool = True):
-        super().__init__(params, {"lr": lr, "etas": etas, "step_sizes": step_sizes, "maximize": maximize},
-                         flat=flat)
+    def __init__(self, params, lr: float = 1e-2, etas: tuple = (0.5, 1.2), step_sizes: tuple = (1e-6, 50), *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, flat: bool = True):
+        super().__init__(params, {"lr": lr, "etas": etas, "step_sizes": step_sizes, "maximize": maximize,
+                                  "foreach": foreach, "capturable": capturable,
+                                  "differentiable": differentiable}, flat=flat)
 
     def _validate(self, g: dict) -> None:
         check_lr(g)

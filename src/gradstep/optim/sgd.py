@@ -40,6 +40,9 @@ class SGD(Optimizer):
         nesterov: use Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
         maximize: maximize the objective instead of minimizing it.
         flat: run on flat buffers (default) or parameter by parameter; see ``Optimizer``.
+        foreach, fused, capturable, differentiable: PyTorch's implementation choices, taken by
+            every optimizer that has them in torch.optim; one rule here, so the same numbers
+            (``optimizer.check_implementation`` says which values are refused).
 
     State per parameter: ``momentum_buffer`` (when momentum ≠ 0).
     """
@@ -47,11 +50,13 @@ class SGD(Optimizer):
     lr_scale = "gradient"
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 weight_decay: float = 0, nesterov: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None,
                  flat: bool = True):
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
-                                  "weight_decay": weight_decay, "nesterov": nesterov,
-                                  "maximize": maximize}, flat=flat)
+                                  "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize,
+                                  "foreach": foreach, "differentiable": differentiable,
+                                  "fused": fused}, flat=flat)
 
     def _validate(self, g: dict) -> None:
         check_lr(g)

@@ -25,6 +25,7 @@ from .attention import scaled_dot_product_attention  # noqa: F401
 from .conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from .dropout import dropout, dropout1d, dropout2d  # noqa: F401
 from .embedding import embedding, one_hot  # noqa: F401
+from .grid import affine_grid, grid_sample  # noqa: F401
 from .interpolate import interpolate  # noqa: F401
 from .linear import linear  # noqa: F401
 from .loss import (  # noqa: F401

@@ -1,0 +1,229 @@
+"""Where a second thread pays: the measurements behind gradstep's thread policy (``gradstep._threads``).
+
+Each part runs in a fresh process with ``OPENBLAS_CORETYPE`` / ``OPENBLAS_L2_SIZE`` and the thread
+variables unset, once on the machine as it is and once beside a competing busy process (one
+core-hog per core but one, a loaded machine):
+
+- ``gemm``: float32 products of the MLP (784-200-10, batch 64: forward and backward), of the small
+  CNN's convolutions as GEMMs (conv1 1->16 on 28 x 28, conv2 16->32 on 14 x 14, batch 64: forward,
+  weight and input gradients) and square ones: one thread, OpenBLAS's own two threads, and
+  gradstep's split in two (``gradstep.kernels.parallel.matmul``, two one-thread blocks), alternating;
+- ``switch``: the cost of changing the BLAS's thread count, directly (``openblas_set_num_threads``
+  through ctypes) and through ``threadpoolctl.threadpool_limits``;
+- ``elementwise``: add, mul, maximum and exp over 1e5..1e7 float32, on one thread against two
+  chunks on gradstep's persistent thread pool (``gradstep.kernels.parallel.elementwise``).
+
+Times are per call: the minimum and the median over rounds, each round the mean of a few calls.
+Run ``python -m benchmarks.threads [--quick] [--json FILE]``; it prints markdown tables. Figures,
+not a test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+         "MKL_NUM_THREADS", "GRADSTEP_NUM_THREADS")
+
+# (name, m, k, n) of C[m, n] = A[m, k] @ B[k, n]
+GEMMS = [
+    ("MLP fwd 64x784 @ 784x200", 64, 784, 200),
+    ("MLP dW1 200x64 @ 64x784", 200, 64, 784),
+    ("MLP fwd 64x200 @ 200x10", 64, 200, 10),
+    ("MLP dx2 64x10 @ 10x200", 64, 10, 200),
+    ("conv1 fwd 16x9 @ 9x50176", 16, 9, 50176),
+    ("conv1 dW 16x50176 @ 50176x9", 16, 50176, 9),
+    ("conv1 dcols 9x16 @ 16x50176", 9, 16, 50176),
+    ("conv2 fwd 32x144 @ 144x12544", 32, 144, 12544),
+    ("conv2 dW 32x12544 @ 12544x144", 32, 12544, 144),
+    ("conv2 dcols 144x32 @ 32x12544", 144, 32, 12544),
+    ("square 256", 256, 256, 256),
+    ("square 512", 512, 512, 512),
+    ("square 1024", 1024, 1024, 1024),
+    ("square 2048", 2048, 2048, 2048),
+]
+SIZES = [100_000, 300_000, 1_000_000, 3_000_000, 10_000_000]
+OPS = ["add", "multiply", "maximum", "exp"]
+
+
+def _time(fn, calls: int, rounds: int) -> tuple[float, float]:
+    """(min, median) over rounds of the mean wall time of ``calls`` calls, in µs."""
+    per = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        per.append((time.perf_counter() - t0) / calls * 1e6)
+    return min(per), statistics.median(per)
+
+
+def _calls(seconds_each: float, budget: float = 0.02) -> int:
+    return max(1, min(200, int(budget / max(seconds_each, 1e-7))))
+
+
+def _openblas_setter():
+    """``openblas_set_num_threads`` of the OpenBLAS threadpoolctl finds, through ctypes."""
+    import ctypes
+
+    import numpy  # noqa: F401 - loads the BLAS threadpoolctl looks for
+    import threadpoolctl
+    info = next(p for p in threadpoolctl.threadpool_info() if p["internal_api"] == "openblas")
+    lib = ctypes.CDLL(info["filepath"])
+    for name in ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
+                 "openblas_set_num_threads64_", "openblas_set_num_threads_64"):
+        if hasattr(lib, name):
+            fn = getattr(lib, name)
+            fn.argtypes, fn.restype = [ctypes.c_int], None
+            return fn, info
+    raise RuntimeError("no openblas_set_num_threads in " + info["filepath"])
+
+
+def child_gemm(quick: bool) -> list:
+    import numpy as np
+
+    import gradstep
+    from gradstep import _threads
+    from gradstep.kernels import parallel
+    set_blas, _ = _openblas_setter()
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, m, k, n in GEMMS:
+        if quick and m * k * n > 2e9:
+            continue
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        b = rng.standard_normal((k, n), dtype=np.float32)
+        out = np.empty((m, n), np.float32)
+        t0 = time.perf_counter()
+        np.matmul(a, b, out=out)
+        calls = _calls(time.perf_counter() - t0)
+        ways = {"one": (1, 1, np.matmul), "openblas2": (2, 1, np.matmul), "split2": (1, 2, parallel.matmul)}
+        res: dict = {w: [] for w in ways}
+        _threads.MATMUL_MIN_MACS = 1  # split whatever the size, to see where it pays
+        for _ in range(5 if quick else 9):  # rounds alternate the three ways
+            for w, (blas, threads, fn) in ways.items():
+                set_blas(blas)
+                gradstep.set_num_threads(threads)
+                res[w].append(_time(lambda f=fn, a=a, b=b, o=out: f(a, b, out=o), calls, 1)[0])
+        set_blas(1)
+        rows.append({"name": name, "macs": m * k * n, **{f"{w} min": min(v) for w, v in res.items()},
+                     **{f"{w} med": statistics.median(v) for w, v in res.items()}})
+    return rows
+
+
+def child_switch(quick: bool) -> dict:
+    import threadpoolctl
+    set_blas, info = _openblas_setter()
+    direct = _time(lambda: (set_blas(2), set_blas(1)), 1000, 5)
+
+    def via_threadpoolctl():
+        with threadpoolctl.threadpool_limits(2, user_api="blas"):
+            pass
+    limits = _time(via_threadpoolctl, 20, 5)
+    return {"direct_us": direct[0] / 2, "threadpoolctl_us": limits[0],
+            "architecture": info.get("architecture"), "openblas": info.get("version"),
+            "cores": __import__("gradstep")._threads.physical_cores()}
+
+
+def child_elementwise(quick: bool) -> list:
+    import numpy as np
+
+    import gradstep
+    from gradstep import _threads
+    from gradstep.kernels import parallel
+    rng = np.random.default_rng(0)
+    rows = []
+    _threads.SPLIT_MIN_ELEMENTS = 1  # split whatever the size, to see where it pays
+    for size in SIZES[:-1] if quick else SIZES:
+        x = rng.standard_normal(size, dtype=np.float32)
+        y = rng.standard_normal(size, dtype=np.float32)
+        for op in OPS:
+            fn = getattr(np, op)
+            args = (x,) if op == "exp" else (x, y)
+            calls = _calls(size * 2e-9, 0.02)
+            res: dict = {"one": [], "split2": []}
+            for _ in range(5 if quick else 7):
+                gradstep.set_num_threads(1)
+                res["one"].append(_time(lambda f=fn, x=args: f(*x), calls, 1)[0])
+                gradstep.set_num_threads(2)
+                res["split2"].append(_time(lambda f=fn, x=args: parallel.elementwise(f, *x), calls, 1)[0])
+            rows.append({"op": op, "size": size, **{f"{k} min": min(v) for k, v in res.items()},
+                         **{f"{k} med": statistics.median(v) for k, v in res.items()}})
+    return rows
+
+
+def _env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in UNSET}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src")] + [env.get("PYTHONPATH", "")])
+    return env
+
+
+def _run(part: str, quick: bool) -> object:
+    args = [sys.executable, "-m", "benchmarks.threads", "--child", part] + (["--quick"] if quick else [])
+    proc = subprocess.run(args, cwd=ROOT, env=_env(), capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"benchmarks.threads --child {part} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _busy() -> list:
+    """One spinning process per core but one: the rest of the machine is loaded."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(max(1, (os.cpu_count() or 2) - 1))]
+
+
+def _tables(parts: dict, label: str) -> str:
+    lines = [f"### {label} (load average {parts['load']:.1f} before)", "",
+             "µs per call, min / median over rounds; ratios of medians to one thread.", "",
+             "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 | OpenBLAS 2 / 1 "
+             "| split / 1 |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in parts["gemm"]:
+        lines.append(f"| {r['name']} | {r['macs'] / 1e6:.1f} | {r['one min']:.0f} / {r['one med']:.0f} | "
+                     f"{r['openblas2 min']:.0f} / {r['openblas2 med']:.0f} | "
+                     f"{r['split2 min']:.0f} / {r['split2 med']:.0f} | "
+                     f"{r['openblas2 med'] / r['one med']:.2f} | {r['split2 med'] / r['one med']:.2f} |")
+    lines += ["", "| op | elements | 1 thread | split in 2 | split / 1 |", "|---|---:|---:|---:|---:|"]
+    for r in parts["elementwise"]:
+        lines.append(f"| {r['op']} | {r['size']:.0e} | {r['one min']:.0f} / {r['one med']:.0f} | "
+                     f"{r['split2 min']:.0f} / {r['split2 med']:.0f} | "
+                     f"{r['split2 med'] / r['one med']:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    quick = "--quick" in argv
+    if "--child" in argv:
+        part = argv[argv.index("--child") + 1]
+        print(json.dumps({"gemm": child_gemm, "switch": child_switch,
+                          "elementwise": child_elementwise}[part](quick)))
+        return
+    sw = _run("switch", quick)
+    print(f"OpenBLAS {sw['openblas']}, kernel {sw['architecture']} (threadpoolctl), "
+          f"{os.cpu_count()} CPUs, {sw['cores']} physical cores. Switching the BLAS thread count: "
+          f"{sw['direct_us']:.2f} µs directly, "
+          f"{sw['threadpoolctl_us']:.0f} µs through threadpoolctl.threadpool_limits.\n")
+    loads = {"idle": [], "busy": None}
+    for label in ("as it is", "beside a busy process per core but one"):
+        hogs = _busy() if label.startswith("beside") else []
+        try:
+            parts = {"load": os.getloadavg()[0]}
+            parts.update({p: _run(p, quick) for p in ("gemm", "elementwise")})
+        finally:
+            for h in hogs:
+                h.kill()
+                h.wait()
+        print(_tables(parts, f"Machine {label}") + "\n", flush=True)
+        loads["idle" if not hogs else "busy"] = parts
+    if "--json" in argv:
+        Path(argv[argv.index("--json") + 1]).write_text(json.dumps({"switch": sw, **loads}, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,172 @@
+"""What kernels call to use more threads where the work pays for them (policy: ``gradstep._threads``).
+
+- ``parallel_for(fn, length, elements)``: ``[fn(start, stop), ...]`` over contiguous ranges of
+  ``range(length)``, one per thread, on a small persistent pool of Python threads (NumPy releases
+  the GIL), or ``[fn(0, length)]`` when ``elements`` is too little work to split.
+- ``matmul(a, b, out=None)``: ``np.matmul``, with a large product cut into row, column or batch
+  blocks (or, when its output is small, into blocks of the summed dimension) run side by side.
+- ``elementwise(fn, *args, out=None)``: a ufunc-like ``fn(*args, out=out)`` on same-shaped
+  contiguous arrays, cut into chunks the same way.
+
+The chunks are fixed by the size and the thread count, so results do not depend on timing. Row,
+column, batch and elementwise chunks give one thread's results exactly; blocks of the summed
+dimension add partial products, which differs from one thread by float32 rounding. With
+``set_num_threads(1)`` all three are exactly ``fn(0, length)``, ``np.matmul`` and ``fn(*args)``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .. import _threads
+
+MIN_BLOCK = 64  # rows, columns or summed terms of one product block (smaller ones lose to packing)
+
+_pool: ThreadPoolExecutor | None = None
+_pool_workers = 0
+_inside = threading.local()  # .on while this thread runs a chunk: nested work is not split again
+
+
+def _forget_pool() -> None:  # a forked child has the pool object but not its threads
+    global _pool, _pool_workers
+    _pool, _pool_workers = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _helpers(n: int) -> ThreadPoolExecutor:
+    global _pool, _pool_workers
+    if _pool is None or _pool_workers < n:
+        if _pool is not None:
+            _pool.shutdown(wait=False)
+        _pool, _pool_workers = ThreadPoolExecutor(n, thread_name_prefix="gradstep"), n
+    return _pool
+
+
+class _Job:
+    """Chunks taken in order by whichever thread is free; ``done`` is set after the last one."""
+
+    def __init__(self, fn: Callable, bounds: list[int]):
+        self.fn, self.bounds = fn, bounds
+        self.chunks = len(bounds) - 1
+        self.results: list = [None] * self.chunks
+        self.errors: list = []
+        self.taken = self.finished = 0
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+
+    def work(self) -> None:
+        outer = getattr(_inside, "on", False)
+        _inside.on = True
+        try:
+            while True:
+                with self.lock:
+                    i = self.taken
+                    if i >= self.chunks:
+                        return
+                    self.taken += 1
+                try:
+                    self.results[i] = self.fn(self.bounds[i], self.bounds[i + 1])
+                except BaseException as error:  # raised in the caller, after every chunk is done
+                    self.errors.append(error)
+                with self.lock:
+                    self.finished += 1
+                    if self.finished == self.chunks:
+                        self.done.set()
+        finally:
+            _inside.on = outer
+
+
+def parallel_for(fn: Callable[[int, int], object], length: int, elements: int) -> list:
+    """``[fn(start, stop), ...]`` over contiguous ranges covering ``range(length)``, in order.
+
+    ``elements`` is the work of the whole loop (e.g. the elements it touches). Below the
+    crossover, with one thread, or inside another split, this is ``[fn(0, length)]`` in the
+    calling thread. Otherwise the caller and up to ``get_num_threads() - 1`` helpers take the
+    chunks in turn; when no helper gets a core in time the caller runs them all itself. An
+    exception in a chunk is raised here once every chunk has finished.
+    """
+    t = min(_threads.threads_for(elements, _threads.SPLIT_MIN_ELEMENTS), length)
+    return _split(fn, length, t)
+
+
+def _split(fn: Callable[[int, int], object], length: int, t: int) -> list:
+    if t <= 1 or getattr(_inside, "on", False):
+        return [fn(0, length)]
+    job = _Job(fn, [length * i // t for i in range(t + 1)])
+    pool = _helpers(t - 1)
+    for _ in range(t - 1):
+        pool.submit(job.work)
+    job.work()
+    job.done.wait()
+    if job.errors:
+        raise job.errors[0]
+    return job.results
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``np.matmul(a, b, out=out)``; a product above the crossover is cut into blocks run side by
+    side: batch entries, else rows or columns of the result, else blocks of the summed dimension."""
+    if a.ndim < 2 or b.ndim < 2 or a.ndim > 3 or b.ndim > 3 or a.shape[-1] != b.shape[-2]:
+        return np.matmul(a, b, out=out)
+    batch = a.shape[0] if a.ndim == 3 else b.shape[0] if b.ndim == 3 else 1
+    (m, k), n = a.shape[-2:], b.shape[-1]
+    t = _threads.threads_for(batch * m * k * n, _threads.MATMUL_MIN_MACS)
+    if t == 1 or getattr(_inside, "on", False) or (a.ndim == b.ndim == 3 and a.shape[0] != b.shape[0]):
+        return np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty((batch, m, n) if batch > 1 or a.ndim == 3 or b.ndim == 3 else (m, n),
+                       np.result_type(a, b))
+    if batch >= t:
+        def block(i, j):
+            np.matmul(a[i:j] if a.ndim == 3 else a, b[i:j] if b.ndim == 3 else b, out=out[i:j])
+        _split(block, batch, t)
+    elif max(m, n) >= MIN_BLOCK * t:
+        if m >= n:
+            _split(lambda i, j: np.matmul(a[..., i:j, :], b, out=out[..., i:j, :]), m, t)
+        else:
+            _split(lambda i, j: np.matmul(a, b[..., i:j], out=out[..., i:j]), n, t)
+    elif k >= MIN_BLOCK * t:
+        parts = _split(lambda i, j: np.matmul(a[..., i:j], b[..., i:j, :]), k, t)
+        np.add(parts[0], parts[1], out=out)
+        for p in parts[2:]:
+            out += p
+    else:
+        np.matmul(a, b, out=out)
+    return out
+
+
+def elementwise(fn: Callable, *args, out: np.ndarray | None = None) -> np.ndarray:
+    """``fn(*args, out=out)`` for a ufunc-like ``fn``, cut into chunks when large enough.
+
+    Arrays among ``args`` of the first array's shape are cut; anything else (scalars) is passed
+    whole. Without ``out`` the result has ``np.result_type`` of the args. Other shapes
+    (broadcasting) or non-contiguous arrays run unsplit.
+    """
+    first = args[0]
+    shape = first.shape
+    if (_threads.threads_for(first.size, _threads.SPLIT_MIN_ELEMENTS) == 1 or getattr(_inside, "on", False)
+            or not all(a.shape == shape and a.flags.c_contiguous for a in args if _is_array(a))
+            or (out is not None and (out.shape != shape or not out.flags.c_contiguous))):
+        return fn(*args) if out is None else fn(*args, out=out)
+    if out is None:
+        out = np.empty(shape, np.result_type(*args))
+    flat = [a.reshape(-1) if _is_array(a) else a for a in args]
+    flat_out = out.reshape(-1)
+
+    def chunk(start: int, stop: int) -> None:
+        fn(*(a[start:stop] if _is_array(a) else a for a in flat), out=flat_out[start:stop])
+
+    parallel_for(chunk, first.size, first.size)
+    return out
+
+
+def _is_array(a) -> bool:
+    return isinstance(a, np.ndarray) and a.ndim > 0
