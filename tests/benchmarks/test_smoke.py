@@ -107,12 +107,13 @@ def test_readme_table_is_replaced_between_its_markers(torch, smoke_run, tmp_path
     assert not report.update_readme(plain, [run]) and plain.read_text() == "no markers\n"
 
 
-def test_in_process_diagnostic_runs_and_reports_both_ratios():
+def test_in_process_diagnostic_runs_and_reports_its_ratios():
     proc = subprocess.run([sys.executable, "-m", "benchmarks.in_process", "1", "256"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "1 rounds alternating in one process, 256 images, 4 steps" in proc.stdout
     assert "gradstep / numpy = " in proc.stdout and "Trainer.fit / eager loop = " in proc.stdout
+    assert "gradstep-fused / numpy = " in proc.stdout
 
 
 def test_conv_script_reports_both_layers(torch):
