@@ -133,3 +133,15 @@ def test_cnn_profile_reports_every_layer_beside_torch_and_the_floor(torch):
         assert name in rows, proc.stdout
     conv2 = [c.strip() for c in rows["conv2"].split("|")[2:-1]]
     assert all(float(c) > 0 for c in conv2), rows["conv2"]  # four timings and the two floors
+
+
+def test_a_missing_jax_is_reported_not_an_error(monkeypatch, capsys):
+    from benchmarks import child
+    monkeypatch.setitem(sys.modules, "jax", None)  # what an environment without JAX gives
+    child.main(["mlp", "jax", json.dumps({"batch": 64, "optimizer": "adam", "lr": 1e-3, "train": 64,
+                                          "test": 64, "smoke": True})])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("RESULT ")
+    result = json.loads(line[len("RESULT "):])
+    assert result == {"unavailable": "jax is not installed (an optional benchmark dependency: "
+                                     "pip install -e '.[bench]')"}
