@@ -134,3 +134,15 @@ def test_thread_measurements_run_in_a_child_without_the_openblas_pin(tmp_path):
     assert [r["name"] for r in result["idle"]["gemm"]] == ["MLP fwd 64x784 @ 784x200"]
     assert {r["op"] for r in result["idle"]["elementwise"]} == {"add", "multiply", "maximum", "exp"}
     assert "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 |" in proc.stdout
+
+
+def test_a_missing_jax_is_reported_not_an_error(monkeypatch, capsys):
+    from benchmarks import child
+    monkeypatch.setitem(sys.modules, "jax", None)  # what an environment without JAX gives
+    child.main(["mlp", "jax", json.dumps({"batch": 64, "optimizer": "adam", "lr": 1e-3, "train": 64,
+                                          "test": 64, "smoke": True})])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("RESULT ")
+    result = json.loads(line[len("RESULT "):])
+    assert result == {"unavailable": "jax is not installed (an optional benchmark dependency: "
+                                     "pip install -e '.[bench]')"}
