@@ -29,8 +29,11 @@ from, first to last:
   and reports the first one set (PyTorch too reads ``OMP_NUM_THREADS``);
 - otherwise the physical cores available.
 
-``set_num_threads(1)`` is the one-thread behaviour: no split anywhere. PyTorch, if imported, keeps
-its own ``torch.set_num_threads``.
+Results do not depend on the count or the load: what is cut is fixed by the shapes, and the same
+blocks run one after another when no second thread runs (``gradstep.kernels.parallel`` says
+which results differ from a plain NumPy call: products above the crossover, by float32 rounding).
+``set_num_threads(1)`` runs everything in the calling thread. PyTorch, if imported, keeps its own
+``torch.set_num_threads``.
 """
 
 from __future__ import annotations
