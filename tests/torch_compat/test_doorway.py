@@ -120,6 +120,7 @@ def test_a_missing_name_stops_with_one_line(doorway, use, name):
 
 @pytest.mark.parametrize("statement, name", [
     ("from torch import not_a_thing", "torch.not_a_thing"),
+    ("from torchvision.models import detection", "torchvision.models.detection"),
     ("from torch.nn.parallel import DistributedDataParallel", "torch.nn.parallel.DistributedDataParallel"),
     ("import torch.distributed.fsdp", "torch.distributed.fsdp"),
 ])
@@ -249,3 +250,21 @@ def test_torchvision_utils_and_transforms_functional_resolve(doorway):
         """)
     assert p.stdout.split("\n")[0].split() == ["True"] * 4
     assert p.stdout.split("\n")[1] == "(3, 7, 7) [[[1.0, 0.0], [3.0, 2.0]]]"
+
+
+def test_torchvision_models_in_the_forms_programs_use(doorway):
+    p = doorway("""
+        import torch, torchvision
+        from torchvision import models
+        from torchvision.models.resnet import Bottleneck, ResNet
+        names = sorted(n for n in models.__dict__ if n.islower() and not n.startswith("__")
+                       and callable(models.__dict__[n]))
+        net = models.__dict__["resnet18"]()
+        net.fc = torch.nn.Linear(net.fc.in_features, 2)
+        print(" ".join(names))
+        print(type(net).__name__, tuple(net(torch.randn(2, 3, 32, 32)).shape), Bottleneck.expansion)
+        print(isinstance(torchvision.models.resnet18(weights=None), ResNet))
+    """)
+    names, shape, same = p.stdout.splitlines()
+    assert {"resnet18", "resnet50", "vgg16", "alexnet", "mobilenet_v2"} <= set(names.split())
+    assert shape == "ResNet (2, 2) 4" and same == "True"

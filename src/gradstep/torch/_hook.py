@@ -151,6 +151,12 @@ class _Loader(importlib.abc.Loader):
         return TorchModule(spec.name, self.target)
 
     def exec_module(self, module) -> None:
+        # the gradstep module's names in the module's own dict too, so code that reads
+        # ``module.__dict__`` (``models.__dict__[arch]()``) finds them; submodules stay with
+        # ``__getattr__``, which gives them the torch view
+        if self.target is not None:  # an out-of-scope module stays empty (its names fail at use)
+            module.__dict__.update({k: v for k, v in vars(self.target).items()
+                                    if not k.startswith("_") and not isinstance(v, types.ModuleType)})
         if module.__torch_name__ == "torch":
             _activate_printing()
 
