@@ -346,6 +346,8 @@ def test_devices_behave_like_torch(torch):
         assert not d == "cpu"  # a device never equals a string, in either library
         t = m.ones(2)
         assert t.device == d and str(t.device) == "cpu" and t.is_cuda is False and t.get_device() == -1
+        flags = ("is_cpu", "is_cuda", "is_xpu", "is_mps", "is_meta", "is_sparse", "is_quantized")
+        assert [getattr(t, f) for f in flags] == [True] + [False] * 6  # dcgan checks input.is_xpu
         assert t.to(d) is t and t.cpu() is t and t.type() == "torch.FloatTensor"
         assert m.tensor([1], dtype=m.int64).type() == "torch.LongTensor"
         assert m.cuda.is_available() is False and m.cuda.device_count() == 0

@@ -93,6 +93,19 @@ def test_fused_nodes_carry_pytorchs_name(torch, build):
     assert ours.grad_fn.name() == theirs.grad_fn.name()
 
 
+@pytest.mark.parametrize("index", ["[0]", "[1:3]", "[:, 0]", "[0, 1:3]", "[1:3, 0]", "[:]", "[..., 0]",
+                                   "[None]", "[0, None]", "[::2]", "[-1]", "[0:4]", "[:, :, 0:3]", "[:, 1:2]",
+                                   "[[0, 1]]", "[x > 0]", "[0, 0, 0]"])
+def test_indexing_nodes_carry_pytorchs_name(torch, index):
+    """A basic index is named after its last effective view (select, slice, unsqueeze or alias), as
+    PyTorch records it; advanced indexing is IndexBackward0."""
+    names = []
+    for m in (gs, torch):
+        x = m.zeros(4, 5, 3, requires_grad=True) + 1  # x > 0 everywhere
+        names.append(eval("x" + index, {"x": x}).grad_fn.name())
+    assert names[0] == names[1]
+
+
 def test_accumulate_grad_leaves_name_their_variable():
     x = gs.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

@@ -212,6 +212,13 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
     def is_cuda(self) -> builtins.bool:
         return False
 
+    # every tensor lives in CPU memory, dense and unquantized (code checks these before moving data)
+    is_xpu = is_mps = is_meta = is_sparse = is_quantized = is_cuda
+
+    @property
+    def is_cpu(self) -> builtins.bool:
+        return True
+
     def get_device(self) -> builtins.int:
         """-1, PyTorch's answer for a tensor on the CPU."""
         return -1
