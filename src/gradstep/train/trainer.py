@@ -47,7 +47,7 @@ _CLASSIFICATION_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.BCEWithLogitsLoss)
 
 def _batch_size(y) -> int:
     """The number of samples in a batch of targets (1 for a single unbatched target)."""
-    shape = y.shape if isinstance(y, Tensor) else np.shape(y)
+    shape = y._data.shape if isinstance(y, Tensor) else np.shape(y)
     return shape[0] if shape else 1
 
 
