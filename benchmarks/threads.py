@@ -7,15 +7,21 @@ core-hog per core but one, a loaded machine):
 - ``gemm``: float32 products of the MLP (784-200-10, batch 64: forward and backward), of the small
   CNN's convolutions as GEMMs (conv1 1->16 on 28 x 28, conv2 16->32 on 14 x 14, batch 64: forward,
   weight and input gradients) and square ones: one thread, OpenBLAS's own two threads, and
-  gradstep's split in two (``gradstep.kernels.parallel.matmul``, two one-thread blocks), alternating;
+  gradstep's split in two (``gradstep.kernels.parallel.matmul``, two one-thread blocks, forced
+  whatever the size and load) and gradstep's policy as it stands (default thread count, measured
+  crossovers, free-CPU check), alternating;
 - ``switch``: the cost of changing the BLAS's thread count, directly (``openblas_set_num_threads``
   through ctypes) and through ``threadpoolctl.threadpool_limits``;
 - ``elementwise``: add, mul, maximum and exp over 1e5..1e7 float32, on one thread against two
   chunks on gradstep's persistent thread pool (``gradstep.kernels.parallel.elementwise``).
 
-Times are per call: the minimum and the median over rounds, each round the mean of a few calls.
-Run ``python -m benchmarks.threads [--quick] [--json FILE]``; it prints markdown tables. Figures,
-not a test.
+Times are per call: the minimum and the median over rounds, each round the mean of a few calls;
+"CPU" is the process's CPU time (every thread's), whose ratio says how much work a split adds
+whatever the load: on free cores a split's wall time is about its CPU time over the threads.
+Run ``python -m benchmarks.threads [--quick | --smoke] [--json FILE]``; it prints markdown tables
+(``--quick`` skips the largest sizes and takes fewer rounds; ``--smoke`` only checks that it runs,
+without the busy process).
+Figures, not a test.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,19 +56,22 @@ GEMMS = [
     ("square 1024", 1024, 1024, 1024),
     ("square 2048", 2048, 2048, 2048),
 ]
+ROUNDS = {"full": 9, "quick": 5, "smoke": 1}
 SIZES = [100_000, 300_000, 1_000_000, 3_000_000, 10_000_000]
 OPS = ["add", "multiply", "maximum", "exp"]
 
 
-def _time(fn, calls: int, rounds: int) -> tuple[float, float]:
-    """(min, median) over rounds of the mean wall time of ``calls`` calls, in µs."""
-    per = []
+def _time(fn, calls: int, rounds: int) -> tuple[float, float, float]:
+    """(min, median) over rounds of the mean wall time of ``calls`` calls, and the min of the
+    mean CPU time of the process (all its threads), in µs."""
+    per, cpu = [], []
     for _ in range(rounds):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(calls):
             fn()
         per.append((time.perf_counter() - t0) / calls * 1e6)
-    return min(per), statistics.median(per)
+        cpu.append((time.process_time() - c0) / calls * 1e6)
+    return min(per), statistics.median(per), min(cpu)
 
 
 def _calls(seconds_each: float, budget: float = 0.02) -> int:
@@ -85,17 +95,27 @@ def _openblas_setter():
     raise RuntimeError("no openblas_set_num_threads in " + info["filepath"])
 
 
-def child_gemm(quick: bool) -> list:
+_POLICY: dict = {}
+
+
+def _force_split(on: bool) -> None:
+    """Split whatever the size and the load (to see where it pays), or back to the policy."""
+    from gradstep import _threads
+    _POLICY.setdefault("saved", (_threads.MATMUL_MIN_MACS, _threads.SPLIT_MIN_ELEMENTS, _threads.free_cpus))
+    macs, elements, free = (1, 1, lambda: os.cpu_count() or 1) if on else _POLICY["saved"]
+    _threads.MATMUL_MIN_MACS, _threads.SPLIT_MIN_ELEMENTS, _threads.free_cpus = macs, elements, free
+
+
+def child_gemm(mode: str) -> list:
     import numpy as np
 
     import gradstep
-    from gradstep import _threads
     from gradstep.kernels import parallel
     set_blas, _ = _openblas_setter()
     rng = np.random.default_rng(0)
     rows = []
-    for name, m, k, n in GEMMS:
-        if quick and m * k * n > 2e9:
+    for name, m, k, n in GEMMS[:1] if mode == "smoke" else GEMMS:
+        if mode == "quick" and m * k * n > 2e9:
             continue
         a = rng.standard_normal((m, k), dtype=np.float32)
         b = rng.standard_normal((k, n), dtype=np.float32)
@@ -103,21 +123,26 @@ def child_gemm(quick: bool) -> list:
         t0 = time.perf_counter()
         np.matmul(a, b, out=out)
         calls = _calls(time.perf_counter() - t0)
-        ways = {"one": (1, 1, np.matmul), "openblas2": (2, 1, np.matmul), "split2": (1, 2, parallel.matmul)}
+        ways = {"one": (1, 1, np.matmul), "openblas2": (2, 1, np.matmul), "split2": (1, 2, parallel.matmul),
+                "default": (1, None, parallel.matmul)}
         res: dict = {w: [] for w in ways}
-        _threads.MATMUL_MIN_MACS = 1  # split whatever the size, to see where it pays
-        for _ in range(5 if quick else 9):  # rounds alternate the three ways
+        cpu: dict = {w: [] for w in ways}
+        for _ in range(ROUNDS[mode]):  # rounds alternate the ways
             for w, (blas, threads, fn) in ways.items():
-                set_blas(blas)
                 gradstep.set_num_threads(threads)
-                res[w].append(_time(lambda f=fn, a=a, b=b, o=out: f(a, b, out=o), calls, 1)[0])
+                set_blas(blas)
+                _force_split(w == "split2")
+                wall, _, used = _time(lambda f=fn, a=a, b=b, o=out: f(a, b, out=o), calls, 1)
+                res[w].append(wall)
+                cpu[w].append(used)
         set_blas(1)
         rows.append({"name": name, "macs": m * k * n, **{f"{w} min": min(v) for w, v in res.items()},
-                     **{f"{w} med": statistics.median(v) for w, v in res.items()}})
+                     **{f"{w} med": statistics.median(v) for w, v in res.items()},
+                     **{f"{w} cpu": min(v) for w, v in cpu.items()}})
     return rows
 
 
-def child_switch(quick: bool) -> dict:
+def child_switch(mode: str) -> dict:
     import threadpoolctl
     set_blas, info = _openblas_setter()
     direct = _time(lambda: (set_blas(2), set_blas(1)), 1000, 5)
@@ -128,19 +153,18 @@ def child_switch(quick: bool) -> dict:
     limits = _time(via_threadpoolctl, 20, 5)
     return {"direct_us": direct[0] / 2, "threadpoolctl_us": limits[0],
             "architecture": info.get("architecture"), "openblas": info.get("version"),
-            "cores": __import__("gradstep")._threads.physical_cores()}
+            "cores": __import__("gradstep")._threads.physical_cores(),
+            "environment": {v: os.environ.get(v) for v in UNSET}}
 
 
-def child_elementwise(quick: bool) -> list:
+def child_elementwise(mode: str) -> list:
     import numpy as np
 
     import gradstep
-    from gradstep import _threads
     from gradstep.kernels import parallel
     rng = np.random.default_rng(0)
     rows = []
-    _threads.SPLIT_MIN_ELEMENTS = 1  # split whatever the size, to see where it pays
-    for size in SIZES[:-1] if quick else SIZES:
+    for size in {"smoke": SIZES[:1], "quick": SIZES[:-1]}.get(mode, SIZES):
         x = rng.standard_normal(size, dtype=np.float32)
         y = rng.standard_normal(size, dtype=np.float32)
         for op in OPS:
@@ -148,13 +172,18 @@ def child_elementwise(quick: bool) -> list:
             args = (x,) if op == "exp" else (x, y)
             calls = _calls(size * 2e-9, 0.02)
             res: dict = {"one": [], "split2": []}
-            for _ in range(5 if quick else 7):
-                gradstep.set_num_threads(1)
-                res["one"].append(_time(lambda f=fn, x=args: f(*x), calls, 1)[0])
-                gradstep.set_num_threads(2)
-                res["split2"].append(_time(lambda f=fn, x=args: parallel.elementwise(f, *x), calls, 1)[0])
+            cpu: dict = {"one": [], "split2": []}
+            for _ in range(ROUNDS[mode]):
+                for w, f in (("one", fn), ("split2", partial(parallel.elementwise, fn))):
+                    gradstep.set_num_threads(1 if w == "one" else 2)
+                    _force_split(w == "split2")
+                    wall, _, used = _time(lambda f=f, x=args: f(*x), calls, 1)
+                    res[w].append(wall)
+                    cpu[w].append(used)
+                _force_split(False)
             rows.append({"op": op, "size": size, **{f"{k} min": min(v) for k, v in res.items()},
-                         **{f"{k} med": statistics.median(v) for k, v in res.items()}})
+                         **{f"{k} med": statistics.median(v) for k, v in res.items()},
+                         **{f"{k} cpu": min(v) for k, v in cpu.items()}})
     return rows
 
 
@@ -164,8 +193,8 @@ def _env() -> dict:
     return env
 
 
-def _run(part: str, quick: bool) -> object:
-    args = [sys.executable, "-m", "benchmarks.threads", "--child", part] + (["--quick"] if quick else [])
+def _run(part: str, mode: str) -> object:
+    args = [sys.executable, "-m", "benchmarks.threads", "--child", part, "--" + mode]
     proc = subprocess.run(args, cwd=ROOT, env=_env(), capture_output=True, text=True)
     if proc.returncode:
         raise RuntimeError(f"benchmarks.threads --child {part} failed:\n{proc.stderr}")
@@ -181,40 +210,44 @@ def _busy() -> list:
 def _tables(parts: dict, label: str) -> str:
     lines = [f"### {label} (load average {parts['load']:.1f} before)", "",
              "µs per call, min / median over rounds; ratios of medians to one thread.", "",
-             "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 | OpenBLAS 2 / 1 "
-             "| split / 1 |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 | gradstep's policy "
+             "| OpenBLAS 2 / 1 | split / 1 | policy / 1 | split CPU / 1 CPU |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in parts["gemm"]:
         lines.append(f"| {r['name']} | {r['macs'] / 1e6:.1f} | {r['one min']:.0f} / {r['one med']:.0f} | "
                      f"{r['openblas2 min']:.0f} / {r['openblas2 med']:.0f} | "
                      f"{r['split2 min']:.0f} / {r['split2 med']:.0f} | "
-                     f"{r['openblas2 med'] / r['one med']:.2f} | {r['split2 med'] / r['one med']:.2f} |")
-    lines += ["", "| op | elements | 1 thread | split in 2 | split / 1 |", "|---|---:|---:|---:|---:|"]
+                     f"{r['default min']:.0f} / {r['default med']:.0f} | "
+                     f"{r['openblas2 med'] / r['one med']:.2f} | {r['split2 med'] / r['one med']:.2f} | "
+                     f"{r['default med'] / r['one med']:.2f} | {r['split2 cpu'] / r['one cpu']:.2f} |")
+    lines += ["", "| op | elements | 1 thread | split in 2 | split / 1 | split CPU / 1 CPU |",
+              "|---|---:|---:|---:|---:|---:|"]
     for r in parts["elementwise"]:
         lines.append(f"| {r['op']} | {r['size']:.0e} | {r['one min']:.0f} / {r['one med']:.0f} | "
                      f"{r['split2 min']:.0f} / {r['split2 med']:.0f} | "
-                     f"{r['split2 med'] / r['one med']:.2f} |")
+                     f"{r['split2 med'] / r['one med']:.2f} | {r['split2 cpu'] / r['one cpu']:.2f} |")
     return "\n".join(lines)
 
 
 def main(argv: list[str]) -> None:
-    quick = "--quick" in argv
+    mode = "smoke" if "--smoke" in argv else "quick" if "--quick" in argv else "full"
     if "--child" in argv:
         part = argv[argv.index("--child") + 1]
         print(json.dumps({"gemm": child_gemm, "switch": child_switch,
-                          "elementwise": child_elementwise}[part](quick)))
+                          "elementwise": child_elementwise}[part](mode)))
         return
-    sw = _run("switch", quick)
+    sw = _run("switch", mode)
     print(f"OpenBLAS {sw['openblas']}, kernel {sw['architecture']} (threadpoolctl), "
           f"{os.cpu_count()} CPUs, {sw['cores']} physical cores. Switching the BLAS thread count: "
           f"{sw['direct_us']:.2f} µs directly, "
           f"{sw['threadpoolctl_us']:.0f} µs through threadpoolctl.threadpool_limits.\n")
     loads = {"idle": [], "busy": None}
-    for label in ("as it is", "beside a busy process per core but one"):
+    labels = ("as it is",) if mode == "smoke" else ("as it is", "beside a busy process per core but one")
+    for label in labels:
         hogs = _busy() if label.startswith("beside") else []
         try:
             parts = {"load": os.getloadavg()[0]}
-            parts.update({p: _run(p, quick) for p in ("gemm", "elementwise")})
+            parts.update({p: _run(p, mode) for p in ("gemm", "elementwise")})
         finally:
             for h in hogs:
                 h.kill()

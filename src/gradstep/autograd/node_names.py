@@ -48,7 +48,27 @@ def torch_name(node) -> str | None:
         return _camel(node.df.__name__.removesuffix("_backward")) + "Backward0"
     if cls.__name__ == "_PointwiseLoss":  # a loss: named by its kernel
         return _loss_names().get(id(node.kernel), "LossBackward0")
+    if cls.__name__ == "Index" and getattr(node, "basic", False):
+        return _basic_index_name(node.index)
     return _NAMES.get(cls.__name__)
+
+
+def _basic_index_name(index) -> str:
+    """PyTorch's node for basic indexing is its last view op: ``x[:2]`` SliceBackward0, ``x[0]`` and
+    ``x[1:3, 0]`` SelectBackward0, ``x[None]`` UnsqueezeBackward0, ``x[:, :]`` AliasBackward0."""
+    items = index if isinstance(index, tuple) else (index,)
+    if len(items) == 1 and isinstance(items[0], slice):
+        return "SliceBackward0"  # x[:] slices even when the slice is the whole dim
+    name = "AliasBackward0"
+    for item in items:
+        if item is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(item, slice):
+            if item != slice(None):
+                name = "SliceBackward0"
+        elif item is not Ellipsis:
+            name = "SelectBackward0"
+    return name
 
 
 class AccumulateGrad:
