@@ -96,7 +96,7 @@ def test_fused_nodes_carry_pytorchs_name(torch, build):
 @pytest.mark.parametrize("index", ["[0]", "[1:3]", "[:, 0]", "[0, 1:3]", "[1:3, 0]", "[:]", "[..., 0]",
                                    "[None]", "[0, None]", "[::2]", "[-1]", "[0:4]", "[:, :, 0:3]", "[:, 1:2]",
                                    "[[0, 1]]", "[x > 0]", "[0, 0, 0]"])
-def test_indexing_nodes_carry_pytorchs_name(torch, index):
+def test_basic_index_nodes_are_named_by_their_last_view(torch, index):
     """A basic index is named after its last effective view (select, slice, unsqueeze or alias), as
     PyTorch records it; advanced indexing is IndexBackward0."""
     names = []
