@@ -160,6 +160,9 @@ RESULTS = [
     ("FloatTensor_Size", lambda m: m.FloatTensor(m.Size([3])), False),
     ("Tensor_tuple_is_data", lambda m: m.Tensor((2, 3)), True),
     ("Tensor_empty", lambda m: m.Tensor(), True),
+    ("resize_shrink", lambda m: m.arange(6.0).resize_(2, 2), True),
+    ("resize_Size", lambda m: m.arange(6.0).resize_(m.Size([3])), True),
+    ("resize_grow", lambda m: m.arange(2.0).resize_(3), False),
     ("Variable_leaf", lambda m: m.autograd.Variable(m.ones(2) * 3, requires_grad=True), True),
     ("Variable_plain", lambda m: m.autograd.Variable(m.ones(2, requires_grad=True)), True),
     ("tensor_of_graph_tensors", lambda m: m.tensor([m.ones(1, requires_grad=True) * 2, 3.0]), True),
@@ -281,6 +284,7 @@ ERRORS = [
                                                                 align_corners=False)),
     ("grid_sample_dtypes", lambda m: m.nn.functional.grid_sample(
         m.ones(1, 1, 3, 3), m.zeros(1, 2, 2, 2, dtype=m.float64), align_corners=False)),
+    ("resize_requires_grad", lambda m: m.ones(2, requires_grad=True).resize_(3)),
     ("Tensor_of_float", lambda m: m.Tensor(3.5)),
     ("FloatTensor_of_float", lambda m: m.FloatTensor(2.5)),
     ("Tensor_data_and_size", lambda m: m.Tensor([1.0], 2)),

@@ -124,6 +124,18 @@ def test_conv_script_reports_both_layers(torch):
     assert [ln.split()[0] for ln in lines] == ["conv1", "conv2"], proc.stdout
 
 
+def test_cnn_profile_reports_every_layer_beside_torch_and_the_floor(torch):
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cnn_profile", "1", "1", "256"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "sgemm peak" in proc.stdout and "1 thread(s) each" in proc.stdout
+    rows = {ln.split("|")[1].strip(): ln for ln in proc.stdout.splitlines() if ln.startswith("| ")}
+    for name in ("conv1", "bn1", "relu1", "pool1", "conv2", "linear1", "loss", "adam", "step", "sum of rows"):
+        assert name in rows, proc.stdout
+    conv2 = [c.strip() for c in rows["conv2"].split("|")[2:-1]]
+    assert all(float(c) > 0 for c in conv2), rows["conv2"]  # four timings and the two floors
+
+
 def test_a_missing_jax_is_reported_not_an_error(monkeypatch, capsys):
     from benchmarks import child
     monkeypatch.setitem(sys.modules, "jax", None)  # what an environment without JAX gives
