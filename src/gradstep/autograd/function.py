@@ -14,6 +14,9 @@ An operation is a ``Function`` subclass with two static methods that work on Num
             (out,) = ctx.saved_tensors
             return grad * out           # d exp(x) / dx = exp(x)
 
+(That is gradstep's own ops. A subclass defined outside gradstep is PyTorch code and gets Tensors in
+both methods, as in PyTorch: ``user_function`` adapts it when the class is made.)
+
 ``Exp.apply(tensor)`` runs ``forward`` and, when gradients are being recorded and an input
 requires them, keeps the node (the ``ctx``) as the output's ``grad_fn``. ``backward`` returns one
 gradient per positional input (None where there is none). A backward never writes into the
