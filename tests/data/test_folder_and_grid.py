@@ -98,3 +98,18 @@ def test_read_image_gives_uint8_channels_first_as_torchvision_io(tmp_path):
         read_image(tmp_path / "bad.png")
     with pytest.raises(ValueError, match="mode must be an ImageReadMode"):
         read_image(tmp_path / "a.png", mode="CMYK")
+
+
+def test_transforms_take_pil_images_as_torchvision_code_passes_them():
+    """examples/super_resolution opens images with PIL and hands them to CenterCrop, Resize and
+    ToTensor; each takes the PIL image as the NumPy image (H, W[, C]) it holds."""
+    rgb = np.arange(6 * 8 * 3, dtype=np.uint8).reshape(6, 8, 3)
+    pil = Image.fromarray(rgb)
+    x = T.Compose([T.CenterCrop(4), T.ToTensor()])(pil)
+    np.testing.assert_array_equal(x.numpy(), (rgb[1:5, 2:6].transpose(2, 0, 1) / np.float32(255)))
+    y, _, _ = pil.convert("YCbCr").split()
+    t = T.ToTensor()(y)
+    assert t.shape == (1, 6, 8) and t.dtype == gs.float32
+    assert T.Resize(3)(y).shape == T.Resize(3)(np.asarray(y)).shape == (3, 4)
+    with pytest.raises(TypeError, match="expected a tensor, NumPy or PIL image, got str"):
+        T.CenterCrop(2)("img.png")

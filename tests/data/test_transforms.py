@@ -27,7 +27,7 @@ def test_to_tensor_matches_torchvisions_formula(c, torch):
 def test_to_tensor_leaves_other_dtypes_unscaled_and_checks_its_input():
     out = T.ToTensor()(np.full((2, 3), 7.0, np.float32))
     assert out.shape == (1, 2, 3) and out.numpy().max() == 7.0
-    with pytest.raises(TypeError, match="NumPy image"):
+    with pytest.raises(TypeError, match="NumPy or PIL image"):
         T.ToTensor()(gs.zeros(1, 2, 2))
     with pytest.raises(ValueError, match="2 or 3 dimensional"):
         T.ToTensor()(np.zeros((1, 2, 3, 4), np.uint8))

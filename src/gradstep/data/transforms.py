@@ -75,8 +75,9 @@ class ToTensor(Transform):
     batchable = True
 
     def __call__(self, pic) -> Tensor:
+        pic = _from_pil(pic)
         if not isinstance(pic, np.ndarray):
-            raise TypeError(f"ToTensor: pic should be a NumPy image (H, W) or (H, W, C), got "
+            raise TypeError(f"ToTensor: pic should be a NumPy or PIL image (H, W) or (H, W, C), got "
                             f"{type(pic).__name__}")
         if pic.ndim not in (2, 3):
             raise ValueError(f"ToTensor: pic should be 2 or 3 dimensional (H, W) or (H, W, C), got shape "
@@ -164,8 +165,18 @@ class Flatten(Transform):
 # ---------------------------------------------------------------------- geometry
 
 
+def _from_pil(img):
+    """A PIL image as the NumPy image that stands for it here, (H, W) or (H, W, C); anything else as
+    it is. Transforms take PIL images (what torchvision code opens with ``Image.open``) and give
+    NumPy images back."""
+    if type(img).__module__.startswith("PIL.") and hasattr(img, "getbands"):
+        return np.asarray(img)
+    return img
+
+
 def _hw_axes(img) -> tuple[np.ndarray, int, int]:
-    """The array of an image and its height and width axes (tensor: last two; NumPy: first two)."""
+    """The array of an image and its height and width axes (tensor: last two; NumPy or PIL: first two)."""
+    img = _from_pil(img)
     if isinstance(img, Tensor):
         if img.ndim < 2:
             raise ValueError(f"expected a tensor image (..., H, W), got shape {img.shape}")
@@ -174,7 +185,7 @@ def _hw_axes(img) -> tuple[np.ndarray, int, int]:
         if img.ndim not in (2, 3):
             raise ValueError(f"expected a NumPy image (H, W) or (H, W, C), got shape {img.shape}")
         return img, 0, 1
-    raise TypeError(f"expected a tensor or NumPy image, got {type(img).__name__}")
+    raise TypeError(f"expected a tensor, NumPy or PIL image, got {type(img).__name__}")
 
 
 def _like(img, arr: np.ndarray):
