@@ -12,7 +12,7 @@ import json
 import resource
 import sys
 
-from .jax_steps import Unavailable
+from . import Unavailable
 
 
 def main(argv: list[str]) -> None:

@@ -24,13 +24,9 @@ import time
 
 import numpy as np
 
-from . import fashion, machine
+from . import Unavailable, fashion, machine
 
 BETA1, BETA2, EPS, BN_MOMENTUM, BN_EPS = 0.9, 0.999, 1e-8, 0.1, 1e-5
-
-
-class Unavailable(RuntimeError):
-    """A contender's optional library is not installed: reported, not counted as a failure."""
 
 
 def _import_jax():
@@ -43,18 +39,26 @@ def _import_jax():
     return jax, jnp
 
 
+def corrections(steps: int, lr: float) -> np.ndarray:
+    """Adam's step size lr / (1 - beta1^t) and sqrt(1 - beta2^t) for t = 0..steps, computed in
+    float64 as torch.optim.Adam computes them (in float32 inside the step they would lose digits
+    to cancellation in the first steps)."""
+    t = np.arange(steps + 1, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.stack([lr / (1 - BETA1 ** t), np.sqrt(1 - BETA2 ** t)]).astype(np.float32)
+
+
 def _update(jnp, optimizer: str, lr: float):
-    """The optimizer as a function (params, grads, m, v, t) -> (params, m, v): torch.optim.Adam's
-    or plain SGD's arithmetic."""
-    def adam(params, grads, m, v, t):
+    """The optimizer as a function (params, grads, m, v, t, table) -> (params, m, v):
+    torch.optim.Adam's or plain SGD's arithmetic (``table``: ``corrections``)."""
+    def adam(params, grads, m, v, t, table):
         m = [BETA1 * mi + (1 - BETA1) * g for mi, g in zip(m, grads)]
         v = [BETA2 * vi + (1 - BETA2) * g * g for vi, g in zip(v, grads)]
-        bc1, bc2 = 1 - BETA1 ** t, 1 - BETA2 ** t
-        params = [p - (lr / bc1) * mi / (jnp.sqrt(vi) / jnp.sqrt(bc2) + EPS)
-                  for p, mi, vi in zip(params, m, v)]
+        step_size, root_bc2 = table[0, t], table[1, t]
+        params = [p - step_size * mi / (jnp.sqrt(vi) / root_bc2 + EPS) for p, mi, vi in zip(params, m, v)]
         return params, m, v
 
-    def sgd(params, grads, m, v, t):
+    def sgd(params, grads, m, v, t, table):
         return [p - lr * g for p, g in zip(params, grads)], m, v
 
     return adam if optimizer == "adam" else sgd
@@ -71,25 +75,26 @@ def _train(jax, jnp, loss_fn, params, buffers, data, optimizer, lr):
     seconds), compile seconds)."""
     update = _update(jnp, optimizer, lr)
 
-    def step(state, x, y):
+    def step(state, x, y, table):
         params, buffers, m, v, t, total = state
         (loss, buffers), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, buffers, x, y)
         t = t + 1
-        params, m, v = update(params, grads, m, v, t)
+        params, m, v = update(params, grads, m, v, t, table)
         return params, buffers, m, v, t, total + loss
 
     xtr, ytr, batch, shape = data
     state = (params, buffers, [jnp.zeros_like(p) for p in params], [jnp.zeros_like(p) for p in params],
-             jnp.float32(0), jnp.float32(0))
+             jnp.int32(0), jnp.float32(0))
+    table = jnp.asarray(corrections(-(-len(xtr) // batch), lr))
     jitted = jax.jit(step, donate_argnums=(0,))
     compiled, c0 = {}, time.perf_counter()
     for n in {min(batch, len(xtr)), len(xtr) % batch} - {0}:
         x = np.zeros((n, *shape[1:]), np.float32)
-        compiled[n] = jitted.lower(state, x, np.zeros(n, np.int32)).compile()
+        compiled[n] = jitted.lower(state, x, np.zeros(n, np.int32), table).compile()
     compile_seconds = time.perf_counter() - c0
     stop = machine.clock()
     for x, y in fashion.batches(xtr, ytr, batch):
-        state = compiled[len(y)](state, x.reshape(shape), y.astype(np.int32))
+        state = compiled[len(y)](state, x.reshape(shape), y.astype(np.int32), table)
     jax.block_until_ready(state)
     seconds = stop()
     params, buffers, _, _, t, total = state

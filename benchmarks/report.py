@@ -339,8 +339,8 @@ def readme_table(runs: list[dict]) -> str:
     """The README's performance table: time per step and the goals, from the runs."""
     dates = sorted({r["started"][:10] for r in runs})
     head = (f"Generated from {len(runs)} run{'s' if len(runs) > 1 else ''} of `python -m benchmarks"
-            f"{' --goals' if all(r.get('goals') for r in runs) else ''}` ({', '.join(dates)}); ranges over "
-            "the runs.")
+            f"{' --goals' if all(r.get('goals') for r in runs) else ''}` ({', '.join(dates)})"
+            + ("; ranges over the runs." if len(runs) > 1 else "."))
     return "\n".join([head, ""] + step_table(runs) + [""] + goals_table(runs))
 
 

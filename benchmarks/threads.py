@@ -7,13 +7,17 @@ core-hog per core but one, a loaded machine):
 - ``gemm``: float32 products of the MLP (784-200-10, batch 64: forward and backward), of the small
   CNN's convolutions as GEMMs (conv1 1->16 on 28 x 28, conv2 16->32 on 14 x 14, batch 64: forward,
   weight and input gradients) and square ones: one thread, OpenBLAS's own two threads, and
-  gradstep's split in two (``gradstep.kernels.parallel.matmul``, two one-thread blocks), alternating;
+  gradstep's split in two (``gradstep.kernels.parallel.matmul``, two one-thread blocks, forced
+  whatever the size and load) and gradstep's policy as it stands (default thread count, measured
+  crossovers, free-CPU check), alternating;
 - ``switch``: the cost of changing the BLAS's thread count, directly (``openblas_set_num_threads``
   through ctypes) and through ``threadpoolctl.threadpool_limits``;
 - ``elementwise``: add, mul, maximum and exp over 1e5..1e7 float32, on one thread against two
   chunks on gradstep's persistent thread pool (``gradstep.kernels.parallel.elementwise``).
 
-Times are per call: the minimum and the median over rounds, each round the mean of a few calls.
+Times are per call: the minimum and the median over rounds, each round the mean of a few calls;
+"CPU" is the process's CPU time (every thread's), whose ratio says how much work a split adds
+whatever the load: on free cores a split's wall time is about its CPU time over the threads.
 Run ``python -m benchmarks.threads [--quick] [--json FILE]``; it prints markdown tables. Figures,
 not a test.
 """
@@ -26,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,15 +58,17 @@ SIZES = [100_000, 300_000, 1_000_000, 3_000_000, 10_000_000]
 OPS = ["add", "multiply", "maximum", "exp"]
 
 
-def _time(fn, calls: int, rounds: int) -> tuple[float, float]:
-    """(min, median) over rounds of the mean wall time of ``calls`` calls, in µs."""
-    per = []
+def _time(fn, calls: int, rounds: int) -> tuple[float, float, float]:
+    """(min, median) over rounds of the mean wall time of ``calls`` calls, and the min of the
+    mean CPU time of the process (all its threads), in µs."""
+    per, cpu = [], []
     for _ in range(rounds):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(calls):
             fn()
         per.append((time.perf_counter() - t0) / calls * 1e6)
-    return min(per), statistics.median(per)
+        cpu.append((time.process_time() - c0) / calls * 1e6)
+    return min(per), statistics.median(per), min(cpu)
 
 
 def _calls(seconds_each: float, budget: float = 0.02) -> int:
@@ -85,11 +92,21 @@ def _openblas_setter():
     raise RuntimeError("no openblas_set_num_threads in " + info["filepath"])
 
 
+_POLICY: dict = {}
+
+
+def _force_split(on: bool) -> None:
+    """Split whatever the size and the load (to see where it pays), or back to the policy."""
+    from gradstep import _threads
+    _POLICY.setdefault("saved", (_threads.MATMUL_MIN_MACS, _threads.SPLIT_MIN_ELEMENTS, _threads.free_cpus))
+    macs, elements, free = (1, 1, lambda: os.cpu_count() or 1) if on else _POLICY["saved"]
+    _threads.MATMUL_MIN_MACS, _threads.SPLIT_MIN_ELEMENTS, _threads.free_cpus = macs, elements, free
+
+
 def child_gemm(quick: bool) -> list:
     import numpy as np
 
     import gradstep
-    from gradstep import _threads
     from gradstep.kernels import parallel
     set_blas, _ = _openblas_setter()
     rng = np.random.default_rng(0)
@@ -103,17 +120,22 @@ def child_gemm(quick: bool) -> list:
         t0 = time.perf_counter()
         np.matmul(a, b, out=out)
         calls = _calls(time.perf_counter() - t0)
-        ways = {"one": (1, 1, np.matmul), "openblas2": (2, 1, np.matmul), "split2": (1, 2, parallel.matmul)}
+        ways = {"one": (1, 1, np.matmul), "openblas2": (2, 1, np.matmul), "split2": (1, 2, parallel.matmul),
+                "default": (1, None, parallel.matmul)}
         res: dict = {w: [] for w in ways}
-        _threads.MATMUL_MIN_MACS = 1  # split whatever the size, to see where it pays
-        for _ in range(5 if quick else 9):  # rounds alternate the three ways
+        cpu: dict = {w: [] for w in ways}
+        for _ in range(5 if quick else 9):  # rounds alternate the ways
             for w, (blas, threads, fn) in ways.items():
-                set_blas(blas)
                 gradstep.set_num_threads(threads)
-                res[w].append(_time(lambda f=fn, a=a, b=b, o=out: f(a, b, out=o), calls, 1)[0])
+                set_blas(blas)
+                _force_split(w == "split2")
+                wall, _, used = _time(lambda f=fn, a=a, b=b, o=out: f(a, b, out=o), calls, 1)
+                res[w].append(wall)
+                cpu[w].append(used)
         set_blas(1)
         rows.append({"name": name, "macs": m * k * n, **{f"{w} min": min(v) for w, v in res.items()},
-                     **{f"{w} med": statistics.median(v) for w, v in res.items()}})
+                     **{f"{w} med": statistics.median(v) for w, v in res.items()},
+                     **{f"{w} cpu": min(v) for w, v in cpu.items()}})
     return rows
 
 
@@ -135,11 +157,9 @@ def child_elementwise(quick: bool) -> list:
     import numpy as np
 
     import gradstep
-    from gradstep import _threads
     from gradstep.kernels import parallel
     rng = np.random.default_rng(0)
     rows = []
-    _threads.SPLIT_MIN_ELEMENTS = 1  # split whatever the size, to see where it pays
     for size in SIZES[:-1] if quick else SIZES:
         x = rng.standard_normal(size, dtype=np.float32)
         y = rng.standard_normal(size, dtype=np.float32)
@@ -148,13 +168,18 @@ def child_elementwise(quick: bool) -> list:
             args = (x,) if op == "exp" else (x, y)
             calls = _calls(size * 2e-9, 0.02)
             res: dict = {"one": [], "split2": []}
+            cpu: dict = {"one": [], "split2": []}
             for _ in range(5 if quick else 7):
-                gradstep.set_num_threads(1)
-                res["one"].append(_time(lambda f=fn, x=args: f(*x), calls, 1)[0])
-                gradstep.set_num_threads(2)
-                res["split2"].append(_time(lambda f=fn, x=args: parallel.elementwise(f, *x), calls, 1)[0])
+                for w, f in (("one", fn), ("split2", partial(parallel.elementwise, fn))):
+                    gradstep.set_num_threads(1 if w == "one" else 2)
+                    _force_split(w == "split2")
+                    wall, _, used = _time(lambda f=f, x=args: f(*x), calls, 1)
+                    res[w].append(wall)
+                    cpu[w].append(used)
+                _force_split(False)
             rows.append({"op": op, "size": size, **{f"{k} min": min(v) for k, v in res.items()},
-                         **{f"{k} med": statistics.median(v) for k, v in res.items()}})
+                         **{f"{k} med": statistics.median(v) for k, v in res.items()},
+                         **{f"{k} cpu": min(v) for k, v in cpu.items()}})
     return rows
 
 
@@ -181,19 +206,22 @@ def _busy() -> list:
 def _tables(parts: dict, label: str) -> str:
     lines = [f"### {label} (load average {parts['load']:.1f} before)", "",
              "µs per call, min / median over rounds; ratios of medians to one thread.", "",
-             "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 | OpenBLAS 2 / 1 "
-             "| split / 1 |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 | gradstep's policy "
+             "| OpenBLAS 2 / 1 | split / 1 | policy / 1 | split CPU / 1 CPU |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in parts["gemm"]:
         lines.append(f"| {r['name']} | {r['macs'] / 1e6:.1f} | {r['one min']:.0f} / {r['one med']:.0f} | "
                      f"{r['openblas2 min']:.0f} / {r['openblas2 med']:.0f} | "
                      f"{r['split2 min']:.0f} / {r['split2 med']:.0f} | "
-                     f"{r['openblas2 med'] / r['one med']:.2f} | {r['split2 med'] / r['one med']:.2f} |")
-    lines += ["", "| op | elements | 1 thread | split in 2 | split / 1 |", "|---|---:|---:|---:|---:|"]
+                     f"{r['default min']:.0f} / {r['default med']:.0f} | "
+                     f"{r['openblas2 med'] / r['one med']:.2f} | {r['split2 med'] / r['one med']:.2f} | "
+                     f"{r['default med'] / r['one med']:.2f} | {r['split2 cpu'] / r['one cpu']:.2f} |")
+    lines += ["", "| op | elements | 1 thread | split in 2 | split / 1 | split CPU / 1 CPU |",
+              "|---|---:|---:|---:|---:|---:|"]
     for r in parts["elementwise"]:
         lines.append(f"| {r['op']} | {r['size']:.0e} | {r['one min']:.0f} / {r['one med']:.0f} | "
                      f"{r['split2 min']:.0f} / {r['split2 med']:.0f} | "
-                     f"{r['split2 med'] / r['one med']:.2f} |")
+                     f"{r['split2 med'] / r['one med']:.2f} | {r['split2 cpu'] / r['one cpu']:.2f} |")
     return "\n".join(lines)
 
 

@@ -117,6 +117,7 @@ def test_rsample_carries_the_gradient_and_sample_does_not():
     lambda m: m.distributions.Binomial(5, probs=m.tensor(0.5), logits=m.tensor(0.0)),
     lambda m: m.distributions.Binomial(5, probs=m.tensor(0.5)).log_prob(m.tensor(6.0)),
     lambda m: m.distributions.Multinomial(2.5, probs=m.tensor([0.5, 0.5])),
+    lambda m: m.distributions.Multinomial(-1, probs=m.tensor([0.5, 0.5])),
     lambda m: m.distributions.Multinomial(3, probs=m.tensor([0.5, 0.5])).log_prob(m.tensor([2.0, 2.0])),
     lambda m: m.distributions.Poisson(m.tensor([1.0, -1.0])),
     lambda m: m.distributions.Poisson(m.tensor(1.0)).log_prob(m.tensor(0.5)),

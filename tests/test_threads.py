@@ -39,6 +39,7 @@ def two_threads_everywhere(monkeypatch, restore_threads):
     gs.set_num_threads(2)
     monkeypatch.setattr(_threads, "MATMUL_MIN_MACS", 1)
     monkeypatch.setattr(_threads, "SPLIT_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 64)  # as on an idle machine
 
 
 def _threads_in_fresh_process(code="print(gradstep.get_num_threads())", **env_vars) -> str:
@@ -79,7 +80,23 @@ def test_set_num_threads_rejects_what_is_not_a_positive_int(bad):
         gs.set_num_threads(bad)
 
 
-def test_environment_policy(restore_threads):
+def test_a_busy_machine_gets_no_split(restore_threads, monkeypatch):
+    gs.set_num_threads(4)
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 64)
+    assert _threads.threads_for(10 ** 12, 1) == 4
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 2)
+    assert _threads.threads_for(10 ** 12, 1) == 2
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 1)
+    assert _threads.threads_for(10 ** 12, 1) == 1
+
+
+def test_free_cpus_reads_the_machine(monkeypatch):
+    monkeypatch.setattr(_threads, "_free", (0.0, 0))
+    assert 1 <= _threads.free_cpus() <= os.cpu_count()
+
+
+def test_environment_policy(restore_threads, monkeypatch):
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 64)
     _threads.apply_default({"OMP_NUM_THREADS": "3"})  # the user chose: that is the count, nothing split
     assert gs.get_num_threads() == 3
     assert _threads.threads_for(10 ** 12, 1) == 1
@@ -92,7 +109,8 @@ def test_environment_policy(restore_threads):
         _threads.apply_default({"GRADSTEP_NUM_THREADS": "many"})
 
 
-def test_the_mlp_products_stay_on_one_thread_and_large_ones_do_not(restore_threads):
+def test_the_mlp_products_stay_on_one_thread_and_large_ones_do_not(restore_threads, monkeypatch):
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 64)
     gs.set_num_threads(2)
     for m, k, n in [(64, 784, 200), (200, 64, 784), (64, 200, 10)]:  # batch-64 MLP forward, dW1, layer 2
         assert _threads.threads_for(m * k * n, _threads.MATMUL_MIN_MACS) == 1
@@ -198,3 +216,32 @@ def test_work_inside_a_chunk_is_not_split_again(two_threads_everywhere, splits):
     products = parallel.parallel_for(lambda i, j: parallel.matmul(a, a), 4, 10 ** 9)
     assert splits == [2]  # the loop split in two; the product in each chunk unsplit
     np.testing.assert_array_equal(products[1], np.full((256, 256), 256, np.float32))
+
+
+def test_a_cnn_training_step_on_threads_matches_one_thread(two_threads_everywhere, splits):
+    """Forward, loss and every gradient of the small CNN, batch 16, split wherever the kernels can.
+
+    A block of a small product may take another BLAS kernel than the whole product, so sums can
+    round differently; each gradient is compared at the scale of its layer's gradients (a conv
+    bias before batch norm has a zero gradient up to rounding of terms of the weights' size)."""
+    from gradstep.models import cnn
+    rng = np.random.default_rng(2)
+    images = rng.standard_normal((16, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, 16)
+
+    def step():
+        gs.manual_seed(0)
+        net = cnn(1, 10)
+        loss = gs.nn.functional.cross_entropy(net(gs.tensor(images)), gs.tensor(labels))
+        loss.backward()
+        return [[loss.detach().numpy()]] + [[p.grad.numpy() for p in m.parameters(recurse=False)]
+                                             for m in net if list(m.parameters(recurse=False))]
+
+    threaded = step()
+    assert 2 in splits
+    gs.set_num_threads(1)
+    tol = 16 * 28 * 28 * np.finfo(np.float32).eps  # the longest sums: a weight gradient over the batch
+    for got_layer, want_layer in zip(threaded, step(), strict=True):
+        scale = max(float(np.abs(w).max()) for w in want_layer)
+        for got, want in zip(got_layer, want_layer, strict=True):
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)

@@ -15,11 +15,11 @@ _TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "ipu", "mkldnn", "v
           "privateuseone", "lazy", "maia", "opengl", "opencl", "ideep", "ve", "fpga")
 
 
-class DeviceError(ValueError, RuntimeError):
+class DeviceError(ValueError, RuntimeError, AssertionError):
     """A tensor or module was asked to live on a device other than the CPU.
 
-    A ValueError for gradstep's convention and a RuntimeError because PyTorch raises one for a
-    device it cannot use.
+    A ValueError for gradstep's convention; a RuntimeError and an AssertionError because PyTorch
+    built without CUDA raises one or the other (``.cuda(1)``; ``.cuda()``, ``device='cuda'``).
     """
 
 

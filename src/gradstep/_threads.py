@@ -14,7 +14,9 @@ Why not the BLAS's own threads: OpenBLAS synchronises its threads many times ins
 and its idle threads spin, so on a machine whose cores are busy with other work a two-thread
 product waited for a descheduled thread again and again (measured 4-800x slower than one thread
 under load). A split here has one hand-off per operation, and the calling thread takes any chunk
-no helper has started: when no core is free it does the work alone, at one thread's speed.
+no helper has started. Even so a helper that gets a core late costs time, so work is split only
+over CPUs that no other runnable thread takes at the moment (``free_cpus``): on a busy machine
+gradstep computes on one thread, as it always did.
 
 NumPy's BLAS itself is set to one thread at ``import gradstep`` (as before), and the count comes
 from, first to last:
@@ -34,6 +36,7 @@ its own ``torch.set_num_threads``.
 from __future__ import annotations
 
 import os
+import time
 
 ENV = "GRADSTEP_NUM_THREADS"
 USER_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -41,10 +44,13 @@ USER_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Crossovers measured by benchmarks/threads.py (see benchmarks/analysis.md): work per thread
 # below which a second thread did not pay.
 MATMUL_MIN_MACS = 16_000_000       # multiply-adds of one product, per thread
-SPLIT_MIN_ELEMENTS = 500_000       # elements of an elementwise pass, per thread
+SPLIT_MIN_ELEMENTS = 1_000_000     # elements of an elementwise pass, per thread
+
+LOAD_SAMPLE_SECONDS = 0.1         # how long one reading of the machine's load is trusted
 
 _num_threads: int | None = None    # the intra-op count (get_num_threads)
 _leave_blas = False                # GRADSTEP_NUM_THREADS=default: gradstep does not touch the BLAS
+_free = (0.0, 0)                   # (monotonic time, free CPUs) of the last reading
 
 
 def _threadpoolctl():
@@ -133,10 +139,28 @@ def apply_default(environ=os.environ) -> None:
     set_num_threads(n)
 
 
+def free_cpus() -> int:
+    """CPUs not taken by other runnable threads: the machine's CPUs minus the running threads
+    other than this one (the running count of ``/proc/loadavg``, read at most every
+    ``LOAD_SAMPLE_SECONDS``); all CPUs where it cannot be read. The idea of OpenMP's dynamic
+    thread adjustment (``OMP_DYNAMIC``), without its minute-long average."""
+    global _free
+    now = time.monotonic()
+    if now - _free[0] > LOAD_SAMPLE_SECONDS:
+        cpus = os.cpu_count() or 1
+        try:
+            with open("/proc/loadavg", "rb") as f:
+                running = int(f.read().split()[3].split(b"/")[0])
+        except (OSError, ValueError, IndexError):
+            running = 1
+        _free = (now, max(1, cpus - (running - 1)))
+    return _free[1]
+
+
 def threads_for(work: int, min_per_thread: int) -> int:
-    """How many threads to split ``work`` over: one below ``2 * min_per_thread``, and at most
-    ``get_num_threads()``; always one when gradstep leaves the BLAS alone."""
+    """How many threads to split ``work`` over: one below ``2 * min_per_thread``, at most
+    ``get_num_threads()`` and the free CPUs; always one when gradstep leaves the BLAS alone."""
     n = _num_threads or 1
     if n == 1 or _leave_blas or work < 2 * min_per_thread:
         return 1
-    return min(n, work // min_per_thread)
+    return min(n, work // min_per_thread, free_cpus())

@@ -301,6 +301,8 @@ class Multinomial(Distribution):
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         if not isinstance(total_count, numbers.Integral):
             raise NotImplementedError("inhomogeneous total_count is not supported")
+        if total_count < 0:
+            raise ArgumentError(f"Multinomial: total_count must be a non-negative int, got {total_count}")
         self.total_count = int(total_count)
         self._categorical = Categorical(probs=probs, logits=logits, validate_args=validate_args)
         self._validate_args = validate_args is not False

@@ -140,6 +140,13 @@ RESULTS = [
     ("random_int", lambda m: m.zeros(4, dtype=m.int64).random_(5), False),
     ("multinomial", lambda m: m.multinomial(m.tensor([0.2, 0.3, 0.5]), 2), False),
     ("multinomial_rows", lambda m: m.multinomial(m.ones(2, 4), 6, replacement=True), False),
+    # a tensor inside tensor()'s data is read as one number (d2l's multivariable calculus section)
+    ("tensor_of_one_element_tensors", lambda m: m.tensor([m.exp(m.tensor([0.5])), m.tensor(2.0)]), True),
+    ("tensor_of_nested_tensors", lambda m: m.tensor([[m.tensor([1.0])], [m.tensor([2.0])]]), True),
+    ("tensor_keeps_float64_elements", lambda m: m.tensor([m.tensor(1.0, dtype=m.float64), m.tensor(2.0)]), True),
+    ("tensor_of_int_tensors_and_float", lambda m: m.tensor([m.tensor(1), 2.5]), True),
+    ("tensor_of_int_tensors", lambda m: m.tensor((m.tensor(1), m.tensor([2]))), True),
+    ("tensor_of_graph_tensors", lambda m: m.tensor([m.ones(1, requires_grad=True) * 2, 3.0]), True),
 ]
 
 
@@ -256,6 +263,7 @@ ERRORS = [
                                                                 align_corners=False)),
     ("grid_sample_dtypes", lambda m: m.nn.functional.grid_sample(
         m.ones(1, 1, 3, 3), m.zeros(1, 2, 2, 2, dtype=m.float64), align_corners=False)),
+    ("tensor_of_vectors", lambda m: m.tensor([m.tensor([1.0, 2.0]), m.tensor([3.0, 4.0])])),
     ("affine_grid_theta_shape", lambda m: m.nn.functional.affine_grid(m.ones(1, 3, 3), (1, 1, 4, 4),
                                                                       align_corners=False)),
     ("affine_grid_int_theta", lambda m: m.nn.functional.affine_grid(m.ones(1, 2, 3, dtype=m.int64),
@@ -276,10 +284,19 @@ def test_error_type_matches_torch(name, fn, torch):
     lambda: gs.arange(3, device="mps"), lambda: gs.ones_like(gs.ones(1), device="cuda")])
 def test_a_device_other_than_the_cpu_raises_one_clear_line(use):
     # PyTorch without CUDA raises AssertionError or RuntimeError here; gradstep raises DeviceError,
-    # a ValueError and a RuntimeError (docs/differences.md)
+    # a ValueError, a RuntimeError and an AssertionError (docs/differences.md)
     with pytest.raises(gs.DeviceError, match=r"^gradstep runs on the CPU only; device '(cuda|mps)(:\d)?' "
                                               r"is not available [^\n]*$"):
         use()
+
+
+@pytest.mark.parametrize("use", [
+    lambda m: m.ones(2).cuda(1), lambda m: m.ones(2).cuda(), lambda m: m.ones(2, device="cuda"),
+    lambda m: m.ones(2).to("cuda"), lambda m: m.nn.Linear(2, 2).cuda()])
+def test_a_cpu_only_torch_s_device_error_type_catches_gradstep_s(use, torch):
+    # d2l's use-gpu section runs X.cuda(1) on a machine without a GPU; an except clause written
+    # against PyTorch's error there must catch gradstep's as well
+    assert_raises_like_torch(torch, gs, use)
 
 
 def test_devices_behave_like_torch(torch):

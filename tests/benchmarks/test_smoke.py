@@ -122,3 +122,15 @@ def test_conv_script_reports_both_layers(torch):
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [ln for ln in proc.stdout.splitlines() if "gradstep / torch = " in ln]
     assert [ln.split()[0] for ln in lines] == ["conv1", "conv2"], proc.stdout
+
+
+def test_a_missing_jax_is_reported_not_an_error(monkeypatch, capsys):
+    from benchmarks import child
+    monkeypatch.setitem(sys.modules, "jax", None)  # what an environment without JAX gives
+    child.main(["mlp", "jax", json.dumps({"batch": 64, "optimizer": "adam", "lr": 1e-3, "train": 64,
+                                          "test": 64, "smoke": True})])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("RESULT ")
+    result = json.loads(line[len("RESULT "):])
+    assert result == {"unavailable": "jax is not installed (an optional benchmark dependency: "
+                                     "pip install -e '.[bench]')"}

@@ -64,6 +64,8 @@ def test_save_image_writes_a_whole_png(tmp_path):
     with pytest.raises(ValueError, match="extension"):
         save_image(gs.rand(3, 4, 4), str(tmp_path / "grid.unknown"))
     assert [p.name for p in tmp_path.iterdir()] == ["grid.png"]
+    with pytest.raises(FileNotFoundError, match="no such folder .*results for .*results/a.png"):
+        save_image(gs.rand(3, 4, 4), str(tmp_path / "results" / "a.png"))  # PIL raises this too
 
 
 def test_fake_data_is_repeatable_per_index():
@@ -76,3 +78,23 @@ def test_fake_data_is_repeatable_per_index():
     assert not np.array_equal(ds[3][0].numpy(), x.numpy())
     with pytest.raises(IndexError, match="out of range"):
         ds[5]
+
+
+def test_read_image_gives_uint8_channels_first_as_torchvision_io(tmp_path):
+    from gradstep.data.image_io import ImageReadMode, read_image
+
+    rgb = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    Image.fromarray(rgb).save(tmp_path / "a.png")
+    x = read_image(str(tmp_path / "a.png"))
+    assert x.dtype == gs.uint8 and x.shape == (3, 4, 5)
+    np.testing.assert_array_equal(x.numpy(), rgb.transpose(2, 0, 1))
+    gray = read_image(tmp_path / "a.png", ImageReadMode.GRAY)  # PIL's ITU-R 601-2 luma, as torchvision
+    np.testing.assert_array_equal(gray.numpy()[0], np.asarray(Image.fromarray(rgb).convert("L")))
+    Image.fromarray(rgb[:, :, 0]).save(tmp_path / "g.png")
+    assert read_image(tmp_path / "g.png").shape == (1, 4, 5)
+    assert read_image(tmp_path / "g.png", mode=ImageReadMode.RGB).shape == (3, 4, 5)
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match="cannot read the image .*bad.png"):
+        read_image(tmp_path / "bad.png")
+    with pytest.raises(ValueError, match="mode must be an ImageReadMode"):
+        read_image(tmp_path / "a.png", mode="CMYK")

@@ -120,14 +120,31 @@ def test_a_missing_name_stops_with_one_line(doorway, use, name):
 
 @pytest.mark.parametrize("statement, name", [
     ("from torch import not_a_thing", "torch.not_a_thing"),
-    ("import torch.distributed as dist", "torch.distributed"),
-    ("from torchvision import models", "torchvision.models"),
+    ("from torchvision.models import detection", "torchvision.models.detection"),
+    ("from torch.nn.parallel import DistributedDataParallel", "torch.nn.parallel.DistributedDataParallel"),
+    ("import torch.distributed.fsdp", "torch.distributed.fsdp"),
 ])
 def test_a_missing_import_stops_with_one_line(doorway, statement, name):
     p = doorway(statement, ok=False)
     lines = p.stderr.strip().splitlines()
     assert p.returncode == 1 and len(lines) == 1, p.stderr
     assert f"gradstep does not implement {name}" in lines[0]
+
+
+def test_an_out_of_scope_module_imports_and_fails_where_it_is_used(doorway):
+    """Scripts import torch.onnx, torch.nn.parallel, torch.multiprocessing at the top and use them
+    on some paths only (pytorch/examples' dcgan, word_language_model): the import works."""
+    p = doorway("""
+        import torch, torch.onnx, torch.nn.parallel
+        import torch.multiprocessing as mp
+        print(hasattr(torch.onnx, "export"), hasattr(torch, "compile"), torch.nn.parallel.__name__)
+        mp.set_start_method("spawn")
+        """, ok=False)
+    assert p.stdout.split() == ["False", "False", "torch.nn.parallel"]
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "script.py:5: gradstep does not implement torch.multiprocessing.set_start_method: gradstep's "
+        "DataLoader workers manage their own processes"), p.stderr
 
 
 def test_out_of_scope_names_give_the_reason(doorway):
@@ -233,3 +250,21 @@ def test_torchvision_utils_and_transforms_functional_resolve(doorway):
         """)
     assert p.stdout.split("\n")[0].split() == ["True"] * 4
     assert p.stdout.split("\n")[1] == "(3, 7, 7) [[[1.0, 0.0], [3.0, 2.0]]]"
+
+
+def test_torchvision_models_in_the_forms_programs_use(doorway):
+    p = doorway("""
+        import torch, torchvision
+        from torchvision import models
+        from torchvision.models.resnet import Bottleneck, ResNet
+        names = sorted(n for n in models.__dict__ if n.islower() and not n.startswith("__")
+                       and callable(models.__dict__[n]))
+        net = models.__dict__["resnet18"]()
+        net.fc = torch.nn.Linear(net.fc.in_features, 2)
+        print(" ".join(names))
+        print(type(net).__name__, tuple(net(torch.randn(2, 3, 32, 32)).shape), Bottleneck.expansion)
+        print(isinstance(torchvision.models.resnet18(weights=None), ResNet))
+    """)
+    names, shape, same = p.stdout.splitlines()
+    assert {"resnet18", "resnet50", "vgg16", "alexnet", "mobilenet_v2"} <= set(names.split())
+    assert shape == "ResNet (2, 2) 4" and same == "True"

@@ -299,3 +299,32 @@ def test_checkpoint_files_have_ordinary_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_callbacks_changed_during_a_fit_take_part_from_the_next_batch():
+    """The Trainer calls only the hooks a callback defines (its class's or the instance's own), and
+    sees a callback added, replaced or given a hook while a fit runs."""
+    calls = []
+
+    class Record(gs.train.Callback):
+        def __init__(self, tag):
+            self.tag = tag
+
+        def on_batch_end(self, trainer, logs):
+            calls.append((self.tag, trainer.epoch, trainer.batch_in_epoch))
+
+    class AddLater(gs.train.Callback):
+        def on_epoch_end(self, trainer, logs):
+            if trainer.epoch == 1:  # after the first epoch: one more callback, one replaced
+                trainer.callbacks.append(Record("added"))
+                trainer.callbacks[trainer.callbacks.index(first)] = Record("replacement")
+
+    first, plain = Record("first"), gs.train.Callback()
+    plain.on_batch_start = lambda t: calls.append(("instance hook", t.epoch, t.batch_in_epoch))
+    model = _mlp()
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), verbose=0,
+                      callbacks=[first, AddLater(), plain])
+    trainer.fit(DataLoader(_spirals(64), batch_size=32), epochs=2)
+    assert calls == [("instance hook", 0, 0), ("first", 0, 1), ("instance hook", 0, 1), ("first", 0, 2),
+                     ("instance hook", 1, 0), ("replacement", 1, 1), ("added", 1, 1),
+                     ("instance hook", 1, 1), ("replacement", 1, 2), ("added", 1, 2)]

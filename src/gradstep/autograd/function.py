@@ -60,7 +60,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import ShapeError
-from . import grad_mode
+from . import grad_mode, user_function
 from .node_names import AccumulateGrad, torch_name
 from .tensor import Tensor
 
@@ -85,6 +85,11 @@ class Function:
         self._versions = None
         self._sources = None
         self._leaf_grads = None  # set by the engine while this node's backward runs
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.partition(".")[0] != "gradstep":  # a user's op: Tensors in and out, as PyTorch
+            user_function.adapt(cls)
 
     def save_for_backward(self, *arrays) -> None:
         self.saved_tensors = arrays

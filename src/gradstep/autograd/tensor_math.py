@@ -389,20 +389,42 @@ def _to_array(data, float_dtype) -> np.ndarray:
     if isinstance(data, np.ndarray):
         arr = data
     else:
-        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
-            data = [x._data if isinstance(x, Tensor) else x for x in data]
+        tensor_floats: list[np.dtype] = []
+        if isinstance(data, (list, tuple)):
+            data = _scalarize_tensors(data, tensor_floats)
         try:
             arr = np.array(data)
         except ValueError as e:
             raise ValueError(f"could not make a tensor from this data: {e}") from None
         if arr.dtype.kind == "f" and not isinstance(data, np.generic):
-            arr = arr.astype(float_dtype)
+            # a float tensor inside the list keeps its precision (torch.tensor([t64]) is float64)
+            arr = arr.astype(np.result_type(*tensor_floats) if tensor_floats else float_dtype)
         elif arr.dtype.kind in "iu" and not isinstance(data, np.generic):
             arr = arr.astype(np.int64)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"could not make a tensor from data of type {type(data).__name__} "
                         f"(numpy dtype {arr.dtype}); expected numbers")
     return arr
+
+
+def _scalarize_tensors(data, tensor_floats: list):
+    """A nested list with each Tensor in it read as one number, as ``torch.tensor`` reads it
+    (``torch.tensor([t1, t2])`` of one-element tensors has shape (2,); use ``stack`` for more)."""
+    if not any(isinstance(x, (Tensor, list, tuple)) for x in data):
+        return data
+    out = []
+    for x in data:
+        if isinstance(x, Tensor):
+            if x._data.size != 1:
+                raise ValueError(f"only one element tensors can be converted to Python scalars (got a tensor "
+                                 f"of shape {tuple(x.shape)} inside the data; use torch.stack to join tensors)")
+            if x.dtype.kind == "f":
+                tensor_floats.append(x.dtype)
+            x = x._data.reshape(())
+        elif isinstance(x, (list, tuple)):
+            x = _scalarize_tensors(x, tensor_floats)
+        out.append(x)
+    return out
 
 
 def _as_tensor_like(value, like: Tensor) -> Tensor:

@@ -73,6 +73,8 @@ def save_image(tensor, fp, format: str | None = None, **kwargs) -> None:
         fp.write(buf.getvalue())
         return
     folder = os.path.dirname(os.path.abspath(fp))
+    if not os.path.isdir(folder):  # as PIL's save: the folder must exist
+        raise FileNotFoundError(f"save_image: no such folder {folder} for {fp}")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(fp))
     try:
         with os.fdopen(fd, "wb") as f:

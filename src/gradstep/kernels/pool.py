@@ -66,7 +66,12 @@ def _max_and_offset_2x2(xp: np.ndarray):
     c, d = x6[..., 1, :, 0], x6[..., 1, :, 1]          # bottom row
     top, bottom = np.maximum(a, b), np.maximum(c, d)
     right_top, right_bottom = (b > a).view(np.int8), (d > c).view(np.int8)
-    arg = np.where(bottom > top, right_bottom + np.int8(2), right_top)
+    lower = (bottom > top).view(np.int8)
+    # where(lower, 2 + right_bottom, right_top) in int8 arithmetic (np.where is 4x slower here)
+    arg = right_bottom + np.int8(2)
+    arg -= right_top
+    arg *= lower
+    arg += right_top
     return np.maximum(top, bottom), arg
 
 

@@ -77,6 +77,8 @@ class TorchModule(types.ModuleType):
             return known
         if full in _names.MODULES:
             return _import_torch_module(full)
+        if _names.out_of_scope_reason(full):  # not an attribute, even if gradstep has the name
+            _missing(full, sys._getframe(1))
         try:
             value = getattr(self.__gradstep_module__, attr)
         except AttributeError:
@@ -90,6 +92,34 @@ class TorchModule(types.ModuleType):
 
     def __repr__(self) -> str:
         return f"<module {self.__torch_name__!r} (gradstep's {self.__gradstep_module__.__name__})>"
+
+
+class OutOfScopeModule(TorchModule):
+    """A torch module gradstep leaves out, imported by name (``import torch.onnx``): the import
+    works, as scripts import such modules at the top and use them only on some paths; every
+    attribute fails at the point of use with the doorway's line."""
+
+    def __init__(self, torch_name: str):
+        super().__init__(torch_name, types.ModuleType(torch_name))
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        full = f"{self.__torch_name__}.{attr}"
+        known = sys.modules.get(full)
+        if isinstance(known, TorchModule):  # a submodule imported by name
+            return known
+        _missing(full, sys._getframe(1))
+
+    def __repr__(self) -> str:
+        return f"<module {self.__torch_name__!r} (not in gradstep)>"
+
+
+def _missing(full: str, frame):
+    """Raise the doorway's error for ``full``: an ImportError in ``from module import name``."""
+    if _in_from_import(frame):
+        raise TorchModuleNotInGradstep(full)
+    raise NotImplementedInGradstep(full)
 
 
 def _import_torch_module(full: str):
@@ -116,9 +146,17 @@ class _Loader(importlib.abc.Loader):
         self.target = target
 
     def create_module(self, spec):
+        if self.target is None:
+            return OutOfScopeModule(spec.name)
         return TorchModule(spec.name, self.target)
 
     def exec_module(self, module) -> None:
+        # the gradstep module's names in the module's own dict too, so code that reads
+        # ``module.__dict__`` (``models.__dict__[arch]()``) finds them; submodules stay with
+        # ``__getattr__``, which gives them the torch view
+        if self.target is not None:  # an out-of-scope module stays empty (its names fail at use)
+            module.__dict__.update({k: v for k, v in vars(self.target).items()
+                                    if not k.startswith("_") and not isinstance(v, types.ModuleType)})
         if module.__torch_name__ == "torch":
             _activate_printing()
 
@@ -130,7 +168,7 @@ class TorchFinder(importlib.abc.MetaPathFinder):
         if not _names.is_torch_name(fullname):
             return None
         module = _gradstep_module(fullname)
-        if module is None:
+        if module is None and not _names.is_out_of_scope_module(fullname):
             raise TorchModuleNotInGradstep(fullname)
         # every torch module is a package here, so ``import torch.cuda.amp`` reaches this finder
         # and fails with the doorway's line rather than "torch.cuda is not a package"

@@ -12,6 +12,8 @@ import math
 import os
 import sys
 import warnings
+from itertools import repeat
+from operator import attrgetter, is_, itemgetter
 
 import numpy as np
 
@@ -20,6 +22,8 @@ from ..autograd.tensor import Tensor
 from ..optim.schedules import plateau_improved
 from ..serialization import load_metadata
 from .run_folder import RUN_KEY, may_replace_best
+
+_GRAD, _BASE, _SIZE, _SECOND = attrgetter("_grad"), attrgetter("base"), attrgetter("size"), itemgetter(1)
 
 
 class Callback:
@@ -105,13 +109,13 @@ class NonFiniteGuard(Callback):
         for name, b, _ in self._buffers:
             if not np.isfinite(b._data).all():
                 return f"the buffer {name!r}"
-        grads = [(name, p._grad._data) for name, p in trainer.named_parameters if p._grad is not None]
         # one fast sum of squares (over the optimizer's flat gradient buffer when the gradients fill
         # one, else per tensor); only a non-finite sum needs the elementwise search for the culprit
-        if all(map(math.isfinite, _sums_of_squares(g for _, g in grads))):
+        grads = [g._data for g in map(_GRAD, map(_SECOND, trainer.named_parameters)) if g is not None]
+        if all(map(math.isfinite, _sums_of_squares(grads))):
             return None
-        for name, g in grads:
-            if not np.isfinite(g).all():
+        for name, p in trainer.named_parameters:
+            if p._grad is not None and not np.isfinite(p._grad._data).all():
                 return f"the gradient of parameter {name!r}"
         return None
 
@@ -122,8 +126,8 @@ def _sums_of_squares(arrays) -> list[float]:
     buffer), else one per array. A BLAS dot product: fast, and it raises no NumPy warning."""
     arrays = list(arrays)
     base = arrays[0].base if arrays else None
-    if (base is not None and base.ndim == 1 and all(a.base is base for a in arrays)
-            and sum(a.size for a in arrays) == base.size):
+    if (base is not None and base.ndim == 1 and all(map(is_, map(_BASE, arrays), repeat(base)))
+            and sum(map(_SIZE, arrays)) == base.size):
         return [float(np.dot(base, base))]
     return [float(np.dot(a.ravel(), a.ravel())) for a in arrays]
 

@@ -40,6 +40,8 @@ from .metrics import make_metric
 from .progress import ProgressBar
 
 CHECKPOINT_FORMAT = "gradstep-training-checkpoint/1"
+_HOOKS = ("on_fit_start", "on_epoch_start", "on_batch_start", "on_before_optimizer_step",
+          "on_after_optimizer_step", "on_batch_end", "on_epoch_end", "on_fit_end")
 _CLASSIFICATION_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.BCEWithLogitsLoss)
 
 
@@ -87,6 +89,8 @@ class Trainer:
             bar[0].disable()  # rank 0 reports for every process
         extra = ([NonFiniteGuard()] if nonfinite_guard else []) + bar
         self.callbacks: list[Callback] = extra + list(callbacks)
+        self._hooked: list | None = None  # the callbacks that self._hooks was built from
+        self._hooks: dict = {}
         self._guarded = nonfinite_guard
         self.named_parameters = list(dist.unwrap_model(model).named_parameters())
         self.history = History()
@@ -192,7 +196,8 @@ class Trainer:
                 return
         lr = self.optimizer.param_groups[0]["lr"]
         self.history.log_iteration(loss_value, lr)
-        self._call("on_batch_end", {"loss": loss_value, "lr": lr, "batch_size": n, "stepped": stepped})
+        if self._hooks["on_batch_end"]:
+            self._call("on_batch_end", {"loss": loss_value, "lr": lr, "batch_size": n, "stepped": stepped})
         if stepped and self._signal_received():  # a step boundary: the state is whole, save it there
             self.interrupted = self._signal
             self.stop(f"interrupted by {signal.Signals(self._signal).name} at epoch {self.epoch + 1}, "
@@ -284,8 +289,13 @@ class Trainer:
             yield (name if seen[name] == 1 else f"{name}#{seen[name]}"), cb
 
     def _call(self, hook: str, *args) -> None:
-        for cb in self.callbacks:
-            getattr(cb, hook)(self, *args)
+        """Call ``hook`` of every callback that has its own (the base class's do nothing; skipping
+        them is most of what the loop costs per step beyond the user's step)."""
+        if self._hooked != self.callbacks:  # built again whenever the list changed
+            self._hooked = list(self.callbacks)
+            self._hooks = {h: [getattr(cb, h) for cb in self._hooked if _overrides(cb, h)] for h in _HOOKS}
+        for hook_fn in self._hooks[hook]:
+            hook_fn(self, *args)
 
     # ------------------------------------------------------------------ evaluation
 
@@ -489,6 +499,13 @@ class _StopOnSignals:
         if self.trainer._signal is not None and self.trainer.interrupted is None:
             self.trainer.interrupted = self.trainer._signal  # came after the last step: say so too
         self.trainer._signal = None
+
+
+def _overrides(callback, hook: str) -> bool:
+    """Whether ``callback`` does something in ``hook``: its class (or the instance) defines it
+    other than as ``Callback``'s empty method."""
+    own = getattr(callback, "__dict__", {})
+    return hook in own or getattr(type(callback), hook, None) is not getattr(Callback, hook)
 
 
 def _set_sampler_epoch(loader, epoch: int) -> None:
