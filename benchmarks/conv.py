@@ -50,7 +50,7 @@ def main(argv: list[str]) -> dict:
     batch = int(argv[2]) if len(argv) > 2 else 64
     torch.set_num_threads(1)
     print(f"Conv2d 3x3 padding 1, batch {batch}, float32, forward + backward, CPU ms per call, medians of "
-          f"{rounds} alternating rounds of {reps}; gradstep {gradstep.get_num_threads()} BLAS thread(s), "
+          f"{rounds} alternating rounds of {reps}; gradstep {gradstep.get_num_threads()} thread(s), "
           f"PyTorch {torch.get_num_threads()} thread(s)")
     rng = np.random.default_rng(0)
     out = {}

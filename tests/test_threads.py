@@ -26,10 +26,11 @@ def restore_threads():
 
 @pytest.fixture
 def splits(monkeypatch):
-    """The thread counts of the splits gradstep makes, in order."""
+    """(threads, blocks) of each split gradstep makes, in order."""
     calls = []
     real = parallel._split
-    monkeypatch.setattr(parallel, "_split", lambda fn, length, t: (calls.append(t), real(fn, length, t))[1])
+    monkeypatch.setattr(parallel, "_split",
+                        lambda fn, bounds, t: (calls.append((t, len(bounds) - 1)), real(fn, bounds, t))[1])
     return calls
 
 
@@ -119,7 +120,7 @@ def test_the_mlp_products_stay_on_one_thread_and_large_ones_do_not(restore_threa
     assert _threads.threads_for(1024 ** 3, _threads.MATMUL_MIN_MACS) == 1
 
 
-def test_one_thread_is_the_old_behaviour(restore_threads, splits, monkeypatch):
+def test_one_thread_runs_everything_in_the_calling_thread(restore_threads, splits, monkeypatch):
     gs.set_num_threads(1)
     monkeypatch.setattr(_threads, "MATMUL_MIN_MACS", 1)
     monkeypatch.setattr(_threads, "SPLIT_MIN_ELEMENTS", 1)
@@ -127,8 +128,14 @@ def test_one_thread_is_the_old_behaviour(restore_threads, splits, monkeypatch):
     parallel.matmul(a, a)
     parallel.elementwise(np.add, a, a)
     assert parallel.parallel_for(lambda i, j: (i, j), 10, 10 ** 9) == [(0, 10)]
-    assert 2 not in splits
+    assert all(t == 1 for t, _ in splits)
     assert _threads.blas_threads() == 1
+    gs.set_num_threads(None)  # small work stays plain NumPy at any count
+    monkeypatch.undo()
+    splits.clear()
+    parallel.matmul(a[:64], a)
+    parallel.elementwise(np.add, a, a)
+    assert splits == []
 
 
 def _linear_case(rng, batch, n_in, n_out):
@@ -145,11 +152,22 @@ def _close_in_float32(got, want, terms):
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * float(np.abs(want).max()))
 
 
-def test_threaded_linear_and_matmul_match_one_thread(two_threads_everywhere, splits):
+def _under_every_thread_setting(monkeypatch, compute) -> list:
+    """``compute()`` with one thread, with two on free CPUs, and with two on a busy machine."""
+    results = []
+    for threads, free in [(1, 64), (2, 64), (2, 1)]:
+        gs.set_num_threads(threads)
+        monkeypatch.setattr(_threads, "free_cpus", lambda free=free: free)
+        results.append(compute())
+    return results
+
+
+def test_linear_and_matmul_give_the_same_bits_on_any_number_of_threads(two_threads_everywhere, splits,
+                                                                       monkeypatch):
     rng = np.random.default_rng(0)
     x, w, b, g = _linear_case(rng, 192, 256, 320)    # row and column blocks
-    tall = [rng.standard_normal(s, dtype=np.float32) for s in [(32, 4096), (4096, 16)]]
-    stack = [rng.standard_normal(s, dtype=np.float32) for s in [(4, 64, 96), (4, 96, 80)]]
+    tall = [rng.standard_normal(s, dtype=np.float32) for s in [(32, 4096), (4096, 16)]]  # summed blocks
+    stack = [rng.standard_normal(s, dtype=np.float32) for s in [(4, 64, 96), (4, 96, 80)]]  # batch blocks
 
     def everything():
         y = linear_forward(x, w, b)
@@ -159,14 +177,16 @@ def test_threaded_linear_and_matmul_match_one_thread(two_threads_everywhere, spl
         return [y, *grads, xt.grad.numpy(), wt.grad.numpy(), parallel.matmul(*tall), parallel.matmul(*stack),
                 parallel.matmul(stack[0], stack[1][0])]
 
-    threaded = everything()
-    assert splits.count(2) >= 8  # every product above was split in two
-    gs.set_num_threads(1)
-    for got, want in zip(threaded[:-3], everything()[:-3]):
-        np.testing.assert_array_equal(got, want)  # row, column and batch blocks: the same sums
-    for got, (p, q) in zip(threaded[-3:], [tall, stack, (stack[0], stack[1][0])]):
-        assert got.dtype == np.float32
-        _close_in_float32(got, np.matmul(p, q), p.shape[-1])  # blocks of the summed dimension
+    one, two, busy = _under_every_thread_setting(monkeypatch, everything)
+    assert (2, 4) in splits and (1, 4) in splits  # two threads ran the same four blocks as one
+    for a, b_, c in zip(one, two, busy, strict=True):
+        np.testing.assert_array_equal(a, b_)
+        np.testing.assert_array_equal(a, c)
+    plain = [x @ w.T + b, g @ w, g.T @ x, None, g @ w, g.T @ x, np.matmul(*tall), np.matmul(*stack),
+             np.matmul(stack[0], stack[1][0])]
+    for got, want, terms in zip(one, plain, [256, 320, 192, 0, 320, 192, 4096, 96, 96], strict=True):
+        if want is not None:  # the blocks against one plain product: float32 rounding of the sums
+            _close_in_float32(got, want, terms)
 
 
 def test_split_elementwise_passes_match_one_thread_exactly(two_threads_everywhere, splits):
@@ -177,7 +197,7 @@ def test_split_elementwise_passes_match_one_thread_exactly(two_threads_everywher
         got = parallel.elementwise(fn, *args)
         assert got.dtype == np.float32
         np.testing.assert_array_equal(got, fn(*args))
-    assert splits == [2, 2, 2, 2]
+    assert splits == [(2, 2)] * 4
     out = np.empty_like(x)
     assert parallel.elementwise(np.add, x, y, out=out) is out
     np.testing.assert_array_equal(out, x + y)
@@ -211,19 +231,23 @@ def test_chunks_run_side_by_side(two_threads_everywhere):
     assert parallel.parallel_for(chunk, 2, 10 ** 9) == [True, True]
 
 
-def test_work_inside_a_chunk_is_not_split_again(two_threads_everywhere, splits):
+def test_work_inside_a_chunk_runs_in_that_chunk_s_thread(two_threads_everywhere):
+    import threading
+    def outer(i, j):
+        return parallel.parallel_for(lambda p, q: threading.get_ident(), 4, 10 ** 9)
+
+    inner = parallel.parallel_for(outer, 2, 10 ** 9)
+    assert [len(set(idents)) for idents in inner] == [1, 1]
     a = np.ones((256, 256), np.float32)
     products = parallel.parallel_for(lambda i, j: parallel.matmul(a, a), 4, 10 ** 9)
-    assert splits == [2]  # the loop split in two; the product in each chunk unsplit
     np.testing.assert_array_equal(products[1], np.full((256, 256), 256, np.float32))
 
 
-def test_a_cnn_training_step_on_threads_matches_one_thread(two_threads_everywhere, splits):
-    """Forward, loss and every gradient of the small CNN, batch 16, split wherever the kernels can.
-
-    A block of a small product may take another BLAS kernel than the whole product, so sums can
-    round differently; each gradient is compared at the scale of its layer's gradients (a conv
-    bias before batch norm has a zero gradient up to rounding of terms of the weights' size)."""
+def test_a_cnn_training_step_gives_the_same_bits_on_any_number_of_threads(two_threads_everywhere, splits,
+                                                                         monkeypatch):
+    """Loss and every gradient of the small CNN, batch 16, split wherever the kernels can; and
+    against plain NumPy (no blocks) within float32 rounding, each gradient at the scale of its
+    layer's (a conv bias before batch norm has a zero gradient up to rounding)."""
     from gradstep.models import cnn
     rng = np.random.default_rng(2)
     images = rng.standard_normal((16, 1, 28, 28), dtype=np.float32)
@@ -237,11 +261,36 @@ def test_a_cnn_training_step_on_threads_matches_one_thread(two_threads_everywher
         return [[loss.detach().numpy()]] + [[p.grad.numpy() for p in m.parameters(recurse=False)]
                                              for m in net if list(m.parameters(recurse=False))]
 
-    threaded = step()
-    assert 2 in splits
-    gs.set_num_threads(1)
+    one, two, busy = _under_every_thread_setting(monkeypatch, step)
+    assert any(t == 2 and blocks > 1 for t, blocks in splits)
+    for a, b, c in zip(one, two, busy, strict=True):
+        for x, y, z in zip(a, b, c, strict=True):
+            np.testing.assert_array_equal(x, y)
+            np.testing.assert_array_equal(x, z)
+    monkeypatch.undo()  # the real crossovers: nothing of this size is cut
+    gs.set_num_threads(2)
     tol = 16 * 28 * 28 * np.finfo(np.float32).eps  # the longest sums: a weight gradient over the batch
-    for got_layer, want_layer in zip(threaded, step(), strict=True):
+    for got_layer, want_layer in zip(one, step(), strict=True):
         scale = max(float(np.abs(w).max()) for w in want_layer)
         for got, want in zip(got_layer, want_layer, strict=True):
             np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
+
+
+def test_three_threads_cut_three_blocks(two_threads_everywhere, splits):
+    gs.set_num_threads(3)
+    assert parallel.parallel_for(lambda i, j: (i, j), 10, 10 ** 9) == [(0, 3), (3, 6), (6, 10)]
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((256, 64), dtype=np.float32), rng.standard_normal((64, 96), dtype=np.float32)
+    np.testing.assert_array_equal(parallel.matmul(a, b), np.matmul(a, b))
+    assert splits[-1] == (3, 4)  # blocks of at least 64 rows: four, on three threads
+    np.testing.assert_array_equal(parallel.matmul(a[:150], b), np.matmul(a[:150], b))
+    assert splits[-1] == (3, 2)
+
+
+def test_parallel_for_takes_the_crossover_of_its_work(restore_threads, monkeypatch):
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 64)
+    gs.set_num_threads(2)
+    macs = 3 * _threads.MATMUL_MIN_MACS // 2  # too little for two threads as products
+    assert len(parallel.parallel_for(lambda i, j: i, 8, macs, _threads.MATMUL_MIN_MACS)) == 1
+    assert len(parallel.parallel_for(lambda i, j: i, 8, macs)) == 2  # enough as elements
+    assert len(parallel.parallel_for(lambda i, j: i, 8, 2 * macs, _threads.MATMUL_MIN_MACS)) == 2

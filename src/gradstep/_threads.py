@@ -12,11 +12,11 @@ multiply-adds) stay on one thread; convolutions' and large products' are split.
 
 Why not the BLAS's own threads: OpenBLAS synchronises its threads many times inside one product
 and its idle threads spin, so on a machine whose cores are busy with other work a two-thread
-product waited for a descheduled thread again and again (measured 4-800x slower than one thread
-under load). A split here has one hand-off per operation, and the calling thread takes any chunk
-no helper has started. Even so a helper that gets a core late costs time, so work is split only
-over CPUs that no other runnable thread takes at the moment (``free_cpus``): on a busy machine
-gradstep computes on one thread, as it always did.
+product waited for a descheduled thread again and again (measured up to hundreds of times
+slower than one thread under load). A split here has one hand-off per operation, and the calling
+thread takes any chunk no helper has started. Even so a helper that gets a core late costs time,
+so work is split only over CPUs that no other runnable thread takes at the moment
+(``free_cpus``): on a busy machine gradstep computes on one thread, as it always did.
 
 NumPy's BLAS itself is set to one thread at ``import gradstep`` (as before), and the count comes
 from, first to last:
@@ -29,8 +29,11 @@ from, first to last:
   and reports the first one set (PyTorch too reads ``OMP_NUM_THREADS``);
 - otherwise the physical cores available.
 
-``set_num_threads(1)`` is the one-thread behaviour: no split anywhere. PyTorch, if imported, keeps
-its own ``torch.set_num_threads``.
+Results do not depend on the count or the load: what is cut is fixed by the shapes, and the same
+blocks run one after another when no second thread runs (``gradstep.kernels.parallel`` says
+which results differ from a plain NumPy call: products above the crossover, by float32 rounding).
+``set_num_threads(1)`` runs everything in the calling thread. PyTorch, if imported, keeps its own
+``torch.set_num_threads``.
 """
 
 from __future__ import annotations
@@ -41,15 +44,15 @@ import time
 ENV = "GRADSTEP_NUM_THREADS"
 USER_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
-# Crossovers measured by benchmarks/threads.py (see benchmarks/analysis.md): work per thread
-# below which a second thread did not pay.
+# Crossovers from benchmarks/threads.py (reasoning in benchmarks/analysis.md): the work per thread
+# below which a split costs so much more CPU time than one thread that free cores gain little.
 MATMUL_MIN_MACS = 16_000_000       # multiply-adds of one product, per thread
 SPLIT_MIN_ELEMENTS = 1_000_000     # elements of an elementwise pass, per thread
 
 LOAD_SAMPLE_SECONDS = 0.1         # how long one reading of the machine's load is trusted
 
 _num_threads: int | None = None    # the intra-op count (get_num_threads)
-_leave_blas = False                # GRADSTEP_NUM_THREADS=default: gradstep does not touch the BLAS
+_leave_blas = False                # the BLAS is the user's (=default or their variables): no split
 _free = (0.0, 0)                   # (monotonic time, free CPUs) of the last reading
 
 

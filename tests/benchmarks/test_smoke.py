@@ -124,6 +124,18 @@ def test_conv_script_reports_both_layers(torch):
     assert [ln.split()[0] for ln in lines] == ["conv1", "conv2"], proc.stdout
 
 
+def test_cnn_profile_reports_every_layer_beside_torch_and_the_floor(torch):
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cnn_profile", "1", "1", "256"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "sgemm peak" in proc.stdout and "1 thread(s) each" in proc.stdout
+    rows = {ln.split("|")[1].strip(): ln for ln in proc.stdout.splitlines() if ln.startswith("| ")}
+    for name in ("conv1", "bn1", "relu1", "pool1", "conv2", "linear1", "loss", "adam", "step", "sum of rows"):
+        assert name in rows, proc.stdout
+    conv2 = [c.strip() for c in rows["conv2"].split("|")[2:-1]]
+    assert all(float(c) > 0 for c in conv2), rows["conv2"]  # four timings and the two floors
+
+
 def test_a_missing_jax_is_reported_not_an_error(monkeypatch, capsys):
     from benchmarks import child
     monkeypatch.setitem(sys.modules, "jax", None)  # what an environment without JAX gives
@@ -134,3 +146,16 @@ def test_a_missing_jax_is_reported_not_an_error(monkeypatch, capsys):
     result = json.loads(line[len("RESULT "):])
     assert result == {"unavailable": "jax is not installed (an optional benchmark dependency: "
                                      "pip install -e '.[bench]')"}
+
+
+def test_thread_measurements_run_in_a_child_without_the_openblas_pin(tmp_path):
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "1048576"}
+    args = [sys.executable, "-m", "benchmarks.threads", "--smoke", "--json", str(tmp_path / "t.json")]
+    proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads((tmp_path / "t.json").read_text())
+    assert set(result["switch"]["environment"].values()) == {None}  # pin and thread variables unset
+    assert result["switch"]["architecture"]
+    assert [r["name"] for r in result["idle"]["gemm"]] == ["MLP fwd 64x784 @ 784x200"]
+    assert {r["op"] for r in result["idle"]["elementwise"]} == {"add", "multiply", "maximum", "exp"}
+    assert "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 |" in proc.stdout

@@ -1,17 +1,21 @@
 """What kernels call to use more threads where the work pays for them (policy: ``gradstep._threads``).
 
-- ``parallel_for(fn, length, elements)``: ``[fn(start, stop), ...]`` over contiguous ranges of
-  ``range(length)``, one per thread, on a small persistent pool of Python threads (NumPy releases
-  the GIL), or ``[fn(0, length)]`` when ``elements`` is too little work to split.
-- ``matmul(a, b, out=None)``: ``np.matmul``, with a large product cut into row, column or batch
-  blocks (or, when its output is small, into blocks of the summed dimension) run side by side.
+- ``parallel_for(fn, length, work, min_per_thread=None, chunks=None)``: ``[fn(start, stop), ...]``
+  over contiguous ranges of ``range(length)`` on a small persistent pool of Python threads (NumPy
+  releases the GIL), or in the calling thread when ``work`` is too little to split.
+- ``matmul(a, b, out=None)``: ``np.matmul``, with a large product computed in blocks of batch
+  entries, rows or columns of the result (or, when its output is small, of the summed dimension).
 - ``elementwise(fn, *args, out=None)``: a ufunc-like ``fn(*args, out=out)`` on same-shaped
-  contiguous arrays, cut into chunks the same way.
+  contiguous arrays, cut into chunks.
 
-The chunks are fixed by the size and the thread count, so results do not depend on timing. Row,
-column, batch and elementwise chunks give one thread's results exactly; blocks of the summed
-dimension add partial products, which differs from one thread by float32 rounding. With
-``set_num_threads(1)`` all three are exactly ``fn(0, length)``, ``np.matmul`` and ``fn(*args)``.
+Results do not depend on how many threads run (the count set, the free CPUs): elementwise chunks
+and ``parallel_for`` ranges of independent work give the same bits however they are cut, and a
+product above the crossover (``_threads.MATMUL_MIN_MACS``, twice) is always computed in the same
+blocks, fixed by its shape, with one thread or several. Its bits can differ from a plain
+``np.matmul`` of the whole (blocks of the summed dimension are added in order; a smaller block can
+take another BLAS kernel): by float32 rounding, the same with ``set_num_threads(1)`` as with more.
+Below the crossover, and when the BLAS is the user's (``GRADSTEP_NUM_THREADS=default`` or their
+thread variables), everything is plain NumPy.
 """
 
 from __future__ import annotations
@@ -84,25 +88,36 @@ class _Job:
             _inside.on = outer
 
 
-def parallel_for(fn: Callable[[int, int], object], length: int, elements: int) -> list:
+def parallel_for(fn: Callable[[int, int], object], length: int, work: int,
+                 min_per_thread: int | None = None, chunks: int | None = None) -> list:
     """``[fn(start, stop), ...]`` over contiguous ranges covering ``range(length)``, in order.
 
-    ``elements`` is the work of the whole loop (e.g. the elements it touches). Below the
-    crossover, with one thread, or inside another split, this is ``[fn(0, length)]`` in the
-    calling thread. Otherwise the caller and up to ``get_num_threads() - 1`` helpers take the
-    chunks in turn; when no helper gets a core in time the caller runs them all itself. An
-    exception in a chunk is raised here once every chunk has finished.
+    ``work`` is the size of the whole loop in the unit of ``min_per_thread``, the least work
+    worth a thread: by default elements touched against ``SPLIT_MIN_ELEMENTS``; a loop of
+    matrix products passes its multiply-adds and ``_threads.MATMUL_MIN_MACS``. The caller and up
+    to ``get_num_threads() - 1`` helpers take the ranges in turn (below twice the minimum, with
+    one thread, on a busy machine or inside another split, the caller alone); an exception in a
+    range is raised here once every range has finished.
+
+    Without ``chunks`` there is one range per thread that runs, so use it only where ``fn``'s
+    results do not depend on the ranges (independent rows, images or elements). With ``chunks``
+    the ranges are ``chunks`` equal parts whatever the threads, so partial results (e.g. sums)
+    are the same bits on any machine.
     """
-    t = min(_threads.threads_for(elements, _threads.SPLIT_MIN_ELEMENTS), length)
-    return _split(fn, length, t)
+    floor = _threads.SPLIT_MIN_ELEMENTS if min_per_thread is None else min_per_thread
+    t = _threads.threads_for(work, floor)
+    return _split(fn, _even(length, min(t, length) if chunks is None else max(1, min(chunks, length))), t)
 
 
-def _split(fn: Callable[[int, int], object], length: int, t: int) -> list:
-    if t <= 1 or getattr(_inside, "on", False):
-        return [fn(0, length)]
-    job = _Job(fn, [length * i // t for i in range(t + 1)])
-    pool = _helpers(t - 1)
-    for _ in range(t - 1):
+def _split(fn: Callable[[int, int], object], bounds: list[int], t: int) -> list:
+    """``fn`` over the ranges ``bounds[i]:bounds[i + 1]`` on up to ``t`` threads, in order."""
+    chunks = len(bounds) - 1
+    if t <= 1 or chunks == 1 or getattr(_inside, "on", False):
+        return [fn(bounds[i], bounds[i + 1]) for i in range(chunks)]
+    job = _Job(fn, bounds)
+    helpers = min(t, chunks) - 1
+    pool = _helpers(helpers)
+    for _ in range(helpers):
         pool.submit(job.work)
     job.work()
     job.done.wait()
@@ -111,30 +126,42 @@ def _split(fn: Callable[[int, int], object], length: int, t: int) -> list:
     return job.results
 
 
+def _even(length: int, parts: int) -> list[int]:
+    return [length * i // parts for i in range(parts + 1)]
+
+
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``np.matmul(a, b, out=out)``; a product above the crossover is cut into blocks run side by
-    side: batch entries, else rows or columns of the result, else blocks of the summed dimension."""
-    if a.ndim < 2 or b.ndim < 2 or a.ndim > 3 or b.ndim > 3 or a.shape[-1] != b.shape[-2]:
+    """``np.matmul(a, b, out=out)``; a product above the crossover is computed in blocks fixed by
+    its shape (batch entries, else rows or columns of the result, else blocks of the summed
+    dimension added in order), run side by side when threads are free and one after another
+    when not, so its bits do not depend on the thread count or the load."""
+    sa, sb = a.shape, b.shape
+    if not (2 <= len(sa) <= 3 and 2 <= len(sb) <= 3) or sa[-1] != sb[-2]:
         return np.matmul(a, b, out=out)
-    batch = a.shape[0] if a.ndim == 3 else b.shape[0] if b.ndim == 3 else 1
-    (m, k), n = a.shape[-2:], b.shape[-1]
-    t = _threads.threads_for(batch * m * k * n, _threads.MATMUL_MIN_MACS)
-    if t == 1 or getattr(_inside, "on", False) or (a.ndim == b.ndim == 3 and a.shape[0] != b.shape[0]):
+    batch = sa[0] if len(sa) == 3 else sb[0] if len(sb) == 3 else 1
+    (m, k), n = sa[-2:], sb[-1]
+    macs = batch * m * k * n
+    if (macs < 2 * _threads.MATMUL_MIN_MACS or _threads._leave_blas  # the common case first
+            or (len(sa) == len(sb) == 3 and sa[0] != sb[0])):
         return np.matmul(a, b, out=out)
+    blocks = macs // max(1, _threads.MATMUL_MIN_MACS // 2)  # about two blocks per thread's worth
+    t = _threads.threads_for(macs, _threads.MATMUL_MIN_MACS)
     if out is None:
         out = np.empty((batch, m, n) if batch > 1 or a.ndim == 3 or b.ndim == 3 else (m, n),
                        np.result_type(a, b))
-    if batch >= t:
+    if batch >= 2:
         def block(i, j):
             np.matmul(a[i:j] if a.ndim == 3 else a, b[i:j] if b.ndim == 3 else b, out=out[i:j])
-        _split(block, batch, t)
-    elif max(m, n) >= MIN_BLOCK * t:
+        _split(block, _even(batch, min(blocks, batch)), t)
+    elif max(m, n) >= 2 * MIN_BLOCK:
+        bounds = _even(max(m, n), min(blocks, max(m, n) // MIN_BLOCK))
         if m >= n:
-            _split(lambda i, j: np.matmul(a[..., i:j, :], b, out=out[..., i:j, :]), m, t)
+            _split(lambda i, j: np.matmul(a[..., i:j, :], b, out=out[..., i:j, :]), bounds, t)
         else:
-            _split(lambda i, j: np.matmul(a, b[..., i:j], out=out[..., i:j]), n, t)
-    elif k >= MIN_BLOCK * t:
-        parts = _split(lambda i, j: np.matmul(a[..., i:j], b[..., i:j, :]), k, t)
+            _split(lambda i, j: np.matmul(a, b[..., i:j], out=out[..., i:j]), bounds, t)
+    elif k >= 2 * MIN_BLOCK:
+        bounds = _even(k, min(blocks, k // MIN_BLOCK))
+        parts = _split(lambda i, j: np.matmul(a[..., i:j], b[..., i:j, :]), bounds, t)
         np.add(parts[0], parts[1], out=out)
         for p in parts[2:]:
             out += p
