@@ -61,6 +61,10 @@ def targets(run: dict) -> list[dict]:
     ratio("mlp64", "gradstep / torch", 0.55, "MLP batch 64 Adam, one thread: gradstep <= 0.55x PyTorch")
     ratio("mlp64", "gradstep / numpy", 1.0, "MLP batch 64 Adam, one thread: gradstep <= 1.0x hand NumPy")
     ratio("mlp64", "gradstep / jax", None, "MLP batch 64 Adam, one thread: gradstep / JAX (reported)")
+    ratio("mlp64", "gradstep-fused / torch", None,
+          "MLP batch 64 Adam, one thread: gradstep Adam(fused=True) / PyTorch (reported)")
+    ratio("mlp64", "gradstep-fused / numpy", None,
+          "MLP batch 64 Adam, one thread: gradstep Adam(fused=True) / hand NumPy (reported)")
     ratio("mlp1", "gradstep / torch", 0.7, "MLP batch 1 SGD, one thread: gradstep <= 0.7x PyTorch")
     ratio("mlp1", "gradstep / jax", None, "MLP batch 1 SGD, one thread: gradstep / JAX (reported)")
     ratio("cnn", "gradstep / torch", 1.0, "small CNN, one thread: gradstep <= 1.0x PyTorch")

@@ -64,8 +64,9 @@ class Case:
 MLP_RATIOS = (("gradstep", "torch"), ("gradstep", "numpy"), ("gradstep", "jax"), ("torch", "numpy"))
 CASES = [
     Case("mlp64", "MLP 784-200-10, one epoch, batch 64, Adam (lr 1e-3)", "mlp",
-         ("gradstep", "torch", "numpy", "jax"), {"batch": 64, "optimizer": "adam", "lr": 1e-3},
-         {"train": 512, "test": 256, "smoke": True}, 5, MLP_RATIOS,
+         ("gradstep", "gradstep-fused", "torch", "numpy", "jax"),
+         {"batch": 64, "optimizer": "adam", "lr": 1e-3}, {"train": 512, "test": 256, "smoke": True}, 5,
+         MLP_RATIOS + (("gradstep-fused", "torch"), ("gradstep-fused", "numpy")),
          {"settings": ("one",), "rounds": 7, "train": 19200, "test": 2000}),
     Case("mlp1", "MLP 784-200-10, one epoch, batch 1, plain SGD (lr 1e-2)", "mlp",
          ("gradstep", "torch", "numpy", "jax"), {"batch": 1, "optimizer": "sgd", "lr": 1e-2},

@@ -20,7 +20,16 @@ except ImportError as e:  # pragma: no cover - the test extra installs numba
                       "or leave fused unset for the NumPy update") from e
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _compiled(fn):
+    """``fn`` compiled without fast-math (numpy's error model: 1/0 is inf, not an exception), its
+    machine code cached on disk where numba finds a writable place, else compiled per process."""
+    try:
+        return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+    except RuntimeError:  # pragma: no cover - no writable cache location
+        return numba.njit(nogil=True, error_model="numpy")(fn)
+
+
+@_compiled
 def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lerp_from_end, w, beta2,
                one_minus_beta2, eps, step_size):  # pragma: no cover - compiled, so coverage cannot see it
     for i in range(param.shape[0]):
