@@ -12,9 +12,10 @@ The floor of a layer is its matrix-product arithmetic (2 * multiply-adds of the 
 convolution or linear map, forward; weight and input gradients, backward) at this machine's
 single-core float32 GEMM rate, measured here with a large product. Figures, not a test:
 
-    python -m benchmarks.cnn_profile [rounds] [threads]
+    python -m benchmarks.cnn_profile [rounds] [threads] [size]
 
-``threads`` (default 1) is given to both libraries (gradstep.set_num_threads, torch.set_num_threads).
+``threads`` (default 1) is given to both libraries (gradstep.set_num_threads, torch.set_num_threads);
+``size`` (default 2048) is the side of the square product that measures the peak.
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from this process's environment (it re-executes
 itself without them) so that OpenBLAS picks its kernels for this CPU, as on a user's machine.
 """
@@ -36,13 +37,13 @@ def _unpinned() -> None:
         os.execve(sys.executable, [sys.executable, "-m", "benchmarks.cnn_profile", *sys.argv[1:]], env)
 
 
-def gemm_peak(np, threads: int) -> float:
-    """Float32 GEMM rate (FLOP/s) of one 2048 x 2048 product on ``threads`` BLAS threads, best of 5
-    (CPU time for one thread, which other processes' load does not inflate; wall time for more)."""
+def gemm_peak(np, threads: int, size: int = 2048) -> float:
+    """Float32 GEMM rate (FLOP/s) of one ``size`` x ``size`` product on ``threads`` BLAS threads, best
+    of 5 (CPU time for one thread, which other processes' load does not inflate; wall time for more)."""
     from threadpoolctl import threadpool_limits
     rng = np.random.default_rng(0)
-    a = rng.standard_normal((2048, 2048)).astype(np.float32)
-    b = rng.standard_normal((2048, 2048)).astype(np.float32)
+    a = rng.standard_normal((size, size)).astype(np.float32)
+    b = rng.standard_normal((size, size)).astype(np.float32)
     c = np.empty_like(a)
     best = float("inf")
     clock = time.process_time if threads == 1 else time.perf_counter
@@ -52,7 +53,7 @@ def gemm_peak(np, threads: int) -> float:
             t0 = clock()
             np.matmul(a, b, out=c)
             best = min(best, clock() - t0)
-    return 2 * 2048 ** 3 / best
+    return 2 * size ** 3 / best
 
 
 def flops(name: str, module, x_shape, need_x: bool) -> tuple[float, float]:
@@ -166,6 +167,7 @@ def main(argv: list[str]) -> None:
     _unpinned()
     rounds = int(argv[0]) if argv else 20
     threads = int(argv[1]) if len(argv) > 1 else 1
+    size = int(argv[2]) if len(argv) > 2 else 2048
     os.environ.setdefault("GRADSTEP_NUM_THREADS", str(threads))
     import numpy as np
     import threadpoolctl
@@ -177,7 +179,7 @@ def main(argv: list[str]) -> None:
 
     arch = {p["internal_api"]: p.get("architecture") for p in threadpoolctl.threadpool_info()
             if p["user_api"] == "blas"}
-    peak1, peak2 = gemm_peak(np, 1), gemm_peak(np, 2)
+    peak1, peak2 = gemm_peak(np, 1, size), gemm_peak(np, 2, size)
     rng = np.random.default_rng(0)
     x = rng.random((BATCH, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, BATCH)
@@ -202,7 +204,8 @@ def main(argv: list[str]) -> None:
             best[k][name][1] = max(0.0, best[k][name][1] - copies[k][i])
     net = libs["gradstep"].layers
     print(f"small CNN, batch {BATCH}, float32, {threads} thread(s) each; CPU ms, minimum of {rounds} rounds; "
-          f"OpenBLAS {arch}; sgemm peak {peak1 / 1e9:.0f} GFLOP/s on 1 core, {peak2 / 1e9:.0f} on 2; "
+          f"OpenBLAS {arch}; sgemm peak ({size}^2) {peak1 / 1e9:.0f} GFLOP/s on 1 core, "
+          f"{peak2 / 1e9:.0f} on 2; "
           f"numpy {np.__version__}, torch {torch.__version__}\n")
     print("| layer | gradstep fwd | gradstep bwd | torch fwd | torch bwd | floor fwd | floor bwd |")
     print("|---|---|---|---|---|---|---|")

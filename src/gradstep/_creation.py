@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _device, _dtype, _errors
 from ._errors import ArgumentError, ShapeError
-from .autograd.tensor import Tensor
+from .autograd.tensor import Tensor, data_or_sizes
 from .autograd.tensor_math import _size_args, _to_array
 from .random import rng
 
@@ -360,13 +360,7 @@ class _TensorType(type):
                 raise _errors.DTypeError(f"{cls.__name__} expects a tensor of dtype {cls.dtype}, got "
                                          f"{args[0].dtype}; use .to({cls.dtype})")
             return args[0]
-        if not args:
-            return _finish(np.zeros((0,), dtype=cls.dtype), False)
-        if all(isinstance(a, (builtins.int, np.integer)) and not isinstance(a, builtins.bool) for a in args):
-            return _finish(np.zeros(_shape(args), dtype=cls.dtype), False)
-        if len(args) == 1:
-            return tensor(args[0], dtype=cls.dtype)
-        raise TypeError(f"{cls.__name__}() takes sizes or one sequence of data, got {args}")
+        return _finish(data_or_sizes(args, cls.dtype, cls.__name__), False)
 
 
 def _tensor_type(name: str, dt: np.dtype) -> type:

@@ -131,6 +131,12 @@ RESULTS = [
     ("histogram_weight", lambda m: m.histogram(m.tensor([1.0, 2.0, 2.0]), 2, weight=m.tensor([1.0, 0.5, 2.0]),
                                                density=True)[0], True),
     ("relu_fn", lambda m: m.nn.functional.relu_(m.tensor([-1.0, 2.0])), True),
+    # eigendecompositions: complex results, read through .real / .imag / abs()
+    ("eig_values", lambda m: m.linalg.eig(m.tensor([[2, 1], [2, 3]], dtype=m.float64))[0].real, True),
+    ("eig_vectors", lambda m: m.linalg.eig(m.tensor([[2, 1], [2, 3]], dtype=m.float64))[1].real, True),
+    ("eig_rotation", lambda m: m.linalg.eig(m.tensor([[0.0, -1.0], [1.0, 0.0]])).eigenvalues.imag, True),
+    ("eigvals_real", lambda m: m.linalg.eigvals(m.tensor([[1.0, 2.0], [-3.0, 0.5]])).real, True),
+    ("eig_vectors_imag", lambda m: m.linalg.eig(m.tensor([[1.0, 2.0], [-3.0, 0.5]]))[1].imag, True),
     # random draws: shapes and dtypes
     ("bernoulli", lambda m: m.bernoulli(m.full((3, 4), 0.5)), False),
     ("bernoulli_p", lambda m: m.zeros(5).bernoulli(0.2), False),
@@ -143,9 +149,22 @@ RESULTS = [
     # a tensor inside tensor()'s data is read as one number (d2l's multivariable calculus section)
     ("tensor_of_one_element_tensors", lambda m: m.tensor([m.exp(m.tensor([0.5])), m.tensor(2.0)]), True),
     ("tensor_of_nested_tensors", lambda m: m.tensor([[m.tensor([1.0])], [m.tensor([2.0])]]), True),
-    ("tensor_keeps_float64_elements", lambda m: m.tensor([m.tensor(1.0, dtype=m.float64), m.tensor(2.0)]), True),
+    ("tensor_keeps_float64", lambda m: m.tensor([m.tensor(1.0, dtype=m.float64), m.tensor(2.0)]), True),
     ("tensor_of_int_tensors_and_float", lambda m: m.tensor([m.tensor(1), 2.5]), True),
     ("tensor_of_int_tensors", lambda m: m.tensor((m.tensor(1), m.tensor([2]))), True),
+    # torch.Tensor / FloatTensor take data or sizes (NYU's tensor tutorial: torch.Tensor(2, 3, 4));
+    # PyTorch leaves a sized tensor uninitialised, so only shape and dtype are compared
+    ("Tensor_sizes", lambda m: m.Tensor(2, 3, 4), False),
+    ("Tensor_one_size", lambda m: m.Tensor(5).random_(10), False),
+    ("Tensor_Size", lambda m: m.Tensor(m.Size([2, 1])), False),
+    ("FloatTensor_Size", lambda m: m.FloatTensor(m.Size([3])), False),
+    ("Tensor_tuple_is_data", lambda m: m.Tensor((2, 3)), True),
+    ("Tensor_empty", lambda m: m.Tensor(), True),
+    ("resize_shrink", lambda m: m.arange(6.0).resize_(2, 2), True),
+    ("resize_Size", lambda m: m.arange(6.0).resize_(m.Size([3])), True),
+    ("resize_grow", lambda m: m.arange(2.0).resize_(3), False),
+    ("Variable_leaf", lambda m: m.autograd.Variable(m.ones(2) * 3, requires_grad=True), True),
+    ("Variable_plain", lambda m: m.autograd.Variable(m.ones(2, requires_grad=True)), True),
     ("tensor_of_graph_tensors", lambda m: m.tensor([m.ones(1, requires_grad=True) * 2, 3.0]), True),
 ]
 
@@ -254,6 +273,8 @@ ERRORS = [
     ("randn_out_requires_grad", lambda m: m.randn(2, out=m.empty(2, requires_grad=True))),
     ("det_not_square", lambda m: m.linalg.det(m.ones(2, 3))),
     ("cross_not_3", lambda m: m.linalg.cross(m.ones(2), m.ones(2))),
+    ("eig_not_square", lambda m: m.linalg.eig(m.ones(2, 3))),
+    ("imag_of_real", lambda m: m.ones(2).imag),
     ("cdist_dims", lambda m: m.cdist(m.ones(2, 3), m.ones(2, 4))),
     ("grid_sample_mode", lambda m: m.nn.functional.grid_sample(m.ones(1, 1, 3, 3), m.zeros(1, 2, 2, 2),
                                                                mode="bicubic_typo", align_corners=False)),
@@ -263,6 +284,11 @@ ERRORS = [
                                                                 align_corners=False)),
     ("grid_sample_dtypes", lambda m: m.nn.functional.grid_sample(
         m.ones(1, 1, 3, 3), m.zeros(1, 2, 2, 2, dtype=m.float64), align_corners=False)),
+    ("resize_requires_grad", lambda m: m.ones(2, requires_grad=True).resize_(3)),
+    ("Tensor_of_float", lambda m: m.Tensor(3.5)),
+    ("FloatTensor_of_float", lambda m: m.FloatTensor(2.5)),
+    ("Tensor_data_and_size", lambda m: m.Tensor([1.0], 2)),
+    ("Variable_of_list", lambda m: m.autograd.Variable([1.0])),
     ("tensor_of_vectors", lambda m: m.tensor([m.tensor([1.0, 2.0]), m.tensor([3.0, 4.0])])),
     ("affine_grid_theta_shape", lambda m: m.nn.functional.affine_grid(m.ones(1, 3, 3), (1, 1, 4, 4),
                                                                       align_corners=False)),
@@ -299,6 +325,16 @@ def test_a_cpu_only_torch_s_device_error_type_catches_gradstep_s(use, torch):
     assert_raises_like_torch(torch, gs, use)
 
 
+def test_every_tensor_is_a_variable(torch):
+    for m in (gs, torch):
+        t = m.ones(2)
+        assert isinstance(t, m.autograd.Variable) and not isinstance(3.0, m.autograd.Variable)
+        v = m.autograd.Variable(t)
+        assert v is not t and type(v) is type(t)
+        v[0] = 5.0  # shares t's memory, as in PyTorch
+        assert t[0].item() == 5.0
+
+
 def test_devices_behave_like_torch(torch):
     for m in (gs, torch):
         d = m.device("cpu")
@@ -310,6 +346,8 @@ def test_devices_behave_like_torch(torch):
         assert not d == "cpu"  # a device never equals a string, in either library
         t = m.ones(2)
         assert t.device == d and str(t.device) == "cpu" and t.is_cuda is False and t.get_device() == -1
+        flags = ("is_cpu", "is_cuda", "is_xpu", "is_mps", "is_meta", "is_sparse", "is_quantized")
+        assert [getattr(t, f) for f in flags] == [True] + [False] * 6  # dcgan checks input.is_xpu
         assert t.to(d) is t and t.cpu() is t and t.type() == "torch.FloatTensor"
         assert m.tensor([1], dtype=m.int64).type() == "torch.LongTensor"
         assert m.cuda.is_available() is False and m.cuda.device_count() == 0
@@ -360,3 +398,13 @@ def test_a_singular_matrix_raises_linalg_error(torch):
     with pytest.raises(gs.linalg.LinAlgError, match="singular") as e:
         gs.linalg.inv(gs.ones(2, 2))
     assert isinstance(e.value, RuntimeError) and issubclass(torch.linalg.LinAlgError, RuntimeError)
+
+
+def test_eig_of_a_matrix_that_requires_grad_is_refused_in_one_line():
+    a = gs.tensor([[2.0, 1.0], [2.0, 3.0]], requires_grad=True)
+    with pytest.raises(ValueError, match="no gradient for eigendecompositions.*no_grad"):
+        gs.linalg.eig(a)
+    with gs.no_grad():
+        w = gs.linalg.eig(a).eigenvalues
+    np.testing.assert_allclose(np.sort(w.real.numpy()), [1.0, 4.0], rtol=1e-6)
+    assert w.is_complex() and not w.requires_grad

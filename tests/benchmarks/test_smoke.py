@@ -107,12 +107,13 @@ def test_readme_table_is_replaced_between_its_markers(torch, smoke_run, tmp_path
     assert not report.update_readme(plain, [run]) and plain.read_text() == "no markers\n"
 
 
-def test_in_process_diagnostic_runs_and_reports_both_ratios():
+def test_in_process_diagnostic_runs_and_reports_its_ratios():
     proc = subprocess.run([sys.executable, "-m", "benchmarks.in_process", "1", "256"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "1 rounds alternating in one process, 256 images, 4 steps" in proc.stdout
     assert "gradstep / numpy = " in proc.stdout and "Trainer.fit / eager loop = " in proc.stdout
+    assert "gradstep-fused / numpy = " in proc.stdout
 
 
 def test_conv_script_reports_both_layers(torch):
@@ -121,6 +122,30 @@ def test_conv_script_reports_both_layers(torch):
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [ln for ln in proc.stdout.splitlines() if "gradstep / torch = " in ln]
     assert [ln.split()[0] for ln in lines] == ["conv1", "conv2"], proc.stdout
+
+
+def test_cnn_profile_reports_every_layer_beside_torch_and_the_floor(torch):
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cnn_profile", "1", "1", "256"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "sgemm peak" in proc.stdout and "1 thread(s) each" in proc.stdout
+    rows = {ln.split("|")[1].strip(): ln for ln in proc.stdout.splitlines() if ln.startswith("| ")}
+    for name in ("conv1", "bn1", "relu1", "pool1", "conv2", "linear1", "loss", "adam", "step", "sum of rows"):
+        assert name in rows, proc.stdout
+    conv2 = [c.strip() for c in rows["conv2"].split("|")[2:-1]]
+    assert all(float(c) > 0 for c in conv2), rows["conv2"]  # four timings and the two floors
+
+
+def test_a_missing_jax_is_reported_not_an_error(monkeypatch, capsys):
+    from benchmarks import child
+    monkeypatch.setitem(sys.modules, "jax", None)  # what an environment without JAX gives
+    child.main(["mlp", "jax", json.dumps({"batch": 64, "optimizer": "adam", "lr": 1e-3, "train": 64,
+                                          "test": 64, "smoke": True})])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("RESULT ")
+    result = json.loads(line[len("RESULT "):])
+    assert result == {"unavailable": "jax is not installed (an optional benchmark dependency: "
+                                     "pip install -e '.[bench]')"}
 
 
 def test_thread_measurements_run_in_a_child_without_the_openblas_pin(tmp_path):
@@ -134,15 +159,3 @@ def test_thread_measurements_run_in_a_child_without_the_openblas_pin(tmp_path):
     assert [r["name"] for r in result["idle"]["gemm"]] == ["MLP fwd 64x784 @ 784x200"]
     assert {r["op"] for r in result["idle"]["elementwise"]} == {"add", "multiply", "maximum", "exp"}
     assert "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 |" in proc.stdout
-
-
-def test_a_missing_jax_is_reported_not_an_error(monkeypatch, capsys):
-    from benchmarks import child
-    monkeypatch.setitem(sys.modules, "jax", None)  # what an environment without JAX gives
-    child.main(["mlp", "jax", json.dumps({"batch": 64, "optimizer": "adam", "lr": 1e-3, "train": 64,
-                                          "test": 64, "smoke": True})])
-    line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert line.startswith("RESULT ")
-    result = json.loads(line[len("RESULT "):])
-    assert result == {"unavailable": "jax is not installed (an optional benchmark dependency: "
-                                     "pip install -e '.[bench]')"}

@@ -164,6 +164,7 @@ def two_threads(monkeypatch):
     before, real, splits = gs.get_num_threads(), parallel._split, []
     monkeypatch.setattr(_threads, "MATMUL_MIN_MACS", 1)
     monkeypatch.setattr(_threads, "SPLIT_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 64)  # as on an idle machine
     monkeypatch.setattr(parallel, "_split", lambda fn, length, t: (splits.append(t), real(fn, length, t))[1])
     gs.set_num_threads(2)
     yield splits
@@ -172,11 +173,10 @@ def two_threads(monkeypatch):
 
 @pytest.mark.parametrize("x_shape, w_shape, groups", [((4, 3, 26, 26), (6, 3, 3, 3), 1),   # per image
                                                       ((4, 4, 26, 26), (6, 2, 3, 3), 2),
-                                                      ((5, 4, 9, 9), (6, 4, 3, 3), 1)])   # batch last
+                                                      ((40, 2, 12, 12), (6, 2, 3, 3), 1)])  # batch last
 def test_threaded_convolution_matches_one_thread(two_threads, x_shape, w_shape, groups):
-    """Images (per image) or blocks of the products (batch last) split over threads: the same
-    results as one thread up to float32 rounding (the BLAS may round a block's edge differently,
-    and the weight gradient adds per-thread partial sums)."""
+    """Images (per image) or fixed blocks of the products (batch last) split over threads: the
+    same bits as one thread, as the blocks and the order of every sum depend on the shapes alone."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal(x_shape, dtype=np.float32)
     w = rng.standard_normal(w_shape, dtype=np.float32)
@@ -189,12 +189,7 @@ def test_threaded_convolution_matches_one_thread(two_threads, x_shape, w_shape, 
         return out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
 
     threaded = run()
-    assert two_threads.count(2) >= 3                 # forward, weight and input gradients were split
+    assert two_threads.count(2) >= 2                 # the forward and a backward product were split
     gs.set_num_threads(1)
-    one = run()
-    terms = x_shape[0] * x_shape[2] * x_shape[3]    # products summed into a weight gradient, the most
-    tol = terms * np.finfo(np.float32).eps
-    for got, want in zip(threaded, one):
-        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * float(np.abs(want).max()))
-    if x_shape[-1] >= 24:                            # per image: each image's products as with one thread
-        np.testing.assert_array_equal(threaded[0], one[0])
+    for got, want in zip(threaded, run()):
+        np.testing.assert_array_equal(got, want)

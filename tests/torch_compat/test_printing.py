@@ -93,6 +93,19 @@ def test_fused_nodes_carry_pytorchs_name(torch, build):
     assert ours.grad_fn.name() == theirs.grad_fn.name()
 
 
+@pytest.mark.parametrize("index", ["[0]", "[1:3]", "[:, 0]", "[0, 1:3]", "[1:3, 0]", "[:]", "[..., 0]",
+                                   "[None]", "[0, None]", "[::2]", "[-1]", "[0:4]", "[:, :, 0:3]", "[:, 1:2]",
+                                   "[[0, 1]]", "[x > 0]", "[0, 0, 0]"])
+def test_indexing_nodes_carry_pytorchs_name(torch, index):
+    """A basic index is named after its last effective view (select, slice, unsqueeze or alias), as
+    PyTorch records it; advanced indexing is IndexBackward0."""
+    names = []
+    for m in (gs, torch):
+        x = m.zeros(4, 5, 3, requires_grad=True) + 1  # x > 0 everywhere
+        names.append(eval("x" + index, {"x": x}).grad_fn.name())
+    assert names[0] == names[1]
+
+
 def test_accumulate_grad_leaves_name_their_variable():
     x = gs.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
@@ -141,3 +154,36 @@ def test_float64_from_python_floats_keeps_every_digit(torch):
     v = [-41675.78474054706, 0.1, 1 / 3]
     for make in (gs.tensor, gs.as_tensor):
         assert make(v, dtype=gs.float64).tolist() == torch.tensor(v, dtype=torch.float64).tolist() == v
+
+
+@pytest.mark.parametrize("matrix, dtype", [
+    ([[2, 1], [2, 3]], "float64"),  # d2l's eigendecomposition example
+    ([[0.0, -1.0], [1.0, 0.0]], "float32"),
+    (np.random.RandomState(3).randn(4, 4).round(3).tolist(), "float32"),
+], ids=["real", "rotation", "random"])
+def test_complex_results_print_as_pytorch(torch, torch_names, matrix, dtype):
+    ours = gs.linalg.eig(gs.tensor(matrix, dtype=getattr(gs, dtype)))
+    theirs = torch.linalg.eig(torch.tensor(matrix, dtype=getattr(torch, dtype)))
+    assert repr(ours) == repr(theirs)
+    assert str(ours.eigenvalues) == str(theirs.eigenvalues)
+
+
+@pytest.mark.parametrize("index", [
+    np.s_[:2], np.s_[0], np.s_[1:3, 0], np.s_[0, 1:], np.s_[:], np.s_[:, 1], np.s_[None], np.s_[:2, None],
+    np.s_[..., 0], np.s_[[0, 1]], np.s_[::2], np.s_[:, :], np.s_[0, 1], np.s_[-1]], ids=repr)
+def test_indexing_nodes_carry_pytorchs_name(torch, index):
+    # d2l prints net[0].weight.data[:2]-style slices of graph tensors: <SliceBackward0>, not Index
+    ours = (gs.ones(4, 3, requires_grad=True) * 1)[index]
+    theirs = (torch.ones(4, 3, requires_grad=True) * 1)[index]
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.tensor(0.7944855690002441), lambda m: m.tensor(3), lambda m: m.tensor(True),
+    lambda m: m.tensor(0.5, dtype=m.float64), lambda m: m.tensor(0.5, requires_grad=True) * 2,
+    lambda m: m.tensor([0.5]), lambda m: m.tensor([[1.0, 2.0]]), lambda m: m.nn.Parameter(m.tensor(0.5))])
+def test_f_strings_format_tensors_as_pytorch_does(torch, torch_names, make):
+    # d2l's integral-calculus section prints f'approximation: {approx}' of a 0-d tensor: a number
+    assert f"{make(gs)}" == f"{make(torch)}"
+    if make(torch).ndim == 0 and type(make(torch)) is torch.Tensor:
+        assert f"{make(gs):.3f}|{make(gs):>8}" == f"{make(torch):.3f}|{make(torch):>8}"

@@ -5,10 +5,11 @@ from .function import Function, backward, grad, once_differentiable  # noqa: I00
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient, rel_error
 from .tensor import Tensor
+from .variable import Variable
 
 __all__ = ["Function", "Tensor", "backward", "grad", "gradcheck", "gradgradcheck", "numerical_gradient",
            "rel_error", "once_differentiable", "functional", "GradcheckError", "no_grad", "enable_grad",
-           "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+           "set_grad_enabled", "is_grad_enabled", "inference_mode", "Variable"]
 
 # last, once the engine is loaded: MoreMath reaches these primitives through the package
 from . import functional, more_ops  # noqa: E402,F401

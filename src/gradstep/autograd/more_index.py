@@ -361,6 +361,22 @@ class MoreIndex:
             return out
         return self._inplace_from(fill, fill_value)
 
+    def resize_(self, *sizes, memory_format=None):
+        """Give self the shape ``sizes`` in place, keeping the elements that fit in row-major order
+        (new ones are zeros; PyTorch leaves them uninitialised)."""
+        shape = _size_args(sizes)
+        if self.requires_grad:
+            raise RuntimeError("cannot resize variables that require grad")
+        if builtins.any(n < 0 for n in shape):
+            raise ArgumentError(f"resize_: sizes must be non-negative, got {shape}")
+        flat = self._data.reshape(-1)
+        out = np.zeros(builtins.int(np.prod(shape)), self._data.dtype)
+        n = builtins.min(flat.size, out.size)
+        out[:n] = flat[:n]
+        self._data = out.reshape(shape)
+        self._version += 1
+        return self
+
 
 def _array(x) -> np.ndarray:
     return x._data if isinstance(x, _ag.Tensor) else np.asarray(x)

@@ -48,7 +48,33 @@ def torch_name(node) -> str | None:
         return _camel(node.df.__name__.removesuffix("_backward")) + "Backward0"
     if cls.__name__ == "_PointwiseLoss":  # a loss: named by its kernel
         return _loss_names().get(id(node.kernel), "LossBackward0")
+    if cls.__name__ == "Index" and node.basic:
+        return _basic_index_name(node.index, node.shape)
     return _NAMES.get(cls.__name__)
+
+
+def _basic_index_name(index, shape) -> str:
+    """PyTorch applies a basic index one dimension at a time and names the node after the last view
+    that did something: an integer selects, ``None`` unsqueezes, a slice that is not the whole
+    dimension slices (``x[:]`` alone slices too); when nothing did, the node is an alias."""
+    parts = index if isinstance(index, tuple) else (index,)
+    consuming = sum(1 for p in parts if p is not None and p is not Ellipsis)
+    dim, last = 0, None
+    for p in parts:
+        if p is Ellipsis:
+            dim += len(shape) - consuming
+        elif p is None:
+            last = "UnsqueezeBackward0"
+        elif isinstance(p, slice):
+            if p.indices(shape[dim]) != (0, shape[dim], 1):
+                last = "SliceBackward0"
+            dim += 1
+        else:
+            last = "SelectBackward0"
+            dim += 1
+    if last is None:
+        return "SliceBackward0" if len(parts) == 1 and isinstance(parts[0], slice) else "AliasBackward0"
+    return last
 
 
 class AccumulateGrad:

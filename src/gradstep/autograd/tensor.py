@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from .. import _device, _dtype
-from .._errors import ShapeError
+from .._errors import DTypeError, ShapeError
 from .._printing import tensor_repr
 from .._size import Size
 from . import grad_mode, numpy_dispatch
@@ -44,6 +44,23 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
+def data_or_sizes(args: tuple, dt: np.dtype, name: str) -> np.ndarray:
+    """What ``torch.Tensor(*args)`` (and ``FloatTensor``...) holds: ``(data,)`` copies data;
+    ``(2, 3)`` or ``(torch.Size([2, 3]),)`` is a shape (uninitialised in PyTorch, zeros here)."""
+    sizes = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
+    if sizes and all(isinstance(n, (builtins.int, np.integer)) and not isinstance(n, builtins.bool)
+                     for n in sizes):
+        return np.zeros(tuple(builtins.int(n) for n in sizes), dt)
+    if len(args) > 1:
+        raise TypeError(f"{name}(...): give one sequence of data or sizes as ints, got "
+                        f"{', '.join(type(a).__name__ for a in args)}")
+    data = args[0] if args else ()
+    if isinstance(data, (builtins.float, builtins.bool, builtins.complex)):
+        raise TypeError(f"{name}(data): data must be a sequence (got {type(data).__name__}); "
+                        f"use torch.tensor({data!r}) for a 0-d tensor")
+    return (data._data if isinstance(data, Tensor) else _to_array(data, dt)).astype(dt)
+
+
 class Tensor(TensorMath, MoreMath, MoreIndex):
     """An n-dimensional array that can record the operations applied to it and differentiate them.
 
@@ -60,10 +77,9 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
     __array_function__ = numpy_dispatch.array_function
     __hash__ = object.__hash__  # identity, so tensors can key dicts (optimizer state) as in PyTorch
 
-    def __init__(self, data=(), dtype=None, requires_grad: builtins.bool = False):
+    def __init__(self, *args, dtype=None, requires_grad: builtins.bool = False):
         dt = _dtype.as_dtype(dtype) or _dtype.get_default_dtype()
-        arr = data._data if isinstance(data, Tensor) else _to_array(data, dt)
-        self._data = arr.astype(dt)
+        self._data = data_or_sizes(args, dt, "Tensor")
         self._grad = None
         self._node = None
         self._vc = [0]
@@ -196,12 +212,34 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
     def is_cuda(self) -> builtins.bool:
         return False
 
+    # every tensor lives in CPU memory, dense and unquantized (code checks these before moving data)
+    is_xpu = is_mps = is_meta = is_sparse = is_quantized = is_cuda
+
+    @property
+    def is_cpu(self) -> builtins.bool:
+        return True
+
     def get_device(self) -> builtins.int:
         """-1, PyTorch's answer for a tensor on the CPU."""
         return -1
 
     def is_floating_point(self) -> builtins.bool:
         return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> builtins.bool:
+        return self._data.dtype.kind == "c"
+
+    @property
+    def real(self) -> Tensor:
+        """The real parts of a complex tensor (without gradient: complex tensors are results only);
+        a real tensor itself, as in PyTorch."""
+        return Tensor._make(self._data.real.copy()) if self.is_complex() else self
+
+    @property
+    def imag(self) -> Tensor:
+        if not self.is_complex():
+            raise DTypeError("imag is not implemented for tensors with non-complex dtypes.")
+        return Tensor._make(self._data.imag.copy())
 
     def dim(self) -> builtins.int:
         return self._data.ndim
@@ -272,7 +310,8 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
         return builtins.bool(self._data.item())
 
     def __format__(self, spec):
-        if self._data.size == 1 and spec:
+        # as in PyTorch, a 0-d tensor formats as its number (f"{loss}" prints 0.7944855690002441)
+        if (self._data.ndim == 0 and type(self) is Tensor) or (self._data.size == 1 and spec):
             return format(self.item(), spec)
         return format(repr(self), spec)
 

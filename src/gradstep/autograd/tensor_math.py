@@ -416,8 +416,8 @@ def _scalarize_tensors(data, tensor_floats: list):
     for x in data:
         if isinstance(x, Tensor):
             if x._data.size != 1:
-                raise ValueError(f"only one element tensors can be converted to Python scalars (got a tensor "
-                                 f"of shape {tuple(x.shape)} inside the data; use torch.stack to join tensors)")
+                raise ValueError(f"only one element tensors can be converted to Python scalars (got a "
+                                 f"tensor of shape {tuple(x.shape)} in the data; join tensors with stack)")
             if x.dtype.kind == "f":
                 tensor_floats.append(x.dtype)
             x = x._data.reshape(())

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _threads
 from .im2col import Pads, col2im, crop2d, out_size, windows
-from .parallel import matmul, parallel_for
+from .parallel import parallel_for
 
 Pair = tuple[int, int]
 
@@ -61,6 +62,32 @@ def _batch_first(a: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+BLOCK = 4096  # rows or columns of one block of a batch-last product (see ``_blocked_matmul``)
+
+
+def _blocked_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` (stacked, (G, M, K) @ (G, K, N)) computed in blocks of BLOCK columns of the result
+    (or of rows, when it has fewer columns than rows), the blocks split over the threads. The
+    blocks are fixed by the shapes alone, so the result is the same bits with any number of
+    threads (a BLAS may round a product differently when it is cut elsewhere)."""
+    out = np.empty(a.shape[:-1] + b.shape[-1:], dtype=np.result_type(a, b))
+    columns = out.shape[-1] >= out.shape[-2]
+    size = out.shape[-1] if columns else out.shape[-2]
+    blocks = -(-size // BLOCK)
+
+    def run(i: int, j: int) -> None:
+        for k in range(i, j):
+            part = slice(k * BLOCK, (k + 1) * BLOCK)
+            if columns:
+                np.matmul(a, b[..., part], out=out[..., part])
+            else:
+                np.matmul(a[..., part, :], b, out=out[..., part, :])
+
+    macs = out.size * a.shape[-1]      # as elements, so that it splits where a product of as many would
+    parallel_for(run, blocks, macs * _threads.SPLIT_MIN_ELEMENTS // _threads.MATMUL_MIN_MACS)
+    return out
+
+
 def _window_cols(x: np.ndarray, w_shape: tuple, stride: Pair, pads: Pads, dilation: Pair,
                  groups: int) -> tuple[np.ndarray, int, int]:
     """The im2col matrix ``cols`` (G, C/G*KH*KW, OH*OW*N) and the output's OH, OW."""
@@ -81,7 +108,7 @@ def _window_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: 
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     cols, oh, ow = _window_cols(x, w.shape, stride, pads, dilation, groups)
-    out = matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)   # (G, O/G, OH*OW*N)
+    out = _blocked_matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)   # (G, O/G, OH*OW*N)
     return _batch_first(out.reshape(o, oh, ow, n), b), cols
 
 
@@ -98,13 +125,13 @@ def _window_backward(grad: np.ndarray, cols: np.ndarray, w: np.ndarray, x_shape:
     dw = db = dx = None
     if need_w:                 # dw[g].T = cols[g] @ dout[g].T: 0.8x the time of dout[g] @ cols[g].T
         dw = np.empty(w.shape, dtype=w.dtype) if dw_out is None else dw_out
-        dwt = matmul(cols, g.transpose(0, 2, 1))                        # (G, Cg*KH*KW, O/G)
+        dwt = _blocked_matmul(cols, g.transpose(0, 2, 1))               # (G, Cg*KH*KW, O/G)
         dw.reshape(g.shape[0], g.shape[1], cols.shape[1])[...] = dwt.transpose(0, 2, 1)
     if need_b:
         db = g.reshape(o, -1).sum(axis=1, out=db_out)
     if need_x:
         wm = w.reshape(groups, o // groups, cg * kh * kw)
-        dcols = matmul(wm.transpose(0, 2, 1), g)                        # (G, Cg*KH*KW, OH*OW*N)
+        dcols = _blocked_matmul(wm.transpose(0, 2, 1), g)               # (G, Cg*KH*KW, OH*OW*N)
         dcols = dcols.reshape(c, kh, kw, oh, ow, n).transpose(1, 2, 0, 3, 4, 5)
         (pt, pb), (pl, pr) = pads
         dxp = col2im(dcols, (c, h + pt + pb, wd + pl + pr, n), stride, dilation, trailing=1)
@@ -185,13 +212,15 @@ def _image_backward(grad, cols, w, x_shape, stride, pads, dilation, groups, need
     g = _by_group(grad.reshape(n, o, oh * ow), groups, 1)              # (N, [G,] O/G, OH*OW)
     dw = db = dx = None
     if need_w:                 # dw[g].T = sum over images of cols[g] @ dout[g].T (the faster product)
-        parts = parallel_for(lambda i, j: np.matmul(cols[i:j], np.swapaxes(g[i:j], -1, -2)).sum(axis=0), n,
-                             cols.size + g.size)                       # ([G,] Cg*KH*KW, O/G) each
+        per_image = np.empty(cols.shape[:-1] + g.shape[-2:-1], dtype=grad.dtype)  # (N, [G,] Cg*KH*KW, O/G)
+
+        def images(i: int, j: int) -> None:
+            np.matmul(cols[i:j], np.swapaxes(g[i:j], -1, -2), out=per_image[i:j])
+
+        parallel_for(images, n, cols.size + g.size)
         dw = np.empty(w.shape, dtype=w.dtype) if dw_out is None else dw_out
-        dwt = np.swapaxes(_by_group(dw.reshape(o, -1), groups, 0), -1, -2)
-        dwt[...] = parts[0]
-        for part in parts[1:]:
-            dwt += part
+        # summed here, in one order, so that the bits do not depend on the number of threads
+        np.sum(per_image, axis=0, out=np.swapaxes(_by_group(dw.reshape(o, -1), groups, 0), -1, -2))
     if need_b:
         db = grad.reshape(n, o, oh * ow).sum(axis=(0, 2), out=db_out)
     if need_x:

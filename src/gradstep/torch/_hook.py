@@ -154,8 +154,9 @@ class _Loader(importlib.abc.Loader):
         # the gradstep module's names in the module's own dict too, so code that reads
         # ``module.__dict__`` (``models.__dict__[arch]()``) finds them; submodules stay with
         # ``__getattr__``, which gives them the torch view
-        module.__dict__.update({k: v for k, v in vars(self.target).items()
-                                if not k.startswith("_") and not isinstance(v, types.ModuleType)})
+        if self.target is not None:  # an out-of-scope module stays empty (its names fail at use)
+            module.__dict__.update({k: v for k, v in vars(self.target).items()
+                                    if not k.startswith("_") and not isinstance(v, types.ModuleType)})
         if module.__torch_name__ == "torch":
             _activate_printing()
 

@@ -47,7 +47,7 @@ _CLASSIFICATION_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.BCEWithLogitsLoss)
 
 def _batch_size(y) -> int:
     """The number of samples in a batch of targets (1 for a single unbatched target)."""
-    shape = y.shape if isinstance(y, Tensor) else np.shape(y)
+    shape = y._data.shape if isinstance(y, Tensor) else np.shape(y)
     return shape[0] if shape else 1
 
 
@@ -90,7 +90,7 @@ class Trainer:
         extra = ([NonFiniteGuard()] if nonfinite_guard else []) + bar
         self.callbacks: list[Callback] = extra + list(callbacks)
         self._hooked: list | None = None  # the callbacks that self._hooks was built from
-        self._hooks: dict = {}
+        self._hooks: dict = {}      # hook name -> the callbacks that define it
         self._guarded = nonfinite_guard
         self.named_parameters = list(dist.unwrap_model(model).named_parameters())
         self.history = History()
@@ -289,13 +289,13 @@ class Trainer:
             yield (name if seen[name] == 1 else f"{name}#{seen[name]}"), cb
 
     def _call(self, hook: str, *args) -> None:
-        """Call ``hook`` of every callback that has its own (the base class's do nothing; skipping
-        them is most of what the loop costs per step beyond the user's step)."""
+        """Call ``hook`` of every callback that defines it (``Callback``'s own hooks do nothing and
+        are skipped: several calls per step less for every callback)."""
         if self._hooked != self.callbacks:  # built again whenever the list changed
             self._hooked = list(self.callbacks)
-            self._hooks = {h: [getattr(cb, h) for cb in self._hooked if _overrides(cb, h)] for h in _HOOKS}
-        for hook_fn in self._hooks[hook]:
-            hook_fn(self, *args)
+            self._hooks = {h: [cb for cb in self._hooked if _overrides(cb, h)] for h in _HOOKS}
+        for cb in self._hooks[hook]:
+            getattr(cb, hook)(self, *args)
 
     # ------------------------------------------------------------------ evaluation
 
