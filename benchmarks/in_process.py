@@ -27,6 +27,8 @@ def main(argv: list[str]) -> None:
     contenders = {"gradstep": lambda: mlp._gradstep(init, xtr, ytr, xte, 64, "adam", 1e-3),
                   "gradstep-trainer": lambda: mlp._gradstep(init, xtr, ytr, xte, 64, "adam", 1e-3,
                                                             trainer=True),
+                  "gradstep-fused": lambda: mlp._gradstep(init, xtr, ytr, xte, 64, "adam", 1e-3,
+                                                          fused=True),
                   "numpy": lambda: mlp._numpy(init, xtr, ytr, xte, 64, "adam", 1e-3)}
     cpu: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
@@ -38,7 +40,8 @@ def main(argv: list[str]) -> None:
     print(f"{rounds} rounds alternating in one process, {images} images, {steps} steps; CPU time")
     for name, m in med.items():
         print(f"  {name:<17} median {m * 1e3 / steps:.3f} ms/step   min {min(cpu[name]) * 1e3 / steps:.3f}")
-    print(f"  gradstep / numpy = {med['gradstep'] / med['numpy']:.2f}x;  "
+    print(f"  gradstep / numpy = {med['gradstep'] / med['numpy']:.2f}x;  gradstep-fused / numpy = "
+          f"{med['gradstep-fused'] / med['numpy']:.2f}x;  "
           f"Trainer.fit / eager loop = {med['gradstep-trainer'] / med['gradstep']:.2f}x")
 
 

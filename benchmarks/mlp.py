@@ -7,6 +7,8 @@ with a test-set evaluation, so their accuracies must agree. The timed part is th
   opt.zero_grad(); loss.backward(); opt.step()`` (plus ``loss.item()`` for the running loss);
 - ``gradstep-trainer``: the same through ``Trainer.fit`` with its defaults (non-finite guard,
   accuracy metric, history, progress line);
+- ``gradstep-fused``: the eager loop with ``Adam(fused=True)``, the update compiled into one pass
+  (numba; compiled, or loaded from numba's cache, before the clock starts);
 - ``torch``: the identical loop in PyTorch;
 - ``numpy``: the network written by hand (fused softmax cross-entropy, ReLU mask, in-place Adam);
 - ``jax``: the whole step under one ``jax.jit`` (``jax_steps.py``; its compile time apart).
@@ -20,7 +22,7 @@ from . import fashion, jax_steps, machine
 
 SHAPES = {"0.weight": ("weight", (200, 784)), "0.bias": ("bias", (200,)),
           "2.weight": ("weight", (10, 200)), "2.bias": ("bias", (10,))}
-CONTENDERS = ("gradstep", "gradstep-trainer", "torch", "numpy", "jax")
+CONTENDERS = ("gradstep", "gradstep-trainer", "gradstep-fused", "torch", "numpy", "jax")
 
 
 def run(contender: str, batch: int, optimizer: str, lr: float, train=None, test=None,
@@ -32,10 +34,11 @@ def run(contender: str, batch: int, optimizer: str, lr: float, train=None, test=
         (seconds, cpu), scores, loss, extra["compile_seconds"] = jax_steps.mlp(init, xtr, ytr, xte, batch,
                                                                                optimizer, lr, list(SHAPES))
     else:
-        fn = {"gradstep": _gradstep, "gradstep-trainer": _gradstep, "torch": _torch,
-              "numpy": _numpy}[contender]
+        fn = {"gradstep": _gradstep, "gradstep-trainer": _gradstep, "gradstep-fused": _gradstep,
+              "torch": _torch, "numpy": _numpy}[contender]
         (seconds, cpu), scores, loss = fn(init, xtr, ytr, xte, batch, optimizer, lr,
-                                          trainer=contender == "gradstep-trainer")
+                                          trainer=contender == "gradstep-trainer",
+                                          fused=contender == "gradstep-fused")
     return {"seconds": seconds, "cpu_seconds": cpu, "steps": -(-len(xtr) // batch),
             "test_accuracy": fashion.accuracy(scores, yte), "mean_loss": loss,
             **extra, **machine.thread_report()}
@@ -76,13 +79,17 @@ def _evaluate(lib, net, xte) -> np.ndarray:
                                for i in range(0, len(xte), 1000)])
 
 
-def _framework_loop(lib, init, xtr, ytr, xte, batch, optimizer, lr, trainer=False):
+def _framework_loop(lib, init, xtr, ytr, xte, batch, optimizer, lr, trainer=False, fused=False):
     nn = lib.nn
     net = nn.Sequential(nn.Linear(784, 200), nn.ReLU(), nn.Linear(200, 10))
     net.load_state_dict({k: lib.from_numpy(v) for k, v in init.items()})
     crit = nn.CrossEntropyLoss()
     make = lib.optim.Adam if optimizer == "adam" else lib.optim.SGD
-    opt = make(net.parameters(), lr=lr)
+    opt = make(net.parameters(), lr=lr, **({"fused": True} if fused else {}))
+    if fused and optimizer == "adam":  # compile (or load from numba's cache) before the clock
+        from gradstep.kernels import fused as kfused
+        kfused.adam(*(np.zeros(1, np.float32) for _ in range(4)), None, step=1.0, lr=lr, beta1=0.9,
+                    beta2=0.999, eps=1e-8)
     loader = Batches(lib, xtr, ytr, batch)
     if trainer:
         from gradstep.train import Trainer  # before the clock starts, like the eager loop's modules
@@ -95,17 +102,17 @@ def _framework_loop(lib, init, xtr, ytr, xte, batch, optimizer, lr, trainer=Fals
     return seconds, _evaluate(lib, net, xte), mean_loss
 
 
-def _gradstep(*args, trainer=False):
+def _gradstep(*args, trainer=False, fused=False):
     import gradstep
-    return _framework_loop(gradstep, *args, trainer=trainer)
+    return _framework_loop(gradstep, *args, trainer=trainer, fused=fused)
 
 
-def _torch(*args, trainer=False):
+def _torch(*args, trainer=False, fused=False):
     import torch
     return _framework_loop(torch, *args)
 
 
-def _numpy(init, xtr, ytr, xte, batch, optimizer, lr, trainer=False):
+def _numpy(init, xtr, ytr, xte, batch, optimizer, lr, trainer=False, fused=False):
     """The MLP by hand: what gradstep's eager loop is measured against."""
     params = [init[k].copy() for k in SHAPES]  # W1, b1, W2, b2
     w1, b1, w2, b2 = params

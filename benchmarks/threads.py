@@ -18,8 +18,10 @@ core-hog per core but one, a loaded machine):
 Times are per call: the minimum and the median over rounds, each round the mean of a few calls;
 "CPU" is the process's CPU time (every thread's), whose ratio says how much work a split adds
 whatever the load: on free cores a split's wall time is about its CPU time over the threads.
-Run ``python -m benchmarks.threads [--quick] [--json FILE]``; it prints markdown tables. Figures,
-not a test.
+Run ``python -m benchmarks.threads [--quick | --smoke] [--json FILE]``; it prints markdown tables
+(``--quick`` skips the largest sizes and takes fewer rounds; ``--smoke`` only checks that it runs,
+without the busy process).
+Figures, not a test.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ GEMMS = [
     ("square 1024", 1024, 1024, 1024),
     ("square 2048", 2048, 2048, 2048),
 ]
+ROUNDS = {"full": 9, "quick": 5, "smoke": 1}
 SIZES = [100_000, 300_000, 1_000_000, 3_000_000, 10_000_000]
 OPS = ["add", "multiply", "maximum", "exp"]
 
@@ -103,7 +106,7 @@ def _force_split(on: bool) -> None:
     _threads.MATMUL_MIN_MACS, _threads.SPLIT_MIN_ELEMENTS, _threads.free_cpus = macs, elements, free
 
 
-def child_gemm(quick: bool) -> list:
+def child_gemm(mode: str) -> list:
     import numpy as np
 
     import gradstep
@@ -111,8 +114,8 @@ def child_gemm(quick: bool) -> list:
     set_blas, _ = _openblas_setter()
     rng = np.random.default_rng(0)
     rows = []
-    for name, m, k, n in GEMMS:
-        if quick and m * k * n > 2e9:
+    for name, m, k, n in GEMMS[:1] if mode == "smoke" else GEMMS:
+        if mode == "quick" and m * k * n > 2e9:
             continue
         a = rng.standard_normal((m, k), dtype=np.float32)
         b = rng.standard_normal((k, n), dtype=np.float32)
@@ -124,7 +127,7 @@ def child_gemm(quick: bool) -> list:
                 "default": (1, None, parallel.matmul)}
         res: dict = {w: [] for w in ways}
         cpu: dict = {w: [] for w in ways}
-        for _ in range(5 if quick else 9):  # rounds alternate the ways
+        for _ in range(ROUNDS[mode]):  # rounds alternate the ways
             for w, (blas, threads, fn) in ways.items():
                 gradstep.set_num_threads(threads)
                 set_blas(blas)
@@ -139,7 +142,7 @@ def child_gemm(quick: bool) -> list:
     return rows
 
 
-def child_switch(quick: bool) -> dict:
+def child_switch(mode: str) -> dict:
     import threadpoolctl
     set_blas, info = _openblas_setter()
     direct = _time(lambda: (set_blas(2), set_blas(1)), 1000, 5)
@@ -150,17 +153,18 @@ def child_switch(quick: bool) -> dict:
     limits = _time(via_threadpoolctl, 20, 5)
     return {"direct_us": direct[0] / 2, "threadpoolctl_us": limits[0],
             "architecture": info.get("architecture"), "openblas": info.get("version"),
-            "cores": __import__("gradstep")._threads.physical_cores()}
+            "cores": __import__("gradstep")._threads.physical_cores(),
+            "environment": {v: os.environ.get(v) for v in UNSET}}
 
 
-def child_elementwise(quick: bool) -> list:
+def child_elementwise(mode: str) -> list:
     import numpy as np
 
     import gradstep
     from gradstep.kernels import parallel
     rng = np.random.default_rng(0)
     rows = []
-    for size in SIZES[:-1] if quick else SIZES:
+    for size in {"smoke": SIZES[:1], "quick": SIZES[:-1]}.get(mode, SIZES):
         x = rng.standard_normal(size, dtype=np.float32)
         y = rng.standard_normal(size, dtype=np.float32)
         for op in OPS:
@@ -169,7 +173,7 @@ def child_elementwise(quick: bool) -> list:
             calls = _calls(size * 2e-9, 0.02)
             res: dict = {"one": [], "split2": []}
             cpu: dict = {"one": [], "split2": []}
-            for _ in range(5 if quick else 7):
+            for _ in range(ROUNDS[mode]):
                 for w, f in (("one", fn), ("split2", partial(parallel.elementwise, fn))):
                     gradstep.set_num_threads(1 if w == "one" else 2)
                     _force_split(w == "split2")
@@ -189,8 +193,8 @@ def _env() -> dict:
     return env
 
 
-def _run(part: str, quick: bool) -> object:
-    args = [sys.executable, "-m", "benchmarks.threads", "--child", part] + (["--quick"] if quick else [])
+def _run(part: str, mode: str) -> object:
+    args = [sys.executable, "-m", "benchmarks.threads", "--child", part, "--" + mode]
     proc = subprocess.run(args, cwd=ROOT, env=_env(), capture_output=True, text=True)
     if proc.returncode:
         raise RuntimeError(f"benchmarks.threads --child {part} failed:\n{proc.stderr}")
@@ -226,23 +230,24 @@ def _tables(parts: dict, label: str) -> str:
 
 
 def main(argv: list[str]) -> None:
-    quick = "--quick" in argv
+    mode = "smoke" if "--smoke" in argv else "quick" if "--quick" in argv else "full"
     if "--child" in argv:
         part = argv[argv.index("--child") + 1]
         print(json.dumps({"gemm": child_gemm, "switch": child_switch,
-                          "elementwise": child_elementwise}[part](quick)))
+                          "elementwise": child_elementwise}[part](mode)))
         return
-    sw = _run("switch", quick)
+    sw = _run("switch", mode)
     print(f"OpenBLAS {sw['openblas']}, kernel {sw['architecture']} (threadpoolctl), "
           f"{os.cpu_count()} CPUs, {sw['cores']} physical cores. Switching the BLAS thread count: "
           f"{sw['direct_us']:.2f} µs directly, "
           f"{sw['threadpoolctl_us']:.0f} µs through threadpoolctl.threadpool_limits.\n")
     loads = {"idle": [], "busy": None}
-    for label in ("as it is", "beside a busy process per core but one"):
+    labels = ("as it is",) if mode == "smoke" else ("as it is", "beside a busy process per core but one")
+    for label in labels:
         hogs = _busy() if label.startswith("beside") else []
         try:
             parts = {"load": os.getloadavg()[0]}
-            parts.update({p: _run(p, quick) for p in ("gemm", "elementwise")})
+            parts.update({p: _run(p, mode) for p in ("gemm", "elementwise")})
         finally:
             for h in hogs:
                 h.kill()

@@ -245,3 +245,23 @@ def test_a_cnn_training_step_on_threads_matches_one_thread(two_threads_everywher
         scale = max(float(np.abs(w).max()) for w in want_layer)
         for got, want in zip(got_layer, want_layer, strict=True):
             np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
+
+
+def test_three_threads_cut_three_blocks(two_threads_everywhere, splits):
+    gs.set_num_threads(3)
+    assert parallel.parallel_for(lambda i, j: (i, j), 10, 10 ** 9) == [(0, 3), (3, 6), (6, 10)]
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((256, 64), dtype=np.float32), rng.standard_normal((64, 96), dtype=np.float32)
+    np.testing.assert_array_equal(parallel.matmul(a, b), np.matmul(a, b))
+    assert splits[-1] == 3
+    np.testing.assert_array_equal(parallel.matmul(a[:150], b), np.matmul(a[:150], b))
+    assert splits[-1] == 2  # blocks of at least 64 rows: 150 rows make two
+
+
+def test_parallel_for_takes_the_crossover_of_its_work(restore_threads, monkeypatch):
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 64)
+    gs.set_num_threads(2)
+    macs = 3 * _threads.MATMUL_MIN_MACS // 2  # too little for two threads as products
+    assert len(parallel.parallel_for(lambda i, j: i, 8, macs, _threads.MATMUL_MIN_MACS)) == 1
+    assert len(parallel.parallel_for(lambda i, j: i, 8, macs)) == 2  # enough as elements
+    assert len(parallel.parallel_for(lambda i, j: i, 8, 2 * macs, _threads.MATMUL_MIN_MACS)) == 2

@@ -48,6 +48,10 @@ from ._creation import (
 from ._device import DeviceError, device
 from ._dtype import (
     bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     float,
     float16,
@@ -119,7 +123,8 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "
            "set_grad_enabled", "is_grad_enabled", "gradcheck", "ShapeError", "ArgumentError", "DTypeError",
            "IndexRangeError",
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16",
-           "short", "int32", "int", "int64", "long", "bool", "get_default_dtype",
+           "short", "int32", "int", "int64", "long", "bool", "complex64", "complex128", "cfloat", "cdouble",
+           "get_default_dtype",
            "set_default_dtype", "save", "load", "CheckpointError", "data", "nn", "optim", "utils",
            "set_num_threads", "get_num_threads", "meshgrid", "device", "DeviceError", "Size",
            "set_printoptions",

@@ -19,6 +19,9 @@ int16 = short = np.dtype("int16")
 int32 = int = np.dtype("int32")
 int64 = long = np.dtype("int64")
 bool = np.dtype("bool")
+# complex results (linalg.eig's); gradstep does no arithmetic or autograd on them
+complex64 = cfloat = np.dtype("complex64")
+complex128 = cdouble = np.dtype("complex128")
 
 _default_float = [float32]
 _print_namespace = ["gradstep"]

@@ -76,6 +76,23 @@ class _Formatter:
         return out.rjust(self.width)
 
 
+class _ComplexFormatter:
+    """PyTorch's complex format: the real parts with one formatter, the imaginary parts with another,
+    joined as ``re+imj`` (``1.+0.j``, ``-0.7071+0.j``)."""
+
+    def __init__(self, values: np.ndarray):
+        self.re, self.im = _Formatter(values.real), _Formatter(values.imag)
+        self.width = self.re.width + self.im.width + 2
+
+    def format(self, v) -> str:
+        im = (self.im.format(v.imag) + "j").lstrip()
+        return self.re.format(v.real) + (im if im[0] in "+-" else "+" + im)
+
+
+def _formatter(values: np.ndarray):
+    return _ComplexFormatter(values) if values.dtype.kind == "c" else _Formatter(values)
+
+
 def _vector(data: np.ndarray, indent: int, summarize: bool, f: _Formatter) -> str:
     edge = _options["edgeitems"]
     per_line = max(1, int((_options["linewidth"] - indent) // (f.width + 2)))
@@ -114,9 +131,9 @@ def _summarized(data: np.ndarray) -> np.ndarray:
 
 def _body(data: np.ndarray) -> str:
     if data.ndim == 0:
-        return _Formatter(data).format(data.item())
+        return _formatter(data).format(data.item())
     summarize = data.size > _options["threshold"]
-    f = _Formatter(_summarized(data) if summarize else data)
+    f = _formatter(_summarized(data) if summarize else data)
     return _nested(data, len("tensor("), summarize, f)
 
 
@@ -131,7 +148,8 @@ def tensor_repr(data: np.ndarray, requires_grad: bool, grad_fn_name: str | None)
     else:
         body = _body(data)
     dt = data.dtype
-    if dt not in (_dtype.get_default_dtype(), np.dtype("int64"), np.dtype("bool")):
+    default_complex = np.result_type(_dtype.get_default_dtype(), np.complex64)
+    if dt not in (_dtype.get_default_dtype(), default_complex, np.dtype("int64"), np.dtype("bool")):
         extra.append(f"dtype={ns}.{dt.name}")
     if grad_fn_name is not None:
         extra.append(f"grad_fn=<{grad_fn_name}>")

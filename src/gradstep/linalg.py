@@ -8,14 +8,16 @@ from collections import namedtuple
 
 import numpy as np
 
+from ._dtype import print_namespace
 from ._errors import ArgumentError, ShapeError
 from .autograd import Function
 from .autograd.function import call
+from .autograd.grad_mode import is_grad_enabled
 from .autograd.tensor import Tensor
 from .autograd.tensor_math import matmul
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "solve", "svd",
-           "svdvals", "cross", "matmul"]
+           "svdvals", "eig", "eigvals", "cross", "matmul"]
 
 
 
@@ -25,6 +27,14 @@ class LinAlgError(ArgumentError):
 
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+class EigResult(namedtuple("EigResult", ["eigenvalues", "eigenvectors"])):
+    """``(eigenvalues, eigenvectors)``, printed as PyTorch prints ``torch.return_types.linalg_eig``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return (f"{print_namespace()}.return_types.linalg_eig(\neigenvalues={self.eigenvalues!r},\n"
+                f"eigenvectors={self.eigenvectors!r})")
 
 
 def _square(a: Tensor, name: str) -> None:
@@ -162,6 +172,24 @@ def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
 
 def svdvals(A: Tensor) -> Tensor:
     return svd(A, full_matrices=False).S
+
+
+def eig(A: Tensor) -> EigResult:
+    """Eigenvalues and unit eigenvectors (columns) of square matrices, as complex tensors (complex64
+    for float32, complex128 for float64), in LAPACK's order as PyTorch's. Not differentiable: the
+    results are for reading (``.real``, ``.imag``, ``abs()``, printing), not for further autograd."""
+    _square(A, "eig")
+    if A.requires_grad and is_grad_enabled():
+        raise ArgumentError("linalg.eig: gradstep has no gradient for eigendecompositions (complex tensors "
+                            "take no part in autograd); call it on A.detach() or under no_grad()")
+    values, vectors = np.linalg.eig(A._data)
+    complex_dtype = np.result_type(A.dtype, np.complex64)
+    return EigResult(Tensor._make(values.astype(complex_dtype)), Tensor._make(vectors.astype(complex_dtype)))
+
+
+def eigvals(A: Tensor) -> Tensor:
+    """The eigenvalues of ``eig``."""
+    return eig(A).eigenvalues
 
 
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

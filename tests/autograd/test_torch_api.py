@@ -131,6 +131,12 @@ RESULTS = [
     ("histogram_weight", lambda m: m.histogram(m.tensor([1.0, 2.0, 2.0]), 2, weight=m.tensor([1.0, 0.5, 2.0]),
                                                density=True)[0], True),
     ("relu_fn", lambda m: m.nn.functional.relu_(m.tensor([-1.0, 2.0])), True),
+    # eigendecompositions: complex results, read through .real / .imag / abs()
+    ("eig_values", lambda m: m.linalg.eig(m.tensor([[2, 1], [2, 3]], dtype=m.float64))[0].real, True),
+    ("eig_vectors", lambda m: m.linalg.eig(m.tensor([[2, 1], [2, 3]], dtype=m.float64))[1].real, True),
+    ("eig_rotation", lambda m: m.linalg.eig(m.tensor([[0.0, -1.0], [1.0, 0.0]])).eigenvalues.imag, True),
+    ("eigvals_real", lambda m: m.linalg.eigvals(m.tensor([[1.0, 2.0], [-3.0, 0.5]])).real, True),
+    ("eig_vectors_imag", lambda m: m.linalg.eig(m.tensor([[1.0, 2.0], [-3.0, 0.5]]))[1].imag, True),
     # random draws: shapes and dtypes
     ("bernoulli", lambda m: m.bernoulli(m.full((3, 4), 0.5)), False),
     ("bernoulli_p", lambda m: m.zeros(5).bernoulli(0.2), False),
@@ -267,6 +273,8 @@ ERRORS = [
     ("randn_out_requires_grad", lambda m: m.randn(2, out=m.empty(2, requires_grad=True))),
     ("det_not_square", lambda m: m.linalg.det(m.ones(2, 3))),
     ("cross_not_3", lambda m: m.linalg.cross(m.ones(2), m.ones(2))),
+    ("eig_not_square", lambda m: m.linalg.eig(m.ones(2, 3))),
+    ("imag_of_real", lambda m: m.ones(2).imag),
     ("cdist_dims", lambda m: m.cdist(m.ones(2, 3), m.ones(2, 4))),
     ("grid_sample_mode", lambda m: m.nn.functional.grid_sample(m.ones(1, 1, 3, 3), m.zeros(1, 2, 2, 2),
                                                                mode="bicubic_typo", align_corners=False)),
@@ -388,3 +396,13 @@ def test_a_singular_matrix_raises_linalg_error(torch):
     with pytest.raises(gs.linalg.LinAlgError, match="singular") as e:
         gs.linalg.inv(gs.ones(2, 2))
     assert isinstance(e.value, RuntimeError) and issubclass(torch.linalg.LinAlgError, RuntimeError)
+
+
+def test_eig_of_a_matrix_that_requires_grad_is_refused_in_one_line():
+    a = gs.tensor([[2.0, 1.0], [2.0, 3.0]], requires_grad=True)
+    with pytest.raises(ValueError, match="no gradient for eigendecompositions.*no_grad"):
+        gs.linalg.eig(a)
+    with gs.no_grad():
+        w = gs.linalg.eig(a).eigenvalues
+    np.testing.assert_allclose(np.sort(w.real.numpy()), [1.0, 4.0], rtol=1e-6)
+    assert w.is_complex() and not w.requires_grad

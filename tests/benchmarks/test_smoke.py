@@ -107,12 +107,13 @@ def test_readme_table_is_replaced_between_its_markers(torch, smoke_run, tmp_path
     assert not report.update_readme(plain, [run]) and plain.read_text() == "no markers\n"
 
 
-def test_in_process_diagnostic_runs_and_reports_both_ratios():
+def test_in_process_diagnostic_runs_and_reports_its_ratios():
     proc = subprocess.run([sys.executable, "-m", "benchmarks.in_process", "1", "256"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "1 rounds alternating in one process, 256 images, 4 steps" in proc.stdout
     assert "gradstep / numpy = " in proc.stdout and "Trainer.fit / eager loop = " in proc.stdout
+    assert "gradstep-fused / numpy = " in proc.stdout
 
 
 def test_conv_script_reports_both_layers(torch):
@@ -133,3 +134,16 @@ def test_a_missing_jax_is_reported_not_an_error(monkeypatch, capsys):
     result = json.loads(line[len("RESULT "):])
     assert result == {"unavailable": "jax is not installed (an optional benchmark dependency: "
                                      "pip install -e '.[bench]')"}
+
+
+def test_thread_measurements_run_in_a_child_without_the_openblas_pin(tmp_path):
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "1048576"}
+    args = [sys.executable, "-m", "benchmarks.threads", "--smoke", "--json", str(tmp_path / "t.json")]
+    proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads((tmp_path / "t.json").read_text())
+    assert set(result["switch"]["environment"].values()) == {None}  # pin and thread variables unset
+    assert result["switch"]["architecture"]
+    assert [r["name"] for r in result["idle"]["gemm"]] == ["MLP fwd 64x784 @ 784x200"]
+    assert {r["op"] for r in result["idle"]["elementwise"]} == {"add", "multiply", "maximum", "exp"}
+    assert "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 |" in proc.stdout

@@ -245,3 +245,20 @@ def test_persistent_workers_survive_epochs_and_an_abandoned_epoch():
     del loader, it
     gc.collect()
     assert not any(_alive(p) for p in pids1)
+
+
+def test_workers_compute_on_one_thread_as_in_pytorch():
+    class Threads(gd.Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return gs.get_num_threads()
+
+    before = gs.get_num_threads()
+    gs.set_num_threads(2)
+    try:
+        assert [int(b.numpy()[0]) for b in gd.DataLoader(Threads(), batch_size=1, num_workers=2)] == [1, 1]
+        assert gs.get_num_threads() == 2  # the main process keeps its count
+    finally:
+        gs.set_num_threads(before)

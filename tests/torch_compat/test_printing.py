@@ -143,6 +143,18 @@ def test_float64_from_python_floats_keeps_every_digit(torch):
         assert make(v, dtype=gs.float64).tolist() == torch.tensor(v, dtype=torch.float64).tolist() == v
 
 
+@pytest.mark.parametrize("matrix, dtype", [
+    ([[2, 1], [2, 3]], "float64"),  # d2l's eigendecomposition example
+    ([[0.0, -1.0], [1.0, 0.0]], "float32"),
+    (np.random.RandomState(3).randn(4, 4).round(3).tolist(), "float32"),
+], ids=["real", "rotation", "random"])
+def test_complex_results_print_as_pytorch(torch, torch_names, matrix, dtype):
+    ours = gs.linalg.eig(gs.tensor(matrix, dtype=getattr(gs, dtype)))
+    theirs = torch.linalg.eig(torch.tensor(matrix, dtype=getattr(torch, dtype)))
+    assert repr(ours) == repr(theirs)
+    assert str(ours.eigenvalues) == str(theirs.eigenvalues)
+
+
 @pytest.mark.parametrize("index", [
     np.s_[:2], np.s_[0], np.s_[1:3, 0], np.s_[0, 1:], np.s_[:], np.s_[:, 1], np.s_[None], np.s_[:2, None],
     np.s_[..., 0], np.s_[[0, 1]], np.s_[::2], np.s_[:, :], np.s_[0, 1], np.s_[-1]], ids=repr)

@@ -128,12 +128,19 @@ class Function:
 
     @classmethod
     def _run(cls, ctx, args, kwargs) -> Tensor:
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-        if _grad_state.enabled:
-            needs = [isinstance(a, Tensor) and a._requires_grad for a in args]
-            record = True in needs
-        else:
-            needs, record = [False] * len(args), False
+        arrays = []
+        needs = []
+        record = False
+        enabled = _grad_state.enabled
+        for a in args:  # one pass: the arrays, and which inputs need a gradient
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                need = enabled and a._requires_grad
+                record = record or need
+                needs.append(need)
+            else:
+                arrays.append(a)
+                needs.append(False)
         ctx.needs_input_grad = needs
         out = cls.forward(ctx, *arrays, **kwargs)
         if not record:
@@ -145,7 +152,7 @@ class Function:
         t = Tensor._make(out, True)
         t._node = ctx
         if ctx.saved_tensors:
-            _note_saved(ctx, args, out, t._data)
+            _note_saved(ctx, args, arrays, out, t._data)
         if t._data.base is not None or (arrays and out is arrays[0]):
             _share_version(t, args)
         return t
@@ -175,21 +182,24 @@ class Function:
                     f"backward")
 
 
-def _note_saved(ctx: Function, args, out, data: np.ndarray) -> None:
+def _note_saved(ctx: Function, args, arrays: list, out, data: np.ndarray) -> None:
     """Remember, per saved array, which input it is (its position) or the output (-1), and the
     versions of those inputs, to catch in-place edits and to map saved values back to the graph
-    when a backward runs on tensors."""
+    when a backward runs on tensors. ``arrays`` are the inputs as the forward got them."""
     sources = []
     versions = None
+    seen = None  # the tensors already in versions
     for s in ctx.saved_tensors:
         src = -1 if s is out or s is data else None  # the output (as returned, or as an array)
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor) and s is a._data:
+        for i, a in enumerate(arrays):
+            if s is a and a is not args[i]:  # an input tensor's array (not a plain value)
                 src = i
+                t = args[i]
                 if versions is None:
-                    versions = [(a, a._version)]
-                elif all(v[0] is not a for v in versions):
-                    versions.append((a, a._version))
+                    versions, seen = [(t, t._vc[0])], [t]
+                elif all(u is not t for u in seen):
+                    versions.append((t, t._vc[0]))
+                    seen.append(t)
                 break
         sources.append(src)
     ctx._sources = sources
@@ -294,7 +304,7 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None, allow_u
                                "grad_fn: nothing to differentiate (did you call it under no_grad, "
                                "or forget requires_grad=True?)")
         g = _check_grad(t, g, create_graph)
-        _give(t._node or t, g, node_grads, leaf_grads)
+        _give((t._node or t,), (g,), node_grads, leaf_grads)
         if t._node is not None:
             roots.append(t._node)
 
@@ -328,9 +338,7 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None, allow_u
                 node._leaf_grads = None
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
-        for e, ig in zip(node.edges, in_grads):
-            if e is not None and ig is not None:
-                _give(e, ig, node_grads, leaf_grads)
+        _give(node.edges, in_grads, node_grads, leaf_grads)
         if not retain_graph:
             if node.saved_tensors:
                 node.saved_tensors = _FREED
@@ -458,17 +466,21 @@ def _backward_on_tensors(node: Function, g: Tensor):
                  for ig in in_grads)
 
 
-def _give(edge, g, node_grads: dict, leaf_grads: dict) -> None:
-    """Send gradient ``g`` along an edge: into a node's total, or a leaf tensor's."""
-    if type(edge) is Tensor or isinstance(edge, Tensor):
-        entry = leaf_grads.get(id(edge))
-        if entry is None:
-            leaf_grads[id(edge)] = [edge, g]
+def _give(edges, grads, node_grads: dict, leaf_grads: dict) -> None:
+    """Send each gradient along its edge (None on either side: nothing to send): into a node's
+    total, or a leaf tensor's."""
+    for e, g in zip(edges, grads):
+        if e is None or g is None:
+            continue
+        if isinstance(e, Tensor):
+            entry = leaf_grads.get(id(e))
+            if entry is None:
+                leaf_grads[id(e)] = [e, g]
+            else:
+                entry[1] = entry[1] + g
         else:
-            entry[1] = entry[1] + g
-    else:
-        prev = node_grads.get(edge)
-        node_grads[edge] = g if prev is None else prev + g
+            prev = node_grads.get(e)
+            node_grads[e] = g if prev is None else prev + g
 
 
 class PostAccumulateGradHook:

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from .. import _device, _dtype
-from .._errors import ShapeError
+from .._errors import DTypeError, ShapeError
 from .._printing import tensor_repr
 from .._size import Size
 from . import grad_mode, numpy_dispatch
@@ -218,6 +218,21 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
 
     def is_floating_point(self) -> builtins.bool:
         return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> builtins.bool:
+        return self._data.dtype.kind == "c"
+
+    @property
+    def real(self) -> Tensor:
+        """The real parts of a complex tensor (without gradient: complex tensors are results only);
+        a real tensor itself, as in PyTorch."""
+        return Tensor._make(self._data.real.copy()) if self.is_complex() else self
+
+    @property
+    def imag(self) -> Tensor:
+        if not self.is_complex():
+            raise DTypeError("imag is not implemented for tensors with non-complex dtypes.")
+        return Tensor._make(self._data.imag.copy())
 
     def dim(self) -> builtins.int:
         return self._data.ndim

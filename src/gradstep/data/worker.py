@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _threads
 from .. import random as gs_random
 from . import _wire
 
@@ -98,6 +99,7 @@ def _worker_loop(worker_id: int, num_workers: int, dataset, fetcher, conn, paren
     """Serve ``epoch``/``fetch``/``stop`` requests until told to stop or the parent is gone."""
     global _worker_info
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    _threads.set_num_threads(1)  # as in PyTorch's workers: the main process's operations own the cores
     requests: queue.SimpleQueue = queue.SimpleQueue()
     threading.Thread(target=_read_requests, args=(conn, parent_pid, requests), daemon=True,
                      name="gradstep-dataloader-requests").start()

@@ -42,7 +42,7 @@ def reduce(losses: np.ndarray, reduction: str, denom) -> np.ndarray:
     """'none': the losses; 'sum': their sum; 'mean': their sum / ``denom``."""
     if reduction == "none":
         return losses
-    total = losses.sum()
+    total = np.add.reduce(losses, axis=None)  # losses.sum() without its Python wrapper
     if reduction == "sum":
         return total
     if not denom:  # nothing to average (an empty batch, every label ignored): NaN as in PyTorch
@@ -83,7 +83,7 @@ def _label_weights(target: np.ndarray, n_classes: int, weight, ignore_index: int
     with 0 on ignored rows -- or None when every row weighs 1 --, mask of ignored rows or None)."""
     ignored = None
     if target.size:
-        lo, hi = target.min(), target.max()
+        lo, hi = np.minimum.reduce(target), np.maximum.reduce(target)
         if lo < 0 or hi >= n_classes:
             _raise_bad_label(target, n_classes, ignore_index)
         if lo <= ignore_index <= hi:
@@ -123,7 +123,9 @@ def cross_entropy(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None =
     finite x.
     """
     m, c = x.shape
-    shifted = x - x.max(axis=1, keepdims=True)
+    rows = np.arange(m)
+    # each row's max, picked at its argmax (the same value; twice as fast as max for few classes)
+    shifted = x - x[rows, x.argmax(axis=1)][:, None] if c else x - x.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     s = e.sum(axis=1, keepdims=True)
     log_s = np.log(s)
@@ -133,7 +135,6 @@ def cross_entropy(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None =
         losses = -(_soft_coefficients(target, weight, eps) * logp).sum(axis=1)
         return losses, m, CrossEntropySaved(e, s, logp, target, weight, None, None, eps)
     target, row_w, ignored = _label_weights(target, c, weight, ignore_index, x.dtype)
-    rows = np.arange(m)
     logp = None
     if eps:
         logp = shifted - log_s

@@ -1,8 +1,8 @@
 """What kernels call to use more threads where the work pays for them (policy: ``gradstep._threads``).
 
-- ``parallel_for(fn, length, elements)``: ``[fn(start, stop), ...]`` over contiguous ranges of
-  ``range(length)``, one per thread, on a small persistent pool of Python threads (NumPy releases
-  the GIL), or ``[fn(0, length)]`` when ``elements`` is too little work to split.
+- ``parallel_for(fn, length, work, min_per_thread=None)``: ``[fn(start, stop), ...]`` over
+  contiguous ranges of ``range(length)``, one per thread, on a small persistent pool of Python
+  threads (NumPy releases the GIL), or ``[fn(0, length)]`` when ``work`` is too little to split.
 - ``matmul(a, b, out=None)``: ``np.matmul``, with a large product cut into row, column or batch
   blocks (or, when its output is small, into blocks of the summed dimension) run side by side.
 - ``elementwise(fn, *args, out=None)``: a ufunc-like ``fn(*args, out=out)`` on same-shaped
@@ -84,17 +84,20 @@ class _Job:
             _inside.on = outer
 
 
-def parallel_for(fn: Callable[[int, int], object], length: int, elements: int) -> list:
+def parallel_for(fn: Callable[[int, int], object], length: int, work: int,
+                 min_per_thread: int | None = None) -> list:
     """``[fn(start, stop), ...]`` over contiguous ranges covering ``range(length)``, in order.
 
-    ``elements`` is the work of the whole loop (e.g. the elements it touches). Below the
-    crossover, with one thread, or inside another split, this is ``[fn(0, length)]`` in the
-    calling thread. Otherwise the caller and up to ``get_num_threads() - 1`` helpers take the
-    chunks in turn; when no helper gets a core in time the caller runs them all itself. An
-    exception in a chunk is raised here once every chunk has finished.
+    ``work`` is the size of the whole loop in the unit of ``min_per_thread``, the least work
+    worth a thread: by default elements touched against ``SPLIT_MIN_ELEMENTS``; a loop of
+    matrix products passes its multiply-adds and ``_threads.MATMUL_MIN_MACS``. Below twice that,
+    with one thread, or inside another split, this is ``[fn(0, length)]`` in the calling thread.
+    Otherwise the caller and up to ``get_num_threads() - 1`` helpers take the chunks in turn;
+    when no helper gets a core in time the caller runs them all itself. An exception in a chunk
+    is raised here once every chunk has finished.
     """
-    t = min(_threads.threads_for(elements, _threads.SPLIT_MIN_ELEMENTS), length)
-    return _split(fn, length, t)
+    floor = _threads.SPLIT_MIN_ELEMENTS if min_per_thread is None else min_per_thread
+    return _split(fn, length, min(_threads.threads_for(work, floor), length))
 
 
 def _split(fn: Callable[[int, int], object], length: int, t: int) -> list:
@@ -114,12 +117,16 @@ def _split(fn: Callable[[int, int], object], length: int, t: int) -> list:
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``np.matmul(a, b, out=out)``; a product above the crossover is cut into blocks run side by
     side: batch entries, else rows or columns of the result, else blocks of the summed dimension."""
-    if a.ndim < 2 or b.ndim < 2 or a.ndim > 3 or b.ndim > 3 or a.shape[-1] != b.shape[-2]:
+    sa, sb = a.shape, b.shape
+    if not (2 <= len(sa) <= 3 and 2 <= len(sb) <= 3) or sa[-1] != sb[-2]:
         return np.matmul(a, b, out=out)
-    batch = a.shape[0] if a.ndim == 3 else b.shape[0] if b.ndim == 3 else 1
-    (m, k), n = a.shape[-2:], b.shape[-1]
-    t = _threads.threads_for(batch * m * k * n, _threads.MATMUL_MIN_MACS)
-    if t == 1 or getattr(_inside, "on", False) or (a.ndim == b.ndim == 3 and a.shape[0] != b.shape[0]):
+    batch = sa[0] if len(sa) == 3 else sb[0] if len(sb) == 3 else 1
+    (m, k), n = sa[-2:], sb[-1]
+    macs = batch * m * k * n
+    if macs < 2 * _threads.MATMUL_MIN_MACS:  # the common case, decided first
+        return np.matmul(a, b, out=out)
+    t = _threads.threads_for(macs, _threads.MATMUL_MIN_MACS)
+    if t == 1 or getattr(_inside, "on", False) or (len(sa) == len(sb) == 3 and sa[0] != sb[0]):
         return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty((batch, m, n) if batch > 1 or a.ndim == 3 or b.ndim == 3 else (m, n),
@@ -128,13 +135,14 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         def block(i, j):
             np.matmul(a[i:j] if a.ndim == 3 else a, b[i:j] if b.ndim == 3 else b, out=out[i:j])
         _split(block, batch, t)
-    elif max(m, n) >= MIN_BLOCK * t:
+    elif max(m, n) >= 2 * MIN_BLOCK:
+        t = min(t, max(m, n) // MIN_BLOCK)
         if m >= n:
             _split(lambda i, j: np.matmul(a[..., i:j, :], b, out=out[..., i:j, :]), m, t)
         else:
             _split(lambda i, j: np.matmul(a, b[..., i:j], out=out[..., i:j]), n, t)
-    elif k >= MIN_BLOCK * t:
-        parts = _split(lambda i, j: np.matmul(a[..., i:j], b[..., i:j, :]), k, t)
+    elif k >= 2 * MIN_BLOCK:
+        parts = _split(lambda i, j: np.matmul(a[..., i:j], b[..., i:j, :]), k, min(t, k // MIN_BLOCK))
         np.add(parts[0], parts[1], out=out)
         for p in parts[2:]:
             out += p

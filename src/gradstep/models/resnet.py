@@ -156,55 +156,28 @@ Wide_ResNet50_2_Weights = weights_enum("Wide_ResNet50_2_Weights", "IMAGENET1K_V1
 Wide_ResNet101_2_Weights = weights_enum("Wide_ResNet101_2_Weights", "IMAGENET1K_V1", "IMAGENET1K_V2")
 
 
-def _resnet(name: str, block, layers: list[int], weights, progress: bool, pretrained, **kwargs) -> ResNet:
-    refuse_weights(weights, name, pretrained)
-    return ResNet(block, layers, **kwargs)
+def _builder(name: str, block, layers: list[int], doc: str, **defaults):
+    """torchvision's builder ``name``: ``weights=None`` only, keyword arguments to ``ResNet``."""
+    def build(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> ResNet:
+        refuse_weights(weights, name, pretrained)
+        return ResNet(block, layers, **{**defaults, **kwargs})
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = doc
+    return build
 
 
-def resnet18(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> ResNet:
-    """ResNet-18: BasicBlocks [2, 2, 2, 2]."""
-    return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, progress, pretrained, **kwargs)
-
-
-def resnet34(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> ResNet:
-    """ResNet-34: BasicBlocks [3, 4, 6, 3]."""
-    return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, progress, pretrained, **kwargs)
-
-
-def resnet50(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> ResNet:
-    """ResNet-50: Bottlenecks [3, 4, 6, 3]."""
-    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, progress, pretrained, **kwargs)
-
-
-def resnet101(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> ResNet:
-    """ResNet-101: Bottlenecks [3, 4, 23, 3]."""
-    return _resnet("resnet101", Bottleneck, [3, 4, 23, 3], weights, progress, pretrained, **kwargs)
-
-
-def resnet152(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> ResNet:
-    """ResNet-152: Bottlenecks [3, 8, 36, 3]."""
-    return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], weights, progress, pretrained, **kwargs)
-
-
-def resnext50_32x4d(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> ResNet:
-    """ResNeXt-50 32x4d: ResNet-50 with 32 groups of width 4 in each 3x3."""
-    return _resnet("resnext50_32x4d", Bottleneck, [3, 4, 6, 3], weights, progress, pretrained,
-                   **{"groups": 32, "width_per_group": 4, **kwargs})
-
-
-def resnext101_32x8d(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> ResNet:
-    """ResNeXt-101 32x8d."""
-    return _resnet("resnext101_32x8d", Bottleneck, [3, 4, 23, 3], weights, progress, pretrained,
-                   **{"groups": 32, "width_per_group": 8, **kwargs})
-
-
-def wide_resnet50_2(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> ResNet:
-    """Wide ResNet-50-2: ResNet-50 with twice the bottleneck width."""
-    return _resnet("wide_resnet50_2", Bottleneck, [3, 4, 6, 3], weights, progress, pretrained,
-                   **{"width_per_group": 128, **kwargs})
-
-
-def wide_resnet101_2(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> ResNet:
-    """Wide ResNet-101-2."""
-    return _resnet("wide_resnet101_2", Bottleneck, [3, 4, 23, 3], weights, progress, pretrained,
-                   **{"width_per_group": 128, **kwargs})
+resnet18 = _builder("resnet18", BasicBlock, [2, 2, 2, 2], "ResNet-18: BasicBlocks [2, 2, 2, 2].")
+resnet34 = _builder("resnet34", BasicBlock, [3, 4, 6, 3], "ResNet-34: BasicBlocks [3, 4, 6, 3].")
+resnet50 = _builder("resnet50", Bottleneck, [3, 4, 6, 3], "ResNet-50: Bottlenecks [3, 4, 6, 3].")
+resnet101 = _builder("resnet101", Bottleneck, [3, 4, 23, 3], "ResNet-101: Bottlenecks [3, 4, 23, 3].")
+resnet152 = _builder("resnet152", Bottleneck, [3, 8, 36, 3], "ResNet-152: Bottlenecks [3, 8, 36, 3].")
+resnext50_32x4d = _builder("resnext50_32x4d", Bottleneck, [3, 4, 6, 3],
+                           "ResNeXt-50 32x4d: ResNet-50 with 32 groups of width 4 in each 3x3.",
+                           groups=32, width_per_group=4)
+resnext101_32x8d = _builder("resnext101_32x8d", Bottleneck, [3, 4, 23, 3], "ResNeXt-101 32x8d.",
+                            groups=32, width_per_group=8)
+wide_resnet50_2 = _builder("wide_resnet50_2", Bottleneck, [3, 4, 6, 3],
+                           "Wide ResNet-50-2: ResNet-50 with twice the bottleneck width.",
+                           width_per_group=128)
+wide_resnet101_2 = _builder("wide_resnet101_2", Bottleneck, [3, 4, 23, 3], "Wide ResNet-101-2.",
+                            width_per_group=128)

@@ -110,38 +110,17 @@ def alexnet(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -
     return AlexNet(**kwargs)
 
 
-def _vgg(name: str, cfg: str, batch_norm: bool, weights, pretrained, kwargs: dict) -> VGG:
-    refuse_weights(weights, name, pretrained)
-    return VGG(make_layers(CFGS[cfg], batch_norm=batch_norm), **kwargs)
+def _builder(name: str, cfg: str, batch_norm: bool):
+    """torchvision's builder ``name``: ``weights=None`` only, keyword arguments to ``VGG``."""
+    def build(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> VGG:
+        refuse_weights(weights, name, pretrained)
+        return VGG(make_layers(CFGS[cfg], batch_norm=batch_norm), **kwargs)
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = f"VGG configuration {cfg}{' with batch normalization' if batch_norm else ''}."
+    return build
 
 
-def vgg11(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> VGG:
-    return _vgg("vgg11", "A", False, weights, pretrained, kwargs)
-
-
-def vgg11_bn(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> VGG:
-    return _vgg("vgg11_bn", "A", True, weights, pretrained, kwargs)
-
-
-def vgg13(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> VGG:
-    return _vgg("vgg13", "B", False, weights, pretrained, kwargs)
-
-
-def vgg13_bn(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> VGG:
-    return _vgg("vgg13_bn", "B", True, weights, pretrained, kwargs)
-
-
-def vgg16(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> VGG:
-    return _vgg("vgg16", "D", False, weights, pretrained, kwargs)
-
-
-def vgg16_bn(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> VGG:
-    return _vgg("vgg16_bn", "D", True, weights, pretrained, kwargs)
-
-
-def vgg19(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> VGG:
-    return _vgg("vgg19", "E", False, weights, pretrained, kwargs)
-
-
-def vgg19_bn(*, weights=None, progress: bool = True, pretrained=None, **kwargs) -> VGG:
-    return _vgg("vgg19_bn", "E", True, weights, pretrained, kwargs)
+vgg11, vgg11_bn = _builder("vgg11", "A", False), _builder("vgg11_bn", "A", True)
+vgg13, vgg13_bn = _builder("vgg13", "B", False), _builder("vgg13_bn", "B", True)
+vgg16, vgg16_bn = _builder("vgg16", "D", False), _builder("vgg16_bn", "D", True)
+vgg19, vgg19_bn = _builder("vgg19", "E", False), _builder("vgg19_bn", "E", True)

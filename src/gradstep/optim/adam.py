@@ -6,7 +6,7 @@ import numpy as np
 
 from ..kernels import optim as rules
 from .flat import Slot
-from .optimizer import Optimizer, check_adam_like
+from .optimizer import Optimizer, check_adam_like, fused_kernels
 
 
 class Adam(Optimizer):
@@ -42,6 +42,11 @@ class Adam(Optimizer):
         lr: γ (default 1e-3).  betas: (β₁, β₂) (default (0.9, 0.999)).  eps: ε (default 1e-8).
         weight_decay: λ (default 0).  amsgrad: use the running maximum of v.
         maximize, flat: see ``SGD``.  decoupled_weight_decay: decay as AdamW does.
+        fused: ``True`` runs the update as one compiled pass over memory (``kernels.fused``, with
+            numba: ``pip install gradstep[fused]``; without it, a warning and the NumPy rule)
+            instead of a dozen NumPy passes; the results are bitwise equal. ``None``/``False``
+            (default): the NumPy rule. ``foreach``, ``capturable``, ``differentiable``: PyTorch's
+            keywords, see ``Optimizer``.
 
     State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad).
     """
@@ -58,6 +63,8 @@ class Adam(Optimizer):
 
     def _validate(self, g: dict) -> None:
         check_adam_like(g)
+        if g.get("fused"):
+            fused_kernels()  # warns now, once, if numba is missing
 
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         state = {"step": 0.0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
@@ -72,9 +79,14 @@ class Adam(Optimizer):
         st["step"] += 1
         g = self._gradient(s, group)  # g ← ±∇f(θ) + λθ,  or  θ ← θ(1 − γλ) when decoupled
         # m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − γ m̂ / (√v̂ + ε)
-        rules.adam(s.param, g, st["exp_avg"], st["exp_avg_sq"],
-                   st["max_exp_avg_sq"] if group["amsgrad"] else None, step=st["step"], lr=lr,
-                   beta1=beta1, beta2=beta2, eps=group["eps"], work=s.work)
+        arrays = (s.param, g, st["exp_avg"], st["exp_avg_sq"])
+        vmax = st["max_exp_avg_sq"] if group["amsgrad"] else None
+        hyper = {"step": st["step"], "lr": lr, "beta1": beta1, "beta2": beta2, "eps": group["eps"]}
+        fused = fused_kernels() if group.get("fused") else None
+        if fused is not None and fused.runs_on(*arrays, *(() if vmax is None else (vmax,))):
+            fused.adam(*arrays, vmax, **hyper)  # the same bits in one pass over memory
+            return
+        rules.adam(*arrays, vmax, work=s.work, **hyper)
 
 
     def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import numbers
 import operator
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from itertools import chain
@@ -81,6 +82,23 @@ def check_implementation(group: dict) -> None:
     if group.get("capturable"):
         raise ArgumentError("capturable=True needs an accelerator (CUDA graph capture); gradstep runs on "
                             "the CPU, where PyTorch refuses it too (use capturable=False)")
+
+
+_fused = []  # the kernels.fused module once imported, or None when numba is missing
+
+
+def fused_kernels():
+    """``kernels.fused`` (the compiled update rules of ``fused=True``), or None with a warning, given
+    once, when numba is not installed: the NumPy rules then run, with the same results."""
+    if not _fused:
+        try:
+            from ..kernels import fused
+        except ImportError as e:
+            warnings.warn(f"{e}; running the NumPy update (the same numbers, a few times slower)",
+                          stacklevel=3)
+            fused = None
+        _fused.append(fused)
+    return _fused[0]
 
 
 def _plain(value):

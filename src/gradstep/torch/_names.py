@@ -79,7 +79,7 @@ OUT_OF_SCOPE = {
     "torch.utils.cpp_extension": "no C++ extensions",
     "torch.package": "no model packaging",
     "torch.testing": "tests compare with numpy.testing",
-    "torch.complex": "complex tensors are out of scope",
+    "torch.complex": "complex arithmetic is out of scope (complex tensors are only linalg.eig's results)",
     "torch.fft": "no FFT operations: not used in training code",
     "torch.special": "special functions beyond the activations are out of scope",
     "torch.nn.parallel": "no multi-GPU wrappers; see gradstep.distributed",

@@ -105,11 +105,13 @@ def _saved_on_tensors(saved: kloss.CrossEntropySaved, x, target) -> kloss.CrossE
 def _class_loss(name, input, target, weight, ignore_index, reduction, label_smoothing, log_probs):
     _floating_input(input, name)
     _tensor(target, name, "target")
-    if input.dim() == 0:
+    shape = input._data.shape  # plain tuples: these checks run at every step
+    if not shape:
         raise ShapeError(f"{name}: input must have a class dimension, got a 0-d tensor")
-    n_classes = input.shape[1] if input.dim() > 1 else input.shape[0]
-    batch_shape = (input.shape[:1] + input.shape[2:]) if input.dim() > 1 else ()
-    if target.dtype.kind == "f":
+    n_classes = shape[1] if len(shape) > 1 else shape[0]
+    batch_shape = (shape[:1] + shape[2:]) if len(shape) > 1 else ()
+    kind = target._data.dtype.kind
+    if kind == "f":
         if log_probs:
             raise TypeError(f"{name}: target must hold class indices (an integer tensor), got dtype "
                             f"{target.dtype}")
@@ -118,8 +120,8 @@ def _class_loss(name, input, target, weight, ignore_index, reduction, label_smoo
                              f"have the input's shape {input.shape}, got {target.shape}; for class "
                              f"indices of shape {batch_shape} use an integer tensor (target.long())")
         target = target.to(input.dtype)
-    elif target.dtype.kind in "iu":
-        if target.shape != batch_shape:
+    elif kind in "iu":
+        if target._data.shape != batch_shape:
             raise ShapeError(f"{name}: expected class-index target of shape {batch_shape} for input "
                              f"of shape {input.shape}, got {target.shape}")
     else:
