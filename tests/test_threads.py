@@ -276,7 +276,7 @@ def test_a_cnn_training_step_gives_the_same_bits_on_any_number_of_threads(two_th
             np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
 
 
-def test_three_threads_cut_three_blocks(two_threads_everywhere, splits):
+def test_three_threads_share_blocks_fixed_by_the_shape(two_threads_everywhere, splits):
     gs.set_num_threads(3)
     assert parallel.parallel_for(lambda i, j: (i, j), 10, 10 ** 9) == [(0, 3), (3, 6), (6, 10)]
     rng = np.random.default_rng(3)

@@ -4,8 +4,8 @@
 intra-op count); by default the number of physical cores this process may run on, PyTorch's
 default. Whether an operation uses them depends on its size (``benchmarks/threads.py``, table in
 ``benchmarks/analysis.md``): a large matrix product, elementwise pass or batch loop is cut into
-one chunk per thread, and the chunks run on a small persistent pool of Python threads (NumPy
-releases the GIL), each product chunk on one BLAS thread. Small work stays in the calling thread:
+chunks that run on a small persistent pool of Python threads (NumPy releases the GIL), each
+product chunk on one BLAS thread. Small work stays in the calling thread:
 below ``MATMUL_MIN_MACS`` multiply-adds or ``SPLIT_MIN_ELEMENTS`` elements per thread the hand-off
 (~10-50 µs) costs more than it gives. The MLP's products (64 x 784 by 784 x 200: 10 M
 multiply-adds) stay on one thread; convolutions' and large products' are split.
