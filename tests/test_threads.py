@@ -75,6 +75,13 @@ def test_set_num_threads_changes_and_restores(restore_threads):
     assert _threads.blas_threads() == 1
 
 
+def test_set_num_threads_keeps_a_blas_loaded_later_on_one_thread(restore_threads):
+    # SciPy (a dependency of JAX) brings its own OpenBLAS, which starts with every core
+    pytest.importorskip("scipy.linalg")
+    gs.set_num_threads(1)
+    assert _threads.blas_threads() == 1
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
 def test_set_num_threads_rejects_what_is_not_a_positive_int(bad):
     with pytest.raises(ValueError, match="positive int"):

@@ -99,8 +99,8 @@ def set_num_threads(n: int | None) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads expects a positive int or None, got {n!r}")
     tc = _threadpoolctl()
-    if tc is not None and (_leave_blas or _num_threads is None):
-        tc.threadpool_limits(1, user_api="blas")  # for the life of the process, as before
+    if tc is not None:  # every BLAS loaded by now (SciPy's too) on one thread, for the process's life
+        tc.threadpool_limits(1, user_api="blas")
     _num_threads, _leave_blas = n, False
 
 
