@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .optim import adam_scalars
+
 try:
     import numba
 except ImportError as e:  # pragma: no cover - the test extra installs numba
@@ -67,9 +69,9 @@ def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: n
     f = param.dtype.type  # each scalar in the arrays' precision, as NumPy casts a Python float
     weight = 1 - beta1
     from_end = weight >= 0.5
-    root_bias_correction2 = (1 - beta2 ** step) ** 0.5
+    eps_hat, step_size = adam_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
     flat = [a.reshape(-1) for a in (param, grad, exp_avg, exp_avg_sq)]  # views: C-contiguous
     vmax = flat[3] if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1)
     _adam_loop(*flat, vmax, max_exp_avg_sq is not None,
                from_end, f(1 - weight if from_end else weight), f(beta2), f(1 - beta2),
-               f(eps * root_bias_correction2), f(lr * root_bias_correction2 / (1 - beta1 ** step)))
+               f(eps_hat), f(step_size))

@@ -211,12 +211,17 @@ def adam(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, max_exp_a
         # v_max ← max(v_max, v)
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         exp_avg_sq = max_exp_avg_sq
-    # θ ← θ − γ/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + ε), computed (as Kingma & Ba, section 2) as
-    # θ ← θ − γ √(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε √(1 − β2ᵗ))
-    root_bias_correction2 = (1 - beta2 ** step) ** 0.5
-    root_plus_eps(exp_avg_sq, eps * root_bias_correction2, w)
+    eps_hat, step_size = adam_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+    root_plus_eps(exp_avg_sq, eps_hat, w)
     np.divide(exp_avg, w, out=w)
-    descend_(param, w, lr * root_bias_correction2 / (1 - beta1 ** step), w)
+    descend_(param, w, step_size, w)
+
+
+def adam_scalars(*, step: float, lr: float, beta1: float, beta2: float, eps: float) -> tuple[float, float]:
+    """Adam's step θ ← θ − γ/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + ε), computed (as Kingma & Ba,
+    section 2) as θ ← θ − k · m / (√v + ε̂): returns ε̂ = ε √(1 − β2ᵗ) and k = γ √(1 − β2ᵗ)/(1 − β1ᵗ)."""
+    root_bias_correction2 = (1 - beta2 ** step) ** 0.5
+    return eps * root_bias_correction2, lr * root_bias_correction2 / (1 - beta1 ** step)
 
 
 def adamax(param: Array, grad: Array, exp_avg: Array, exp_inf: Array, *, step: float, lr: float,
