@@ -301,3 +301,15 @@ def test_parallel_for_takes_the_crossover_of_its_work(restore_threads, monkeypat
     assert len(parallel.parallel_for(lambda i, j: i, 8, macs, _threads.MATMUL_MIN_MACS)) == 1
     assert len(parallel.parallel_for(lambda i, j: i, 8, macs)) == 2  # enough as elements
     assert len(parallel.parallel_for(lambda i, j: i, 8, 2 * macs, _threads.MATMUL_MIN_MACS)) == 2
+
+
+@pytest.mark.parametrize("var, value", [("GRADSTEP_NUM_THREADS", "many"), ("GRADSTEP_MALLOC", "big")])
+def test_a_bad_environment_value_warns_in_one_line_and_the_default_applies(var, value):
+    env = {k: v for k, v in os.environ.items() if k not in _threads.USER_VARS + (_threads.ENV,)}
+    env.update({var: value}, PYTHONPATH=SRC)
+    proc = subprocess.run([sys.executable, "-c", "import gradstep; print(gradstep.get_num_threads())"],
+                          env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(_threads.physical_cores())
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and var in lines[0] and repr(value) in lines[0] and "default" in lines[0], lines

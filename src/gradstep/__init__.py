@@ -98,8 +98,23 @@ from .random import (
 )
 from .saving import CheckpointError, load, save
 
-_apply_thread_policy()  # NumPy's BLAS on one thread unless the user chose (see _threads)
-_apply_memory_policy()  # malloc keeps freed arrays for the next step (see _memory)
+
+def _apply_environment_policies() -> None:
+    """The thread and malloc policies of ``import gradstep``: NumPy's BLAS on one thread unless the
+    user chose (see _threads), malloc keeping freed arrays for the next step (see _memory). A bad
+    ``GRADSTEP_*`` value does not stop the import, as a bad ``OMP_NUM_THREADS`` does not stop
+    PyTorch's: one warning line names it and what is allowed, and the default applies."""
+    import warnings
+
+    for policy in (_apply_thread_policy, _apply_memory_policy):
+        try:
+            policy()
+        except ValueError as e:  # one line, attributed to gradstep rather than a line of source
+            warnings.warn_explicit(f"{e}; using the default", UserWarning, "gradstep", 0)
+            policy({})
+
+
+_apply_environment_policies()
 
 __version__ = "0.1.0"
 
