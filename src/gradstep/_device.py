@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import builtins
 
+from ._errors import NotSupportedError
+
 # The device types PyTorch knows; naming one is allowed, using any but "cpu" is not.
 _TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "ipu", "mkldnn", "vulkan", "hpu", "mtia",
           "privateuseone", "lazy", "maia", "opengl", "opencl", "ideep", "ve", "fpga")
 
 
-class DeviceError(ValueError, RuntimeError, AssertionError):
+class DeviceError(ValueError, RuntimeError, AssertionError, NotSupportedError):
     """A tensor or module was asked to live on a device other than the CPU.
 
     A ValueError for gradstep's convention; a RuntimeError and an AssertionError because PyTorch

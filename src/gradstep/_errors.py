@@ -1,6 +1,20 @@
 """gradstep's exceptions."""
 
 
+class NotSupportedError(Exception):
+    """A mark on errors for what gradstep leaves out on purpose (docs/differences.md): pickles,
+    pretrained downloads, devices other than the CPU. ``python -m gradstep.torch`` reports these in
+    one line, as it does a torch name gradstep lacks."""
+
+
+class NotSupportedTypeError(TypeError, NotSupportedError):
+    """An object gradstep will not handle by design (``torch.save`` of a whole module)."""
+
+
+class NotSupportedValueError(ValueError, NotSupportedError):
+    """A value gradstep will not honour by design (``weights='DEFAULT'``)."""
+
+
 class ShapeError(ValueError, RuntimeError):
     """Operands whose shapes do not fit together.
 

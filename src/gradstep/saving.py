@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import serialization
+from ._errors import NotSupportedError, NotSupportedTypeError
 from .serialization import CheckpointError
 
 __all__ = ["save", "load", "CheckpointError", "add_safe_globals", "safe_globals", "get_safe_globals"]
@@ -24,6 +25,10 @@ __all__ = ["save", "load", "CheckpointError", "add_safe_globals", "safe_globals"
 _NUMPY = "gradstep.numpy"  # metadata: where the saved object held NumPy arrays
 _CONVERT = ("load it in PyTorch and save its state dict with safetensors: `from safetensors.torch "
             "import save_file; save_file(torch.load(path), 'model.safetensors')`, then load that file")
+
+
+class PickleFileError(CheckpointError, NotSupportedError):
+    """A PyTorch pickle (or zip of pickles) given to ``load``: refused, never unpickled."""
 
 
 def _what_is(head: bytes) -> str | None:
@@ -62,7 +67,7 @@ def save(obj, f, metadata: dict | None = None, require_finite: bool = False, **_
     """
     hint = _hint_for(obj)
     if hint:
-        raise TypeError(hint)
+        raise NotSupportedTypeError(hint)
     meta = dict(metadata or {})
     arrays = list(_array_paths(obj, ()))
     if arrays:  # NumPy arrays come back as NumPy arrays, as PyTorch's pickles give them back
@@ -155,7 +160,7 @@ def load(f, map_location=None, weights_only: bool | None = None, mmap: bool | No
 def _load_path(path: str, head: bytes, shown: str | None = None):
     kind = _what_is(head)
     if kind:
-        raise CheckpointError(f"{shown or path} is not a safetensors file: it is {kind}, and gradstep "
+        raise PickleFileError(f"{shown or path} is not a safetensors file: it is {kind}, and gradstep "
                               f"never unpickles. To use it, {_CONVERT}")
     obj = serialization.load(path)
     paths = serialization.load_metadata(path).get(_NUMPY)

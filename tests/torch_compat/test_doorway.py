@@ -131,6 +131,18 @@ def test_a_missing_import_stops_with_one_line(doorway, statement, name):
     assert f"gradstep does not implement {name}" in lines[0]
 
 
+@pytest.mark.parametrize("statement, words", [
+    ("import torchvision\ntorchvision.models.resnet18(weights='DEFAULT')", "does not download pretrained weights"),
+    ("import torch\ntorch.save(torch.nn.Linear(2, 2), 'whole.pth')", "cannot save a whole Linear module"),
+    ("import torch\ntorch.zeros(2).cuda()", "cuda"),
+])
+def test_what_gradstep_leaves_out_on_purpose_stops_with_one_line(doorway, statement, words):
+    p = doorway(statement, ok=False)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 1 and len(lines) == 1, p.stderr
+    assert words in lines[0] and lines[0].startswith("script.py:2: ")
+
+
 def test_an_out_of_scope_module_imports_and_fails_where_it_is_used(doorway):
     """Scripts import torch.onnx, torch.nn.parallel, torch.multiprocessing at the top and use them
     on some paths only (pytorch/examples' dcgan, word_language_model): the import works."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 import warnings
 
+from .._errors import NotSupportedValueError
+
 
 class WeightsEnum(enum.Enum):
     """The pretrained checkpoints torchvision lists for an architecture (names only)."""
@@ -31,7 +33,8 @@ def refuse_weights(weights, builder: str, pretrained=None) -> None:
     if weights is None:
         return None
     shown = weights if isinstance(weights, str) else getattr(weights, "value", weights)
-    raise ValueError(f"{builder}(weights={shown!r}): gradstep does not download pretrained weights "
-                     f"(torchvision's checkpoints are pickles, which gradstep never loads); use "
-                     f"weights=None and train, or save the weights with safetensors in PyTorch and "
-                     f"load_state_dict them")
+    raise NotSupportedValueError(
+        f"{builder}(weights={shown!r}): gradstep does not download pretrained weights "
+        f"(torchvision's checkpoints are pickles, which gradstep never loads); use "
+        f"weights=None and train, or save the weights with safetensors in PyTorch and "
+        f"load_state_dict them")

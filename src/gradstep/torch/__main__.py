@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv = list(argv)
         sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
 
-    from .._device import DeviceError
+    from .._errors import NotSupportedError
     from . import install
     from ._hook import NotImplementedInGradstep, TorchModuleNotInGradstep
 
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             runpy.run_module(module, run_name="__main__", alter_sys=True)
         else:
             runpy.run_path(script, run_name="__main__")
-    except (NotImplementedInGradstep, TorchModuleNotInGradstep, DeviceError) as e:  # one line each
+    except (NotImplementedInGradstep, TorchModuleNotInGradstep, NotSupportedError) as e:  # one line each
         where = _user_frame(e.__traceback__, None)
         print(f"{where}: {e}" if where else str(e), file=sys.stderr)
         return 1
