@@ -49,6 +49,11 @@ def _env_enabled() -> bool:
     return True
 
 
+def available() -> bool:
+    """Whether numba can be imported (imports it the first time)."""
+    return _find_numba() is not None
+
+
 def enabled() -> bool:
     """Whether kernels run their compiled loops (else their NumPy bodies)."""
     forced = _forced[0]
