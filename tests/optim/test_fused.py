@@ -104,6 +104,7 @@ def test_fused_is_kept_in_the_groups_and_state_dict_as_given_and_refused_with_fo
 @pytest.mark.parametrize("name", ["adam", "sgd"])
 def test_without_numba_fused_warns_once_and_runs_the_numpy_rule(monkeypatch, name):
     monkeypatch.setattr(jit, "_numba", [None])  # numba looked for and not found
+    monkeypatch.setattr(jit, "_decided", [])
     monkeypatch.setattr(optimizer, "_warned_no_numba", [])
     calls = _calls(monkeypatch, name)
     with pytest.warns(UserWarning, match="fused=True needs numba .*running the NumPy update") as record:
