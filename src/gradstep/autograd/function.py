@@ -177,7 +177,7 @@ class Function:
 
     def _check_versions(self) -> None:
         for t, version in self._versions:
-            if t._version != version:
+            if t._vc[0] != version:  # t._version without the property's call
                 raise RuntimeError(
                     f"one of the tensors needed to compute the gradient of {self.name()} (shape "
                     f"{t.shape}) has been modified by an in-place operation since it was used (version "
@@ -268,7 +268,8 @@ def _check_grad(t: Tensor, g, create_graph: bool):
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs; this tensor has shape "
                 f"{tuple(t.shape)}: pass backward(gradient=...) of that shape")
-        g = np.ones_like(t._data)
+        d = t._data  # a loss is 0-d: np.array is ten times as fast as ones_like there
+        g = np.array(1, dtype=d.dtype) if d.ndim == 0 else np.ones_like(d)
     elif isinstance(g, Tensor) and create_graph and g._requires_grad:
         if g.shape != t.shape:
             raise ShapeError(f"gradient has shape {g.shape} but the tensor it belongs to has shape "
