@@ -146,3 +146,54 @@ def test_batch_norm_second_order_runs_on_tensors(compiled):
     for g, r in zip(got, want):
         np.testing.assert_allclose(g, r, rtol=1e-9, atol=1e-9)
     assert np.abs(got[1]).max() > 0
+
+
+def _pool_input(shape, dtype=np.float32, seed=0):
+    """Values from a small set (so windows tie), with -0.0, +0.0 and infinities among them."""
+    rng = np.random.default_rng(seed)
+    values = np.array([-np.inf, -2.0, -0.0, 0.0, 1.0, 3.0, np.inf], dtype)
+    return values[rng.integers(0, len(values), shape)]
+
+
+def _pool_step(x, **kw):
+    xt = gs.tensor(x, requires_grad=True)
+    y = F.max_pool2d(xt, 2, **kw)
+    g = np.cos(np.arange(y.numel(), dtype=x.dtype)).reshape(y.shape)
+    g.reshape(-1)[::7] = -g.reshape(-1)[::7]
+    g.reshape(-1)[5] = np.nan                               # a NaN gradient: 0 * NaN for the losers
+    y.backward(gs.from_numpy(g))
+    return y.detach().numpy(), xt.grad.numpy()
+
+
+@pytest.mark.parametrize("shape, dtype", [((3, 4, 6, 8), np.float32), ((2, 6, 4), np.float64),
+                                          ((2, 3, 5, 6), np.float32)])   # odd height: the NumPy kernel
+def test_max_pool_2x2_matches_the_numpy_kernel_bit_for_bit(compiled, shape, dtype):
+    """Ties (first in row-major order wins), signed zeros, infinities, a NaN gradient."""
+    x = _pool_input(shape, dtype)
+    got, want = _pool_step(x), reference(_pool_step, x)
+    for g, r in zip(got, want):
+        assert g.dtype == dtype
+        np.testing.assert_array_equal(g, r)
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(r))
+    x_view = np.swapaxes(_pool_input((2, 3, 8, 6), dtype, seed=1), 2, 3)  # non-contiguous
+    for g, r in zip(_pool_step(x_view), reference(_pool_step, np.ascontiguousarray(x_view))):
+        np.testing.assert_array_equal(g, r)
+
+
+def test_max_pool_2x2_a_nan_wins_as_in_pytorch(compiled, torch):
+    x = _pool_input((2, 2, 4, 4), seed=2)
+    x[0, 1, 2, 3] = x[1, 0, 0, 0] = np.nan
+    got = _pool_step(x)
+    for g, r in zip(got, reference(_pool_step, x)):
+        np.testing.assert_array_equal(g, r)
+    np.testing.assert_array_equal(got[0], torch.nn.functional.max_pool2d(torch.from_numpy(x), 2).numpy())
+
+
+def test_max_pool_and_threads_give_the_same_bits(compiled, two_threads, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(_threads, "LOOP_MIN_ELEMENTS", 1)
+    x = np.random.default_rng(5).standard_normal((4, 5, 8, 8)).astype(np.float32)
+    threaded = _pool_step(x)
+    assert two_threads.count(2) >= 2                 # forward and backward split over planes
+    gs.set_num_threads(1)
+    for got, want in zip(threaded, _pool_step(x)):
+        np.testing.assert_array_equal(got, want)
