@@ -197,3 +197,43 @@ def test_max_pool_and_threads_give_the_same_bits(compiled, two_threads, monkeypa
     gs.set_num_threads(1)
     for got, want in zip(threaded, _pool_step(x)):
         np.testing.assert_array_equal(got, want)
+
+
+def _relu_step(x, g):
+    xt = gs.tensor(x, requires_grad=True)
+    y = F.relu(xt)
+    y.backward(gs.from_numpy(g))
+    return y.detach().numpy(), xt.grad.numpy()
+
+
+@pytest.mark.parametrize("shape, dtype", [((40, 25, 20), np.float32), ((3, 7), np.float64)])
+def test_relu_matches_the_numpy_kernel_bit_for_bit(compiled, monkeypatch, shape, dtype):
+    """NaN stays NaN, -0.0 becomes +0.0, a NaN gradient gives NaN where the mask is 0 (grad * mask)."""
+    from gradstep.kernels import activation
+    monkeypatch.setattr(activation, "RELU_MIN_COMPILED", 1)
+    rng = np.random.default_rng(6)
+    values = np.array([np.nan, -np.inf, -1.5, -0.0, 0.0, 2.0, np.inf], dtype)
+    x = values[rng.integers(0, len(values), shape)]
+    g = rng.standard_normal(shape).astype(dtype)
+    g.reshape(-1)[::5] = np.nan
+    g.reshape(-1)[1::5] *= -1
+    calls = []
+    real = activation._relu_loop
+    monkeypatch.setattr(activation, "_relu_loop", lambda *a: (calls.append(1), real(*a))[1])
+    got = _relu_step(x, g)
+    assert calls                                        # the compiled loop ran
+    for a, b in zip(got, reference(_relu_step, x, g)):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+
+
+def test_relu_threads_give_the_same_bits(compiled, two_threads, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(_threads, "LOOP_MIN_ELEMENTS", 1)
+    rng = np.random.default_rng(7)
+    x, g = (rng.standard_normal((8, 50, 50)).astype(np.float32) for _ in range(2))
+    threaded = _relu_step(x, g)
+    assert two_threads.count(2) >= 2
+    gs.set_num_threads(1)
+    for got, want in zip(threaded, _relu_step(x, g)):
+        np.testing.assert_array_equal(got, want)
