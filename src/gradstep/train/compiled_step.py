@@ -47,11 +47,44 @@ class CaptureError(RuntimeError):
 
 
 class _Tape:
-    """One recorded step: the ops (class, input sources, keywords, which inputs need a gradient,
-    edges to earlier ops or leaves), the op whose output is the loss, and the backward order."""
+    """One recorded step, laid out for a quick replay. Each call fills a list of slots, ``x``, ``y``,
+    the held tensors' arrays (read afresh), the constants, then each op's output as it runs; an
+    op's inputs are slot numbers. Its edges are numbers into a list of references: None, the
+    leaves, then each op's node. ``order``: the ops whose backward the engine ran, in its order."""
 
     def __init__(self, ops: list, loss_index: int, order: list[int]):
-        self.ops, self.loss_index, self.order = ops, loss_index, order
+        held: dict = {}
+        leaves: dict = {}
+        consts: list = []
+        for _, sources, _, _, edges in ops:
+            for kind, v in sources:
+                if kind == _HELD:
+                    held.setdefault(id(v), v)
+            for e in edges or ():
+                if isinstance(e, Tensor):
+                    leaves.setdefault(id(e), e)
+        held_slot = {key: 2 + i for i, key in enumerate(held)}
+        leaf_ref = {key: 1 + i for i, key in enumerate(leaves)}
+        n_consts = sum(kind == _CONST for _, sources, *_ in ops for kind, _ in sources)
+        first_output = 2 + len(held) + n_consts
+        first_node = 1 + len(leaves)
+        self.ops = []
+        for cls, sources, kwargs, needs, edges in ops:
+            slots = []
+            for kind, v in sources:
+                if kind == _CONST:
+                    slots.append(2 + len(held) + len(consts))
+                    consts.append(v)
+                else:
+                    slots.append(first_output + v if kind == _OP else
+                                 held_slot[id(v)] if kind == _HELD else v)  # _ARG: x is 0, y is 1
+            refs = None if edges is None else tuple(
+                0 if e is None else leaf_ref[id(e)] if isinstance(e, Tensor) else first_node + e
+                for e in edges)
+            self.ops.append((cls, tuple(slots), kwargs, needs, refs))
+        self.held, self.consts, self.leaves = list(held.values()), consts, list(leaves.values())
+        self.loss_slot, self.loss_node = first_output + loss_index, first_node + loss_index
+        self.order = [first_node + k for k in order]
 
 
 class _Recorder:
@@ -214,27 +247,23 @@ class CompiledStep:
 
     def _replay(self, tape: _Tape, inputs: tuple) -> Tensor:
         self.optimizer.zero_grad()
-        values: list = []
-        nodes: list = []
-        for cls, sources, kwargs, needs, edges in tape.ops:  # forward: each op's own kernel
-            arrays = []
-            for kind, v in sources:
-                arrays.append(values[v] if kind == _OP else v._data if kind == _HELD else
-                              inputs[v] if kind == _ARG else v)
+        slots = [*inputs, *[t._data for t in tape.held], *tape.consts]
+        refs = [None, *tape.leaves]
+        for cls, inputs_at, kwargs, needs, edges_at in tape.ops:  # forward: each op's own kernel
             ctx = cls()
             ctx.needs_input_grad = list(needs)
-            out = cls.forward(ctx, *arrays, **kwargs)
-            values.append(out if type(out) is np.ndarray else np.asarray(out))
-            if edges is not None:
-                ctx.edges = tuple(nodes[e] if type(e) is int else e for e in edges)
-            nodes.append(ctx)
+            out = cls.forward(ctx, *[slots[i] for i in inputs_at], **kwargs)
+            slots.append(out if type(out) is np.ndarray else np.asarray(out))
+            if edges_at is not None:
+                ctx.edges = tuple([refs[i] for i in edges_at])
+            refs.append(ctx)
         # backward: the engine's routing and accumulation, in the order it ran the nodes
-        loss = values[tape.loss_index]
+        loss = slots[tape.loss_slot]
         node_grads: dict = {}
         leaf_grads: dict = {}
-        _engine._give((nodes[tape.loss_index],), (_engine.seed_gradient(loss),), node_grads, leaf_grads)
+        _engine._give((refs[tape.loss_node],), (_engine.seed_gradient(loss),), node_grads, leaf_grads)
         for k in tape.order:
-            node = nodes[k]
+            node = refs[k]
             g = node_grads.pop(node, None)
             if g is None:
                 continue
