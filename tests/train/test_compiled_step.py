@@ -92,6 +92,7 @@ def test_switching_modes_and_freezing_record_new_tapes_with_the_eager_bits():
         losses = []
         for k, (x, y) in enumerate(_batches()):
             net.train(k not in (3, 4))
+            net[2].train(k != 6)  # one module's mode alone records a tape too
             if k == 4:
                 net[0].weight.requires_grad_(False)
             losses.append((step(x, y) if compiled else _eager(net, crit, opt, x, y)).item())
@@ -101,8 +102,9 @@ def test_switching_modes_and_freezing_record_new_tapes_with_the_eager_bits():
     c_losses, c_params, step = run(True)
     assert c_losses == losses
     _assert_same(params, c_params)
-    # (8, train), (8, eval), (8, eval, frozen), (8, train, frozen), (3, train, frozen)
-    assert len(step._tapes) == 5
+    # (8, train), (8, eval), (8, eval, frozen), (8, train, frozen), (8, train, frozen, one module
+    # in eval), (3, train, frozen)
+    assert len(step._tapes) == 6
 
 
 def _refused(net, message, x=None, crit=None):
@@ -160,4 +162,6 @@ def test_bad_arguments_are_refused_in_one_line():
     step = compile_step(net, nn.CrossEntropyLoss(), gs.optim.SGD(net.parameters(), lr=0.1))
     with pytest.raises(TypeError, match="takes tensors x and y"):
         step(np.ones((2, 12), np.float32), gs.tensor([0, 1]))
+    with pytest.raises(CaptureError, match="LBFGS re-evaluates the loss through a closure"):
+        compile_step(net, nn.CrossEntropyLoss(), gs.optim.LBFGS(net.parameters()))
     assert gs.compile_step is compile_step

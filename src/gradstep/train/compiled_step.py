@@ -180,14 +180,15 @@ class CompiledStep:
     def __init__(self, model: Module, criterion: Callable, optimizer):
         self.model, self.criterion, self.optimizer = model, criterion, optimizer
         self._params = list(model.parameters())
+        self._modules = list(model.modules())
         self._tapes: dict = {}
 
     def __call__(self, x: Tensor, y: Tensor) -> Tensor:
         if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
             raise TypeError(f"a captured step takes tensors x and y, got {type(x).__name__} and "
                             f"{type(y).__name__}")
-        key = (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, self.model.training,
-               _grad_state.enabled, tuple(p._requires_grad for p in self._params))
+        key = (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, _grad_state.enabled,
+               tuple([m.training for m in self._modules]), tuple([p._requires_grad for p in self._params]))
         tape = self._tapes.get(key)
         if tape is None or x._requires_grad:
             loss, tape = self._record(x, y)
@@ -291,4 +292,7 @@ def compile_step(model: Module, criterion: Callable, optimizer) -> CompiledStep:
         raise TypeError(f"compile_step takes a callable criterion, got {type(criterion).__name__}")
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"compile_step takes an optimizer, got {type(optimizer).__name__}")
+    if getattr(optimizer, "requires_closure", False):
+        raise CaptureError(f"{type(optimizer).__name__} re-evaluates the loss through a closure inside "
+                           f"its step, which a captured step does not replay; run the eager step")
     return CompiledStep(model, criterion, optimizer)
