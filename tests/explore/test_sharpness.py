@@ -125,8 +125,12 @@ def test_the_guard_says_the_step_size_is_above_the_threshold():
     assert (f"; sharpness {exact:.4g} > 2/lr = 4: the step size is above the stability threshold. "
             f"The weights and buffers are those of the last finite step") in msg, msg
     assert "sharpness" not in run(0.5, None)   # a plain Trainer's guard has no diagnosis
-    # lr * lambda_max = 40: an update overflows the weights first; with no finite weights, nothing extra
+    # lr * lambda_max = 40: the weights grow to ~1e19, finite though their squares overflow float32,
+    # and the loss overflows first: they are the last finite step's, and the diagnosis applies
     msg = run(5.0, diagnose_divergence)
+    assert "sharpness" in msg and "those of the last finite step" in msg, msg
+    # lr = 1e38: the first update overflows the weights themselves; with no finite weights, nothing extra
+    msg = run(1e38, diagnose_divergence)
     assert "no longer finite" in msg and "sharpness" not in msg, msg
 
 

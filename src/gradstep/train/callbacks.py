@@ -12,18 +12,18 @@ import math
 import os
 import sys
 import warnings
-from itertools import repeat
 from operator import attrgetter, is_, itemgetter
 
 import numpy as np
 
 from .. import distributed as dist
 from ..autograd.tensor import Tensor
+from ..optim.flat import whole_flat_arrays
 from ..optim.schedules import plateau_improved
 from ..serialization import load_metadata
 from .run_folder import RUN_KEY, may_replace_best
 
-_GRAD, _BASE, _SIZE, _SECOND = attrgetter("_grad"), attrgetter("base"), attrgetter("size"), itemgetter(1)
+_GRAD, _SECOND = attrgetter("_grad"), itemgetter(1)
 
 
 class Callback:
@@ -62,6 +62,8 @@ class NonFiniteGuard(Callback):
         self.growth_factor = growth_factor
         self.diagnose = diagnose
         self._buffers: list = []
+        self._seen: list = []   # the gradient arrays of the last check, and the arrays they tile
+        self._cover: list = []
 
     def on_fit_start(self, trainer) -> None:
         # floating buffers (batch norm's running statistics) change in the forward pass, before the
@@ -88,7 +90,7 @@ class NonFiniteGuard(Callback):
             if last > self.growth_factor * max(first, 1e-12) or _rising(recent):
                 msg += (f"; the loss grew from {first:.4g} to {last:.4g} before it, so the learning rate "
                         f"({_lr_text(trainer.optimizer)}) is the likely cause: try a smaller one")
-        if _all_finite(p._data for _, p in trainer.named_parameters):
+        if all(_all_finite(p._data) for _, p in trainer.named_parameters):
             note = self.diagnose(trainer) if self.diagnose is not None else None
             if note:
                 msg += f"; {note}"
@@ -107,33 +109,39 @@ class NonFiniteGuard(Callback):
         if not math.isfinite(trainer.last_loss):
             return f"the loss ({trainer.last_loss})"
         for name, b, _ in self._buffers:
-            if not np.isfinite(b._data).all():
+            if not _all_finite(b._data):
                 return f"the buffer {name!r}"
-        # one fast sum of squares (over the optimizer's flat gradient buffer when the gradients fill
-        # one, else per tensor); only a non-finite sum needs the elementwise search for the culprit
+        # one pass over the optimizer's flat gradient buffer when the gradients fill one, else one
+        # per gradient; only a non-finite result needs the search for the culprit
         grads = [g._data for g in map(_GRAD, map(_SECOND, trainer.named_parameters)) if g is not None]
-        if all(map(math.isfinite, _sums_of_squares(grads))):
+        if all(map(_all_finite, self._covering(grads))):
             return None
         for name, p in trainer.named_parameters:
-            if p._grad is not None and not np.isfinite(p._grad._data).all():
+            if p._grad is not None and not _all_finite(p._grad._data):
                 return f"the gradient of parameter {name!r}"
         return None
 
-
-def _sums_of_squares(arrays) -> list[float]:
-    """Sums of squares of ``arrays``, non-finite if any element is (or if one overflows): one for
-    their common base when they are views covering all of it (the gradients in an optimizer's flat
-    buffer), else one per array. A BLAS dot product: fast, and it raises no NumPy warning."""
-    arrays = list(arrays)
-    base = arrays[0].base if arrays else None
-    if (base is not None and base.ndim == 1 and all(map(is_, map(_BASE, arrays), repeat(base)))
-            and sum(map(_SIZE, arrays)) == base.size):
-        return [float(np.dot(base, base))]
-    return [float(np.dot(a.ravel(), a.ravel())) for a in arrays]
+    def _covering(self, grads: list) -> list:
+        """The flat arrays that ``grads`` exactly tile (an optimizer's gradient buffer), else
+        ``grads``; remembered while the gradients are the same arrays (autograd writes each step's
+        gradients into the same views of the buffer)."""
+        seen = self._seen
+        if len(grads) != len(seen) or not all(map(is_, grads, seen)):
+            self._seen, self._cover = grads, whole_flat_arrays(grads) or grads
+        return self._cover
 
 
-def _all_finite(arrays) -> bool:
-    return all(map(math.isfinite, _sums_of_squares(arrays)))
+def _all_finite(a: np.ndarray) -> bool:
+    """Whether no element of ``a`` is NaN or infinite: one BLAS dot product of ``a`` with itself
+    (one pass, no temporary), which is finite exactly when every element is unless a finite
+    element's square overflows (NumPy warns of that outside the Trainer, which runs its guard
+    with those warnings off); only then ``np.isfinite`` looks at each."""
+    if a.dtype.kind not in "fc":
+        return True
+    flat = a.reshape(-1)
+    if a.dtype.kind == "f" and a.dtype.itemsize >= 4 and math.isfinite(float(np.dot(flat, flat))):
+        return True
+    return bool(np.isfinite(flat).all())
 
 
 def _rising(values: list[float]) -> bool:

@@ -20,8 +20,9 @@ import os
 import numpy as np
 
 from .. import distributed as dist
+from ..optim.flat import whole_flat_arrays
 from ..serialization import atomic_write_bytes
-from .callbacks import Callback, _sums_of_squares
+from .callbacks import Callback
 from .history import _jsonable
 
 __all__ = ["TensorBoardLogger", "CSVLogger", "JSONLLogger", "LOGGERS", "make_logger"]
@@ -66,7 +67,7 @@ class TensorBoardLogger(Callback):
             return
         grads = [p._grad._data for _, p in trainer.named_parameters if p._grad is not None]
         if self.grad_norm and grads:
-            self._pending["grad_norm/step"] = math.sqrt(sum(_sums_of_squares(grads)))
+            self._pending["grad_norm/step"] = math.sqrt(_sum_of_squares(grads))
         if self.update_ratios:
             self._before = [(name, p._data.copy()) for name, p in trainer.named_parameters]
 
@@ -152,3 +153,9 @@ def make_logger(name: str, folder, **kwargs) -> Callback:
     if name not in LOGGERS:
         raise ValueError(f"unknown logger {name!r}; known: {', '.join(sorted(LOGGERS))}")
     return LOGGERS[name](os.fspath(folder), **kwargs)
+
+
+def _sum_of_squares(arrays: list) -> float:
+    """The sum of the squares of every element of ``arrays``: one BLAS dot product over the flat
+    array they tile (an optimizer's gradient buffer), else one per array."""
+    return sum(float(np.dot(a.reshape(-1), a.reshape(-1))) for a in whole_flat_arrays(arrays) or arrays)
