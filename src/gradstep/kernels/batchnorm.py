@@ -52,7 +52,10 @@ def batch_norm_train(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray |
     ``mean`` and ``var`` (biased) are per channel, shape (C,). Without ``keep_x_hat`` x_hat may be
     None (the compiled path: ``batch_norm_backward`` recomputes it from x and mean)."""
     if not keep_x_hat and compiled_runs(x):
-        return _train_compiled(x, gamma, beta, eps)
+        x3 = _by_channel(x)
+        shift = x3[0, :, 0].copy()  # a sample of each channel: the sums of squares about it lose no digits
+        if np.isfinite(shift).all():  # (an infinite one would make the mean NaN, not infinite)
+            return _train_compiled(x, x3, shift, gamma, beta, eps)
     x_hat, mean, var, inv_std = standardize(x, channel_axes(x.ndim), eps)
     return _affine(x_hat, gamma, beta), x_hat, inv_std, mean.reshape(-1), var.reshape(-1)
 
@@ -168,11 +171,9 @@ def _normalized(x3, mean, inv_std, gamma, beta) -> np.ndarray:
     return y
 
 
-def _train_compiled(x, gamma, beta, eps):
-    x3 = _by_channel(x)
+def _train_compiled(x, x3, shift, gamma, beta, eps):
     n, _, length = x3.shape
     m = n * length
-    shift = x3[0, :, 0].copy()  # a sample of each channel: the sums of squares about it lose no digits
     sums = _channel_sums(x3, x3, shift, shift) / m
     mean64 = shift + sums[:, 0]
     var64 = np.maximum(sums[:, 1] - sums[:, 0] * sums[:, 0], 0.0)
