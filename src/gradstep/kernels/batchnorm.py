@@ -145,9 +145,10 @@ def _images(fn, x3: np.ndarray, chunks: int | None = None) -> list:
 
 
 def _chunks(a: np.ndarray) -> int:
-    """Chunks of the statistics: one per twice ``LOOP_MIN_ELEMENTS`` (each chunk costs ~10 µs on
-    one thread), at most ``MAX_CHUNKS`` and the images. A function of the shape alone."""
-    return max(1, min(a.shape[0], MAX_CHUNKS, a.size // (2 * _threads.LOOP_MIN_ELEMENTS)))
+    """Chunks of the statistics: one per ``LOOP_MIN_ELEMENTS`` (so they split where the other
+    passes do; each costs ~10 µs on one thread), at most ``MAX_CHUNKS`` and the images. A
+    function of the shape alone."""
+    return max(1, min(a.shape[0], MAX_CHUNKS, a.size // _threads.LOOP_MIN_ELEMENTS))
 
 
 def _channel_sums(a: np.ndarray, b: np.ndarray, shift_a: np.ndarray, shift_b: np.ndarray) -> np.ndarray:
