@@ -88,8 +88,8 @@ def _image_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: P
 def _over_chunks(fn, n: int, macs: int) -> list:
     """``[fn(i, j), ...]`` over fixed chunks of CHUNK_IMAGES images, split over the threads when the
     products' ``macs`` pay for it (the crossover of products, ``_threads.MATMUL_MIN_MACS``: the
-    CNN's second layer, 58 M, splits; its first, 7 M, gains ~0.05 ms per pass on two free cores
-    and stays on one thread)."""
+    CNN's second layer, 58 M, splits; its first, 7 M, stays on one thread: split in two it took
+    as long forward and 0.72-1.08x the wall time backward, benchmarks/analysis.md)."""
     return parallel_for(fn, n, macs, _threads.MATMUL_MIN_MACS, chunks=-(-n // CHUNK_IMAGES))
 
 
