@@ -97,12 +97,16 @@ def _taps(planes: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw
 def image_cols(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair,
                out: np.ndarray) -> None:
     """Write the im2col matrix of every image of ``x`` (N, C, H, W), zero-padded by ``pads``, into
-    ``out`` (N, C * KH * KW, OH * OW) (any shape of that size and layout)."""
+    the first C/G * KH * KW rows of each group of ``out`` (N, G, rows, OH * OW) (a view: a
+    convolution may keep more rows there)."""
     oh, ow = out_hw = _out_hw(x.shape, kernel, stride, pads, dilation)
+    n, g = out.shape[:2]
+    shape = (n, g, x.shape[1] // g) + kernel + out_hw
     planes = np.zeros(_planes_shape(x.shape, kernel, stride, dilation, out_hw), dtype=x.dtype)
     for to, frm in _plane_parts(x.shape, kernel, stride, pads, dilation, out_hw, planes.shape[3]):
         planes[to] = x[frm]
-    out.reshape(x.shape[:2] + kernel + out_hw)[...] = _taps(planes, kernel, stride, dilation, out_hw)
+    dst = out[:, :, :shape[2] * kernel[0] * kernel[1]].reshape(shape, copy=False)
+    dst[...] = _taps(planes, kernel, stride, dilation, out_hw).reshape(shape)
 
 
 def image_col2im(dcols: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair,
