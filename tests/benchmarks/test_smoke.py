@@ -159,3 +159,25 @@ def test_thread_measurements_run_in_a_child_without_the_openblas_pin(tmp_path):
     assert [r["name"] for r in result["idle"]["gemm"]] == ["MLP fwd 64x784 @ 784x200"]
     assert {r["op"] for r in result["idle"]["elementwise"]} == {"add", "multiply", "maximum", "exp"}
     assert "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 |" in proc.stdout
+
+
+def test_loops_reports_each_compiled_layer_on_one_and_two_threads():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.loops", "1", "4"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [ln.split("|")[1:-1] for ln in proc.stdout.splitlines() if ln.startswith("| ") and "---" not in ln]
+    names = [r[0].strip() for r in rows[1:]]
+    assert names == ["batch norm fwd", "batch norm bwd", "relu fwd", "relu bwd", "max pool fwd",
+                     "max pool bwd"]
+    assert all(r[2].strip() == "50176" and float(r[-1]) > 0 for r in rows[1:]), proc.stdout
+
+
+def test_cnn_threads_reports_each_contender_on_one_and_default_threads(torch):
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cnn_threads", "1", "1"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [[c.strip() for c in ln.split("|")[1:-1]] for ln in proc.stdout.splitlines()
+            if ln.startswith("| ") and "---" not in ln][1:]
+    assert [r[:2] for r in rows] == [[n, t] for n in ("gradstep jit", "gradstep numpy", "torch")
+                                     for t in ("1", "default")], proc.stdout
+    assert all(float(v) > 0 for r in rows for v in r[2:]), proc.stdout

@@ -90,6 +90,18 @@ def test_batch_norm_float64_and_only_some_gradients(compiled):
     assert dx is None and dgamma.shape == dbeta.shape == (3,)
 
 
+def test_batch_norm_non_finite_values_give_the_numpy_kernels_statistics(compiled):
+    x, _, gamma, beta = _bn_inputs((4, 3, 5, 5), seed=8)
+    x[0, 0, 0, 0], x[1, 1, 2, 2], x[2, 2, 1, 1] = np.inf, -np.inf, np.nan   # channel 0: its sample is inf
+    with np.errstate(invalid="ignore"):                          # inf - inf, in both paths
+        got = kbn.batch_norm_train(x, gamma, beta, 1e-5, keep_x_hat=False)
+        want = reference(kbn.batch_norm_train, x, gamma, beta, 1e-5)
+    for g, r in zip((got[0], *got[2:]), (want[0], *want[2:])):
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(r))
+        np.testing.assert_array_equal(np.isinf(g), np.isinf(r))
+    assert np.isinf(got[3][0]) and np.isinf(got[3][1]) and np.isnan(got[3][2])
+
+
 def _bn_module_step(x, dy, training=True):
     bn = gs.nn.BatchNorm2d(x.shape[1])
     with gs.no_grad():
