@@ -57,6 +57,14 @@ def test_batch_norm_training_matches_the_numpy_kernel(compiled, shape, affine):
     ref = reference(kbn.batch_norm_backward, dy, want[1], want[2], gamma, True)
     for g, r in zip(got, ref):
         np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5 * np.abs(r).max())
+    # dx's pass is the reference's float operations too: given its statistics and means, its bits
+    m = x.size // shape[1]
+    mean_dy, mean_dyx = (np.divide(s, m, dtype=np.float32) for s in (ref[2], ref[1]))
+    inv = want[2].reshape(-1)
+    scale = inv if gamma is None else inv * gamma
+    dx = np.empty_like(kbn._by_channel(dy))
+    kbn._dx_loop(kbn._by_channel(dy), kbn._by_channel(x), want[3], inv, scale, mean_dy, mean_dyx, True, dx)
+    np.testing.assert_array_equal(dx.reshape(shape), ref[0])
 
 
 @pytest.mark.parametrize("affine", [True, False])
