@@ -139,26 +139,27 @@ LAYOUT_CASES = [((2, 3, 9, 8), (4, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1
                 ((2, 4, 11, 9), (6, 2, 3, 2), (2, 3), ((1, 0), (2, 1)), (1, 2), 2)]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("x_shape, w_shape, stride, pads, dilation, groups", LAYOUT_CASES)
-def test_batch_last_input_gradient_matches_per_image(x_shape, w_shape, stride, pads, dilation, groups,
-                                                    monkeypatch):
-    """The input gradient's two layouts (chosen by the output's row width) give the same results."""
+def test_compiled_col2im_gives_the_numpy_bits(x_shape, w_shape, stride, pads, dilation, groups, dtype):
+    """The convolution with its compiled col2im loop and with the NumPy body: the same additions
+    in the same order, so the same bits (forward and every gradient)."""
     from gradstep.kernels import conv as kconv
+    from gradstep.kernels import jit
     rng = np.random.default_rng(1)
-    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
-    out, cols = kconv.conv2d_forward(x, w, None, stride, pads, dilation, groups)
-    grad = rng.standard_normal(out.shape)
-    found = {}
-    for below, name in ((0, "per image"), (10 ** 6, "batch last")):
-        monkeypatch.setattr(kconv, "BATCH_LAST_BELOW", below)
-        monkeypatch.setattr(kconv, "CHUNK_IMAGES", 1)       # every image its own chunk, and...
-        one = kconv.conv2d_backward(grad, cols, w, x_shape, stride, pads, dilation, groups)
-        monkeypatch.setattr(kconv, "CHUNK_IMAGES", 32)      # ...all in one
-        found[name] = kconv.conv2d_backward(grad, cols, w, x_shape, stride, pads, dilation, groups)
-        for a, e in zip(one, found[name]):
-            np.testing.assert_allclose(a, e, atol=1e-12)
-    for a, e in zip(found["per image"], found["batch last"]):
-        np.testing.assert_allclose(a, e, atol=1e-12)
+    x, w, b = (rng.standard_normal(s).astype(dtype) for s in (x_shape, w_shape, w_shape[:1]))
+    found = []
+    try:
+        for on in (False, True):
+            jit.use(on)
+            out, cols = kconv.conv2d_forward(x, w, b, stride, pads, dilation, groups)
+            grad = np.cos(out)
+            found.append((out, cols) + kconv.conv2d_backward(grad, cols, w, x_shape, stride, pads, dilation,
+                                                             groups))
+    finally:
+        jit.use(None)
+    for a, e in zip(*found):
+        np.testing.assert_array_equal(a, e)
 
 
 def test_first_layer_never_computes_the_input_gradient(monkeypatch):
@@ -194,11 +195,11 @@ def two_threads(monkeypatch):
 
 @pytest.mark.parametrize("x_shape, w_shape, groups", [((4, 3, 26, 26), (6, 3, 3, 3), 1),   # per image
                                                       ((4, 4, 26, 26), (6, 2, 3, 3), 2),
-                                                      ((70, 2, 12, 12), (6, 2, 3, 3), 1),  # dx batch last
+                                                      ((70, 2, 12, 12), (6, 2, 3, 3), 1),
                                                       ((40, 4, 10, 10), (6, 2, 3, 3), 2)])
 def test_threaded_convolution_matches_one_thread(two_threads, x_shape, w_shape, groups, monkeypatch):
-    """Images, or fixed chunks of them (the batch-last input gradient), split over threads: the same
-    bits as one thread, as the chunks and the order of every sum depend on the shapes alone."""
+    """Fixed chunks of images split over threads: the same bits as one thread, as the chunks and
+    the order of every sum depend on the shapes alone."""
     from gradstep.kernels import conv as kconv
     monkeypatch.setattr(kconv, "CHUNK_IMAGES", 3)       # several chunks, the last one shorter
     rng = np.random.default_rng(3)

@@ -14,15 +14,14 @@ Backward, with dout[n, g] the output gradient of image n as (O/G, OH*OW)::
     db       = sum of dout over N, OH, OW
     dcols[g] = w[g].T @ dout[g]        then col2im(dcols) = dx (overlapping windows add up)
 
-The input gradient has two layouts, chosen by the width of the output rows, which its col2im
-additions run over (``_dx_batch_last``): per image for rows of at least BATCH_LAST_BELOW pixels,
-and on small planes (the CNN's 14 x 14) batch last, (C, H, W, k) for a chunk of k images, so that
-col2im adds rows of OW * k values (measured on the CNN's second layer, one thread: 2.2 ms against
-3.6 per image).
+``cols`` is copied and col2im added through shifted planes (``image_cols``, ``image_col2im``),
+which turn the short rows of small planes into long runs; col2im runs a compiled loop when
+``jit.enabled()`` (the same bits as its NumPy body).
 
-Threads: images are split over ``parallel_for``; the weight's gradient sums per-image products in
-image order and the batch-last chunks are fixed by the shapes (CHUNK_IMAGES), so the bits do not
-depend on the number of threads.
+Threads: each fixed chunk of CHUNK_IMAGES images does its whole forward (im2col, product, bias)
+or backward (weight-gradient products, input gradient, bias-gradient partial sum), and the chunks
+are split over ``parallel_for``. The weight's and bias's gradients add the per-image and per-chunk
+parts in one order afterwards, so the bits do not depend on the number of threads.
 """
 
 from __future__ import annotations
@@ -30,24 +29,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _threads
-from .im2col import Pads, col2im, crop2d, out_size, windows
+from .im2col import Pads, image_col2im, image_cols, out_size
 from .parallel import parallel_for
 
 Pair = tuple[int, int]
 
-BATCH_LAST_BELOW = 24  # output rows narrower than this take the input gradient batch last
-CHUNK_IMAGES = 32      # images per chunk of the batch-last input gradient (16: 1.1x, 64: 1.14x the time)
-
-
-def _padded(x: np.ndarray, pads: Pads) -> np.ndarray:
-    """``x`` zero-padded by ``pads`` on its last two axes, in one new array (``x`` if no padding)."""
-    (pt, pb), (pl, pr) = pads
-    if pt == pb == pl == pr == 0:
-        return x
-    n, c, h, w = x.shape
-    xp = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
-    xp[:, :, pt:pt + h, pl:pl + w] = x
-    return xp
+CHUNK_IMAGES = 32  # images per chunk: two chunks of the CNN's batch of 64 for two threads
 
 
 def _by_group(a: np.ndarray, groups: int, axis: int) -> np.ndarray:
@@ -64,19 +51,15 @@ def _image_cols_shape(n: int, groups: int, rows: int, pixels: int) -> tuple:
 
 
 def _image_cols(x: np.ndarray, w_shape: tuple, stride: Pair, pads: Pads, dilation: Pair, groups: int,
-                out: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
-    """``cols`` (N, [G,] C/G*KH*KW, OH*OW) of the per-image layout (written into ``out`` if given),
-    and the output's OH, OW."""
-    n = x.shape[0]
+                out: np.ndarray | None = None) -> np.ndarray:
+    """``cols`` (N, [G,] C/G*KH*KW, OH*OW) of the per-image layout (written into ``out`` if given)."""
     o, cg, kh, kw = w_shape
-    win = windows(_padded(x, pads), (kh, kw), stride, dilation)       # (N, C, OH, OW, KH, KW) view
-    oh, ow = win.shape[2:4]
-    # (N, G, Cg, OH, OW, KH, KW) -> (N, G, Cg, KH, KW, OH, OW): the one im2col copy
-    taps = win.reshape(n, groups, cg, oh, ow, kh, kw).transpose(0, 1, 2, 5, 6, 3, 4)
+    oh = out_size(x.shape[2], kh, stride[0], *pads[0], dilation[0])
+    ow = out_size(x.shape[3], kw, stride[1], *pads[1], dilation[1])
     if out is None:
-        out = np.empty(_image_cols_shape(n, groups, cg * kh * kw, oh * ow), dtype=x.dtype)
-    out.reshape(taps.shape)[...] = taps
-    return out, oh, ow
+        out = np.empty(_image_cols_shape(x.shape[0], groups, cg * kh * kw, oh * ow), dtype=x.dtype)
+    image_cols(x, (kh, kw), stride, pads, dilation, out)
+    return out
 
 
 def _image_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads,
@@ -124,18 +107,12 @@ def _image_backward(grad, cols, w, x_shape, stride, pads, dilation, groups, need
     if need_x:
         wmt = np.swapaxes(_by_group(w.reshape(o, -1), groups, 0), -1, -2)    # ([G,] Cg*KH*KW, O/G)
         dx = np.empty(x_shape, dtype=grad.dtype)
-    (pt, pb), (pl, pr) = pads
 
     def chunk(i: int, j: int):
         if need_w:             # dw[g].T = sum over images of cols[g] @ dout[g].T (the faster product)
             np.matmul(cols[i:j], np.swapaxes(g[i:j], -1, -2), out=per_image[i:j])
-        if need_x and ow < BATCH_LAST_BELOW:
-            _dx_batch_last(grad[i:j], wmt, (kh, kw), stride, pads, dilation, groups, dx[i:j])
-        elif need_x:
-            dcols = np.matmul(wmt, g[i:j]).reshape(j - i, c, kh, kw, oh, ow)
-            dxp = col2im(dcols.transpose(2, 3, 0, 1, 4, 5), (j - i, c, h + pt + pb, wd + pl + pr), stride,
-                         dilation)
-            dx[i:j] = crop2d(dxp, pads)
+        if need_x:
+            image_col2im(np.matmul(wmt, g[i:j]), (kh, kw), stride, pads, dilation, dx[i:j])
         return grad[i:j].sum(axis=(0, 2, 3)) if need_b else None
 
     parts = _over_chunks(chunk, n, n * o * cg * kh * kw * oh * ow * (need_x + need_w))
@@ -151,21 +128,6 @@ def _image_backward(grad, cols, w, x_shape, stride, pads, dilation, groups, need
     return dx, dw, db
 
 
-def _dx_batch_last(grad: np.ndarray, wmt: np.ndarray, kernel: Pair, stride: Pair, pads: Pads,
-                   dilation: Pair, groups: int, dx: np.ndarray) -> None:
-    """The input gradient of k images into ``dx`` (k, C, H, W) from their output gradient (k, O, OH,
-    OW), laid out (C, H, W, k) in between: the product then has OH*OW*k columns and col2im adds
-    rows of OW * k values."""
-    (k, o, oh, ow), (c, h, wd), (kh, kw) = grad.shape, dx.shape[1:], kernel
-    gb = np.empty((o, oh, ow, k), dtype=grad.dtype)
-    gb[...] = grad.transpose(1, 2, 3, 0)
-    dcols = np.matmul(wmt, _by_group(gb.reshape(o, -1), groups, 0))       # ([G,] Cg*KH*KW, OH*OW*k)
-    dcols = dcols.reshape(c, kh, kw, oh, ow, k).transpose(1, 2, 0, 3, 4, 5)
-    (pt, pb), (pl, pr) = pads
-    dxp = col2im(dcols, (c, h + pt + pb, wd + pl + pr, k), stride, dilation, trailing=1)
-    dx[...] = crop2d(dxp, pads, trailing=1).transpose(3, 0, 1, 2)
-
-
 def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads,
                    dilation: Pair, groups: int) -> tuple[np.ndarray, np.ndarray]:
     """The convolution's output and the matrix ``cols`` that the backward pass needs."""
@@ -176,7 +138,7 @@ def conv2d_cols(x: np.ndarray, w_shape: tuple, stride: Pair, pads: Pads, dilatio
                 groups: int) -> np.ndarray:
     """The matrix ``cols`` that ``conv2d_forward`` returns, without the product (for the weight's
     gradient alone)."""
-    return _image_cols(x, w_shape, stride, pads, dilation, groups)[0]
+    return _image_cols(x, w_shape, stride, pads, dilation, groups)
 
 
 def conv2d_backward(grad: np.ndarray, cols: np.ndarray | None, w: np.ndarray, x_shape: tuple, stride: Pair,
