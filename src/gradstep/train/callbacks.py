@@ -12,7 +12,7 @@ import math
 import os
 import sys
 import warnings
-from operator import attrgetter, is_, itemgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -62,14 +62,19 @@ class NonFiniteGuard(Callback):
         self.growth_factor = growth_factor
         self.diagnose = diagnose
         self._buffers: list = []
-        self._seen: list = []   # the gradient arrays of the last check, and the arrays they tile
+        # what _gradients_finite checks: the gradient arrays of the last check, and as 1-D arrays
+        # the flat arrays they tile, for a dot product (_cover) or elementwise (_rest)
+        self._params: list = []
+        self._seen: list | None = None
         self._cover: list = []
+        self._rest: list = []
 
     def on_fit_start(self, trainer) -> None:
         # floating buffers (batch norm's running statistics) change in the forward pass, before the
         # guard can look: keep a copy from the start of each step to restore if the step goes bad
         self._buffers = [(name, b, np.empty_like(b._data)) for name, b in trainer.model.named_buffers()
                          if b is not None and b.dtype.kind == "f"]
+        self._seen = None
 
     def on_batch_start(self, trainer) -> None:
         for _, b, copy in self._buffers:
@@ -111,24 +116,48 @@ class NonFiniteGuard(Callback):
         for name, b, _ in self._buffers:
             if not _all_finite(b._data):
                 return f"the buffer {name!r}"
-        # one pass over the optimizer's flat gradient buffer when the gradients fill one, else one
-        # per gradient; only a non-finite result needs the search for the culprit
-        grads = [g._data for g in map(_GRAD, map(_SECOND, trainer.named_parameters)) if g is not None]
-        if all(map(_all_finite, self._covering(grads))):
+        if self._gradients_finite(trainer):
             return None
-        for name, p in trainer.named_parameters:
+        for name, p in trainer.named_parameters:  # only now look for the culprit
             if p._grad is not None and not _all_finite(p._grad._data):
                 return f"the gradient of parameter {name!r}"
         return None
 
-    def _covering(self, grads: list) -> list:
-        """The flat arrays that ``grads`` exactly tile (an optimizer's gradient buffer), else
-        ``grads``; remembered while the gradients are the same arrays (autograd writes each step's
-        gradients into the same views of the buffer)."""
-        seen = self._seen
-        if len(grads) != len(seen) or not all(map(is_, grads, seen)):
-            self._seen, self._cover = grads, whole_flat_arrays(grads) or grads
-        return self._cover
+    def _gradients_finite(self, trainer) -> bool:
+        """Whether every gradient is finite: one dot product over each flat array the gradients
+        tile (an optimizer's gradient buffer: one for the whole model), else one per gradient.
+
+        It runs before every optimizer step, after the backward pass has pushed the interpreter's
+        objects out of the caches, where each object touched costs a cache miss: so the arrays to
+        check are worked out again only when the gradients are other arrays than at the last
+        check (autograd writes each step's into the same views of the buffer), and the usual
+        step touches only the parameters, their gradients and the flat buffer."""
+        seen, i = self._seen, 0
+        if seen is None:  # the first check of this fit
+            return self._relayout(trainer)
+        for p in self._params:
+            g = p._grad
+            if g is not None:
+                if i == len(seen) or g._data is not seen[i]:
+                    return self._relayout(trainer)
+                i += 1
+        if i != len(seen):
+            return self._relayout(trainer)
+        for a in self._cover:
+            if not math.isfinite(float(np.dot(a, a))) and not np.isfinite(a).all():  # an overflow?
+                return False
+        return all(map(_all_finite, self._rest))
+
+    def _relayout(self, trainer) -> bool:
+        self._params = [p for _, p in trainer.named_parameters]
+        self._seen = [p._grad._data for p in self._params if p._grad is not None]
+        arrays = [a.reshape(-1) for a in whole_flat_arrays(self._seen) or self._seen]
+        self._cover = [a for a in arrays if a.dtype in _DOT]  # the rest: float16, complex, ...
+        self._rest = [a for a in arrays if a.dtype not in _DOT]
+        return self._gradients_finite(trainer)
+
+
+_DOT = (np.dtype(np.float32), np.dtype(np.float64))  # what BLAS has a dot product for
 
 
 def _all_finite(a: np.ndarray) -> bool:
@@ -139,7 +168,7 @@ def _all_finite(a: np.ndarray) -> bool:
     if a.dtype.kind not in "fc":
         return True
     flat = a.reshape(-1)
-    if a.dtype.kind == "f" and a.dtype.itemsize >= 4 and math.isfinite(float(np.dot(flat, flat))):
+    if a.dtype in _DOT and math.isfinite(float(np.dot(flat, flat))):
         return True
     return bool(np.isfinite(flat).all())
 
