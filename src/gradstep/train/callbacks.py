@@ -81,6 +81,8 @@ class NonFiniteGuard(Callback):
             np.copyto(copy, b._data)
 
     def on_before_optimizer_step(self, trainer) -> None:
+        if not self._buffers and math.isfinite(trainer.last_loss) and self._gradients_finite(trainer):
+            return  # the usual step, in the fewest calls
         problem = self._first_nonfinite(trainer)
         if problem is None:
             return
