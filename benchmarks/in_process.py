@@ -33,7 +33,7 @@ def main(argv: list[str]) -> None:
     cpu: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, run in contenders.items():
-            (_, seconds), _, _ = run()
+            (_, seconds), *_ = run()
             cpu[name].append(seconds)
     steps = -(-len(xtr) // 64)
     med = {name: statistics.median(v) for name, v in cpu.items()}

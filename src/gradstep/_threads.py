@@ -48,6 +48,7 @@ USER_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # below which a split costs so much more CPU time than one thread that free cores gain little.
 MATMUL_MIN_MACS = 16_000_000       # multiply-adds of one product, per thread
 SPLIT_MIN_ELEMENTS = 1_000_000     # elements of an elementwise pass, per thread
+LOOP_MIN_ELEMENTS = 200_000        # elements of a compiled loop's pass (kernels.jit), per thread
 
 LOAD_SAMPLE_SECONDS = 0.1         # how long one reading of the machine's load is trusted
 

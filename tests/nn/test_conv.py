@@ -140,20 +140,36 @@ LAYOUT_CASES = [((2, 3, 9, 8), (4, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1
 
 
 @pytest.mark.parametrize("x_shape, w_shape, stride, pads, dilation, groups", LAYOUT_CASES)
-def test_per_image_layout_matches_batch_last(x_shape, w_shape, stride, pads, dilation, groups):
-    """The convolution kernel picks its layout by plane size; both must give the same results."""
+def test_batch_last_input_gradient_matches_per_image(x_shape, w_shape, stride, pads, dilation, groups,
+                                                    monkeypatch):
+    """The input gradient's two layouts (chosen by the output's row width) give the same results."""
     from gradstep.kernels import conv as kconv
     rng = np.random.default_rng(1)
-    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
-    out, cols = kconv._image_forward(x, w, b, stride, pads, dilation, groups)
-    ref, ref_cols = kconv._window_forward(x, w, b, stride, pads, dilation, groups)
-    np.testing.assert_allclose(out, ref, atol=1e-12)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    out, cols = kconv.conv2d_forward(x, w, None, stride, pads, dilation, groups)
     grad = rng.standard_normal(out.shape)
-    got = kconv._image_backward(grad, cols, w, x_shape, stride, pads, dilation, groups, True, True, True,
-                                None, None)
-    want = kconv._window_backward(grad, ref_cols, w, x_shape, stride, pads, dilation, groups)
-    for a, e in zip(got, want):
+    found = {}
+    for below, name in ((0, "per image"), (10 ** 6, "batch last")):
+        monkeypatch.setattr(kconv, "BATCH_LAST_BELOW", below)
+        monkeypatch.setattr(kconv, "CHUNK_IMAGES", 1)       # every image its own chunk, and...
+        one = kconv.conv2d_backward(grad, cols, w, x_shape, stride, pads, dilation, groups)
+        monkeypatch.setattr(kconv, "CHUNK_IMAGES", 32)      # ...all in one
+        found[name] = kconv.conv2d_backward(grad, cols, w, x_shape, stride, pads, dilation, groups)
+        for a, e in zip(one, found[name]):
+            np.testing.assert_allclose(a, e, atol=1e-12)
+    for a, e in zip(found["per image"], found["batch last"]):
         np.testing.assert_allclose(a, e, atol=1e-12)
+
+
+def test_first_layer_never_computes_the_input_gradient(monkeypatch):
+    """A convolution on the data (no grad) asks the kernel for dw and db only."""
+    from gradstep.kernels import conv as kconv
+    asked, real = [], kconv.conv2d_backward
+    monkeypatch.setattr(kconv, "conv2d_backward",
+                        lambda *a, **k: (asked.append(k["need_x"]), real(*a, **k))[1])
+    conv = nn.Conv2d(1, 4, 3, padding=1)
+    conv(gs.randn(2, 1, 28, 28)).sum().backward()
+    assert asked == [False] and conv.weight.grad is not None
 
 
 @pytest.fixture
@@ -165,7 +181,12 @@ def two_threads(monkeypatch):
     monkeypatch.setattr(_threads, "MATMUL_MIN_MACS", 1)
     monkeypatch.setattr(_threads, "SPLIT_MIN_ELEMENTS", 1)
     monkeypatch.setattr(_threads, "free_cpus", lambda: 64)  # as on an idle machine
-    monkeypatch.setattr(parallel, "_split", lambda fn, length, t: (splits.append(t), real(fn, length, t))[1])
+
+    def split(fn, bounds, t):                               # records the threads of each loop cut in parts
+        splits.append(t if len(bounds) > 2 else 1)
+        return real(fn, bounds, t)
+
+    monkeypatch.setattr(parallel, "_split", split)
     gs.set_num_threads(2)
     yield splits
     gs.set_num_threads(before)
@@ -173,10 +194,13 @@ def two_threads(monkeypatch):
 
 @pytest.mark.parametrize("x_shape, w_shape, groups", [((4, 3, 26, 26), (6, 3, 3, 3), 1),   # per image
                                                       ((4, 4, 26, 26), (6, 2, 3, 3), 2),
-                                                      ((40, 2, 12, 12), (6, 2, 3, 3), 1)])  # batch last
-def test_threaded_convolution_matches_one_thread(two_threads, x_shape, w_shape, groups):
-    """Images (per image) or fixed blocks of the products (batch last) split over threads: the
-    same bits as one thread, as the blocks and the order of every sum depend on the shapes alone."""
+                                                      ((70, 2, 12, 12), (6, 2, 3, 3), 1),  # dx batch last
+                                                      ((40, 4, 10, 10), (6, 2, 3, 3), 2)])
+def test_threaded_convolution_matches_one_thread(two_threads, x_shape, w_shape, groups, monkeypatch):
+    """Images, or fixed chunks of them (the batch-last input gradient), split over threads: the same
+    bits as one thread, as the chunks and the order of every sum depend on the shapes alone."""
+    from gradstep.kernels import conv as kconv
+    monkeypatch.setattr(kconv, "CHUNK_IMAGES", 3)       # several chunks, the last one shorter
     rng = np.random.default_rng(3)
     x = rng.standard_normal(x_shape, dtype=np.float32)
     w = rng.standard_normal(w_shape, dtype=np.float32)
@@ -189,7 +213,7 @@ def test_threaded_convolution_matches_one_thread(two_threads, x_shape, w_shape, 
         return out.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
 
     threaded = run()
-    assert two_threads.count(2) >= 2                 # the forward and a backward product were split
+    assert two_threads.count(2) >= 2                 # the forward and the backward pass were split
     gs.set_num_threads(1)
     for got, want in zip(threaded, run()):
         np.testing.assert_array_equal(got, want)

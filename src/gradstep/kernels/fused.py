@@ -1,37 +1,23 @@
-"""Adam's update in one pass over memory, compiled with numba: the ``fused=True`` path of
-``optim.Adam`` / ``optim.AdamW`` (PyTorch's name for its single-kernel optimizers).
+"""Adam's and SGD's updates in one pass over memory, compiled (``kernels.jit``): what ``optim.Adam``,
+``AdamW`` and ``SGD`` run by default when compiled kernels are on (PyTorch's ``fused`` kernels).
 
-``kernels.optim.adam`` is the reference and stays the readable rule: twelve NumPy calls, each a
-pass over the parameters (on the 784-200-10 MLP they take a quarter of a training step). The loop
-below does, element by element, exactly those float operations in the same order and precision
-(numba without fast-math contracts nothing into fused multiply-adds), so both give the same bits;
-``tests/optim/test_fused.py`` checks it for every option. numba is optional (``pip install
-gradstep[fused]``); importing this module without it raises an ImportError that says so.
+``kernels.optim.adam`` and ``kernels.optim.sgd`` are the reference and stay the readable rules:
+NumPy calls, each a pass over the parameters (Adam's twelve take a quarter of a training step of
+the 784-200-10 MLP). The loops below do, element by element, exactly those float operations in
+the same order and precision (compiled without fast-math, nothing is contracted into fused
+multiply-adds), so both give the same bits: ``tests/optim/test_fused.py`` checks it for every
+option, against ``jit.use(False)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .jit import compiled
 from .optim import adam_scalars
 
-try:
-    import numba
-except ImportError as e:  # pragma: no cover - the test extra installs numba
-    raise ImportError("fused=True needs numba: pip install 'gradstep[fused]' (or pip install numba), "
-                      "or leave fused unset for the NumPy update") from e
 
-
-def _compiled(fn):
-    """``fn`` compiled without fast-math (numpy's error model: 1/0 is inf, not an exception), its
-    machine code cached on disk where numba finds a writable place, else compiled per process."""
-    try:
-        return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
-    except RuntimeError:  # pragma: no cover - no writable cache location
-        return numba.njit(nogil=True, error_model="numpy")(fn)
-
-
-@_compiled
+@compiled
 def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lerp_from_end, w, beta2,
                one_minus_beta2, eps, step_size):  # pragma: no cover - compiled, so coverage cannot see it
     for i in range(param.shape[0]):
@@ -53,9 +39,27 @@ def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lerp_f
         param[i] = param[i] - (m / (np.sqrt(v) + eps)) * step_size
 
 
+@compiled
+def _sgd_loop(param, grad, momentum_buffer, with_momentum, first, dampened, nesterov, lr, momentum,
+              one_minus_dampening):  # pragma: no cover - compiled, so coverage cannot see it
+    for i in range(param.shape[0]):
+        g = grad[i]
+        if with_momentum:
+            if first:  # b ← g
+                b = g
+            else:  # b ← μ b + (1 − τ) g  (μ b first, as the reference's in-place calls)
+                b = momentum_buffer[i] * momentum
+                b = b + (g * one_minus_dampening if dampened else g)
+            momentum_buffer[i] = b
+            # g ← g + μ b  (Nesterov)  or  b
+            g = b * momentum + g if nesterov else b
+        # θ ← θ − γ g
+        param[i] = param[i] - g * lr
+
+
 def runs_on(*arrays) -> bool:
-    """Whether the fused loop can take these arrays (C-contiguous, of one shape and float dtype);
-    the optimizers use the NumPy rule otherwise, which gives the same bits."""
+    """Whether the loops can take these arrays (C-contiguous, of one shape and float dtype); the
+    optimizers run the NumPy rule otherwise, which gives the same bits."""
     first = arrays[0]
     return first.dtype.kind == "f" and all(
         a.flags.c_contiguous and a.dtype == first.dtype and a.shape == first.shape for a in arrays)
@@ -75,3 +79,14 @@ def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: n
     _adam_loop(*flat, vmax, max_exp_avg_sq is not None,
                from_end, f(1 - weight if from_end else weight), f(beta2), f(1 - beta2),
                f(eps_hat), f(step_size))
+
+
+def sgd(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray | None, *, lr: float,
+        momentum: float, dampening: float, nesterov: bool, first: bool) -> None:
+    """``kernels.optim.sgd`` in one pass (the same arguments but ``work``; arrays as ``runs_on``
+    accepts)."""
+    f = param.dtype.type
+    p, g = param.reshape(-1), grad.reshape(-1)
+    buf = p if momentum_buffer is None else momentum_buffer.reshape(-1)  # untouched without momentum
+    _sgd_loop(p, g, buf, momentum != 0, first, dampening != 0, nesterov, f(lr), f(momentum),
+              f(1 - dampening))

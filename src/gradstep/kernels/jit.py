@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 _numba: list = []  # [module or None] once looked for
 _forced: list[bool | None] = [None]
+_decided: list[bool] = []  # [whether compiled kernels run] once enabled() has decided
 
 
 def _find_numba():
@@ -49,17 +50,24 @@ def _env_enabled() -> bool:
     return True
 
 
+def available() -> bool:
+    """Whether numba can be imported (imports it the first time)."""
+    return _find_numba() is not None
+
+
 def enabled() -> bool:
-    """Whether kernels run their compiled loops (else their NumPy bodies)."""
-    forced = _forced[0]
-    if forced is not None:
-        return forced and _find_numba() is not None
-    return _env_enabled() and _find_numba() is not None
+    """Whether kernels run their compiled loops (else their NumPy bodies): decided at the first call
+    (from ``use`` or ``GRADSTEP_JIT``, and whether numba imports), and again after each ``use``."""
+    if not _decided:
+        forced = _forced[0]
+        _decided.append((_env_enabled() if forced is None else forced) and _find_numba() is not None)
+    return _decided[0]
 
 
 def use(on: bool | None) -> None:
     """Compiled kernels on (``True``), off (``False``) or as ``GRADSTEP_JIT`` says (``None``)."""
     _forced[0] = on
+    _decided.clear()
 
 
 class _Lazy:

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import jit
+
 REDUCTIONS = ("none", "mean", "sum")
 
 
@@ -123,6 +125,15 @@ def cross_entropy(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None =
     finite x.
     """
     m, c = x.shape
+    if _compiled_rows(x, target, weight, label_smoothing):
+        shifted = np.empty_like(x)
+        if _shift_rows(x, target, ignore_index, shifted):  # else a label to ignore or refuse: below
+            e = np.exp(shifted)
+            s = e.sum(axis=1, keepdims=True)
+            log_s = np.log(s)
+            losses = np.empty(m, x.dtype)
+            _label_terms(log_s, shifted, target, losses)
+            return losses, m, CrossEntropySaved(e, s, None, target, None, None, None, 0.0)
     rows = np.arange(m)
     # each row's max, picked at its argmax (the same value; twice as fast as max for few classes)
     shifted = x - x[rows, x.argmax(axis=1)][:, None] if c else x - x.max(axis=1, keepdims=True)
@@ -167,6 +178,11 @@ def cross_entropy_backward(row_grad: np.ndarray, saved: CrossEntropySaved, need_
     """
     e, s, logp, target, weight, row_w, ignored, eps = saved
     m, c = e.shape
+    if (row_w is None and _compiled_rows(e, target, weight, eps) and row_grad.dtype == e.dtype
+            and row_grad.size in (1, m)):
+        dx = np.empty_like(e)
+        _softmax_minus_onehot(e, s, target, row_grad.reshape(-1), dx)
+        return dx, None
     r = row_grad[..., None]
     dx = e / s
     if target.dtype.kind == "f":
@@ -189,6 +205,58 @@ def cross_entropy_backward(row_grad: np.ndarray, saved: CrossEntropySaved, need_
         dx *= onehot[..., None]
     dx[np.arange(m), target] -= onehot
     return dx, None
+
+
+# The plain case (class indices, no class weights, no smoothing) as compiled loops, run when
+# compiled kernels are on: bitwise equal to the NumPy code above, since they do its exact
+# operations (the row max as argmax picks it, the subtraction, the gather; the division and the
+# products of the backward) in its order, while exp, the row sums and log stay NumPy calls (numba's
+# exp and log differ from NumPy's vectorised ones in the last bit). tests/nn/test_loss_compiled.py.
+
+def _compiled_rows(x: np.ndarray, target: np.ndarray, weight, smoothing: float) -> bool:
+    return (type(x) is np.ndarray and weight is None and not smoothing and target.dtype.kind in "iu"
+            and target.ndim == 1 and x.shape[0] > 0 and x.shape[1] > 0 and x.flags.c_contiguous and jit.enabled())
+
+
+@jit.compiled
+def _shift_rows(x, target, ignore_index, shifted):  # pragma: no cover - compiled
+    """shifted = x - (each row's max); False if a label is out of range or ignore_index."""
+    m, c = x.shape
+    plain = True
+    for i in range(m):
+        t = target[i]
+        if t < 0 or t >= c or t == ignore_index:
+            plain = False
+        top = x[i, 0]  # the value at np.argmax: the first maximum, or the first NaN
+        for j in range(1, c):
+            if top != top:
+                break
+            v = x[i, j]
+            if v > top or v != v:
+                top = v
+        for j in range(c):
+            shifted[i, j] = x[i, j] - top
+    return plain
+
+
+@jit.compiled
+def _label_terms(log_s, shifted, target, losses):  # pragma: no cover - compiled
+    """A row's loss: log(sum(exp(shifted))) - shifted[label]."""
+    for i in range(losses.shape[0]):
+        losses[i] = log_s[i, 0] - shifted[i, target[i]]
+
+
+@jit.compiled
+def _softmax_minus_onehot(e, s, target, row_grad, dx):  # pragma: no cover - compiled
+    """dx = (e / s) * r, minus r at the label (r: one value per row, or one for all)."""
+    m, c = e.shape
+    per_row = row_grad.shape[0] > 1
+    for i in range(m):
+        r = row_grad[i] if per_row else row_grad[0]
+        total = s[i, 0]
+        for j in range(c):
+            dx[i, j] = (e[i, j] / total) * r
+        dx[i, target[i]] = dx[i, target[i]] - r
 
 
 def nll(logp: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None, ignore_index: int = -100):

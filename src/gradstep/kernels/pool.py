@@ -6,13 +6,22 @@ offset (i, j) the strided slice ``xp[..., i*dh :: sh, j*dw :: sw]`` holds tap (i
 ``pads`` is ``((top, bottom), (left, right))``; with ``ceil_mode`` the caller adds on the bottom
 and right the extra rows and columns the last, partial windows reach into. Max pooling pads with
 -inf so padding never wins; average pooling pads with zeros and divides by ``divisor``.
+
+With ``jit.enabled()`` the common 2 x 2, stride 2 max pooling of an unpadded, even-sized input
+runs compiled loops over image planes (split over threads by planes): the forward finds each
+window's maximum and winning offset in one pass, the backward writes every input once. Both are
+bit for bit the NumPy kernels' results (the same comparisons; the backward multiplies by the
+0/1 mask as the reference does); a window holding a NaN sends the forward to the NumPy kernel.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import _threads
+from . import jit
 from .im2col import Pads, crop2d, offset_slices, pad2d
+from .parallel import parallel_for
 
 Pair = tuple[int, int]
 
@@ -44,6 +53,10 @@ def max_pool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, di
     passes per tap (compare, maximum, copy of the winners' offset); only when a window holds a
     NaN (its maximum is NaN) are the offsets found again with the NaN rule.
     """
+    if _compiled_2x2(x, kernel, stride, pads, dilation, out_hw):
+        found = _max_2x2_compiled(x)
+        if found is not None:
+            return found
     xp = pad2d(x, pads, value=-np.inf)
     tiles = (tuple(kernel) == tuple(stride) == (2, 2) and tuple(dilation) == (1, 1)
              and xp.shape[-2:] == (2 * out_hw[0], 2 * out_hw[1]))
@@ -75,6 +88,73 @@ def _max_and_offset_2x2(xp: np.ndarray):
     return np.maximum(top, bottom), arg
 
 
+def _compiled_2x2(a, kernel, stride, pads, dilation, out_hw, x_shape=None) -> bool:
+    """Whether the compiled loops take this pooling: 2 x 2 windows, stride 2, no padding or
+    dilation, an input of exactly twice the output's size, float32 or float64."""
+    hw = (a.shape if x_shape is None else x_shape)[-2:]
+    return (tuple(kernel) == tuple(stride) == (2, 2) and tuple(dilation) == (1, 1)
+            and pads == ((0, 0), (0, 0)) and tuple(hw) == (2 * out_hw[0], 2 * out_hw[1])
+            and isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) and jit.enabled())
+
+
+def _planes(fn, planes: int, elements: int) -> list:
+    return parallel_for(fn, planes, elements, _threads.LOOP_MIN_ELEMENTS)
+
+
+def _max_2x2_compiled(x: np.ndarray):
+    """``(best, arg)`` of ``_max_and_offset_2x2``, or None when a window holds a NaN."""
+    h, w = x.shape[-2:]
+    x3 = np.ascontiguousarray(x).reshape(-1, h, w)
+    best = np.empty((x3.shape[0], h // 2, w // 2), x.dtype)
+    arg = np.empty(best.shape, np.int8)
+    if sum(_planes(lambda i, j: _max_2x2_loop(x3[i:j], best[i:j], arg[i:j]), x3.shape[0], x.size)):
+        return None
+    out_shape = x.shape[:-2] + best.shape[-2:]
+    return best.reshape(out_shape), arg.reshape(out_shape)
+
+
+def _route_2x2_compiled(grad: np.ndarray, arg: np.ndarray, x_shape: tuple) -> np.ndarray:
+    oh, ow = grad.shape[-2:]
+    g3 = np.ascontiguousarray(grad).reshape(-1, oh, ow)
+    a3 = np.ascontiguousarray(arg).reshape(-1, oh, ow)
+    dx = np.empty((g3.shape[0], 2 * oh, 2 * ow), grad.dtype)
+    _planes(lambda i, j: _route_2x2_loop(g3[i:j], a3[i:j], dx[i:j]), g3.shape[0], dx.size)
+    return dx.reshape(x_shape)
+
+
+@jit.compiled
+def _max_2x2_loop(x, best, arg):  # pragma: no cover - compiled, so coverage cannot see it
+    """The tournament of ``_max_and_offset_2x2`` window by window (NumPy's maximum of equal
+    values is its second argument); returns how many windows hold a NaN (then nothing is valid)."""
+    nans = 0
+    for p in range(best.shape[0]):
+        for i in range(best.shape[1]):
+            for j in range(best.shape[2]):
+                a, b = x[p, 2 * i, 2 * j], x[p, 2 * i, 2 * j + 1]
+                c, d = x[p, 2 * i + 1, 2 * j], x[p, 2 * i + 1, 2 * j + 1]
+                nans += (a != a) | (b != b) | (c != c) | (d != d)
+                top = a if a > b else b          # selects, not branches: the data decide them
+                right_top = 1 if b > a else 0
+                bottom = c if c > d else d
+                right_bottom = 3 if d > c else 2
+                lower = bottom > top
+                best[p, i, j] = top if top > bottom else bottom   # np.maximum(top, bottom) on ties
+                arg[p, i, j] = right_bottom if lower else right_top
+    return nans
+
+
+@jit.compiled
+def _route_2x2_loop(grad, arg, dx):  # pragma: no cover
+    """Each window's gradient times the 0/1 mask of each tap, as ``max_pool2d_backward``."""
+    for p in range(grad.shape[0]):
+        for i in range(grad.shape[1]):
+            for r in range(2):
+                for j in range(grad.shape[2]):
+                    g, k = grad[p, i, j], arg[p, i, j]
+                    dx[p, 2 * i + r, 2 * j] = g * (1.0 if k == 2 * r else 0.0)
+                    dx[p, 2 * i + r, 2 * j + 1] = g * (1.0 if k == 2 * r + 1 else 0.0)
+
+
 def _max_and_offset(xp, kernel, stride, dilation, out_hw, nan_wins: bool):
     best = arg = None
     for i, j, index in offset_slices(kernel, stride, dilation, out_hw):
@@ -96,6 +176,8 @@ def max_pool2d_backward(grad: np.ndarray, arg: np.ndarray, x_shape: tuple, kerne
     """Route each window's gradient to the input that won it; inputs winning several windows
     collect the sum. When windows do not overlap (stride = kernel, no dilation) every input is
     in at most one window and is written once, without a temporary."""
+    if _compiled_2x2(grad, kernel, stride, pads, dilation, grad.shape[-2:], x_shape) and arg.dtype == np.int8:
+        return _route_2x2_compiled(grad, arg, x_shape)
     (pt, pb), (pl, pr) = pads
     padded = x_shape[:-2] + (x_shape[-2] + pt + pb, x_shape[-1] + pl + pr)
     disjoint = tuple(stride) == tuple(kernel) and tuple(dilation) == (1, 1)

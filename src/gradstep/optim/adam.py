@@ -6,7 +6,7 @@ import numpy as np
 
 from ..kernels import optim as rules
 from .flat import Slot
-from .optimizer import Optimizer, check_adam_like, fused_kernels
+from .optimizer import Optimizer, check_adam_like, compiled_rules, warn_without_numba
 
 
 class Adam(Optimizer):
@@ -42,11 +42,11 @@ class Adam(Optimizer):
         lr: γ (default 1e-3).  betas: (β₁, β₂) (default (0.9, 0.999)).  eps: ε (default 1e-8).
         weight_decay: λ (default 0).  amsgrad: use the running maximum of v.
         maximize, flat: see ``SGD``.  decoupled_weight_decay: decay as AdamW does.
-        fused: ``True`` runs the update as one compiled pass over memory (``kernels.fused``, with
-            numba: ``pip install gradstep[fused]``; without it, a warning and the NumPy rule)
-            instead of a dozen NumPy passes; the results are bitwise equal. ``None``/``False``
-            (default): the NumPy rule. ``foreach``, ``capturable``, ``differentiable``: PyTorch's
-            keywords, see ``Optimizer``.
+        fused: ``None`` (default) or ``True``: the update runs as one compiled pass over memory
+            (``kernels.fused``) instead of a dozen NumPy passes whenever compiled kernels are on
+            (``kernels.jit``; ``fused=True`` without numba warns once); ``False``: the NumPy rule.
+            The results are bitwise equal. ``foreach``, ``capturable``, ``differentiable``:
+            PyTorch's keywords, see ``Optimizer``.
 
     State per parameter: ``step``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsgrad).
     """
@@ -64,7 +64,7 @@ class Adam(Optimizer):
     def _validate(self, g: dict) -> None:
         check_adam_like(g)
         if g.get("fused"):
-            fused_kernels()  # warns now, once, if numba is missing
+            warn_without_numba()
 
     def _init_state(self, group: dict, param: np.ndarray) -> dict:
         state = {"step": 0.0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
@@ -82,12 +82,11 @@ class Adam(Optimizer):
         arrays = (s.param, g, st["exp_avg"], st["exp_avg_sq"])
         vmax = st["max_exp_avg_sq"] if group["amsgrad"] else None
         hyper = {"step": st["step"], "lr": lr, "beta1": beta1, "beta2": beta2, "eps": group["eps"]}
-        fused = fused_kernels() if group.get("fused") else None
+        fused = compiled_rules(group)
         if fused is not None and fused.runs_on(*arrays, *(() if vmax is None else (vmax,))):
             fused.adam(*arrays, vmax, **hyper)  # the same bits in one pass over memory
-            return
-        rules.adam(*arrays, vmax, work=s.work, **hyper)
-
+        else:
+            rules.adam(*arrays, vmax, work=s.work, **hyper)
 
     def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
         # P = γ / (√v̂ + ε) with v updated by g (its running maximum with amsgrad);  d = m̂

@@ -24,6 +24,8 @@ import numpy as np
 from .._errors import ArgumentError
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
+from ..kernels import fused as fused_rules
+from ..kernels import jit
 from ..kernels import optim as rules
 from ..nn.parameter import materialized_count
 from .flat import FlatSegment, FlatState, Slot, build_segments
@@ -84,21 +86,31 @@ def check_implementation(group: dict) -> None:
                             "the CPU, where PyTorch refuses it too (use capturable=False)")
 
 
-_fused = []  # the kernels.fused module once imported, or None when numba is missing
+_warned_no_numba: list[bool] = []
 
 
-def fused_kernels():
-    """``kernels.fused`` (the compiled update rules of ``fused=True``), or None with a warning, given
-    once, when numba is not installed: the NumPy rules then run, with the same results."""
-    if not _fused:
-        try:
-            from ..kernels import fused
-        except ImportError as e:
-            warnings.warn(f"{e}; running the NumPy update (the same numbers, a few times slower)",
-                          stacklevel=3)
-            fused = None
-        _fused.append(fused)
-    return _fused[0]
+def compiled_rules(group: dict):
+    """``kernels.fused`` when ``group``'s update runs as one compiled loop, else None (the NumPy
+    rule, which gives the same bits). It runs whenever compiled kernels are on (``kernels.jit``)
+    unless the group says ``fused=False``: in PyTorch ``fused`` chooses among implementations of
+    one rule, ``None`` letting the library pick and ``False`` asking for an unfused one (here the
+    NumPy rule)."""
+    fused = group.get("fused")
+    if fused is False:
+        return None
+    if jit.enabled():
+        return fused_rules
+    if fused:
+        warn_without_numba()
+    return None
+
+
+def warn_without_numba() -> None:
+    """``fused=True`` asks for the compiled loop: without numba, say once that the NumPy rule runs."""
+    if not _warned_no_numba and not jit.available():
+        _warned_no_numba.append(True)
+        warnings.warn("fused=True needs numba (pip install numba), which is not installed; running the "
+                      "NumPy update (the same numbers, a few times slower)", stacklevel=4)
 
 
 def _plain(value):

@@ -6,7 +6,15 @@ import numpy as np
 
 from ..kernels import optim as rules
 from .flat import Slot
-from .optimizer import Optimizer, check_lr, check_nonnegative, is_real, require
+from .optimizer import (
+    Optimizer,
+    check_lr,
+    check_nonnegative,
+    compiled_rules,
+    is_real,
+    require,
+    warn_without_numba,
+)
 
 
 class SGD(Optimizer):
@@ -40,7 +48,9 @@ class SGD(Optimizer):
         nesterov: use Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
         maximize: maximize the objective instead of minimizing it.
         flat: run on flat buffers (default) or parameter by parameter; see ``Optimizer``.
-        foreach, fused, capturable, differentiable: PyTorch's implementation choices, taken by
+        fused: as ``Adam``'s: ``None``/``True`` run the update as one compiled loop when compiled
+            kernels are on, ``False`` the NumPy rule; the same bits.
+        foreach, capturable, differentiable: PyTorch's implementation choices, taken by
             every optimizer that has them in torch.optim; one rule here, so the same numbers
             (``optimizer.check_implementation`` says which values are refused).
 
@@ -66,6 +76,8 @@ class SGD(Optimizer):
                 f"Invalid dampening value: {g['dampening']}")
         require(not g["nesterov"] or (g["momentum"] > 0 and g["dampening"] == 0),
                 "Nesterov momentum requires a momentum and zero dampening")
+        if g.get("fused"):
+            warn_without_numba()
 
     def _update(self, group: dict, s: Slot) -> None:
         """The rule above on one slot (a parameter, or a flat buffer of the group's parameters)."""
@@ -78,8 +90,13 @@ class SGD(Optimizer):
                 s.state["momentum_buffer"] = np.empty_like(s.param)
             buf = s.state["momentum_buffer"]
         # b ← μ b + (1 − τ) g;  θ ← θ − γ (g + μ b  or  b)
-        rules.sgd(s.param, g, buf, lr=lr, momentum=momentum, dampening=group["dampening"],
-                  nesterov=group["nesterov"], first=first, work=s.work)
+        hyper = {"lr": lr, "momentum": momentum, "dampening": group["dampening"],
+                 "nesterov": group["nesterov"], "first": first}
+        fused = compiled_rules(group)
+        if fused is not None and fused.runs_on(s.param, g, *(() if buf is None else (buf,))):
+            fused.sgd(s.param, g, buf, **hyper)  # the same bits in one pass over memory
+        else:
+            rules.sgd(s.param, g, buf, work=s.work, **hyper)
 
     def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
         # P = γ on every element; d = g, or the momentum buffer (g + μ b with Nesterov)

@@ -15,16 +15,20 @@ from ._args import check_input, check_same_dtype
 
 class _NormFunction(Function):
     """The backward both norms share: the kernel's (dx, dgamma, dbeta), each only when needed.
-    ``forward`` stores the kernel's backward, its own arguments bound, as ``ctx.kernel_backward``."""
+    ``forward`` stores the kernel's backward, its own arguments bound, as ``ctx.kernel_backward``;
+    a saved x_hat of None means the kernel recomputes it from x (``ctx.mean``)."""
 
     @staticmethod
     def backward(ctx, grad):
         x_hat, inv_std, gamma, x = ctx.saved_tensors
+        recompute = {}
         if isinstance(grad, Tensor):  # building the gradient's graph: the forward's x_hat and
             x_hat, inv_std = ctx.standardize(x)  # 1/std again, as ops of x
+        elif x_hat is None:
+            recompute = {"x": x, "mean": ctx.mean}
         need_x, need_gamma, need_beta = ctx.needs_input_grad
         dx, dgamma, dbeta = ctx.kernel_backward(grad, x_hat, inv_std, gamma=gamma, need_x=need_x,
-                                                need_affine=need_gamma or need_beta)
+                                                need_affine=need_gamma or need_beta, **recompute)
         return dx, (dgamma if need_gamma else None), (dbeta if need_beta else None)
 
 
@@ -36,14 +40,16 @@ class BatchNormFunction(_NormFunction):
     @staticmethod
     def forward(ctx, x, gamma, beta, running, training, momentum, eps):
         if training:
-            y, x_hat, inv_std, mean, var = kbn.batch_norm_train(x, gamma, beta, eps)
+            y, x_hat, inv_std, mean, var = kbn.batch_norm_train(x, gamma, beta, eps, keep_x_hat=False)
             if running is not None:
                 kbn.update_running_stats(*running, mean, var, x.size // x.shape[1], momentum)
             ctx.standardize = lambda x: kbn.batch_norm_train(x, None, None, eps)[1:3]
         else:
-            y, x_hat, inv_std = kbn.batch_norm_eval(x, *running, gamma, beta, eps)
             stats = tuple(r.copy() for r in running)
+            y, x_hat, inv_std = kbn.batch_norm_eval(x, *stats, gamma, beta, eps, keep_x_hat=False)
+            mean = stats[0]
             ctx.standardize = lambda x: kbn.batch_norm_eval(x, *stats, None, None, eps)[1:3]
+        ctx.mean = mean
         ctx.save_for_backward(x_hat, inv_std, gamma, x)
         ctx.kernel_backward = partial(kbn.batch_norm_backward, batch_stats=training)
         return y
