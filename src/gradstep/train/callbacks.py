@@ -12,7 +12,8 @@ import math
 import os
 import sys
 import warnings
-from operator import attrgetter, itemgetter
+from itertools import repeat
+from operator import attrgetter, is_, is_not
 
 import numpy as np
 
@@ -23,11 +24,13 @@ from ..optim.schedules import plateau_improved
 from ..serialization import load_metadata
 from .run_folder import RUN_KEY, may_replace_best
 
-_GRAD, _SECOND = attrgetter("_grad"), itemgetter(1)
+_GRAD, _DATA = attrgetter("_grad"), attrgetter("_data")
 
 
 class Callback:
-    """Base class: every hook does nothing."""
+    """Base class: every hook does nothing, and the Trainer calls only the hooks a callback
+    defines. One it does not need for a while (a per-batch hook, say) it may set to None on
+    itself in ``on_fit_start`` or ``on_epoch_start``, and delete again to be called once more."""
 
     def on_fit_start(self, trainer) -> None: ...
     def on_epoch_start(self, trainer) -> None: ...
@@ -64,7 +67,8 @@ class NonFiniteGuard(Callback):
         self._buffers: list = []
         # what _gradients_finite checks: the gradient arrays of the last check, and as 1-D arrays
         # the flat arrays they tile, for a dot product (_cover) or elementwise (_rest)
-        self._params: list = []
+        self._params: list = []    # the parameters with a gradient, and those without
+        self._gradless: list = []
         self._seen: list | None = None
         self._cover: list = []
         self._rest: list = []
@@ -75,6 +79,10 @@ class NonFiniteGuard(Callback):
         self._buffers = [(name, b, np.empty_like(b._data)) for name, b in trainer.model.named_buffers()
                          if b is not None and b.dtype.kind == "f"]
         self._seen = None
+        if self._buffers:  # no buffers, nothing to copy: out of the per-batch hooks (see Callback)
+            self.__dict__.pop("on_batch_start", None)
+        else:
+            self.on_batch_start = None
 
     def on_batch_start(self, trainer) -> None:
         for _, b, copy in self._buffers:
@@ -134,29 +142,25 @@ class NonFiniteGuard(Callback):
         check are worked out again only when the gradients are other arrays than at the last
         check (autograd writes each step's into the same views of the buffer), and the usual
         step touches only the parameters, their gradients and the flat buffer."""
-        seen, i = self._seen, 0
-        if seen is None:  # the first check of this fit
-            return self._relayout(trainer)
-        for p in self._params:
-            g = p._grad
-            if g is not None:
-                if i == len(seen) or g._data is not seen[i]:
-                    return self._relayout(trainer)
-                i += 1
-        if i != len(seen):
-            return self._relayout(trainer)
+        try:  # the same arrays as at the last check, and no gradient where there was none?
+            same = self._seen is not None and all(map(is_, map(_DATA, map(_GRAD, self._params)), self._seen))
+        except AttributeError:  # a parameter that had a gradient has none now
+            same = False
+        if not same or (self._gradless and any(map(is_not, map(_GRAD, self._gradless), repeat(None)))):
+            self._relayout(trainer)
         for a in self._cover:
             if not math.isfinite(float(np.dot(a, a))) and not np.isfinite(a).all():  # an overflow?
                 return False
-        return all(map(_all_finite, self._rest))
+        return not self._rest or all(map(_all_finite, self._rest))
 
-    def _relayout(self, trainer) -> bool:
-        self._params = [p for _, p in trainer.named_parameters]
-        self._seen = [p._grad._data for p in self._params if p._grad is not None]
+    def _relayout(self, trainer) -> None:
+        params = [p for _, p in trainer.named_parameters]
+        self._params = [p for p in params if p._grad is not None]
+        self._gradless = [p for p in params if p._grad is None]
+        self._seen = [p._grad._data for p in self._params]
         arrays = [a.reshape(-1) for a in whole_flat_arrays(self._seen) or self._seen]
         self._cover = [a for a in arrays if a.dtype in _DOT]  # the rest: float16, complex, ...
         self._rest = [a for a in arrays if a.dtype not in _DOT]
-        return self._gradients_finite(trainer)
 
 
 _DOT = (np.dtype(np.float32), np.dtype(np.float64))  # what BLAS has a dot product for
