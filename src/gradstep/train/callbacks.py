@@ -74,10 +74,11 @@ class NonFiniteGuard(Callback):
         self._rest: list = []
 
     def on_fit_start(self, trainer) -> None:
-        # floating buffers (batch norm's running statistics) change in the forward pass, before the
-        # guard can look: keep a copy from the start of each step to restore if the step goes bad
+        # buffers (batch norm's running statistics and its count of batches) change in the forward
+        # pass, before the guard can look: keep a copy from the start of each step to restore if
+        # the step goes bad
         self._buffers = [(name, b, np.empty_like(b._data)) for name, b in trainer.model.named_buffers()
-                         if b is not None and b.dtype.kind == "f"]
+                         if b is not None]
         self._seen = None
         if self._buffers:  # no buffers, nothing to copy: out of the per-batch hooks (see Callback)
             self.__dict__.pop("on_batch_start", None)
