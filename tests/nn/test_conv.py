@@ -58,6 +58,27 @@ def test_random_geometries_match_torch(g, torch):
             np.testing.assert_allclose(g_t.grad.numpy(), t_t.grad.numpy(), atol=1e-10)
 
 
+@pytest.mark.parametrize("needs", [(True, True, True), (False, True, True), (False, False, True),
+                                   (True, False, True), (True, True, False), (False, True, False)])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_each_subset_of_gradients_matches_torch(needs, groups, torch):
+    """The bias rides in the products as a row of ones when the weight's gradient is computed, and
+    is summed apart when it is not: every subset of wanted gradients gives PyTorch's."""
+    rng = np.random.default_rng(4)
+    x, w, b = (rng.standard_normal(s) for s in ((3, 4, 7, 6), (6, 4 // groups, 3, 2), (6,)))
+    proj = rng.standard_normal((3, 6, 7, 7))
+    found = []
+    for lib in (gs, torch):
+        ts = [lib.tensor(a, requires_grad=need) for a, need in zip((x, w, b), needs)]
+        out = lib.nn.functional.conv2d(*ts, padding=1, groups=groups)
+        out.backward(lib.tensor(proj))
+        found.append([out.detach().numpy()] + [t.grad.numpy() if t.requires_grad else None for t in ts])
+    for a, e in zip(*found):
+        assert (a is None) == (e is None)
+        if a is not None:
+            np.testing.assert_allclose(a, e, atol=1e-10)
+
+
 def test_gradient_skips_unneeded_inputs():
     x = gs.randn(2, 3, 5, 5)                       # no grad for the input: only dw, db computed
     conv = nn.Conv2d(3, 2, 3)
