@@ -11,7 +11,8 @@ from gradstep.train import CaptureError, compile_step
 
 OPTIMIZERS = {"adam": lambda ps: gs.optim.Adam(ps, lr=1e-2),
               "sgd": lambda ps: gs.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
-              "adamw-numpy": lambda ps: gs.optim.AdamW(ps, lr=1e-2, fused=False)}
+              "adamw-numpy": lambda ps: gs.optim.AdamW(ps, lr=1e-2, fused=False),
+              "rmsprop-per-parameter": lambda ps: gs.optim.RMSprop(ps, lr=1e-2, flat=False)}
 
 
 def _mlp(extra=lambda: ()):
@@ -67,6 +68,23 @@ def test_the_captured_step_gives_the_eager_steps_bits(name):
     assert c_losses == losses
     _assert_same(state, c_state)
     assert len(step._tapes) == 2  # batches of 8 and the last one of 3
+
+
+def test_a_scheduler_between_steps_gives_the_eager_bits():
+    def run(compiled):
+        net = _mlp()
+        crit, opt = nn.CrossEntropyLoss(), gs.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+        sched = gs.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        step = compile_step(net, crit, opt)
+        losses = []
+        for x, y in _batches():
+            losses.append((step(x, y) if compiled else _eager(net, crit, opt, x, y)).item())
+            sched.step()
+        return losses, _snapshot(net, opt)
+
+    (a, sa), (b, sb) = run(False), run(True)
+    assert a == b
+    _assert_same(sa, sb)
 
 
 def test_batch_norm_and_dropout_in_eval_mode_are_captured_with_the_eager_bits():
