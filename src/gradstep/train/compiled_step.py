@@ -95,6 +95,7 @@ class _Recorder:
         self.held = held              # id(tensor) -> tensor: the model's and criterion's
         self.held_arrays = {id(t._data): t for t in held.values()}
         self.index: dict[int, int] = {}  # id(output tensor) -> op index
+        self.node_index: dict[int, int] = {}  # id(recorded node) -> op index
         self.outputs: list[tuple[Tensor, int]] = []  # (tensor, its version when made)
         self.ops: list = []
         self.problem: str | None = None
@@ -110,16 +111,16 @@ class _Recorder:
         if out._node is ctx:
             edges = tuple(None if e is None else e if isinstance(e, Tensor) else self._node_index(e)
                           for e in ctx.edges)
+            self.node_index[id(ctx)] = len(self.ops)
         self.index[id(out)] = len(self.ops)
         self.outputs.append((out, out._vc[0]))
         self.ops.append((type(ctx), tuple(sources), kwargs, tuple(ctx.needs_input_grad), edges))
 
     def _node_index(self, node) -> int | None:
-        for k, (t, _) in enumerate(self.outputs):
-            if t._node is node:
-                return k
-        self._refuse(f"a gradient flows into {node.name()}, an op run before the step")
-        return None
+        k = self.node_index.get(id(node))
+        if k is None:
+            self._refuse(f"a gradient flows into {node.name()}, an op run before the step")
+        return k
 
     def _source(self, a, op: str) -> tuple:
         if isinstance(a, Tensor):
@@ -220,8 +221,7 @@ class CompiledStep:
             _random.set_rng_state(rng)
             raise CaptureError(f"cannot capture this step: {problem}; run the eager step")
         nodes = _engine._topological_order([loss._node])
-        where = {id(t._node): k for k, (t, _) in enumerate(rec.outputs) if t._node is not None}
-        tape = _Tape(rec.ops, rec.index[id(loss)], [where[id(n)] for n in nodes])
+        tape = _Tape(rec.ops, rec.index[id(loss)], [rec.node_index[id(n)] for n in nodes])
         loss.backward()
         optimizer.step()
         return Tensor._make(loss._data), tape
