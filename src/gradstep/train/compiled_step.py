@@ -50,7 +50,8 @@ class _Tape:
     """One recorded step, laid out for a quick replay. Each call fills a list of slots, ``x``, ``y``,
     the held tensors' arrays (read afresh), the constants, then each op's output as it runs; an
     op's inputs are slot numbers. Its edges are numbers into a list of references: None, the
-    leaves, then each op's node. ``order``: the ops whose backward the engine ran, in its order."""
+    leaves, then each op's node. ``order``: the ops whose backward the engine ran, in its order
+    (``backward`` holds their node numbers and where each sends its input gradients)."""
 
     def __init__(self, ops: list, loss_index: int, order: list[int]):
         held: dict = {}
@@ -84,7 +85,12 @@ class _Tape:
             self.ops.append((cls, tuple(slots), kwargs, needs, refs))
         self.held, self.consts, self.leaves = list(held.values()), consts, list(leaves.values())
         self.loss_slot, self.loss_node = first_output + loss_index, first_node + loss_index
-        self.order = [first_node + k for k in order]
+        # backward: per node the engine ran, in its order, where its input gradients go: (input
+        # position, reference, whether that is a leaf), the engine's ``_give`` laid out in advance
+        self.backward = [(first_node + k, tuple((i, r, r < first_node) for i, r in enumerate(self.ops[k][4])
+                                                if r))
+                         for k in order]
+        self.n_refs = first_node + len(self.ops)
 
 
 class _Recorder:
@@ -262,21 +268,35 @@ class CompiledStep:
             refs.append(ctx)
         # backward: the engine's routing and accumulation, in the order it ran the nodes
         loss = slots[tape.loss_slot]
-        node_grads: dict = {}
-        leaf_grads: dict = {}
-        _engine._give((refs[tape.loss_node],), (_engine.seed_gradient(loss),), node_grads, leaf_grads)
-        for k in tape.order:
-            node = refs[k]
-            g = node_grads.pop(node, None)
+        grads: list = [None] * tape.n_refs  # each node's gradient so far
+        grads[tape.loss_node] = _engine.seed_gradient(loss)
+        leaf_grads: dict = {}  # id(leaf) -> [leaf, its gradient so far], as the engine keeps them
+        for k, routes in tape.backward:
+            g = grads[k]
             if g is None:
                 continue
+            grads[k] = None
+            node = refs[k]
             node._leaf_grads = leaf_grads
-            try:
-                in_grads = node.backward(node, g)
-            finally:
-                node._leaf_grads = None
-            _engine._give(node.edges, in_grads if type(in_grads) is tuple else (in_grads,), node_grads,
-                          leaf_grads)
+            in_grads = node.backward(node, g)
+            node._leaf_grads = None
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            n = len(in_grads)
+            for i, r, leaf in routes:
+                gi = in_grads[i] if i < n else None
+                if gi is None:
+                    continue
+                if leaf:
+                    t = refs[r]
+                    entry = leaf_grads.get(id(t))
+                    if entry is None:
+                        leaf_grads[id(t)] = [t, gi]
+                    else:
+                        entry[1] = entry[1] + gi
+                else:
+                    prev = grads[r]
+                    grads[r] = gi if prev is None else prev + gi
         for t, g in leaf_grads.values():
             _engine._accumulate_leaf(t, g)
         self._step()
