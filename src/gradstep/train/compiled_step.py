@@ -288,12 +288,7 @@ class CompiledStep:
                 if gi is None:
                     continue
                 if leaf:
-                    t = refs[r]
-                    entry = leaf_grads.get(id(t))
-                    if entry is None:
-                        leaf_grads[id(t)] = [t, gi]
-                    else:
-                        entry[1] = entry[1] + gi
+                    _engine.give_leaf(refs[r], gi, leaf_grads)
                 else:
                     prev = grads[r]
                     grads[r] = gi if prev is None else prev + gi
