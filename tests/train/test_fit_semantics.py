@@ -138,3 +138,45 @@ def test_quiet_shows_nothing(capsys):
     t.callbacks[-1].disable()
     t.fit(_loader(_data()), epochs=1)
     assert capsys.readouterr() == ("", "")
+
+
+class _CountingBar(ProgressBar):
+    def __init__(self, stream, **kw):
+        super().__init__(stream=stream, **kw)
+        self.batches = []
+
+    def on_batch_end(self, trainer, logs):
+        self.batches.append(trainer.epoch + 1)
+        super().on_batch_end(trainer, logs)
+
+
+class _TerminalFrom(io.StringIO):
+    """A stream that becomes a terminal from the second epoch on (isatty asked once per epoch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked = 0
+
+    def isatty(self):
+        self.asked += 1
+        return self.asked > 1
+
+
+def test_a_bar_takes_part_in_the_batches_only_in_epochs_where_it_is_drawn():
+    bar = _CountingBar(_TerminalFrom(), mininterval=0)
+    _trainer([bar]).fit(_loader(_data()), epochs=2)
+    assert bar.batches == [2] * 6  # epoch 1 into a pipe: one line, no per-batch call; epoch 2: a bar
+    lines = bar.stream.getvalue().split("\n")
+    assert lines[0].startswith("epoch 1/2 | train_loss") and "6/6" in bar.stream.getvalue()
+
+
+def test_the_epoch_line_gives_the_samples_per_second_of_the_epoch(monkeypatch):
+    from types import SimpleNamespace
+
+    from gradstep.train import progress
+    ticks = iter(range(100))
+    monkeypatch.setattr(progress, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
+    stream = io.StringIO()
+    _trainer([ProgressBar(stream=stream)]).fit(_loader(_data()), epochs=2)
+    # each epoch: 96 samples between its start and its end, one tick apart
+    assert re.findall(r"\| (\d+) samples/s \|", stream.getvalue()) == ["96", "96"]

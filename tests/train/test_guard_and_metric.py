@@ -42,10 +42,10 @@ class _LaterNaN(nn.Module):
     call ``bad`` on) a finite loss and a NaN gradient (inf · 0). Before call ``unused`` b takes
     no part, so it has no gradient and the gradients do not fill the optimizer's flat buffer."""
 
-    def __init__(self, unused: int, bad: int):
+    def __init__(self, unused: int, bad: int, batch_norm: bool = False):
         super().__init__()
         gs.manual_seed(0)
-        self.lin = nn.Linear(2, 3)
+        self.lin = nn.Sequential(nn.Linear(2, 3), *([nn.BatchNorm1d(3)] if batch_norm else []))
         self.b = nn.Parameter(gs.ones(1))
         self.calls, self.unused, self.bad = 0, unused, bad
 
@@ -71,10 +71,13 @@ def _data(n=64):
     return DataLoader(TensorDataset(X, y), batch_size=8)
 
 
-@pytest.mark.parametrize("flat", [True, False])
-@pytest.mark.parametrize("unused", [0, 3])
-def test_the_guard_stops_at_the_first_nonfinite_gradient_with_the_last_finite_weights(flat, unused):
-    model = _LaterNaN(unused=unused, bad=6)
+@pytest.mark.parametrize("flat, unused, batch_norm", [(True, 0, False), (False, 0, False), (True, 3, False),
+                                                     (False, 3, False), (True, 0, True)])
+def test_the_guard_stops_at_the_first_nonfinite_gradient_with_the_last_finite_weights(flat, unused,
+                                                                                       batch_norm):
+    """... and buffers: batch norm's running statistics and count, which the bad step's forward
+    pass had already moved, are put back."""
+    model = _LaterNaN(unused=unused, bad=6, batch_norm=batch_norm)
     snaps = _Snapshots()
     trainer = Trainer(model, optim.Adam(model.parameters(), lr=0.01, flat=flat), nn.CrossEntropyLoss(),
                       callbacks=[snaps], verbose=0)
@@ -96,12 +99,12 @@ def test_the_guard_sees_a_gradient_replaced_between_steps():
 
     def swap_then_check(tr):
         if tr.global_step == 3:
-            model.lin.weight.grad = gs.full_like(model.lin.weight, float("inf"))
+            model.lin[0].weight.grad = gs.full_like(model.lin[0].weight, float("inf"))
         check(tr)
 
     guard.on_before_optimizer_step = swap_then_check
     trainer.fit(_data(), epochs=1)
-    assert trainer.diverged and "the gradient of parameter 'lin.weight'" in trainer.stop_reason
+    assert trainer.diverged and "the gradient of parameter 'lin.0.weight'" in trainer.stop_reason
     assert trainer.global_step == 3
 
 

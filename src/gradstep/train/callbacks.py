@@ -12,7 +12,8 @@ import math
 import os
 import sys
 import warnings
-from operator import attrgetter, is_, itemgetter
+from itertools import repeat
+from operator import attrgetter, is_, is_not
 
 import numpy as np
 
@@ -23,11 +24,13 @@ from ..optim.schedules import plateau_improved
 from ..serialization import load_metadata
 from .run_folder import RUN_KEY, may_replace_best
 
-_GRAD, _SECOND = attrgetter("_grad"), itemgetter(1)
+_GRAD, _DATA = attrgetter("_grad"), attrgetter("_data")
 
 
 class Callback:
-    """Base class: every hook does nothing."""
+    """Base class: every hook does nothing, and the Trainer calls only the hooks a callback
+    defines. One it does not need for a while (a per-batch hook, say) it may set to None on
+    itself in ``on_fit_start`` or ``on_epoch_start``, and delete again to be called once more."""
 
     def on_fit_start(self, trainer) -> None: ...
     def on_epoch_start(self, trainer) -> None: ...
@@ -62,20 +65,33 @@ class NonFiniteGuard(Callback):
         self.growth_factor = growth_factor
         self.diagnose = diagnose
         self._buffers: list = []
-        self._seen: list = []   # the gradient arrays of the last check, and the arrays they tile
+        # what _gradients_finite checks: the gradient arrays of the last check, and as 1-D arrays
+        # the flat arrays they tile, for a dot product (_cover) or elementwise (_rest)
+        self._params: list = []    # the parameters with a gradient, and those without
+        self._gradless: list = []
+        self._seen: list | None = None
         self._cover: list = []
+        self._rest: list = []
 
     def on_fit_start(self, trainer) -> None:
-        # floating buffers (batch norm's running statistics) change in the forward pass, before the
-        # guard can look: keep a copy from the start of each step to restore if the step goes bad
+        # buffers (batch norm's running statistics and its count of batches) change in the forward
+        # pass, before the guard can look: keep a copy from the start of each step to restore if
+        # the step goes bad
         self._buffers = [(name, b, np.empty_like(b._data)) for name, b in trainer.model.named_buffers()
-                         if b is not None and b.dtype.kind == "f"]
+                         if b is not None]
+        self._seen = None
+        if self._buffers:  # no buffers, nothing to copy: out of the per-batch hooks (see Callback)
+            self.__dict__.pop("on_batch_start", None)
+        else:
+            self.on_batch_start = None
 
     def on_batch_start(self, trainer) -> None:
         for _, b, copy in self._buffers:
             np.copyto(copy, b._data)
 
     def on_before_optimizer_step(self, trainer) -> None:
+        if not self._buffers and math.isfinite(trainer.last_loss) and self._gradients_finite(trainer):
+            return  # the usual step, in the fewest calls
         problem = self._first_nonfinite(trainer)
         if problem is None:
             return
@@ -111,24 +127,44 @@ class NonFiniteGuard(Callback):
         for name, b, _ in self._buffers:
             if not _all_finite(b._data):
                 return f"the buffer {name!r}"
-        # one pass over the optimizer's flat gradient buffer when the gradients fill one, else one
-        # per gradient; only a non-finite result needs the search for the culprit
-        grads = [g._data for g in map(_GRAD, map(_SECOND, trainer.named_parameters)) if g is not None]
-        if all(map(_all_finite, self._covering(grads))):
+        if self._gradients_finite(trainer):
             return None
-        for name, p in trainer.named_parameters:
+        for name, p in trainer.named_parameters:  # only now look for the culprit
             if p._grad is not None and not _all_finite(p._grad._data):
                 return f"the gradient of parameter {name!r}"
         return None
 
-    def _covering(self, grads: list) -> list:
-        """The flat arrays that ``grads`` exactly tile (an optimizer's gradient buffer), else
-        ``grads``; remembered while the gradients are the same arrays (autograd writes each step's
-        gradients into the same views of the buffer)."""
-        seen = self._seen
-        if len(grads) != len(seen) or not all(map(is_, grads, seen)):
-            self._seen, self._cover = grads, whole_flat_arrays(grads) or grads
-        return self._cover
+    def _gradients_finite(self, trainer) -> bool:
+        """Whether every gradient is finite: one dot product over each flat array the gradients
+        tile (an optimizer's gradient buffer: one for the whole model), else one per gradient.
+
+        It runs before every optimizer step, after the backward pass has pushed the interpreter's
+        objects out of the caches, where each object touched costs a cache miss: so the arrays to
+        check are worked out again only when the gradients are other arrays than at the last
+        check (autograd writes each step's into the same views of the buffer), and the usual
+        step touches only the parameters, their gradients and the flat buffer."""
+        try:  # the same arrays as at the last check, and no gradient where there was none?
+            same = self._seen is not None and all(map(is_, map(_DATA, map(_GRAD, self._params)), self._seen))
+        except AttributeError:  # a parameter that had a gradient has none now
+            same = False
+        if not same or (self._gradless and any(map(is_not, map(_GRAD, self._gradless), repeat(None)))):
+            self._relayout(trainer)
+        for a in self._cover:
+            if not math.isfinite(float(np.dot(a, a))) and not np.isfinite(a).all():  # an overflow?
+                return False
+        return not self._rest or all(map(_all_finite, self._rest))
+
+    def _relayout(self, trainer) -> None:
+        params = [p for _, p in trainer.named_parameters]
+        self._params = [p for p in params if p._grad is not None]
+        self._gradless = [p for p in params if p._grad is None]
+        self._seen = [p._grad._data for p in self._params]
+        arrays = [a.reshape(-1) for a in whole_flat_arrays(self._seen) or self._seen]
+        self._cover = [a for a in arrays if a.dtype in _DOT]  # the rest: float16, complex, ...
+        self._rest = [a for a in arrays if a.dtype not in _DOT]
+
+
+_DOT = (np.dtype(np.float32), np.dtype(np.float64))  # what BLAS has a dot product for
 
 
 def _all_finite(a: np.ndarray) -> bool:
@@ -139,7 +175,7 @@ def _all_finite(a: np.ndarray) -> bool:
     if a.dtype.kind not in "fc":
         return True
     flat = a.reshape(-1)
-    if a.dtype.kind == "f" and a.dtype.itemsize >= 4 and math.isfinite(float(np.dot(flat, flat))):
+    if a.dtype in _DOT and math.isfinite(float(np.dot(flat, flat))):
         return True
     return bool(np.isfinite(flat).all())
 

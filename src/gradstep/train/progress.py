@@ -24,7 +24,9 @@ class ProgressBar(Callback):
     each epoch's bar disappears when it ends (the inner bars under ``RunsProgress``).
 
     The bar costs one counter update per batch; its postfix is rebuilt every ``refresh_every``
-    batches, and tqdm redraws at most every ``mininterval`` seconds.
+    batches, and tqdm redraws at most every ``mininterval`` seconds. With no bar drawn (a pipe, a
+    file, disabled) it takes no part in the batches at all: its ``on_batch_end`` is switched off
+    for the epoch, and the epoch line's samples/s come from the Trainer's count.
     """
 
     def __init__(self, stream=None, refresh_every: int = 10, mininterval: float = 0.2, leave: bool = True):
@@ -32,7 +34,7 @@ class ProgressBar(Callback):
         self.refresh_every = refresh_every
         self.mininterval = mininterval
         self._bar = None
-        self._t0, self._seen = time.perf_counter(), 0
+        self._t0, self._start = time.perf_counter(), 0  # when and at which sample count it began
         self.enabled = True
 
     def disable(self) -> None:
@@ -46,19 +48,28 @@ class ProgressBar(Callback):
         return self.stream if self.stream is not None else sys.stderr
 
     def on_fit_start(self, trainer) -> None:
-        self._t0, self._seen = time.perf_counter(), 0
+        self._t0, self._start = time.perf_counter(), trainer.samples_in_epoch
         if trainer.batch_in_epoch and self.enabled:  # resumed mid-epoch: its bar starts part-way
             self.on_epoch_start(trainer)
+        self._follow_batches()
 
     def on_epoch_start(self, trainer) -> None:
-        self._t0, self._seen = time.perf_counter(), 0
+        self._t0, self._start = time.perf_counter(), trainer.samples_in_epoch
         if self.enabled and interactive(self.stream):
             self._bar = progress_bar(total=_length(trainer.train_loader), initial=trainer.batch_in_epoch,
                                      desc=f"epoch {trainer.epoch + 1}/{trainer.epochs}", unit="batch",
                                      file=self.stream, mininterval=self.mininterval, leave=self.leave)
+        self._follow_batches()
+
+    def _follow_batches(self) -> None:
+        """Take part in ``on_batch_end`` only while a bar is drawn (the Trainer looks again after
+        ``on_fit_start`` and ``on_epoch_start``): nothing to do per batch otherwise."""
+        if self._bar is None:
+            self.on_batch_end = None
+        else:
+            self.__dict__.pop("on_batch_end", None)
 
     def on_batch_end(self, trainer, logs: dict) -> None:
-        self._seen += logs.get("batch_size", 0)
         bar = self._bar
         if bar is not None:
             bar.update(1)
@@ -76,7 +87,7 @@ class ProgressBar(Callback):
     def on_epoch_end(self, trainer, logs: dict) -> None:
         if not self.enabled:
             return
-        rate = self._seen / max(time.perf_counter() - self._t0, 1e-9)
+        rate = (trainer.samples_in_epoch - self._start) / max(time.perf_counter() - self._t0, 1e-9)
         shown = {k: v for k, v in logs.items()
                  if k not in ("epoch", "time", "lr") and isinstance(v, float) and math.isfinite(v)}
         if self._bar is not None:  # the finished bar keeps the epoch's metrics, validation included

@@ -147,10 +147,12 @@ class Trainer:
 
     def _fit(self, train_loader, epochs, val_loader, max_steps) -> History:
         self._call("on_fit_start")
+        self._hooked = None  # a callback may have switched a hook on or off there (see _overrides)
         while self.epoch < self.epochs and self.stop_reason is None:
             if self.batch_in_epoch == 0:
                 self._reset_epoch_totals()
                 self._call("on_epoch_start")
+                self._hooked = None
             self._epoch_started = time.perf_counter()
             self.model.train()
             _set_sampler_epoch(train_loader, self.epoch)
@@ -269,6 +271,12 @@ class Trainer:
             self.stop_reason, self.diverged = reason, diverged
 
     @property
+    def samples_in_epoch(self) -> int:
+        """The samples the current epoch has trained on so far (every process's, in a distributed
+        run; counted on from a checkpoint when a run resumes mid-epoch)."""
+        return self._samples
+
+    @property
     def running_loss(self) -> float:
         """The mean training loss of the current epoch so far (NaN before its first batch)."""
         return self._loss_sum / self._samples if self._samples else float("nan")
@@ -295,7 +303,9 @@ class Trainer:
             self._hooked = list(self.callbacks)
             self._hooks = {h: [cb for cb in self._hooked if _overrides(cb, h)] for h in _HOOKS}
         for cb in self._hooks[hook]:
-            getattr(cb, hook)(self, *args)
+            fn = getattr(cb, hook)
+            if fn is not None:  # switched off since the table was built (see _overrides)
+                fn(self, *args)
 
     # ------------------------------------------------------------------ evaluation
 
@@ -503,9 +513,13 @@ class _StopOnSignals:
 
 def _overrides(callback, hook: str) -> bool:
     """Whether ``callback`` does something in ``hook``: its class (or the instance) defines it
-    other than as ``Callback``'s empty method."""
+    other than as ``Callback``'s empty method, and the instance has not set it to None (what a
+    callback does in ``on_fit_start`` or ``on_epoch_start`` to be left out of a per-step hook it
+    does not need for now, such as a progress display with no bar to draw)."""
     own = getattr(callback, "__dict__", {})
-    return hook in own or getattr(type(callback), hook, None) is not getattr(Callback, hook)
+    if hook in own:
+        return own[hook] is not None
+    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
 
 
 def _set_sampler_epoch(loader, epoch: int) -> None:
