@@ -179,8 +179,8 @@ class Trainer:
         loss = self.loss_fn(out, y)
         self.last_loss = loss_value = loss.item()
         (loss / self.accumulate_steps if self.accumulate_steps > 1 else loss).backward()
-        n = _batch_size(y)
         o, t = out._data, (y._data if isinstance(y, Tensor) else np.asarray(y))
+        n = t.shape[0] if t.ndim else 1  # _batch_size(y)
         if self._world > 1:  # the global batch: every process's share
             start = [m.sums() for m in self.metrics]
             for m in self.metrics:
@@ -204,7 +204,8 @@ class Trainer:
             logs = {"loss": loss_value, "lr": lr, "batch_size": n, "stepped": stepped}
             for hook in hooks["on_batch_end"]:
                 hook(self, logs)
-        if stepped and self._signal_received():  # a step boundary: the state is whole, save it there
+        # a step boundary: the state is whole, save it there (one process and no signal: no call)
+        if stepped and (self._world > 1 or self._signal is not None) and self._signal_received():
             self.interrupted = self._signal
             self.stop(f"interrupted by {signal.Signals(self._signal).name} at epoch {self.epoch + 1}, "
                       f"step {self.global_step}")
