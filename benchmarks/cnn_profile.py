@@ -6,7 +6,7 @@ Each layer is timed alone on the activations and output gradients of a real step
 call, building the graph; backward: ``out.backward(grad)`` of that call, parameter gradients
 included, less the copy into the input's ``.grad`` that gradstep makes for a leaf; the first
 convolution's input needs no gradient, as in training), and so are the loss
-and Adam's step, in gradstep and in PyTorch alternately, CPU time, the minimum over rounds.
+and Adam's step, in gradstep and in PyTorch alternately, the minimum over rounds.
 
 The floor of a layer is its matrix-product arithmetic (2 * multiply-adds of the exact
 convolution or linear map, forward; weight and input gradients, backward) at this machine's
@@ -15,6 +15,7 @@ single-core float32 GEMM rate, measured here with a large product. Figures, not 
     python -m benchmarks.cnn_profile [rounds] [threads] [size]
 
 ``threads`` (default 1) is given to both libraries (gradstep.set_num_threads, torch.set_num_threads);
+times are CPU time with one thread and wall time with more (CPU time would add the threads up);
 ``size`` (default 2048) is the side of the square product that measures the peak.
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from this process's environment (it re-executes
 itself without them) so that OpenBLAS picks its kernels for this CPU, as on a user's machine.
@@ -79,6 +80,7 @@ class Library:
 
     def __init__(self, lib, np, state: dict, x, y, threads: int):
         self.lib, self.np = lib, np
+        self.clock = time.process_time if threads == 1 else time.perf_counter
         lib.set_num_threads(threads)
         from benchmarks.cnn import network
         self.net = network(lib)
@@ -114,9 +116,9 @@ class Library:
 
     def forward(self, i: int) -> float:
         x = self.tensor(self.inputs[i], i > 0)
-        t0 = time.process_time()
+        t0 = self.clock()
         self.layers[i](x)
-        return time.process_time() - t0
+        return self.clock() - t0
 
     def backward(self, i: int) -> float:
         """The backward pass of layer i (for gradstep with a copy into the leaf's ``.grad``, which a
@@ -126,41 +128,41 @@ class Library:
         x = self.tensor(self.inputs[i], i > 0)
         g = self.lib.from_numpy(self.grads[i])
         out = self.layers[i](x)
-        t0 = time.process_time()
+        t0 = self.clock()
         out.backward(g)
-        return time.process_time() - t0
+        return self.clock() - t0
 
     def leaf_copy(self, i: int) -> float:
         """The copy gradstep makes of layer i's input gradient into the leaf's ``.grad`` (0 for
         torch, which hands its freshly computed gradient over)."""
         if i == 0 or self.lib.__name__ != "gradstep":
             return 0.0
-        t0 = time.process_time()
+        t0 = self.clock()
         self.np.array(self.inputs[i])
-        return time.process_time() - t0
+        return self.clock() - t0
 
     def loss(self) -> tuple[float, float]:
         z = self.logits.detach().requires_grad_(True)
-        t0 = time.process_time()
+        t0 = self.clock()
         loss = self.crit(z, self.y)
-        t1 = time.process_time()
+        t1 = self.clock()
         loss.backward()
-        return t1 - t0, time.process_time() - t1
+        return t1 - t0, self.clock() - t1
 
     def step(self) -> float:
         for p in self.net.parameters():
             p.grad = self.lib.from_numpy(self.np.full(tuple(p.shape), 1e-3, dtype=self.np.float32))
-        t0 = time.process_time()
+        t0 = self.clock()
         self.opt.step()
-        return time.process_time() - t0
+        return self.clock() - t0
 
     def whole(self) -> float:
-        t0 = time.process_time()
+        t0 = self.clock()
         self.opt.zero_grad()
         loss = self.crit(self.net(self.x), self.y)
         loss.backward()
         self.opt.step()
-        return time.process_time() - t0
+        return self.clock() - t0
 
 
 def main(argv: list[str]) -> None:
@@ -203,7 +205,9 @@ def main(argv: list[str]) -> None:
         for i, name in enumerate(NAMES):
             best[k][name][1] = max(0.0, best[k][name][1] - copies[k][i])
     net = libs["gradstep"].layers
-    print(f"small CNN, batch {BATCH}, float32, {threads} thread(s) each; CPU ms, minimum of {rounds} rounds; "
+    clock = "CPU" if threads == 1 else "wall"
+    print(f"small CNN, batch {BATCH}, float32, {threads} thread(s) each; {clock} ms, minimum of {rounds} "
+          f"rounds; load {os.getloadavg()[0]:.1f}; "
           f"OpenBLAS {arch}; sgemm peak ({size}^2) {peak1 / 1e9:.0f} GFLOP/s on 1 core, "
           f"{peak2 / 1e9:.0f} on 2; "
           f"numpy {np.__version__}, torch {torch.__version__}\n")

@@ -8,6 +8,10 @@ medians over rounds are reported in milliseconds per call with their ratio. Figu
 Run it as a script (one thread each, as the suite's main setting):
 
     OPENBLAS_NUM_THREADS=1 GRADSTEP_NUM_THREADS=1 python -m benchmarks.conv [rounds] [reps] [batch]
+
+or with ``threads`` as a fourth argument (both libraries; then wall time, which more threads
+shorten, instead of CPU time). gradstep splits only over CPUs no other process is running on
+(``gradstep._threads.free_cpus``), so on a busy machine its second thread stays idle.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 LAYERS = {"conv1 1->16, 28x28": (1, 16, 28), "conv2 16->32, 14x14": (16, 32, 14)}
 
 
-def _timer(lib, x, w, b, g, reps: int):
+def _timer(lib, x, w, b, g, reps: int, clock=time.process_time):
     """A function running ``reps`` forward + backward passes of one convolution in ``lib``."""
     xt = lib.tensor(x, requires_grad=True)
     wt = lib.tensor(w, requires_grad=True)
@@ -30,12 +34,12 @@ def _timer(lib, x, w, b, g, reps: int):
     conv = lib.nn.functional.conv2d
 
     def run() -> float:
-        t0 = time.process_time()
+        t0 = clock()
         for _ in range(reps):
             for t in (xt, wt, bt):
                 t.grad = None
             conv(xt, wt, bt, padding=1).backward(gt)
-        return (time.process_time() - t0) / reps
+        return (clock() - t0) / reps
 
     return run, lambda: [t.grad.numpy() for t in (xt, wt, bt)]
 
@@ -48,8 +52,13 @@ def main(argv: list[str]) -> dict:
     rounds = int(argv[0]) if argv else 9
     reps = int(argv[1]) if len(argv) > 1 else 10
     batch = int(argv[2]) if len(argv) > 2 else 64
-    torch.set_num_threads(1)
-    print(f"Conv2d 3x3 padding 1, batch {batch}, float32, forward + backward, CPU ms per call, medians of "
+    threads = int(argv[3]) if len(argv) > 3 else 1
+    torch.set_num_threads(threads)
+    if len(argv) > 3:
+        gradstep.set_num_threads(threads)
+    clock = time.process_time if threads == 1 else time.perf_counter
+    print(f"Conv2d 3x3 padding 1, batch {batch}, float32, forward + backward, "
+          f"{'CPU' if threads == 1 else 'wall'} ms per call, medians of "
           f"{rounds} alternating rounds of {reps}; gradstep {gradstep.get_num_threads()} thread(s), "
           f"PyTorch {torch.get_num_threads()} thread(s)")
     rng = np.random.default_rng(0)
@@ -59,7 +68,7 @@ def main(argv: list[str]) -> dict:
         w = (rng.standard_normal((cout, cin, 3, 3)) / np.sqrt(9 * cin)).astype(np.float32)
         b = rng.standard_normal(cout).astype(np.float32)
         g = rng.standard_normal((batch, cout, size, size)).astype(np.float32)
-        runs = {"gradstep": _timer(gradstep, x, w, b, g, reps), "torch": _timer(torch, x, w, b, g, reps)}
+        runs = {lib.__name__: _timer(lib, x, w, b, g, reps, clock) for lib in (gradstep, torch)}
         times = {k: [] for k in runs}
         for _ in range(rounds):
             for k, (run, _) in runs.items():

@@ -7,8 +7,9 @@ with a test-set evaluation, so their accuracies must agree. The timed part is th
   opt.zero_grad(); loss.backward(); opt.step()`` (plus ``loss.item()`` for the running loss);
 - ``gradstep-trainer``: the same through ``Trainer.fit`` with its defaults (non-finite guard,
   accuracy metric, history, progress line);
-- ``gradstep-fused``: the eager loop with ``Adam(fused=True)``, the update compiled into one pass
-  (numba);
+- ``gradstep-compiled``: the captured step, ``step = gradstep.compile_step(net, crit, opt)`` and
+  ``loss = step(x, y)`` per batch (records one eager step per batch shape inside the clock, then
+  replays its kernels: the same bits as the eager loop);
 - ``torch``: the identical loop in PyTorch;
 - ``numpy``: the network written by hand (fused softmax cross-entropy, ReLU mask, in-place Adam);
 - ``jax``: the whole step under one ``jax.jit`` (``jax_steps.py``; its compile time apart).
@@ -25,7 +26,7 @@ from . import fashion, jax_steps, machine
 
 SHAPES = {"0.weight": ("weight", (200, 784)), "0.bias": ("bias", (200,)),
           "2.weight": ("weight", (10, 200)), "2.bias": ("bias", (10,))}
-CONTENDERS = ("gradstep", "gradstep-trainer", "gradstep-fused", "torch", "numpy", "jax")
+CONTENDERS = ("gradstep", "gradstep-trainer", "gradstep-compiled", "torch", "numpy", "jax")
 
 
 def run(contender: str, batch: int, optimizer: str, lr: float, train=None, test=None,
@@ -37,11 +38,10 @@ def run(contender: str, batch: int, optimizer: str, lr: float, train=None, test=
         (seconds, cpu), scores, loss, extra["compile_seconds"] = jax_steps.mlp(init, xtr, ytr, xte, batch,
                                                                                optimizer, lr, list(SHAPES))
     else:
-        fn = {"gradstep": _gradstep, "gradstep-trainer": _gradstep, "gradstep-fused": _gradstep,
+        fn = {"gradstep": _gradstep, "gradstep-trainer": _gradstep, "gradstep-compiled": _gradstep,
               "torch": _torch, "numpy": _numpy}[contender]
         (seconds, cpu), scores, loss, *compiled = fn(init, xtr, ytr, xte, batch, optimizer, lr,
-                                                     trainer=contender == "gradstep-trainer",
-                                                     fused=contender == "gradstep-fused")
+                                                     loop=contender.partition("-")[2] or "eager")
         if compiled:
             extra["compile_seconds"] = compiled[0]
     return {"seconds": seconds, "cpu_seconds": cpu, "steps": -(-len(xtr) // batch),
@@ -65,7 +65,7 @@ class Batches:
             yield from_numpy(xb.reshape(self.shape)), from_numpy(yb)
 
 
-def warm_up(lib, build, crit, x, y, batch, shape=(-1, 784), trainer=False) -> float:
+def warm_up(lib, build, crit, x, y, batch, shape=(-1, 784), loop="eager") -> float:
     """One step on a throwaway copy of the network and optimizer (``build()`` returns both), before
     the clock starts, through the path the timed epoch takes: what the first step prepares once
     per process (gradstep's compiled kernels, compiled or loaded from numba's cache; PyTorch's
@@ -75,11 +75,7 @@ def warm_up(lib, build, crit, x, y, batch, shape=(-1, 784), trainer=False) -> fl
     net, opt = build()
     first = Batches(lib, x[:batch], y[:batch], batch, shape)
     t0 = time.perf_counter()
-    if trainer:
-        from gradstep.train import Trainer
-        Trainer(net, opt, crit).fit(first, epochs=1)
-    else:
-        eager_epoch(first, net, crit, opt)
+    EPOCHS[loop](first, net, crit, opt)
     return time.perf_counter() - t0
 
 
@@ -96,47 +92,60 @@ def eager_epoch(loader, net, crit, opt) -> float:
     return total / len(loader)
 
 
+def trainer_epoch(loader, net, crit, opt) -> float:
+    """One epoch of ``Trainer.fit`` with its defaults; returns the mean loss."""
+    from gradstep.train import Trainer
+    return Trainer(net, opt, crit).fit(loader, epochs=1)["train_loss"][0]
+
+
+def compiled_epoch(loader, net, crit, opt) -> float:
+    """One epoch of the captured step (``gradstep.compile_step``); returns the mean loss."""
+    from gradstep import compile_step
+    step, total = compile_step(net, crit, opt), 0.0
+    for x, y in loader:
+        total += step(x, y).item()
+    return total / len(loader)
+
+
+EPOCHS = {"eager": eager_epoch, "trainer": trainer_epoch, "compiled": compiled_epoch}
+
+
 def _evaluate(lib, net, xte) -> np.ndarray:
     with lib.no_grad():
         return np.concatenate([net(lib.from_numpy(fashion.prepare(xte[i:i + 1000]))).numpy()
                                for i in range(0, len(xte), 1000)])
 
 
-def _framework_loop(lib, init, xtr, ytr, xte, batch, optimizer, lr, trainer=False, fused=False):
+def _framework_loop(lib, init, xtr, ytr, xte, batch, optimizer, lr, loop="eager"):
     nn = lib.nn
     make = lib.optim.Adam if optimizer == "adam" else lib.optim.SGD
 
     def build():
         net = nn.Sequential(nn.Linear(784, 200), nn.ReLU(), nn.Linear(200, 10))
         net.load_state_dict({k: lib.from_numpy(v) for k, v in init.items()})
-        return net, make(net.parameters(), lr=lr, **({"fused": True} if fused else {}))
+        return net, make(net.parameters(), lr=lr)
 
     crit = nn.CrossEntropyLoss()
     net, opt = build()
-    compile_seconds = warm_up(lib, build, crit, xtr, ytr, batch, trainer=trainer)
+    compile_seconds = warm_up(lib, build, crit, xtr, ytr, batch, loop=loop)  # imports its modules too
     loader = Batches(lib, xtr, ytr, batch)
-    if trainer:
-        from gradstep.train import Trainer  # before the clock starts, like the eager loop's modules
     stop = machine.clock()
-    if trainer:
-        mean_loss = Trainer(net, opt, crit).fit(loader, epochs=1)["train_loss"][0]
-    else:
-        mean_loss = eager_epoch(loader, net, crit, opt)
+    mean_loss = EPOCHS[loop](loader, net, crit, opt)
     seconds = stop()
     return seconds, _evaluate(lib, net, xte), mean_loss, compile_seconds
 
 
-def _gradstep(*args, trainer=False, fused=False):
+def _gradstep(*args, loop="eager"):
     import gradstep
-    return _framework_loop(gradstep, *args, trainer=trainer, fused=fused)
+    return _framework_loop(gradstep, *args, loop=loop)
 
 
-def _torch(*args, trainer=False, fused=False):
+def _torch(*args, loop="eager"):
     import torch
     return _framework_loop(torch, *args)
 
 
-def _numpy(init, xtr, ytr, xte, batch, optimizer, lr, trainer=False, fused=False):
+def _numpy(init, xtr, ytr, xte, batch, optimizer, lr, loop="eager"):
     """The MLP by hand: what gradstep's eager loop is measured against."""
     params = [init[k].copy() for k in SHAPES]  # W1, b1, W2, b2
     w1, b1, w2, b2 = params

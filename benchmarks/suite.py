@@ -62,15 +62,17 @@ class Case:
 
 
 MLP_RATIOS = (("gradstep", "torch"), ("gradstep", "numpy"), ("gradstep", "jax"), ("torch", "numpy"))
+COMPILED_RATIOS = tuple(("gradstep-compiled", other) for other in ("torch", "numpy", "jax"))
 CASES = [
     Case("mlp64", "MLP 784-200-10, one epoch, batch 64, Adam (lr 1e-3)", "mlp",
-         ("gradstep", "gradstep-fused", "torch", "numpy", "jax"),
+         ("gradstep", "gradstep-compiled", "torch", "numpy", "jax"),
          {"batch": 64, "optimizer": "adam", "lr": 1e-3}, {"train": 512, "test": 256, "smoke": True}, 5,
-         MLP_RATIOS + (("gradstep-fused", "torch"), ("gradstep-fused", "numpy")),
+         MLP_RATIOS + COMPILED_RATIOS,
          {"settings": ("one",), "rounds": 7, "train": 19200, "test": 2000}),
     Case("mlp1", "MLP 784-200-10, one epoch, batch 1, plain SGD (lr 1e-2)", "mlp",
-         ("gradstep", "torch", "numpy", "jax"), {"batch": 1, "optimizer": "sgd", "lr": 1e-2},
-         {"train": 64, "test": 256, "smoke": True}, 3, MLP_RATIOS,
+         ("gradstep", "gradstep-compiled", "torch", "numpy", "jax"),
+         {"batch": 1, "optimizer": "sgd", "lr": 1e-2},
+         {"train": 64, "test": 256, "smoke": True}, 3, MLP_RATIOS + COMPILED_RATIOS,
          {"settings": ("one",), "rounds": 5, "train": 3000, "test": 2000}),
     Case("trainer", "MLP batch 64 Adam: Trainer.fit against the eager loop", "mlp",
          ("gradstep", "gradstep-trainer"), {"batch": 64, "optimizer": "adam", "lr": 1e-3},

@@ -153,4 +153,7 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
         return importlib.import_module(f".{name}", __name__)
+    if name == "compile_step":  # gradstep.train's, like torch.compile at the top level
+        from .train.compiled_step import compile_step
+        return compile_step
     raise AttributeError(f"module 'gradstep' has no attribute {name!r}")

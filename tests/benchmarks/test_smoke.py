@@ -46,7 +46,7 @@ def test_smoke_run_completes_and_writes_results(torch, smoke_run):
         assert ("jax" in accs) == jax_installed
     if jax_installed:
         assert cases["cnn"]["summary"]["contenders"]["jax"]["compile_seconds"] > 0
-    assert [t["group"] for t in results["targets"]] == ["goal"] * 15 + ["earlier"] * 5
+    assert [t["group"] for t in results["targets"]] == ["goal"] * 18 + ["earlier"] * 5
     text = (smoke_run / "results.md").read_text()
     assert "smoke mode" in text and "## Goals of the performance issue" in text and "Machine:" in text
 
@@ -73,7 +73,7 @@ def test_two_runs_combine_into_one_report_with_ranges(torch, smoke_run, tmp_path
     combined = json.loads((tmp_path / "both" / "results.json").read_text())
     assert len(combined["runs"]) == 2
     rows = {t["target"]: t for t in report.combined_targets(combined["runs"])}
-    row = rows["MLP batch 64 Adam, one thread: gradstep <= 0.55x PyTorch"]
+    row = rows["MLP batch 64 Adam, one thread: gradstep's eager loop <= 0.55x PyTorch"]
     first = run["settings"]["one"]["cases"]["mlp64"]["summary"]["ratios"]["gradstep / torch"]
     assert row["range"] == (min(first, 0.1), max(first, 0.1))
     assert row["met"] is (first <= 0.55)  # a goal is met only when it holds in both runs
@@ -113,7 +113,7 @@ def test_in_process_diagnostic_runs_and_reports_its_ratios():
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "1 rounds alternating in one process, 256 images, 4 steps" in proc.stdout
     assert "gradstep / numpy = " in proc.stdout and "Trainer.fit / eager loop = " in proc.stdout
-    assert "gradstep-fused / numpy = " in proc.stdout
+    assert "gradstep-compiled / numpy = " in proc.stdout
 
 
 def test_conv_script_reports_both_layers(torch):
@@ -159,3 +159,25 @@ def test_thread_measurements_run_in_a_child_without_the_openblas_pin(tmp_path):
     assert [r["name"] for r in result["idle"]["gemm"]] == ["MLP fwd 64x784 @ 784x200"]
     assert {r["op"] for r in result["idle"]["elementwise"]} == {"add", "multiply", "maximum", "exp"}
     assert "| product | M MACs | 1 thread | OpenBLAS 2 threads | gradstep split in 2 |" in proc.stdout
+
+
+def test_loops_reports_each_compiled_layer_on_one_and_two_threads():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.loops", "1", "4"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [ln.split("|")[1:-1] for ln in proc.stdout.splitlines() if ln.startswith("| ") and "---" not in ln]
+    names = [r[0].strip() for r in rows[1:]]
+    assert names == ["batch norm fwd", "batch norm bwd", "relu fwd", "relu bwd", "max pool fwd",
+                     "max pool bwd"]
+    assert all(r[2].strip() == "50176" and float(r[-1]) > 0 for r in rows[1:]), proc.stdout
+
+
+def test_cnn_threads_reports_each_contender_on_one_and_default_threads(torch):
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.cnn_threads", "1", "1"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [[c.strip() for c in ln.split("|")[1:-1]] for ln in proc.stdout.splitlines()
+            if ln.startswith("| ") and "---" not in ln][1:]
+    assert [r[:2] for r in rows] == [[n, t] for n in ("gradstep jit", "gradstep numpy", "torch")
+                                     for t in ("1", "default")], proc.stdout
+    assert all(float(v) > 0 for r in rows for v in r[2:]), proc.stdout

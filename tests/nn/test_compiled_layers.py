@@ -39,7 +39,7 @@ def _bn_inputs(shape, dtype=np.float32, seed=0):
             rng.standard_normal(c).astype(dtype))
 
 
-@pytest.mark.parametrize("shape", [(6, 3, 5, 7), (4, 2, 9), (3, 4, 2, 3, 5)])
+@pytest.mark.parametrize("shape", [(6, 3, 5, 7), (4, 2, 9), (3, 4, 2, 3, 5), (5, 6, 1, 1)])
 @pytest.mark.parametrize("affine", [(True, True), (True, False), (False, True), (False, False)])
 def test_batch_norm_training_matches_the_numpy_kernel(compiled, shape, affine):
     x, dy, gamma, beta = _bn_inputs(shape)
@@ -57,6 +57,14 @@ def test_batch_norm_training_matches_the_numpy_kernel(compiled, shape, affine):
     ref = reference(kbn.batch_norm_backward, dy, want[1], want[2], gamma, True)
     for g, r in zip(got, ref):
         np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5 * np.abs(r).max())
+    # dx's pass is the reference's float operations too: given its statistics and means, its bits
+    m = x.size // shape[1]
+    mean_dy, mean_dyx = (np.divide(s, m, dtype=np.float32) for s in (ref[2], ref[1]))
+    inv = want[2].reshape(-1)
+    scale = inv if gamma is None else inv * gamma
+    dx = np.empty_like(kbn._by_channel(dy))
+    kbn._dx_loop(kbn._by_channel(dy), kbn._by_channel(x), want[3], inv, scale, mean_dy, mean_dyx, True, dx)
+    np.testing.assert_array_equal(dx.reshape(shape), ref[0])
 
 
 @pytest.mark.parametrize("affine", [True, False])
@@ -90,6 +98,18 @@ def test_batch_norm_float64_and_only_some_gradients(compiled):
     assert dx is None and dgamma.shape == dbeta.shape == (3,)
 
 
+def test_batch_norm_non_finite_values_give_the_numpy_kernels_statistics(compiled):
+    x, _, gamma, beta = _bn_inputs((4, 3, 5, 5), seed=8)
+    x[0, 0, 0, 0], x[1, 1, 2, 2], x[2, 2, 1, 1] = np.inf, -np.inf, np.nan   # channel 0: its sample is inf
+    with np.errstate(invalid="ignore"):                          # inf - inf, in both paths
+        got = kbn.batch_norm_train(x, gamma, beta, 1e-5, keep_x_hat=False)
+        want = reference(kbn.batch_norm_train, x, gamma, beta, 1e-5)
+    for g, r in zip((got[0], *got[2:]), (want[0], *want[2:])):
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(r))
+        np.testing.assert_array_equal(np.isinf(g), np.isinf(r))
+    assert np.isinf(got[3][0]) and np.isinf(got[3][1]) and np.isnan(got[3][2])
+
+
 def _bn_module_step(x, dy, training=True):
     bn = gs.nn.BatchNorm2d(x.shape[1])
     with gs.no_grad():
@@ -102,11 +122,18 @@ def _bn_module_step(x, dy, training=True):
                                bn.bias.grad.numpy(), bn.running_mean.numpy(), bn.running_var.numpy())]
 
 
-def test_batch_norm_module_compiled_against_numpy(compiled):
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_module_compiled_against_numpy(compiled, monkeypatch, training):
     """BatchNorm2d end to end (running statistics included), the compiled path against NumPy."""
     x, dy, _, _ = _bn_inputs((8, 4, 6, 6), seed=2)
-    got = _bn_module_step(x, dy)
-    want = reference(_bn_module_step, x, dy)
+    calls = []
+    for name in ("_train_compiled", "_normalized", "_backward_compiled"):
+        real = getattr(kbn, name)
+        monkeypatch.setattr(kbn, name, lambda *a, real=real, name=name: (calls.append(name), real(*a))[1])
+    got = _bn_module_step(x, dy, training)
+    assert calls == (["_train_compiled", "_normalized", "_backward_compiled"] if training
+                     else ["_normalized", "_backward_compiled"])
+    want = reference(_bn_module_step, x, dy, training)
     for g, r in zip(got, want):
         np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(r).max()))
 

@@ -58,6 +58,27 @@ def test_random_geometries_match_torch(g, torch):
             np.testing.assert_allclose(g_t.grad.numpy(), t_t.grad.numpy(), atol=1e-10)
 
 
+@pytest.mark.parametrize("needs", [(True, True, True), (False, True, True), (False, False, True),
+                                   (True, False, True), (True, True, False), (False, True, False)])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_each_subset_of_gradients_matches_torch(needs, groups, torch):
+    """The bias rides in the products as a row of ones when the weight's gradient is computed, and
+    is summed apart when it is not: every subset of wanted gradients gives PyTorch's."""
+    rng = np.random.default_rng(4)
+    x, w, b = (rng.standard_normal(s) for s in ((3, 4, 7, 6), (6, 4 // groups, 3, 2), (6,)))
+    proj = rng.standard_normal((3, 6, 7, 7))
+    found = []
+    for lib in (gs, torch):
+        ts = [lib.tensor(a, requires_grad=need) for a, need in zip((x, w, b), needs)]
+        out = lib.nn.functional.conv2d(*ts, padding=1, groups=groups)
+        out.backward(lib.tensor(proj))
+        found.append([out.detach().numpy()] + [t.grad.numpy() if t.requires_grad else None for t in ts])
+    for a, e in zip(*found):
+        assert (a is None) == (e is None)
+        if a is not None:
+            np.testing.assert_allclose(a, e, atol=1e-10)
+
+
 def test_gradient_skips_unneeded_inputs():
     x = gs.randn(2, 3, 5, 5)                       # no grad for the input: only dw, db computed
     conv = nn.Conv2d(3, 2, 3)
@@ -139,26 +160,27 @@ LAYOUT_CASES = [((2, 3, 9, 8), (4, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1
                 ((2, 4, 11, 9), (6, 2, 3, 2), (2, 3), ((1, 0), (2, 1)), (1, 2), 2)]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("x_shape, w_shape, stride, pads, dilation, groups", LAYOUT_CASES)
-def test_batch_last_input_gradient_matches_per_image(x_shape, w_shape, stride, pads, dilation, groups,
-                                                    monkeypatch):
-    """The input gradient's two layouts (chosen by the output's row width) give the same results."""
+def test_compiled_col2im_gives_the_numpy_bits(x_shape, w_shape, stride, pads, dilation, groups, dtype):
+    """The convolution with its compiled col2im loop and with the NumPy body: the same additions
+    in the same order, so the same bits (forward and every gradient)."""
     from gradstep.kernels import conv as kconv
+    from gradstep.kernels import jit
     rng = np.random.default_rng(1)
-    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
-    out, cols = kconv.conv2d_forward(x, w, None, stride, pads, dilation, groups)
-    grad = rng.standard_normal(out.shape)
-    found = {}
-    for below, name in ((0, "per image"), (10 ** 6, "batch last")):
-        monkeypatch.setattr(kconv, "BATCH_LAST_BELOW", below)
-        monkeypatch.setattr(kconv, "CHUNK_IMAGES", 1)       # every image its own chunk, and...
-        one = kconv.conv2d_backward(grad, cols, w, x_shape, stride, pads, dilation, groups)
-        monkeypatch.setattr(kconv, "CHUNK_IMAGES", 32)      # ...all in one
-        found[name] = kconv.conv2d_backward(grad, cols, w, x_shape, stride, pads, dilation, groups)
-        for a, e in zip(one, found[name]):
-            np.testing.assert_allclose(a, e, atol=1e-12)
-    for a, e in zip(found["per image"], found["batch last"]):
-        np.testing.assert_allclose(a, e, atol=1e-12)
+    x, w, b = (rng.standard_normal(s).astype(dtype) for s in (x_shape, w_shape, w_shape[:1]))
+    found = []
+    try:
+        for on in (False, True):
+            jit.use(on)
+            out, cols = kconv.conv2d_forward(x, w, b, stride, pads, dilation, groups)
+            grad = np.cos(out)
+            found.append((out, cols) + kconv.conv2d_backward(grad, cols, w, x_shape, stride, pads, dilation,
+                                                             groups))
+    finally:
+        jit.use(None)
+    for a, e in zip(*found):
+        np.testing.assert_array_equal(a, e)
 
 
 def test_first_layer_never_computes_the_input_gradient(monkeypatch):
@@ -194,11 +216,11 @@ def two_threads(monkeypatch):
 
 @pytest.mark.parametrize("x_shape, w_shape, groups", [((4, 3, 26, 26), (6, 3, 3, 3), 1),   # per image
                                                       ((4, 4, 26, 26), (6, 2, 3, 3), 2),
-                                                      ((70, 2, 12, 12), (6, 2, 3, 3), 1),  # dx batch last
+                                                      ((70, 2, 12, 12), (6, 2, 3, 3), 1),
                                                       ((40, 4, 10, 10), (6, 2, 3, 3), 2)])
 def test_threaded_convolution_matches_one_thread(two_threads, x_shape, w_shape, groups, monkeypatch):
-    """Images, or fixed chunks of them (the batch-last input gradient), split over threads: the same
-    bits as one thread, as the chunks and the order of every sum depend on the shapes alone."""
+    """Fixed chunks of images split over threads: the same bits as one thread, as the chunks and
+    the order of every sum depend on the shapes alone."""
     from gradstep.kernels import conv as kconv
     monkeypatch.setattr(kconv, "CHUNK_IMAGES", 3)       # several chunks, the last one shorter
     rng = np.random.default_rng(3)

@@ -68,6 +68,9 @@ from .node_names import AccumulateGrad, torch_name
 from .tensor import Tensor
 
 _grad_state = grad_mode._state
+# Whoever records the ops a step runs (a captured step, ``train.compiled_step``): the last one
+# is called with (ctx, args, kwargs, output tensor) after every op.
+recorders: list = []
 _FREED = object()
 _new = object.__new__
 
@@ -150,6 +153,8 @@ class Function:
             t = Tensor._make(out)
             if t._data.base is not None or (arrays and out is arrays[0]):
                 _share_version(t, args)
+            if recorders:
+                recorders[-1](ctx, args, kwargs, t)
             return t
         ctx.edges = tuple([(a._node or a) if n else None for a, n in zip(args, needs)])
         t = Tensor._make(out, True)
@@ -158,6 +163,8 @@ class Function:
             _note_saved(ctx, args, arrays, out, t._data)
         if t._data.base is not None or (arrays and out is arrays[0]):
             _share_version(t, args)
+        if recorders:
+            recorders[-1](ctx, args, kwargs, t)
         return t
 
     def name(self) -> str:
@@ -177,7 +184,7 @@ class Function:
 
     def _check_versions(self) -> None:
         for t, version in self._versions:
-            if t._version != version:
+            if t._vc[0] != version:  # t._version without the property's call
                 raise RuntimeError(
                     f"one of the tensors needed to compute the gradient of {self.name()} (shape "
                     f"{t.shape}) has been modified by an in-place operation since it was used (version "
@@ -260,6 +267,12 @@ def _topological_order(roots):
     return post
 
 
+def seed_gradient(data: np.ndarray) -> np.ndarray:
+    """The gradient a one-element output starts backward with: ones of its shape and dtype (a
+    loss is 0-d, where np.array is ten times as fast as ones_like)."""
+    return np.array(1, dtype=data.dtype) if data.ndim == 0 else np.ones_like(data)
+
+
 def _check_grad(t: Tensor, g, create_graph: bool):
     """The gradient to start from at ``t``: an array, or, building a graph, a tensor (one that
     requires grad keeps its graph, so a gradient can depend on ``grad_outputs``)."""
@@ -268,7 +281,7 @@ def _check_grad(t: Tensor, g, create_graph: bool):
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs; this tensor has shape "
                 f"{tuple(t.shape)}: pass backward(gradient=...) of that shape")
-        g = np.ones_like(t._data)
+        g = seed_gradient(t._data)
     elif isinstance(g, Tensor) and create_graph and g._requires_grad:
         if g.shape != t.shape:
             raise ShapeError(f"gradient has shape {g.shape} but the tensor it belongs to has shape "

@@ -6,7 +6,7 @@ With G groups the channels split into G independent convolutions of C/G inputs a
 Each image's windows are copied into a matrix ``cols[n]`` (C*KH*KW, OH*OW), rows ordered
 (channel, tap) as the weight's, one column per output pixel; then, per group g::
 
-    out[n, g] = w[g] @ cols[n, g]            (+ b): already in (N, O, OH*OW) order, no transposes
+    out[n, g] = w[g] @ cols[n, g]      (+ b): already in (N, O, OH*OW) order, no transposes
 
 Backward, with dout[n, g] the output gradient of image n as (O/G, OH*OW)::
 
@@ -14,15 +14,17 @@ Backward, with dout[n, g] the output gradient of image n as (O/G, OH*OW)::
     db       = sum of dout over N, OH, OW
     dcols[g] = w[g].T @ dout[g]        then col2im(dcols) = dx (overlapping windows add up)
 
-The input gradient has two layouts, chosen by the width of the output rows, which its col2im
-additions run over (``_dx_batch_last``): per image for rows of at least BATCH_LAST_BELOW pixels,
-and on small planes (the CNN's 14 x 14) batch last, (C, H, W, k) for a chunk of k images, so that
-col2im adds rows of OW * k values (measured on the CNN's second layer, one thread: 2.2 ms against
-3.6 per image).
+With a bias, each group's rows of ``cols`` end with a row of ones and the bias is the weight's
+last column: the product adds it, and the weight gradient's product yields db as its last row.
 
-Threads: images are split over ``parallel_for``; the weight's gradient sums per-image products in
-image order and the batch-last chunks are fixed by the shapes (CHUNK_IMAGES), so the bits do not
-depend on the number of threads.
+``cols`` is copied and col2im added through shifted planes (``image_cols``, ``image_col2im``),
+which turn the short rows of small planes into long runs; col2im runs a compiled loop when
+``jit.enabled()`` (the same bits as its NumPy body).
+
+Threads: each fixed chunk of CHUNK_IMAGES images does its whole forward (im2col, product, bias)
+or backward (weight-gradient products, input gradient, bias-gradient partial sum), and the chunks
+are split over ``parallel_for``. The weight's and bias's gradients add the per-image and per-chunk
+parts in one order afterwards, so the bits do not depend on the number of threads.
 """
 
 from __future__ import annotations
@@ -30,24 +32,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _threads
-from .im2col import Pads, col2im, crop2d, out_size, windows
+from .im2col import Pads, image_col2im, image_cols, out_size
 from .parallel import parallel_for
 
 Pair = tuple[int, int]
 
-BATCH_LAST_BELOW = 24  # output rows narrower than this take the input gradient batch last
-CHUNK_IMAGES = 32      # images per chunk of the batch-last input gradient (16: 1.1x, 64: 1.14x the time)
-
-
-def _padded(x: np.ndarray, pads: Pads) -> np.ndarray:
-    """``x`` zero-padded by ``pads`` on its last two axes, in one new array (``x`` if no padding)."""
-    (pt, pb), (pl, pr) = pads
-    if pt == pb == pl == pr == 0:
-        return x
-    n, c, h, w = x.shape
-    xp = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
-    xp[:, :, pt:pt + h, pl:pl + w] = x
-    return xp
+CHUNK_IMAGES = 32  # images per chunk: two chunks of the CNN's batch of 64 for two threads
 
 
 def _by_group(a: np.ndarray, groups: int, axis: int) -> np.ndarray:
@@ -58,45 +48,45 @@ def _by_group(a: np.ndarray, groups: int, axis: int) -> np.ndarray:
     return a.reshape(a.shape[:axis] + (groups, a.shape[axis] // groups) + a.shape[axis + 1:])
 
 
-def _image_cols_shape(n: int, groups: int, rows: int, pixels: int) -> tuple:
-    """(N, G, rows, pixels), without the G axis for one group (see ``_by_group``)."""
-    return (n, groups, rows, pixels) if groups > 1 else (n, rows, pixels)
-
-
 def _image_cols(x: np.ndarray, w_shape: tuple, stride: Pair, pads: Pads, dilation: Pair, groups: int,
-                out: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
-    """``cols`` (N, [G,] C/G*KH*KW, OH*OW) of the per-image layout (written into ``out`` if given),
-    and the output's OH, OW."""
-    n = x.shape[0]
+                bias: bool = False) -> np.ndarray:
+    """An empty ``cols`` (N, [G,] C/G*KH*KW, OH*OW) of the per-image layout, with a row of ones
+    after each group's rows when ``bias``: the product then adds the bias, and the weight
+    gradient's product sums the bias gradient (0.6x and 0.55x the time of a separate pass on the
+    CNN's first layer, 0.94x and 0.97x on its second)."""
     o, cg, kh, kw = w_shape
-    win = windows(_padded(x, pads), (kh, kw), stride, dilation)       # (N, C, OH, OW, KH, KW) view
-    oh, ow = win.shape[2:4]
-    # (N, G, Cg, OH, OW, KH, KW) -> (N, G, Cg, KH, KW, OH, OW): the one im2col copy
-    taps = win.reshape(n, groups, cg, oh, ow, kh, kw).transpose(0, 1, 2, 5, 6, 3, 4)
-    if out is None:
-        out = np.empty(_image_cols_shape(n, groups, cg * kh * kw, oh * ow), dtype=x.dtype)
-    out.reshape(taps.shape)[...] = taps
-    return out, oh, ow
+    oh = out_size(x.shape[2], kh, stride[0], *pads[0], dilation[0])
+    ow = out_size(x.shape[3], kw, stride[1], *pads[1], dilation[1])
+    rows = cg * kh * kw + bias
+    shape = (x.shape[0], groups, rows, oh * ow) if groups > 1 else (x.shape[0], rows, oh * ow)
+    return np.empty(shape, dtype=x.dtype)
+
+
+def _fill_cols(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, groups: int,
+               cols: np.ndarray, bias: bool) -> None:
+    """im2col of ``x`` into ``cols`` (of ``_image_cols``'s shape), and its rows of ones."""
+    by_group = cols.reshape((cols.shape[0], groups) + cols.shape[-2:])
+    image_cols(x, kernel, stride, pads, dilation, by_group)
+    if bias:
+        by_group[:, :, -1] = 1
 
 
 def _image_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads,
                    dilation: Pair, groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """The convolution in the per-image layout: the output and ``cols``; images are split over
-    the threads (``parallel_for``)."""
-    n, c, h, wd = x.shape
-    o, cg, kh, kw = w.shape
-    (pt, pb), (pl, pr) = pads
-    oh = out_size(h, kh, stride[0], pt, pb, dilation[0])
-    ow = out_size(wd, kw, stride[1], pl, pr, dilation[1])
-    cols = np.empty(_image_cols_shape(n, groups, cg * kh * kw, oh * ow), dtype=x.dtype)
+    """The convolution in the per-image layout: the output and ``cols`` (with its rows of ones when
+    there is a bias); chunks of images are split over the threads."""
+    n, o, (cg, kh, kw) = x.shape[0], w.shape[0], w.shape[1:]
+    oh = out_size(x.shape[2], kh, stride[0], *pads[0], dilation[0])
+    ow = out_size(x.shape[3], kw, stride[1], *pads[1], dilation[1])
+    cols = _image_cols(x, w.shape, stride, pads, dilation, groups, b is not None)
     out = np.empty((n, o, oh * ow), dtype=x.dtype)
-    wm = _by_group(w.reshape(o, -1), groups, 0)
+    wm = _by_group(w.reshape(o, -1), groups, 0)                       # ([G,] O/G, Cg*KH*KW)
+    if b is not None:                                                   # (bias in the last column)
+        wm = np.concatenate([wm, _by_group(b.reshape(o, 1), groups, 0)], axis=-1)
 
     def images(i: int, j: int) -> None:
-        _image_cols(x[i:j], w.shape, stride, pads, dilation, groups, out=cols[i:j])
+        _fill_cols(x[i:j], (kh, kw), stride, pads, dilation, groups, cols[i:j], b is not None)
         np.matmul(wm, cols[i:j], out=_by_group(out[i:j], groups, 1))
-        if b is not None:
-            out[i:j] += b.reshape(o, 1)
 
     _over_chunks(images, n, n * o * cg * kh * kw * oh * ow)
     return out.reshape(n, o, oh, ow), cols
@@ -105,8 +95,8 @@ def _image_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: P
 def _over_chunks(fn, n: int, macs: int) -> list:
     """``[fn(i, j), ...]`` over fixed chunks of CHUNK_IMAGES images, split over the threads when the
     products' ``macs`` pay for it (the crossover of products, ``_threads.MATMUL_MIN_MACS``: the
-    CNN's second layer, 58 M, splits; its first, 7 M, gains ~0.05 ms per pass on two free cores
-    and stays on one thread)."""
+    CNN's second layer, 58 M, splits; its first, 7 M, stays on one thread: split in two it took
+    as long forward and 0.72-1.08x the wall time backward, benchmarks/analysis.md)."""
     return parallel_for(fn, n, macs, _threads.MATMUL_MIN_MACS, chunks=-(-n // CHUNK_IMAGES))
 
 
@@ -114,56 +104,39 @@ def _image_backward(grad, cols, w, x_shape, stride, pads, dilation, groups, need
                     db_out):
     """``(dx, dw, db)`` in one pass over fixed chunks of images, split over the threads; see
     ``conv2d_backward``."""
-    n, c, h, wd = x_shape
-    o, cg, kh, kw = w.shape
-    oh, ow = grad.shape[2:]
+    n, (o, cg, kh, kw), (oh, ow) = x_shape[0], w.shape, grad.shape[2:]
     g = _by_group(grad.reshape(n, o, oh * ow), groups, 1)              # (N, [G,] O/G, OH*OW)
+    rows = cg * kh * kw
+    ones = need_w and cols.shape[-2] == rows + 1      # the forward's rows of ones: db from the product
     dw = db = dx = per_image = None
-    if need_w:                                                            # (N, [G,] Cg*KH*KW, O/G)
+    if need_w:                                                            # (N, [G,] rows [+ 1], O/G)
         per_image = np.empty(cols.shape[:-1] + g.shape[-2:-1], dtype=grad.dtype)
     if need_x:
         wmt = np.swapaxes(_by_group(w.reshape(o, -1), groups, 0), -1, -2)    # ([G,] Cg*KH*KW, O/G)
         dx = np.empty(x_shape, dtype=grad.dtype)
-    (pt, pb), (pl, pr) = pads
 
     def chunk(i: int, j: int):
         if need_w:             # dw[g].T = sum over images of cols[g] @ dout[g].T (the faster product)
             np.matmul(cols[i:j], np.swapaxes(g[i:j], -1, -2), out=per_image[i:j])
-        if need_x and ow < BATCH_LAST_BELOW:
-            _dx_batch_last(grad[i:j], wmt, (kh, kw), stride, pads, dilation, groups, dx[i:j])
-        elif need_x:
-            dcols = np.matmul(wmt, g[i:j]).reshape(j - i, c, kh, kw, oh, ow)
-            dxp = col2im(dcols.transpose(2, 3, 0, 1, 4, 5), (j - i, c, h + pt + pb, wd + pl + pr), stride,
-                         dilation)
-            dx[i:j] = crop2d(dxp, pads)
-        return grad[i:j].sum(axis=(0, 2, 3)) if need_b else None
+        if need_x:
+            image_col2im(np.matmul(wmt, g[i:j]), (kh, kw), stride, pads, dilation, dx[i:j])
+        return grad[i:j].sum(axis=(0, 2, 3)) if need_b and not ones else None
 
-    parts = _over_chunks(chunk, n, n * o * cg * kh * kw * oh * ow * (need_x + need_w))
-    # the chunks' sums added here, in one order, so that the bits do not depend on the threads
+    parts = _over_chunks(chunk, n, n * o * rows * oh * ow * (need_x + need_w))
+    # the images' and chunks' parts added here, in one order: the bits do not depend on the threads
     if need_w:
+        total = per_image.sum(axis=0)                                     # ([G,] rows [+ 1], O/G)
         dw = np.empty(w.shape, dtype=w.dtype) if dw_out is None else dw_out
-        np.sum(per_image, axis=0, out=np.swapaxes(_by_group(dw.reshape(o, -1), groups, 0), -1, -2))
+        np.swapaxes(_by_group(dw.reshape(o, -1), groups, 0), -1, -2)[...] = total[..., :rows, :]
     if need_b:
         db = np.empty(o, dtype=grad.dtype) if db_out is None else db_out
-        db[...] = parts[0]
-        for part in parts[1:]:
-            db += part
+        if ones:
+            db[...] = total[..., rows, :].reshape(o)
+        else:
+            db[...] = parts[0]
+            for part in parts[1:]:
+                db += part
     return dx, dw, db
-
-
-def _dx_batch_last(grad: np.ndarray, wmt: np.ndarray, kernel: Pair, stride: Pair, pads: Pads,
-                   dilation: Pair, groups: int, dx: np.ndarray) -> None:
-    """The input gradient of k images into ``dx`` (k, C, H, W) from their output gradient (k, O, OH,
-    OW), laid out (C, H, W, k) in between: the product then has OH*OW*k columns and col2im adds
-    rows of OW * k values."""
-    (k, o, oh, ow), (c, h, wd), (kh, kw) = grad.shape, dx.shape[1:], kernel
-    gb = np.empty((o, oh, ow, k), dtype=grad.dtype)
-    gb[...] = grad.transpose(1, 2, 3, 0)
-    dcols = np.matmul(wmt, _by_group(gb.reshape(o, -1), groups, 0))       # ([G,] Cg*KH*KW, OH*OW*k)
-    dcols = dcols.reshape(c, kh, kw, oh, ow, k).transpose(1, 2, 0, 3, 4, 5)
-    (pt, pb), (pl, pr) = pads
-    dxp = col2im(dcols, (c, h + pt + pb, wd + pl + pr, k), stride, dilation, trailing=1)
-    dx[...] = crop2d(dxp, pads, trailing=1).transpose(3, 0, 1, 2)
 
 
 def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: Pair, pads: Pads,
@@ -176,7 +149,9 @@ def conv2d_cols(x: np.ndarray, w_shape: tuple, stride: Pair, pads: Pads, dilatio
                 groups: int) -> np.ndarray:
     """The matrix ``cols`` that ``conv2d_forward`` returns, without the product (for the weight's
     gradient alone)."""
-    return _image_cols(x, w_shape, stride, pads, dilation, groups)[0]
+    cols = _image_cols(x, w_shape, stride, pads, dilation, groups)
+    _fill_cols(x, w_shape[2:], stride, pads, dilation, groups, cols, False)
+    return cols
 
 
 def conv2d_backward(grad: np.ndarray, cols: np.ndarray | None, w: np.ndarray, x_shape: tuple, stride: Pair,
@@ -184,7 +159,7 @@ def conv2d_backward(grad: np.ndarray, cols: np.ndarray | None, w: np.ndarray, x_
                     need_w: bool = True, need_b: bool = True, dw_out: np.ndarray | None = None,
                     db_out: np.ndarray | None = None):
     """Gradients ``(dx, dw, db)`` of the convolution; each is None when its ``need_*`` is False
-    (``cols`` is read only for dw). dw and db are written into ``dw_out`` / ``db_out`` (arrays of
-    w's and b's shapes) when given."""
+    (``cols`` is read only for dw, and db when dw is computed). dw and db are written into
+    ``dw_out`` / ``db_out`` (arrays of w's and b's shapes) when given."""
     return _image_backward(grad, cols, w, x_shape, stride, pads, dilation, groups, need_x, need_w, need_b,
                            dw_out, db_out)

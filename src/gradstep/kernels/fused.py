@@ -60,9 +60,13 @@ def _sgd_loop(param, grad, momentum_buffer, with_momentum, first, dampened, nest
 def runs_on(*arrays) -> bool:
     """Whether the loops can take these arrays (C-contiguous, of one shape and float dtype); the
     optimizers run the NumPy rule otherwise, which gives the same bits."""
-    first = arrays[0]
-    return first.dtype.kind == "f" and all(
-        a.flags.c_contiguous and a.dtype == first.dtype and a.shape == first.shape for a in arrays)
+    dtype, shape = arrays[0].dtype, arrays[0].shape
+    if dtype.kind != "f":
+        return False
+    for a in arrays:
+        if not (a.flags.c_contiguous and a.dtype == dtype and a.shape == shape):
+            return False
+    return True
 
 
 def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,

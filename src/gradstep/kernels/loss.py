@@ -215,7 +215,8 @@ def cross_entropy_backward(row_grad: np.ndarray, saved: CrossEntropySaved, need_
 
 def _compiled_rows(x: np.ndarray, target: np.ndarray, weight, smoothing: float) -> bool:
     return (type(x) is np.ndarray and weight is None and not smoothing and target.dtype.kind in "iu"
-            and target.ndim == 1 and x.shape[0] > 0 and x.shape[1] > 0 and x.flags.c_contiguous and jit.enabled())
+            and target.ndim == 1 and x.shape[0] > 0 and x.shape[1] > 0 and x.flags.c_contiguous
+            and jit.enabled())
 
 
 @jit.compiled

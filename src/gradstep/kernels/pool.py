@@ -98,7 +98,9 @@ def _compiled_2x2(a, kernel, stride, pads, dilation, out_hw, x_shape=None) -> bo
 
 
 def _planes(fn, planes: int, elements: int) -> list:
-    return parallel_for(fn, planes, elements, _threads.LOOP_MIN_ELEMENTS)
+    """``fn`` over ranges of planes; a pooling pass counts twice a plain elementwise pass (its
+    time per input element, measured in ``benchmarks.loops``)."""
+    return parallel_for(fn, planes, 2 * elements, _threads.LOOP_MIN_ELEMENTS)
 
 
 def _max_2x2_compiled(x: np.ndarray):

@@ -57,7 +57,8 @@ OUT_OF_SCOPE = {
     "torch.distributed": "multi-process training is gradstep.distributed (MPI), with its own API",
     "torch.multiprocessing": "gradstep's DataLoader workers manage their own processes",
     "torch.jit": "no TorchScript compiler: gradstep runs eagerly on NumPy",
-    "torch.compile": "no graph compiler: gradstep runs eagerly on NumPy",
+    "torch.compile": ("no graph compiler: gradstep runs eagerly on NumPy (gradstep.compile_step captures "
+                      "a whole training step)"),
     "torch._dynamo": "no graph compiler: gradstep runs eagerly on NumPy",
     "torch.fx": "no graph tracing or rewriting",
     "torch.onnx": "no model export formats besides safetensors",

@@ -7,6 +7,7 @@ from .callbacks import (
     ModelCheckpoint,
     NonFiniteGuard,
 )
+from .compiled_step import CaptureError, compile_step
 from .history import History
 from .live import LiveCurves
 from .loggers import CSVLogger, JSONLLogger, TensorBoardLogger
@@ -15,6 +16,7 @@ from .progress import ProgressBar, RunsProgress
 from .solver import Solver
 from .trainer import Trainer, evaluate
 
-__all__ = ["Trainer", "Solver", "evaluate", "History", "Callback", "NonFiniteGuard", "ProgressBar",
+__all__ = ["Trainer", "Solver", "evaluate", "compile_step", "CaptureError", "History", "Callback",
+           "NonFiniteGuard", "ProgressBar",
            "EarlyStopping", "ModelCheckpoint", "LearningRateMonitor", "CSVLogger", "JSONLLogger",
            "TensorBoardLogger", "LiveCurves", "RunsProgress", "Metric", "Accuracy"]

@@ -1,0 +1,265 @@
+"""A captured training step: ``step = compile_step(model, criterion, optimizer)``, then
+``loss = step(x, y)`` does what the eager loop does (``optimizer.zero_grad()``, ``criterion(model(x),
+y)``, ``loss.backward()``, ``optimizer.step()``) with the same results, bit for bit.
+
+The eager step spends much of a small network's time in Python around its kernels: module calls,
+argument checks, building the graph, sorting it, routing gradients. ``jax.jit`` and
+``torch.compile`` remove that by tracing the step once; this does the same at the level of
+gradstep's ops. The first call for a given input shape and dtype (and training mode, grad mode
+and set of parameters that require grad) runs the eager step while recording every op it runs:
+the op, where each input comes from (the call's ``x`` or ``y``, a parameter or buffer of the model
+or criterion, read afresh at every call, or an earlier op's output) and its constant arguments.
+Later calls replay that tape: each op's own ``forward`` on the arrays, then each node's own
+``backward`` in the order the engine ran them, the gradients routed and accumulated by the
+engine's own functions into the same buffers, then ``optimizer.step()`` as usual. The same kernels
+run in the same order on the same values, so parameters, gradients and optimizer state equal the
+eager step's. A new shape (an epoch's last, shorter batch) records a tape of its own, as
+``jax.jit`` traces again.
+
+What a tape cannot replay is refused in one line when it is recorded, before the optimizer steps
+and with the model's buffers and the random stream put back as they were: ops that draw random
+numbers (dropout in training mode), modules whose buffers change outside the recorded ops (batch
+norm's running statistics in training mode), in-place changes of op outputs, inputs that require
+grad, hooks on modules or parameters, and tensors or arrays that enter an op from elsewhere than
+the inputs, the model's and criterion's parameters and buffers, or earlier ops. Python control flow
+that depends on values (``if x.sum() > 0``) is fixed at recording, as under ``jax.jit``: such a
+model must not be captured. The eager step stays the reference; change the model's structure,
+parameters or hooks and build a new step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import random as _random
+from ..autograd import function as _engine
+from ..autograd.grad_mode import _state as _grad_state
+from ..autograd.tensor import Tensor
+from ..nn.modules.module import Module
+
+_OP, _HELD, _ARG, _CONST = range(4)  # where an op's input comes from
+
+
+class CaptureError(RuntimeError):
+    """What a captured step cannot replay, found while recording it."""
+
+
+class _Tape:
+    """One recorded step: the ops (class, input sources, keywords, which inputs need a gradient,
+    edges to earlier ops or leaves), the op whose output is the loss, and the backward order."""
+
+    def __init__(self, ops: list, loss_index: int, order: list[int]):
+        self.ops, self.loss_index, self.order = ops, loss_index, order
+
+
+class _Recorder:
+    """Called by ``Function._run`` after every op while a step is recorded."""
+
+    def __init__(self, inputs: tuple, held: dict):
+        self.inputs = inputs          # x, y
+        self.held = held              # id(tensor) -> tensor: the model's and criterion's
+        self.held_arrays = {id(t._data): t for t in held.values()}
+        self.index: dict[int, int] = {}  # id(output tensor) -> op index
+        self.outputs: list[tuple[Tensor, int]] = []  # (tensor, its version when made)
+        self.ops: list = []
+        self.problem: str | None = None
+
+    def __call__(self, ctx, args, kwargs, out: Tensor) -> None:
+        sources = []
+        for a in args:
+            sources.append(self._source(a, type(ctx).__name__))
+        for v in kwargs.values():
+            if isinstance(v, (Tensor, np.ndarray)):
+                self._refuse(f"{type(ctx).__name__} takes a tensor or array as a keyword argument")
+        edges = None
+        if out._node is ctx:
+            edges = tuple(None if e is None else e if isinstance(e, Tensor) else self._node_index(e)
+                          for e in ctx.edges)
+        self.index[id(out)] = len(self.ops)
+        self.outputs.append((out, out._vc[0]))
+        self.ops.append((type(ctx), tuple(sources), kwargs, tuple(ctx.needs_input_grad), edges))
+
+    def _node_index(self, node) -> int | None:
+        for k, (t, _) in enumerate(self.outputs):
+            if t._node is node:
+                return k
+        self._refuse(f"a gradient flows into {node.name()}, an op run before the step")
+        return None
+
+    def _source(self, a, op: str) -> tuple:
+        if isinstance(a, Tensor):
+            k = self.index.get(id(a))
+            if k is not None:
+                return (_OP, k)
+            for i, t in enumerate(self.inputs):
+                if a is t:
+                    return (_ARG, i)
+            if id(a) in self.held:
+                return (_HELD, a)
+            self._refuse(f"{op} takes a tensor that is neither an input, a parameter or buffer of the "
+                         f"model or criterion, nor the output of an earlier op (a tensor made in "
+                         f"forward by other means, or changed in place)")
+        elif isinstance(a, np.ndarray):
+            t = self.held_arrays.get(id(a))
+            if t is not None and t._data is a:
+                return (_HELD, t)
+            self._refuse(f"{op} takes an array that is not the values of a parameter or buffer")
+        elif isinstance(a, (list, tuple)) and any(isinstance(v, (Tensor, np.ndarray)) for v in a):
+            self._refuse(f"{op} takes a sequence of tensors or arrays")
+        return (_CONST, a)
+
+    def _refuse(self, why: str) -> None:
+        if self.problem is None:
+            self.problem = why
+
+
+def _held_tensors(*owners) -> dict:
+    held = {}
+    for m in owners:
+        if isinstance(m, Module):
+            for t in (*m.parameters(), *m.buffers()):
+                held[id(t)] = t
+    return held
+
+
+def _check_before(model, criterion, x) -> None:
+    if x.requires_grad:
+        raise CaptureError("a captured step cannot take an input that requires grad (its gradient "
+                           "would not be replayed); run the eager step")
+    for owner in (model, criterion):
+        if not isinstance(owner, Module):
+            continue
+        for m in owner.modules():
+            if m._forward_hooks or m._forward_pre_hooks:
+                raise CaptureError(f"a captured step cannot replay hooks, and {type(m).__name__} has a "
+                                   f"forward hook; remove it or run the eager step")
+        for p in owner.parameters():
+            if p._hooks:
+                raise CaptureError("a captured step cannot replay hooks, and a parameter has one; remove "
+                                   "it or run the eager step")
+
+
+class CompiledStep:
+    """``step(x, y)``: one training step from a recorded tape (see the module's docstring)."""
+
+    def __init__(self, model: Module, criterion: Callable, optimizer):
+        self.model, self.criterion, self.optimizer = model, criterion, optimizer
+        self._params = list(model.parameters())
+        self._tapes: dict = {}
+
+    def __call__(self, x: Tensor, y: Tensor) -> Tensor:
+        if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
+            raise TypeError(f"a captured step takes tensors x and y, got {type(x).__name__} and "
+                            f"{type(y).__name__}")
+        key = (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, self.model.training,
+               _grad_state.enabled, tuple(p._requires_grad for p in self._params))
+        tape = self._tapes.get(key)
+        if tape is None or x._requires_grad:
+            loss, tape = self._record(x, y)
+            self._tapes[key] = tape
+            return loss
+        return self._replay(tape, (x._data, y._data))
+
+    # ------------------------------------------------------------------ recording
+
+    def _record(self, x, y) -> tuple[Tensor, _Tape]:
+        model, criterion, optimizer = self.model, self.criterion, self.optimizer
+        _check_before(model, criterion, x)
+        held = _held_tensors(model, criterion)
+        buffers = [(t, t._data, t._data.copy()) for o in (model, criterion) if isinstance(o, Module)
+                   for t in o.buffers()]
+        rng = _random.get_rng_state()
+        rec = _Recorder((x, y), held)
+        optimizer.zero_grad()
+        _engine.recorders.append(rec)
+        try:
+            loss = criterion(model(x), y)
+        finally:
+            _engine.recorders.pop()
+        problem = rec.problem or self._problem_after(rec, loss, buffers, rng)
+        if problem is not None:
+            for t, data, copy in buffers:  # as they were: the step did not happen
+                t._data = data
+                np.copyto(data, copy)
+            _random.set_rng_state(rng)
+            raise CaptureError(f"cannot capture this step: {problem}; run the eager step")
+        nodes = _engine._topological_order([loss._node])
+        where = {id(t._node): k for k, (t, _) in enumerate(rec.outputs) if t._node is not None}
+        tape = _Tape(rec.ops, rec.index[id(loss)], [where[id(n)] for n in nodes])
+        loss.backward()
+        optimizer.step()
+        return Tensor._make(loss._data), tape
+
+    @staticmethod
+    def _problem_after(rec: _Recorder, loss, buffers, rng) -> str | None:
+        if not isinstance(loss, Tensor) or id(loss) not in rec.index:
+            return "the criterion's result is not the output of an op of the step"
+        if loss._node is None or loss._data.size != 1:
+            return "the loss must be one number that requires grad"
+        if _random.get_rng_state() != rng:
+            return ("the step draws random numbers (dropout in training mode, say), which a replay "
+                    "would not draw again")
+        for t, data, copy in buffers:
+            if t._data is not data or not np.array_equal(data, copy, equal_nan=True):
+                return ("a buffer changed outside the recorded ops (batch norm's running statistics in "
+                        "training mode, say)")
+        for t, version in rec.outputs:
+            if t._vc[0] != version:
+                return "an op's output was changed in place"
+        return None
+
+    # ------------------------------------------------------------------ replaying
+
+    def _replay(self, tape: _Tape, inputs: tuple) -> Tensor:
+        self.optimizer.zero_grad()
+        values: list = []
+        nodes: list = []
+        for cls, sources, kwargs, needs, edges in tape.ops:  # forward: each op's own kernel
+            arrays = []
+            for kind, v in sources:
+                arrays.append(values[v] if kind == _OP else v._data if kind == _HELD else
+                              inputs[v] if kind == _ARG else v)
+            ctx = cls()
+            ctx.needs_input_grad = list(needs)
+            out = cls.forward(ctx, *arrays, **kwargs)
+            values.append(out if type(out) is np.ndarray else np.asarray(out))
+            if edges is not None:
+                ctx.edges = tuple(nodes[e] if type(e) is int else e for e in edges)
+            nodes.append(ctx)
+        # backward: the engine's routing and accumulation, in the order it ran the nodes
+        loss = values[tape.loss_index]
+        node_grads: dict = {}
+        leaf_grads: dict = {}
+        _engine._give((nodes[tape.loss_index],), (_engine.seed_gradient(loss),), node_grads, leaf_grads)
+        for k in tape.order:
+            node = nodes[k]
+            g = node_grads.pop(node, None)
+            if g is None:
+                continue
+            node._leaf_grads = leaf_grads
+            try:
+                in_grads = node.backward(node, g)
+            finally:
+                node._leaf_grads = None
+            _engine._give(node.edges, in_grads if type(in_grads) is tuple else (in_grads,), node_grads,
+                          leaf_grads)
+        for t, g in leaf_grads.values():
+            _engine._accumulate_leaf(t, g)
+        self.optimizer.step()
+        return Tensor._make(loss)
+
+
+def compile_step(model: Module, criterion: Callable, optimizer) -> CompiledStep:
+    """A training step of ``model`` under ``criterion`` and ``optimizer`` that records its ops on
+    its first call for each input shape and replays them afterwards: ``loss = step(x, y)`` equals,
+    bit for bit, ``optimizer.zero_grad(); loss = criterion(model(x), y); loss.backward();
+    optimizer.step()`` with less Python per step (see ``gradstep.train.compiled_step``)."""
+    if not isinstance(model, Module):
+        raise TypeError(f"compile_step takes a gradstep Module as model, got {type(model).__name__}")
+    if not callable(criterion):
+        raise TypeError(f"compile_step takes a callable criterion, got {type(criterion).__name__}")
+    if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
+        raise TypeError(f"compile_step takes an optimizer, got {type(optimizer).__name__}")
+    return CompiledStep(model, criterion, optimizer)

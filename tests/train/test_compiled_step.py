@@ -1,0 +1,163 @@
+"""``compile_step``: the recorded-and-replayed training step gives the eager step's bits (losses,
+parameters, gradients, optimizer state), records again for a new shape or mode, and refuses in one
+line, before anything changes, what it cannot replay."""
+
+import numpy as np
+import pytest
+
+import gradstep as gs
+from gradstep import nn
+from gradstep.train import CaptureError, compile_step
+
+OPTIMIZERS = {"adam": lambda ps: gs.optim.Adam(ps, lr=1e-2),
+              "sgd": lambda ps: gs.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+              "adamw-numpy": lambda ps: gs.optim.AdamW(ps, lr=1e-2, fused=False)}
+
+
+def _mlp(extra=lambda: ()):
+    """The network, with the modules ``extra()`` makes after the ReLU."""
+    gs.manual_seed(0)
+    return nn.Sequential(nn.Linear(12, 16), nn.ReLU(), *extra(), nn.Linear(16, 5))
+
+
+def _batches(n=7, batch=8, short=3):
+    rng = np.random.default_rng(1)
+    sizes = [batch] * n + [short]  # the last, shorter batch records a tape of its own
+    return [(gs.from_numpy(rng.standard_normal((s, 12)).astype(np.float32)),
+             gs.from_numpy(rng.integers(0, 5, s))) for s in sizes]
+
+
+def _eager(net, crit, opt, x, y):
+    loss = crit(net(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def _snapshot(net, opt) -> list:
+    arrays = [p.detach().numpy() for p in net.parameters()] + [p.grad.numpy() for p in net.parameters()]
+    arrays += [v for st in opt.state.values() for v in st.values() if isinstance(v, np.ndarray)]
+    arrays += [b.numpy() for b in net.buffers()]
+    return [a.copy() for a in arrays]
+
+
+def _run(make_opt, compiled: bool, extra=lambda: (), mode=None, batches=None):
+    net = _mlp(extra)
+    if mode == "eval":
+        net.eval()
+    crit, opt = nn.CrossEntropyLoss(), make_opt(net.parameters())
+    step = compile_step(net, crit, opt) if compiled else None
+    losses = [(step(x, y) if compiled else _eager(net, crit, opt, x, y)).item()
+              for x, y in batches or _batches()]
+    return losses, _snapshot(net, opt), step
+
+
+def _assert_same(a: list, b: list) -> None:
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        assert u.dtype == v.dtype and u.shape == v.shape
+        np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_the_captured_step_gives_the_eager_steps_bits(name):
+    losses, state, _ = _run(OPTIMIZERS[name], compiled=False)
+    c_losses, c_state, step = _run(OPTIMIZERS[name], compiled=True)
+    assert c_losses == losses
+    _assert_same(state, c_state)
+    assert len(step._tapes) == 2  # batches of 8 and the last one of 3
+
+
+def test_batch_norm_and_dropout_in_eval_mode_are_captured_with_the_eager_bits():
+    def extra():
+        return nn.BatchNorm1d(16), nn.Dropout(0.5)
+
+    losses, state, _ = _run(OPTIMIZERS["adam"], False, extra, mode="eval")
+    c_losses, c_state, _ = _run(OPTIMIZERS["adam"], True, extra, mode="eval")
+    assert c_losses == losses
+    _assert_same(state, c_state)
+
+
+class _HalvesWhileTraining(nn.Module):
+    def forward(self, x):
+        return x * 0.5 if self.training else x
+
+
+def test_switching_modes_and_freezing_record_new_tapes_with_the_eager_bits():
+    def run(compiled):
+        net = _mlp(lambda: (_HalvesWhileTraining(),))
+        crit, opt = nn.CrossEntropyLoss(), gs.optim.Adam(net.parameters(), lr=1e-2)
+        step = compile_step(net, crit, opt)
+        losses = []
+        for k, (x, y) in enumerate(_batches()):
+            net.train(k not in (3, 4))
+            if k == 4:
+                net[0].weight.requires_grad_(False)
+            losses.append((step(x, y) if compiled else _eager(net, crit, opt, x, y)).item())
+        return losses, [p.detach().numpy().copy() for p in net.parameters()], step
+
+    losses, params, _ = run(False)
+    c_losses, c_params, step = run(True)
+    assert c_losses == losses
+    _assert_same(params, c_params)
+    # (8, train), (8, eval), (8, eval, frozen), (8, train, frozen), (3, train, frozen)
+    assert len(step._tapes) == 5
+
+
+def _refused(net, message, x=None, crit=None):
+    """The step is refused with ``message`` and changes nothing: parameters, buffers, the stream."""
+    crit = crit or nn.CrossEntropyLoss()
+    opt = gs.optim.Adam(net.parameters(), lr=1e-2)
+    step = compile_step(net, crit, opt)
+    bx, by = _batches()[0]
+    before = [t.detach().numpy().copy() for t in (*net.parameters(), *net.buffers())]
+    rng = gs.get_rng_state()
+    with pytest.raises(CaptureError, match=message) as info:
+        step(bx if x is None else x, by)
+    assert "\n" not in str(info.value) and str(info.value).endswith("run the eager step")
+    _assert_same(before, [t.detach().numpy() for t in (*net.parameters(), *net.buffers())])
+    assert gs.get_rng_state() == rng
+
+
+class _AddsAConstant(nn.Module):
+    def forward(self, x):
+        return x + gs.ones(x.shape[1])  # made in forward, outside any op of the tape
+
+
+class _InPlace(nn.Module):
+    def forward(self, x):
+        x = x * 2
+        x.add_(1)
+        return x
+
+
+@pytest.mark.parametrize("extra, message", [
+    (lambda: (nn.Dropout(0.5),), "draws random numbers"),
+    (lambda: (nn.BatchNorm1d(16),), "a buffer changed outside the recorded ops"),
+    (lambda: (_AddsAConstant(),), "nor the output of an earlier op"),
+    (lambda: (_InPlace(),), r"or changed in place\)"),
+])
+def test_what_a_tape_cannot_replay_is_refused_and_changes_nothing(extra, message):
+    _refused(_mlp(extra), message)
+
+
+def test_hooks_and_inputs_that_require_grad_are_refused():
+    net = _mlp()
+    net[0].register_forward_hook(lambda m, a, out: None)
+    _refused(net, "forward hook")
+    net = _mlp()
+    net[0].weight.register_hook(lambda g: g)
+    _refused(net, "a parameter has one")
+    x = gs.from_numpy(np.ones((8, 12), np.float32)).requires_grad_()
+    _refused(_mlp(), "an input that requires grad", x=x)
+
+
+def test_bad_arguments_are_refused_in_one_line():
+    net = _mlp()
+    with pytest.raises(TypeError, match="takes a gradstep Module"):
+        compile_step(lambda x: x, nn.CrossEntropyLoss(), gs.optim.SGD(net.parameters(), lr=0.1))
+    step = compile_step(net, nn.CrossEntropyLoss(), gs.optim.SGD(net.parameters(), lr=0.1))
+    with pytest.raises(TypeError, match="takes tensors x and y"):
+        step(np.ones((2, 12), np.float32), gs.tensor([0, 1]))
+    assert gs.compile_step is compile_step
