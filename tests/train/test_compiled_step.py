@@ -87,6 +87,76 @@ def test_a_scheduler_between_steps_gives_the_eager_bits():
     _assert_same(sa, sb)
 
 
+# What a user may change between steps; the repeated optimizer step must notice each and step as
+# ``optimizer.step()`` does (changes keyed by the step after which they happen).
+def _lr(opt, net):
+    opt.param_groups[0]["lr"] = 3e-3
+
+
+def _betas(opt, net):
+    opt.param_groups[0]["betas"] = (0.5, 0.9)
+
+
+def _data(opt, net):
+    w = net[0].weight
+    w.data = w.data * 0.5
+
+
+def _moment(opt, net):
+    st = opt.state[net[2].weight]
+    st["exp_avg"] = st["exp_avg"] + 1.0
+
+
+def _step_count(opt, net):
+    opt.state[net[0].bias]["step"] = 1.0  # this parameter's state now differs from its neighbours'
+
+
+def _grad(opt, net):
+    net[0].weight.grad = None  # the next step brings it back
+
+
+def _load(opt, net):
+    opt.load_state_dict(opt.state_dict())
+
+
+CHANGES = {"lr": _lr, "betas": _betas, "data": _data, "moment": _moment, "step count": _step_count,
+           "grad": _grad, "state_dict": _load}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_the_repeated_optimizer_step_sees_changes_between_steps(change):
+    def run(compiled):
+        net = _mlp()
+        crit, opt = nn.CrossEntropyLoss(), gs.optim.Adam(net.parameters(), lr=1e-2)
+        step = compile_step(net, crit, opt)
+        losses = []
+        for i, (x, y) in enumerate(_batches(n=9)):
+            losses.append((step(x, y) if compiled else _eager(net, crit, opt, x, y)).item())
+            if i == 4:
+                CHANGES[change](opt, net)
+        return losses, _snapshot(net, opt)
+
+    (a, sa), (b, sb) = run(False), run(True)
+    assert a == b
+    _assert_same(sa, sb)
+
+
+def test_the_repeated_optimizer_step_replaces_step_while_nothing_changes():
+    net = _mlp()
+    crit, opt = nn.CrossEntropyLoss(), gs.optim.Adam(net.parameters(), lr=1e-2)
+    step, calls = compile_step(net, crit, opt), []
+    plain = opt.step
+    opt.step = lambda *a: calls.append(1) or plain(*a)
+    x, y = _batches()[0]
+    for _ in range(5):
+        step(x, y)
+    assert len(calls) == 2  # the recorded step and the first replay, which found the repeated step
+    assert opt.state[net[0].weight]["step"] == 5.0
+    opt.param_groups[0]["params"].append(opt.param_groups[0]["params"].pop(0))  # groups changed
+    step(x, y)
+    assert len(calls) == 3
+
+
 def test_batch_norm_and_dropout_in_eval_mode_are_captured_with_the_eager_bits():
     def extra():
         return nn.BatchNorm1d(16), nn.Dropout(0.5)

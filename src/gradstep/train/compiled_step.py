@@ -183,6 +183,7 @@ class CompiledStep:
         self._params = list(model.parameters())
         self._modules = list(model.modules())
         self._tapes: dict = {}
+        self._again = None  # the optimizer's repeated step (``Optimizer.repeater``); False: it has none
 
     def __call__(self, x: Tensor, y: Tensor) -> Tensor:
         if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
@@ -194,6 +195,7 @@ class CompiledStep:
         if tape is None or x._requires_grad:
             loss, tape = self._record(x, y)
             self._tapes[key] = tape
+            self._again = None
             return loss
         return self._replay(tape, (x._data, y._data))
 
@@ -277,8 +279,20 @@ class CompiledStep:
                           leaf_grads)
         for t, g in leaf_grads.values():
             _engine._accumulate_leaf(t, g)
-        self.optimizer.step()
+        self._step()
         return Tensor._make(loss)
+
+    def _step(self) -> None:
+        """``optimizer.step()``, or its repeated step on the same slots while nothing that chose them
+        changed (the same bits, less Python); a step that finds a change runs ``step()`` and looks
+        for a repeated step afresh."""
+        again = self._again
+        if again and again():
+            return
+        self.optimizer.step()
+        if again is not False:
+            repeater = getattr(self.optimizer, "repeater", None)
+            self._again = (repeater() if repeater is not None else None) or False
 
 
 def compile_step(model: Module, criterion: Callable, optimizer) -> CompiledStep:
