@@ -30,6 +30,7 @@ parameters or hooks and build a new step.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from ..autograd.tensor import Tensor
 from ..nn.modules.module import Module
 
 _OP, _HELD, _ARG, _CONST = range(4)  # where an op's input comes from
+_DATA = attrgetter("_data")
 
 
 class CaptureError(RuntimeError):
@@ -83,6 +85,10 @@ class _Tape:
                 0 if e is None else leaf_ref[id(e)] if isinstance(e, Tensor) else first_node + e
                 for e in edges)
             self.ops.append((cls, tuple(slots), kwargs, needs, refs))
+        # what a replay runs per op: its class, a function picking its inputs from the slots, its
+        # constant keyword arguments, which inputs need a gradient, one picking its edges or None
+        self.run = [(cls, _picker(at), kwargs, list(needs), None if refs is None else _picker(refs))
+                    for cls, at, kwargs, needs, refs in self.ops]
         self.held, self.consts, self.leaves = list(held.values()), consts, list(leaves.values())
         self.loss_slot, self.loss_node = first_output + loss_index, first_node + loss_index
         # backward: per node the engine ran, in its order, where its input gradients go: (input
@@ -91,6 +97,14 @@ class _Tape:
                                                 if r))
                          for k in order]
         self.n_refs = first_node + len(self.ops)
+
+
+def _picker(indices: tuple) -> Callable[[list], tuple]:
+    """A function of a list that returns the tuple of its items at ``indices``."""
+    if len(indices) == 1:
+        i = indices[0]
+        return lambda items: (items[i],)
+    return itemgetter(*indices) if indices else lambda items: ()
 
 
 class _Recorder:
@@ -256,15 +270,15 @@ class CompiledStep:
 
     def _replay(self, tape: _Tape, inputs: tuple) -> Tensor:
         self.optimizer.zero_grad()
-        slots = [*inputs, *[t._data for t in tape.held], *tape.consts]
+        slots = [*inputs, *map(_DATA, tape.held), *tape.consts]
         refs = [None, *tape.leaves]
-        for cls, inputs_at, kwargs, needs, edges_at in tape.ops:  # forward: each op's own kernel
+        for cls, pick_inputs, kwargs, needs, pick_edges in tape.run:  # forward: each op's own kernel
             ctx = cls()
-            ctx.needs_input_grad = list(needs)
-            out = cls.forward(ctx, *[slots[i] for i in inputs_at], **kwargs)
+            ctx.needs_input_grad = needs  # shared by the replays; nothing changes it
+            out = cls.forward(ctx, *pick_inputs(slots), **kwargs)
             slots.append(out if type(out) is np.ndarray else np.asarray(out))
-            if edges_at is not None:
-                ctx.edges = tuple([refs[i] for i in edges_at])
+            if pick_edges is not None:
+                ctx.edges = pick_edges(refs)
             refs.append(ctx)
         # backward: the engine's routing and accumulation, in the order it ran the nodes
         loss = slots[tape.loss_slot]
