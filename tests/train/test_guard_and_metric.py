@@ -110,6 +110,23 @@ def test_the_guard_sees_a_gradient_replaced_between_steps():
     assert trainer.global_step == 3
 
 
+def test_a_guard_subclass_with_its_own_batch_start_keeps_it_without_buffers():
+    from gradstep.train import NonFiniteGuard
+
+    class Counting(NonFiniteGuard):
+        starts = 0
+
+        def on_batch_start(self, trainer):
+            Counting.starts += 1
+            super().on_batch_start(trainer)
+
+    model = _LaterNaN(unused=0, bad=10 ** 9)  # no buffers: the plain guard leaves on_batch_start
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.01), nn.CrossEntropyLoss(), verbose=0,
+                      nonfinite_guard=False, callbacks=[Counting()])
+    trainer.fit(_data(), epochs=1)
+    assert Counting.starts == 8
+
+
 # ------------------------------------------------------------------ accuracy
 
 def _reference_correct(scores: np.ndarray, target: np.ndarray) -> int:
