@@ -7,8 +7,8 @@ default. Whether an operation uses them depends on its size (``benchmarks/thread
 chunks that run on a small persistent pool of Python threads (NumPy releases the GIL), each
 product chunk on one BLAS thread. Small work stays in the calling thread:
 below ``MATMUL_MIN_MACS`` multiply-adds, ``SPLIT_MIN_ELEMENTS`` elements of a NumPy pass or
-``LOOP_MIN_ELEMENTS`` of a compiled loop's pass per thread the hand-off (~10-50 µs) costs more than
-it gives. The MLP's products (64 x 784 by 784 x 200: 10 M
+``LOOP_MIN_ELEMENTS`` of a compiled loop's pass per thread the hand-off (~10-20 µs when the pool's
+helpers are awake after a recent split, 40-60 µs when they sleep) costs more than it gives. The MLP's products (64 x 784 by 784 x 200: 10 M
 multiply-adds) stay on one thread; convolutions' and large products' are split.
 
 Why not the BLAS's own threads: OpenBLAS synchronises its threads many times inside one product
@@ -50,7 +50,7 @@ USER_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # below which a split costs so much more CPU time than one thread that free cores gain little.
 MATMUL_MIN_MACS = 16_000_000       # multiply-adds of one product, per thread
 SPLIT_MIN_ELEMENTS = 1_000_000     # elements of an elementwise pass, per thread
-LOOP_MIN_ELEMENTS = 600_000        # elements of a compiled elementwise pass (kernels.jit), per thread
+LOOP_MIN_ELEMENTS = 400_000        # elements of a compiled elementwise pass (kernels.jit), per thread
 
 LOAD_SAMPLE_SECONDS = 0.1         # how long one reading of the machine's load is trusted
 # How long a helper of kernels.parallel's pool (and a caller waiting for a helper's chunk) waits
