@@ -132,7 +132,8 @@ def test_a_missing_import_stops_with_one_line(doorway, statement, name):
 
 
 @pytest.mark.parametrize("statement, words", [
-    ("import torchvision\ntorchvision.models.resnet18(weights='DEFAULT')", "does not download pretrained weights"),
+    ("import torchvision\ntorchvision.models.resnet18(weights='DEFAULT')",
+     "does not download pretrained weights"),
     ("import torch\ntorch.save(torch.nn.Linear(2, 2), 'whole.pth')", "cannot save a whole Linear module"),
     ("import torch\ntorch.zeros(2).cuda()", "cuda"),
 ])

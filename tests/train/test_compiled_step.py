@@ -11,7 +11,8 @@ from gradstep.train import CaptureError, compile_step
 
 OPTIMIZERS = {"adam": lambda ps: gs.optim.Adam(ps, lr=1e-2),
               "sgd": lambda ps: gs.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
-              "adamw-numpy": lambda ps: gs.optim.AdamW(ps, lr=1e-2, fused=False)}
+              "adamw-numpy": lambda ps: gs.optim.AdamW(ps, lr=1e-2, fused=False),
+              "rmsprop-per-parameter": lambda ps: gs.optim.RMSprop(ps, lr=1e-2, flat=False)}
 
 
 def _mlp(extra=lambda: ()):
@@ -69,6 +70,93 @@ def test_the_captured_step_gives_the_eager_steps_bits(name):
     assert len(step._tapes) == 2  # batches of 8 and the last one of 3
 
 
+def test_a_scheduler_between_steps_gives_the_eager_bits():
+    def run(compiled):
+        net = _mlp()
+        crit, opt = nn.CrossEntropyLoss(), gs.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+        sched = gs.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        step = compile_step(net, crit, opt)
+        losses = []
+        for x, y in _batches():
+            losses.append((step(x, y) if compiled else _eager(net, crit, opt, x, y)).item())
+            sched.step()
+        return losses, _snapshot(net, opt)
+
+    (a, sa), (b, sb) = run(False), run(True)
+    assert a == b
+    _assert_same(sa, sb)
+
+
+# What a user may change between steps; the repeated optimizer step must notice each and step as
+# ``optimizer.step()`` does (changes keyed by the step after which they happen).
+def _lr(opt, net):
+    opt.param_groups[0]["lr"] = 3e-3
+
+
+def _betas(opt, net):
+    opt.param_groups[0]["betas"] = (0.5, 0.9)
+
+
+def _data(opt, net):
+    w = net[0].weight
+    w.data = w.data * 0.5
+
+
+def _moment(opt, net):
+    st = opt.state[net[2].weight]
+    st["exp_avg"] = st["exp_avg"] + 1.0
+
+
+def _step_count(opt, net):
+    opt.state[net[0].bias]["step"] = 1.0  # this parameter's state now differs from its neighbours'
+
+
+def _grad(opt, net):
+    net[0].weight.grad = None  # the next step brings it back
+
+
+def _load(opt, net):
+    opt.load_state_dict(opt.state_dict())
+
+
+CHANGES = {"lr": _lr, "betas": _betas, "data": _data, "moment": _moment, "step count": _step_count,
+           "grad": _grad, "state_dict": _load}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_the_repeated_optimizer_step_sees_changes_between_steps(change):
+    def run(compiled):
+        net = _mlp()
+        crit, opt = nn.CrossEntropyLoss(), gs.optim.Adam(net.parameters(), lr=1e-2)
+        step = compile_step(net, crit, opt)
+        losses = []
+        for i, (x, y) in enumerate(_batches(n=9)):
+            losses.append((step(x, y) if compiled else _eager(net, crit, opt, x, y)).item())
+            if i == 4:
+                CHANGES[change](opt, net)
+        return losses, _snapshot(net, opt)
+
+    (a, sa), (b, sb) = run(False), run(True)
+    assert a == b
+    _assert_same(sa, sb)
+
+
+def test_the_repeated_optimizer_step_replaces_step_while_nothing_changes():
+    net = _mlp()
+    crit, opt = nn.CrossEntropyLoss(), gs.optim.Adam(net.parameters(), lr=1e-2)
+    step, calls = compile_step(net, crit, opt), []
+    plain = opt.step
+    opt.step = lambda *a: calls.append(1) or plain(*a)
+    x, y = _batches()[0]
+    for _ in range(5):
+        step(x, y)
+    assert len(calls) == 2  # the recorded step and the first replay, which found the repeated step
+    assert opt.state[net[0].weight]["step"] == 5.0
+    opt.param_groups[0]["params"].append(opt.param_groups[0]["params"].pop(0))  # groups changed
+    step(x, y)
+    assert len(calls) == 3
+
+
 def test_batch_norm_and_dropout_in_eval_mode_are_captured_with_the_eager_bits():
     def extra():
         return nn.BatchNorm1d(16), nn.Dropout(0.5)
@@ -92,6 +180,7 @@ def test_switching_modes_and_freezing_record_new_tapes_with_the_eager_bits():
         losses = []
         for k, (x, y) in enumerate(_batches()):
             net.train(k not in (3, 4))
+            net[2].train(k != 6)  # one module's mode alone records a tape too
             if k == 4:
                 net[0].weight.requires_grad_(False)
             losses.append((step(x, y) if compiled else _eager(net, crit, opt, x, y)).item())
@@ -101,8 +190,9 @@ def test_switching_modes_and_freezing_record_new_tapes_with_the_eager_bits():
     c_losses, c_params, step = run(True)
     assert c_losses == losses
     _assert_same(params, c_params)
-    # (8, train), (8, eval), (8, eval, frozen), (8, train, frozen), (3, train, frozen)
-    assert len(step._tapes) == 5
+    # (8, train), (8, eval), (8, eval, frozen), (8, train, frozen), (8, train, frozen, one module
+    # in eval), (3, train, frozen)
+    assert len(step._tapes) == 6
 
 
 def _refused(net, message, x=None, crit=None):
@@ -160,4 +250,6 @@ def test_bad_arguments_are_refused_in_one_line():
     step = compile_step(net, nn.CrossEntropyLoss(), gs.optim.SGD(net.parameters(), lr=0.1))
     with pytest.raises(TypeError, match="takes tensors x and y"):
         step(np.ones((2, 12), np.float32), gs.tensor([0, 1]))
+    with pytest.raises(CaptureError, match="LBFGS re-evaluates the loss through a closure"):
+        compile_step(net, nn.CrossEntropyLoss(), gs.optim.LBFGS(net.parameters()))
     assert gs.compile_step is compile_step

@@ -140,16 +140,6 @@ def test_quiet_shows_nothing(capsys):
     assert capsys.readouterr() == ("", "")
 
 
-class _CountingBar(ProgressBar):
-    def __init__(self, stream, **kw):
-        super().__init__(stream=stream, **kw)
-        self.batches = []
-
-    def on_batch_end(self, trainer, logs):
-        self.batches.append(trainer.epoch + 1)
-        super().on_batch_end(trainer, logs)
-
-
 class _TerminalFrom(io.StringIO):
     """A stream that becomes a terminal from the second epoch on (isatty asked once per epoch)."""
 
@@ -162,12 +152,35 @@ class _TerminalFrom(io.StringIO):
         return self.asked > 1
 
 
-def test_a_bar_takes_part_in_the_batches_only_in_epochs_where_it_is_drawn():
-    bar = _CountingBar(_TerminalFrom(), mininterval=0)
+def test_a_bar_takes_part_in_the_batches_only_in_epochs_where_it_is_drawn(monkeypatch):
+    calls = []
+    per_batch = ProgressBar.on_batch_end
+
+    def counted(self, trainer, logs):
+        calls.append(trainer.epoch + 1)
+        per_batch(self, trainer, logs)
+
+    monkeypatch.setattr(ProgressBar, "on_batch_end", counted)
+    stream = _TerminalFrom()
+    _trainer([ProgressBar(stream, mininterval=0)]).fit(_loader(_data()), epochs=2)
+    assert calls == [2] * 6  # epoch 1 into a pipe: one line, no per-batch call; epoch 2: a bar
+    assert stream.getvalue().startswith("epoch 1/2 | train_loss") and "6/6" in stream.getvalue()
+
+
+class _CountingBar(ProgressBar):
+    def __init__(self, stream):
+        super().__init__(stream=stream)
+        self.batches = 0
+
+    def on_batch_end(self, trainer, logs):
+        self.batches += 1
+        super().on_batch_end(trainer, logs)
+
+
+def test_a_subclass_with_its_own_per_batch_hook_keeps_it_without_a_bar():
+    bar = _CountingBar(io.StringIO())
     _trainer([bar]).fit(_loader(_data()), epochs=2)
-    assert bar.batches == [2] * 6  # epoch 1 into a pipe: one line, no per-batch call; epoch 2: a bar
-    lines = bar.stream.getvalue().split("\n")
-    assert lines[0].startswith("epoch 1/2 | train_loss") and "6/6" in bar.stream.getvalue()
+    assert bar.batches == 12 and bar.stream.getvalue().count("samples/s") == 2
 
 
 def test_the_epoch_line_gives_the_samples_per_second_of_the_epoch(monkeypatch):

@@ -7,6 +7,8 @@ import pytest
 import gradstep as gs
 from gradstep import nn, optim
 from gradstep.data import DataLoader, TensorDataset
+from gradstep.kernels import jit
+from gradstep.kernels.accuracy import count_correct
 from gradstep.train import Callback, Trainer
 from gradstep.train.callbacks import _all_finite
 from gradstep.train.metrics import Accuracy
@@ -108,6 +110,23 @@ def test_the_guard_sees_a_gradient_replaced_between_steps():
     assert trainer.global_step == 3
 
 
+def test_a_guard_subclass_with_its_own_batch_start_keeps_it_without_buffers():
+    from gradstep.train import NonFiniteGuard
+
+    class Counting(NonFiniteGuard):
+        starts = 0
+
+        def on_batch_start(self, trainer):
+            Counting.starts += 1
+            super().on_batch_start(trainer)
+
+    model = _LaterNaN(unused=0, bad=10 ** 9)  # no buffers: the plain guard leaves on_batch_start
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.01), nn.CrossEntropyLoss(), verbose=0,
+                      nonfinite_guard=False, callbacks=[Counting()])
+    trainer.fit(_data(), epochs=1)
+    assert Counting.starts == 8
+
+
 # ------------------------------------------------------------------ accuracy
 
 def _reference_correct(scores: np.ndarray, target: np.ndarray) -> int:
@@ -121,17 +140,52 @@ def _reference_correct(scores: np.ndarray, target: np.ndarray) -> int:
     return correct
 
 
+@pytest.fixture(params=[False, True], ids=["numpy", "compiled"])
+def kernels(request):
+    """Each test twice: with the NumPy body of kernels.accuracy, and with its compiled loop."""
+    jit.use(request.param)
+    yield request.param
+    jit.use(None)
+
+
+def _scores(rng, n, c, dtype):
+    scores = rng.integers(0, 3, (n, c)).astype(dtype)  # many ties
+    scores[rng.integers(n, size=3), rng.integers(c, size=3)] = np.nan
+    scores[rng.integers(n), 0] = np.nan  # a NaN first in its row
+    scores[rng.integers(n), :] = -np.inf
+    scores[rng.integers(n), rng.integers(c, size=2)] = np.inf
+    return scores
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_accuracy_counts_as_its_definition_says(dtype):
+def test_accuracy_counts_as_its_definition_says(dtype, kernels):
     rng = np.random.default_rng(0)
-    scores = rng.integers(0, 3, (200, 5)).astype(dtype)  # many ties
-    scores[7, 2] = scores[11, 0] = np.nan
+    scores = _scores(rng, 200, 5, dtype)
     target = rng.integers(0, 5, 200)
     acc = Accuracy()
     acc.update(scores[:120], target[:120])
     acc.update(scores[120:], target[120:].astype(np.int32))
     assert acc.total == 200 and acc.correct == _reference_correct(scores, target)
     assert acc.compute() == acc.correct / 200
+
+
+def _count(scores, target, compiled: bool) -> int:
+    jit.use(compiled)
+    try:
+        return count_correct(scores, target)
+    finally:
+        jit.use(None)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_compiled_count_equals_numpys(seed):
+    rng = np.random.default_rng(seed)
+    n, c = int(rng.integers(1, 90)), int(rng.integers(1, 12))
+    scores = _scores(rng, n, c, (np.float32, np.float64)[seed % 2])
+    target = rng.integers(0, c + 1, n).astype((np.int64, np.int32, np.uint8)[seed % 3])  # c: no class
+    # contiguous (the compiled loop), rows backwards and column-major (NumPy's body either way)
+    for s, t in ((scores, target), (scores[::-1], target[::-1]), (np.asfortranarray(scores), target)):
+        assert _count(s, t, False) == _count(s, t, True) == _reference_correct(s, t)
 
 
 def test_accuracy_other_target_forms_are_unchanged():

@@ -48,7 +48,7 @@ def _by_group(a: np.ndarray, groups: int, axis: int) -> np.ndarray:
     return a.reshape(a.shape[:axis] + (groups, a.shape[axis] // groups) + a.shape[axis + 1:])
 
 
-def _image_cols(x: np.ndarray, w_shape: tuple, stride: Pair, pads: Pads, dilation: Pair, groups: int,
+def _empty_cols(x: np.ndarray, w_shape: tuple, stride: Pair, pads: Pads, dilation: Pair, groups: int,
                 bias: bool = False) -> np.ndarray:
     """An empty ``cols`` (N, [G,] C/G*KH*KW, OH*OW) of the per-image layout, with a row of ones
     after each group's rows when ``bias``: the product then adds the bias, and the weight
@@ -64,7 +64,7 @@ def _image_cols(x: np.ndarray, w_shape: tuple, stride: Pair, pads: Pads, dilatio
 
 def _fill_cols(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads, dilation: Pair, groups: int,
                cols: np.ndarray, bias: bool) -> None:
-    """im2col of ``x`` into ``cols`` (of ``_image_cols``'s shape), and its rows of ones."""
+    """im2col of ``x`` into ``cols`` (of ``_empty_cols``'s shape), and its rows of ones."""
     by_group = cols.reshape((cols.shape[0], groups) + cols.shape[-2:])
     image_cols(x, kernel, stride, pads, dilation, by_group)
     if bias:
@@ -78,7 +78,7 @@ def _image_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: P
     n, o, (cg, kh, kw) = x.shape[0], w.shape[0], w.shape[1:]
     oh = out_size(x.shape[2], kh, stride[0], *pads[0], dilation[0])
     ow = out_size(x.shape[3], kw, stride[1], *pads[1], dilation[1])
-    cols = _image_cols(x, w.shape, stride, pads, dilation, groups, b is not None)
+    cols = _empty_cols(x, w.shape, stride, pads, dilation, groups, b is not None)
     out = np.empty((n, o, oh * ow), dtype=x.dtype)
     wm = _by_group(w.reshape(o, -1), groups, 0)                       # ([G,] O/G, Cg*KH*KW)
     if b is not None:                                                   # (bias in the last column)
@@ -149,7 +149,7 @@ def conv2d_cols(x: np.ndarray, w_shape: tuple, stride: Pair, pads: Pads, dilatio
                 groups: int) -> np.ndarray:
     """The matrix ``cols`` that ``conv2d_forward`` returns, without the product (for the weight's
     gradient alone)."""
-    cols = _image_cols(x, w_shape, stride, pads, dilation, groups)
+    cols = _empty_cols(x, w_shape, stride, pads, dilation, groups)
     _fill_cols(x, w_shape[2:], stride, pads, dilation, groups, cols, False)
     return cols
 

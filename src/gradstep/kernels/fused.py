@@ -18,8 +18,9 @@ from .optim import adam_scalars
 
 
 @compiled
-def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lerp_from_end, w, beta2,
-               one_minus_beta2, eps, step_size):  # pragma: no cover - compiled, so coverage cannot see it
+def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lerp_from_end,
+               scalars):  # pragma: no cover - compiled, so coverage cannot see it
+    w, beta2, one_minus_beta2, eps, step_size = scalars[0], scalars[1], scalars[2], scalars[3], scalars[4]
     for i in range(param.shape[0]):
         g = grad[i]
         m = exp_avg[i]
@@ -74,15 +75,15 @@ def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: n
          eps: float) -> None:
     """``kernels.optim.adam`` in one pass (the same arguments but ``work``; arrays as ``runs_on``
     accepts)."""
-    f = param.dtype.type  # each scalar in the arrays' precision, as NumPy casts a Python float
     weight = 1 - beta1
     from_end = weight >= 0.5
     eps_hat, step_size = adam_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+    # each scalar in the arrays' precision, as NumPy casts a Python float
+    scalars = np.array((1 - weight if from_end else weight, beta2, 1 - beta2, eps_hat, step_size),
+                       param.dtype)
     flat = [a.reshape(-1) for a in (param, grad, exp_avg, exp_avg_sq)]  # views: C-contiguous
     vmax = flat[3] if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1)
-    _adam_loop(*flat, vmax, max_exp_avg_sq is not None,
-               from_end, f(1 - weight if from_end else weight), f(beta2), f(1 - beta2),
-               f(eps_hat), f(step_size))
+    _adam_loop(*flat, vmax, max_exp_avg_sq is not None, from_end, scalars)
 
 
 def sgd(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray | None, *, lr: float,

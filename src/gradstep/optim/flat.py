@@ -17,7 +17,7 @@ that agree, on their slice of the flat arrays (in the worst case once per parame
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
-from itertools import repeat
+from itertools import chain, repeat
 from operator import attrgetter, is_, is_not, itemgetter
 from typing import NamedTuple
 
@@ -348,3 +348,35 @@ def build_segments(params: list, state: dict, adopt_state: bool = True) -> list[
     for p in params:
         by_dtype.setdefault(p._data.dtype, []).append(p)
     return [FlatSegment(ps, state, adopt_state) for ps in by_dtype.values()]
+
+
+class Unchanged:
+    """Whether a segment is still exactly as the last ``note()`` left it: every parameter's data and
+    gradient are its views, and its state is the same dict holding the same keys and the same objects
+    (by identity: a step count or array put in its place, even an equal one, counts as a change).
+    A cheap test, for a loop that repeats a step, that ``in_place`` would still hold."""
+
+    __slots__ = ("seg", "state", "states", "keys", "values")
+
+    def __init__(self, seg: FlatSegment, state: dict):
+        self.seg, self.state = seg, state
+        self.states = list(map(state.get, seg.params))
+        self.note()
+
+    def note(self) -> None:
+        """Remember the state's keys and values as they are now (after a step)."""
+        self.keys = list(chain.from_iterable(self.states))
+        self.values = list(chain.from_iterable(map(dict.values, self.states)))
+
+    def __call__(self) -> bool:
+        seg, params = self.seg, self.seg.params
+        try:
+            if not (all(map(is_, map(_DATA, params), seg.data_views))
+                    and all(map(is_, map(_DATA, map(_GRAD, params)), seg.grad_views))
+                    and all(map(is_, map(self.state.get, params), self.states))):
+                return False
+            values = list(chain.from_iterable(map(dict.values, self.states)))
+        except (AttributeError, TypeError):  # a gradient set to None, a state that is not a dict
+            return False
+        return (len(values) == len(self.values) and all(map(is_, values, self.values))
+                and list(chain.from_iterable(self.states)) == self.keys)

@@ -28,7 +28,7 @@ from ..kernels import fused as fused_rules
 from ..kernels import jit
 from ..kernels import optim as rules
 from ..nn.parameter import materialized_count
-from .flat import FlatSegment, FlatState, Slot, build_segments
+from .flat import FlatSegment, FlatState, Slot, Unchanged, build_segments
 
 
 def require(ok: bool, message: str) -> None:
@@ -245,6 +245,47 @@ class Optimizer:
         for group, slot in self._each_slot():
             self._update(group, slot)
         return loss
+
+    def repeater(self) -> Callable[[], bool] | None:
+        """For a loop that steps again and again on the same parameters (``compile_step``), right
+        after a ``step()``: a function that takes the next step on that step's slots without looking
+        for them again, returning True, or does nothing and returns False when anything that chose
+        them changed since (the groups, a parameter's data, gradient or state replaced, even by an
+        equal value: then call ``step()``). The hyperparameters are read at each step, as ``step``
+        reads them. None when the optimizer has no such step (``flat=False``, its own ``step``, a
+        parameter without gradient or state, parameters whose states differ)."""
+        if not self.flat or type(self).step is not Optimizer.step:
+            return None
+        groups = list(self.param_groups)
+        layouts, entries = [], []
+        for group in groups:
+            lay = self._layouts.get(id(group))
+            if lay is None or not lay.matches(group):
+                return None
+            layouts.append(lay)
+            for seg in lay.segments:
+                if not (seg.in_place(self.state) and all(map(self.state.get, seg.params))):
+                    return None
+                slot = Slot(seg.data, seg.grad, FlatState(seg, self.state), seg.work())
+                entries.append((group, slot, Unchanged(seg, self.state)))
+        update = self._update
+
+        def again() -> bool:
+            if len(self.param_groups) != len(groups) or not all(map(operator.is_, self.param_groups, groups)):
+                return False
+            for lay, group in zip(layouts, groups):
+                if not lay.matches(group):
+                    return False
+            for _, _, unchanged in entries:
+                if not unchanged():
+                    return False
+            self._stepped = True
+            for group, slot, unchanged in entries:
+                update(group, slot)
+                unchanged.note()
+            return True
+
+        return again
 
     def _update(self, group: dict, slot: Slot) -> None:
         """Run the update rule on one slot: its parameter, gradient, state and scratch arrays."""

@@ -80,7 +80,9 @@ class NonFiniteGuard(Callback):
         self._buffers = [(name, b, np.empty_like(b._data)) for name, b in trainer.model.named_buffers()
                          if b is not None]
         self._seen = None
-        if self._buffers:  # no buffers, nothing to copy: out of the per-batch hooks (see Callback)
+        # no buffers, nothing to copy: out of the per-batch hooks (see Callback), unless a subclass
+        # does more there
+        if self._buffers or type(self).on_batch_start is not NonFiniteGuard.on_batch_start:
             self.__dict__.pop("on_batch_start", None)
         else:
             self.on_batch_start = None

@@ -47,11 +47,44 @@ class CaptureError(RuntimeError):
 
 
 class _Tape:
-    """One recorded step: the ops (class, input sources, keywords, which inputs need a gradient,
-    edges to earlier ops or leaves), the op whose output is the loss, and the backward order."""
+    """One recorded step, laid out for a quick replay. Each call fills a list of slots, ``x``, ``y``,
+    the held tensors' arrays (read afresh), the constants, then each op's output as it runs; an
+    op's inputs are slot numbers. Its edges are numbers into a list of references: None, the
+    leaves, then each op's node. ``order``: the ops whose backward the engine ran, in its order."""
 
     def __init__(self, ops: list, loss_index: int, order: list[int]):
-        self.ops, self.loss_index, self.order = ops, loss_index, order
+        held: dict = {}
+        leaves: dict = {}
+        consts: list = []
+        for _, sources, _, _, edges in ops:
+            for kind, v in sources:
+                if kind == _HELD:
+                    held.setdefault(id(v), v)
+            for e in edges or ():
+                if isinstance(e, Tensor):
+                    leaves.setdefault(id(e), e)
+        held_slot = {key: 2 + i for i, key in enumerate(held)}
+        leaf_ref = {key: 1 + i for i, key in enumerate(leaves)}
+        n_consts = sum(kind == _CONST for _, sources, *_ in ops for kind, _ in sources)
+        first_output = 2 + len(held) + n_consts
+        first_node = 1 + len(leaves)
+        self.ops = []
+        for cls, sources, kwargs, needs, edges in ops:
+            slots = []
+            for kind, v in sources:
+                if kind == _CONST:
+                    slots.append(2 + len(held) + len(consts))
+                    consts.append(v)
+                else:
+                    slots.append(first_output + v if kind == _OP else
+                                 held_slot[id(v)] if kind == _HELD else v)  # _ARG: x is 0, y is 1
+            refs = None if edges is None else tuple(
+                0 if e is None else leaf_ref[id(e)] if isinstance(e, Tensor) else first_node + e
+                for e in edges)
+            self.ops.append((cls, tuple(slots), kwargs, needs, refs))
+        self.held, self.consts, self.leaves = list(held.values()), consts, list(leaves.values())
+        self.loss_slot, self.loss_node = first_output + loss_index, first_node + loss_index
+        self.order = [first_node + k for k in order]
 
 
 class _Recorder:
@@ -62,6 +95,7 @@ class _Recorder:
         self.held = held              # id(tensor) -> tensor: the model's and criterion's
         self.held_arrays = {id(t._data): t for t in held.values()}
         self.index: dict[int, int] = {}  # id(output tensor) -> op index
+        self.node_index: dict[int, int] = {}  # id(recorded node) -> op index
         self.outputs: list[tuple[Tensor, int]] = []  # (tensor, its version when made)
         self.ops: list = []
         self.problem: str | None = None
@@ -77,16 +111,16 @@ class _Recorder:
         if out._node is ctx:
             edges = tuple(None if e is None else e if isinstance(e, Tensor) else self._node_index(e)
                           for e in ctx.edges)
+            self.node_index[id(ctx)] = len(self.ops)
         self.index[id(out)] = len(self.ops)
         self.outputs.append((out, out._vc[0]))
         self.ops.append((type(ctx), tuple(sources), kwargs, tuple(ctx.needs_input_grad), edges))
 
     def _node_index(self, node) -> int | None:
-        for k, (t, _) in enumerate(self.outputs):
-            if t._node is node:
-                return k
-        self._refuse(f"a gradient flows into {node.name()}, an op run before the step")
-        return None
+        k = self.node_index.get(id(node))
+        if k is None:
+            self._refuse(f"a gradient flows into {node.name()}, an op run before the step")
+        return k
 
     def _source(self, a, op: str) -> tuple:
         if isinstance(a, Tensor):
@@ -147,18 +181,21 @@ class CompiledStep:
     def __init__(self, model: Module, criterion: Callable, optimizer):
         self.model, self.criterion, self.optimizer = model, criterion, optimizer
         self._params = list(model.parameters())
+        self._modules = list(model.modules())
         self._tapes: dict = {}
+        self._again = None  # the optimizer's repeated step (``Optimizer.repeater``); False: it has none
 
     def __call__(self, x: Tensor, y: Tensor) -> Tensor:
         if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
             raise TypeError(f"a captured step takes tensors x and y, got {type(x).__name__} and "
                             f"{type(y).__name__}")
-        key = (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, self.model.training,
-               _grad_state.enabled, tuple(p._requires_grad for p in self._params))
+        key = (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, _grad_state.enabled,
+               tuple([m.training for m in self._modules]), tuple([p._requires_grad for p in self._params]))
         tape = self._tapes.get(key)
         if tape is None or x._requires_grad:
             loss, tape = self._record(x, y)
             self._tapes[key] = tape
+            self._again = None
             return loss
         return self._replay(tape, (x._data, y._data))
 
@@ -186,8 +223,7 @@ class CompiledStep:
             _random.set_rng_state(rng)
             raise CaptureError(f"cannot capture this step: {problem}; run the eager step")
         nodes = _engine._topological_order([loss._node])
-        where = {id(t._node): k for k, (t, _) in enumerate(rec.outputs) if t._node is not None}
-        tape = _Tape(rec.ops, rec.index[id(loss)], [where[id(n)] for n in nodes])
+        tape = _Tape(rec.ops, rec.index[id(loss)], [rec.node_index[id(n)] for n in nodes])
         loss.backward()
         optimizer.step()
         return Tensor._make(loss._data), tape
@@ -214,27 +250,23 @@ class CompiledStep:
 
     def _replay(self, tape: _Tape, inputs: tuple) -> Tensor:
         self.optimizer.zero_grad()
-        values: list = []
-        nodes: list = []
-        for cls, sources, kwargs, needs, edges in tape.ops:  # forward: each op's own kernel
-            arrays = []
-            for kind, v in sources:
-                arrays.append(values[v] if kind == _OP else v._data if kind == _HELD else
-                              inputs[v] if kind == _ARG else v)
+        slots = [*inputs, *[t._data for t in tape.held], *tape.consts]
+        refs = [None, *tape.leaves]
+        for cls, inputs_at, kwargs, needs, edges_at in tape.ops:  # forward: each op's own kernel
             ctx = cls()
             ctx.needs_input_grad = list(needs)
-            out = cls.forward(ctx, *arrays, **kwargs)
-            values.append(out if type(out) is np.ndarray else np.asarray(out))
-            if edges is not None:
-                ctx.edges = tuple(nodes[e] if type(e) is int else e for e in edges)
-            nodes.append(ctx)
+            out = cls.forward(ctx, *[slots[i] for i in inputs_at], **kwargs)
+            slots.append(out if type(out) is np.ndarray else np.asarray(out))
+            if edges_at is not None:
+                ctx.edges = tuple([refs[i] for i in edges_at])
+            refs.append(ctx)
         # backward: the engine's routing and accumulation, in the order it ran the nodes
-        loss = values[tape.loss_index]
+        loss = slots[tape.loss_slot]
         node_grads: dict = {}
         leaf_grads: dict = {}
-        _engine._give((nodes[tape.loss_index],), (_engine.seed_gradient(loss),), node_grads, leaf_grads)
+        _engine._give((refs[tape.loss_node],), (_engine.seed_gradient(loss),), node_grads, leaf_grads)
         for k in tape.order:
-            node = nodes[k]
+            node = refs[k]
             g = node_grads.pop(node, None)
             if g is None:
                 continue
@@ -247,8 +279,20 @@ class CompiledStep:
                           leaf_grads)
         for t, g in leaf_grads.values():
             _engine._accumulate_leaf(t, g)
-        self.optimizer.step()
+        self._step()
         return Tensor._make(loss)
+
+    def _step(self) -> None:
+        """``optimizer.step()``, or its repeated step on the same slots while nothing that chose them
+        changed (the same bits, less Python); a step that finds a change runs ``step()`` and looks
+        for a repeated step afresh."""
+        again = self._again
+        if again and again():
+            return
+        self.optimizer.step()
+        if again is not False:
+            repeater = getattr(self.optimizer, "repeater", None)
+            self._again = (repeater() if repeater is not None else None) or False
 
 
 def compile_step(model: Module, criterion: Callable, optimizer) -> CompiledStep:
@@ -262,4 +306,7 @@ def compile_step(model: Module, criterion: Callable, optimizer) -> CompiledStep:
         raise TypeError(f"compile_step takes a callable criterion, got {type(criterion).__name__}")
     if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
         raise TypeError(f"compile_step takes an optimizer, got {type(optimizer).__name__}")
+    if getattr(optimizer, "requires_closure", False):
+        raise CaptureError(f"{type(optimizer).__name__} re-evaluates the loss through a closure inside "
+                           f"its step, which a captured step does not replay; run the eager step")
     return CompiledStep(model, criterion, optimizer)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.accuracy import count_correct
+
 
 class Metric:
     """Accumulates ``update(output, target)`` over an epoch; ``compute()`` gives the value."""
@@ -45,9 +47,9 @@ class Accuracy(Metric):
         self.total = 0
 
     def update(self, output: np.ndarray, target: np.ndarray) -> None:
-        if output.ndim == 2 and target.ndim == 1 and output.shape[1] > 1:  # scores and class indices:
-            # the common case, in as few calls as it takes (the Trainer runs this every step)
-            self.correct += int(np.count_nonzero(output.argmax(axis=1) == target))
+        if output.ndim == 2 and target.ndim == 1 and output.shape[1] > 1:  # scores and class indices,
+            # the common case (the Trainer's every step): one compiled count where it can
+            self.correct += count_correct(output, target)
             self.total += target.shape[0]
             return
         if output.ndim >= 2 and output.shape[1] > 1:

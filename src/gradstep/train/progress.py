@@ -63,8 +63,9 @@ class ProgressBar(Callback):
 
     def _follow_batches(self) -> None:
         """Take part in ``on_batch_end`` only while a bar is drawn (the Trainer looks again after
-        ``on_fit_start`` and ``on_epoch_start``): nothing to do per batch otherwise."""
-        if self._bar is None:
+        ``on_fit_start`` and ``on_epoch_start``): nothing to do per batch otherwise, unless a
+        subclass has its own ``on_batch_end``."""
+        if self._bar is None and type(self).on_batch_end is ProgressBar.on_batch_end:
             self.on_batch_end = None
         else:
             self.__dict__.pop("on_batch_end", None)

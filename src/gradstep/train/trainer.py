@@ -90,7 +90,7 @@ class Trainer:
         extra = ([NonFiniteGuard()] if nonfinite_guard else []) + bar
         self.callbacks: list[Callback] = extra + list(callbacks)
         self._hooked: list | None = None  # the callbacks that self._hooks was built from
-        self._hooks: dict = {}      # hook name -> the callbacks that define it
+        self._hooks: dict = {}      # hook name -> those callbacks' bound hooks, in their order
         self._guarded = nonfinite_guard
         self.named_parameters = list(dist.unwrap_model(model).named_parameters())
         self.history = History()
@@ -171,14 +171,16 @@ class Trainer:
         return self.history
 
     def _train_batch(self, x, y) -> None:
-        self._call("on_batch_start")
+        hooks = self._current_hooks()  # read once per batch: these run every step
+        for hook in hooks["on_batch_start"]:
+            hook(self)
         self._batch = (x, y)
         out = self.model(x)
         loss = self.loss_fn(out, y)
         self.last_loss = loss_value = loss.item()
         (loss / self.accumulate_steps if self.accumulate_steps > 1 else loss).backward()
-        n = _batch_size(y)
         o, t = out._data, (y._data if isinstance(y, Tensor) else np.asarray(y))
+        n = t.shape[0] if t.ndim else 1  # _batch_size(y)
         if self._world > 1:  # the global batch: every process's share
             start = [m.sums() for m in self.metrics]
             for m in self.metrics:
@@ -193,14 +195,17 @@ class Trainer:
         self.batch_in_epoch += 1
         stepped = self.batch_in_epoch % self.accumulate_steps == 0
         if stepped:
-            self._optimizer_step()
+            self._optimizer_step(hooks)
             if self.stop_reason is not None:
                 return
         lr = self.optimizer.param_groups[0]["lr"]
         self.history.log_iteration(loss_value, lr)
-        if self._hooks["on_batch_end"]:
-            self._call("on_batch_end", {"loss": loss_value, "lr": lr, "batch_size": n, "stepped": stepped})
-        if stepped and self._signal_received():  # a step boundary: the state is whole, save it there
+        if hooks["on_batch_end"]:
+            logs = {"loss": loss_value, "lr": lr, "batch_size": n, "stepped": stepped}
+            for hook in hooks["on_batch_end"]:
+                hook(self, logs)
+        # a step boundary: the state is whole, save it there (one process and no signal: no call)
+        if stepped and (self._world > 1 or self._signal is not None) and self._signal_received():
             self.interrupted = self._signal
             self.stop(f"interrupted by {signal.Signals(self._signal).name} at epoch {self.epoch + 1}, "
                       f"step {self.global_step}")
@@ -214,8 +219,10 @@ class Trainer:
             self._signal = int(flag[0]) or None
         return self._signal is not None
 
-    def _optimizer_step(self) -> None:
-        self._call("on_before_optimizer_step")
+    def _optimizer_step(self, hooks: dict | None = None) -> None:
+        hooks = hooks or self._current_hooks()
+        for hook in hooks["on_before_optimizer_step"]:
+            hook(self)
         if self.stop_reason is not None:
             return
         if self.grad_clip_norm is not None:
@@ -225,7 +232,8 @@ class Trainer:
             self.optimizer.step(self._closure)
         else:
             self.optimizer.step()
-        self._call("on_after_optimizer_step")
+        for hook in hooks["on_after_optimizer_step"]:
+            hook(self)
         self.optimizer.zero_grad()
         self.global_step += 1
         if self.scheduler is not None and self.scheduler_interval == "step":
@@ -299,13 +307,18 @@ class Trainer:
     def _call(self, hook: str, *args) -> None:
         """Call ``hook`` of every callback that defines it (``Callback``'s own hooks do nothing and
         are skipped: several calls per step less for every callback)."""
-        if self._hooked != self.callbacks:  # built again whenever the list changed
+        for fn in self._current_hooks()[hook]:
+            fn(self, *args)
+
+    def _current_hooks(self) -> dict:
+        """Hook name -> the bound hooks to call, built again whenever the list of callbacks changed
+        and after ``on_fit_start`` and ``on_epoch_start`` (where a callback may switch a hook off
+        or on, see ``_overrides``). A step reads it once, at its start: a callback added during a
+        step takes part from the next one."""
+        if self._hooked != self.callbacks:
             self._hooked = list(self.callbacks)
-            self._hooks = {h: [cb for cb in self._hooked if _overrides(cb, h)] for h in _HOOKS}
-        for cb in self._hooks[hook]:
-            fn = getattr(cb, hook)
-            if fn is not None:  # switched off since the table was built (see _overrides)
-                fn(self, *args)
+            self._hooks = {h: [getattr(cb, h) for cb in self._hooked if _overrides(cb, h)] for h in _HOOKS}
+        return self._hooks
 
     # ------------------------------------------------------------------ evaluation
 
