@@ -16,6 +16,9 @@ blocks, fixed by its shape, with one thread or several. Its bits can differ from
 take another BLAS kernel): by float32 rounding, the same with ``set_num_threads(1)`` as with more.
 Below the crossover, and when the BLAS is the user's (``GRADSTEP_NUM_THREADS=default`` or their
 thread variables), everything is plain NumPy.
+
+The pool's helpers wait awake for a short while after a chunk (``_Pool``), so that the splits of
+one training step, which follow each other within microseconds, start on them at once.
 """
 
 from __future__ import annotations
