@@ -376,3 +376,27 @@ def test_a_forked_child_gets_its_own_helpers(two_threads_everywhere):
         os._exit(0 if ok and parallel._pool is not None and len(parallel._pool.threads) == 1 else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_split_soon_after_another_goes_to_the_awake_helper(two_threads_everywhere, monkeypatch):
+    """The helper is still polling when the next split comes: it is handed the work without the
+    GIL (``publish``), not woken from the queue, and both splits' chunks run side by side."""
+    from gradstep.kernels import jit
+    if not jit.enabled():
+        pytest.skip("helpers spin only with compiled kernels")
+    monkeypatch.setattr(_threads, "SPIN_SECONDS", 5.0)
+    _side_by_side.ran = (threading.Event(), threading.Event())
+    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
+    pool = parallel._pool
+    published = []
+    real = pool.publish
+    monkeypatch.setattr(pool, "publish", lambda *args: (published.append(pool.spinning), real(*args))[1])
+    deadline = time.monotonic() + 30
+    while pool.spinning == 0 and time.monotonic() < deadline:  # the helper finishes its chunk
+        time.sleep(0.001)
+    _side_by_side.ran = (threading.Event(), threading.Event())
+    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
+    assert published == [1]
+    monkeypatch.setattr(_threads, "SPIN_SECONDS", 0.0)  # the next split's helper goes to sleep
+    _side_by_side.ran = (threading.Event(), threading.Event())
+    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]

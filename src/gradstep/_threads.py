@@ -8,8 +8,9 @@ chunks that run on a small persistent pool of Python threads (NumPy releases the
 product chunk on one BLAS thread. Small work stays in the calling thread:
 below ``MATMUL_MIN_MACS`` multiply-adds, ``SPLIT_MIN_ELEMENTS`` elements of a NumPy pass or
 ``LOOP_MIN_ELEMENTS`` of a compiled loop's pass per thread the hand-off (~10-20 µs when the pool's
-helpers are awake after a recent split, 40-60 µs when they sleep) costs more than it gives. The MLP's products (64 x 784 by 784 x 200: 10 M
-multiply-adds) stay on one thread; convolutions' and large products' are split.
+helpers are awake after a recent split, 40-60 µs when they sleep) costs more than it gives. The
+MLP's products (64 x 784 by 784 x 200: 10 M multiply-adds) stay on one thread; convolutions' and
+large products' are split.
 
 Why not the BLAS's own threads: OpenBLAS synchronises its threads many times inside one product
 and its idle threads spin, so on a machine whose cores are busy with other work a two-thread
