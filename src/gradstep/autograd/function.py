@@ -489,14 +489,19 @@ def _give(edges, grads, node_grads: dict, leaf_grads: dict) -> None:
         if e is None or g is None:
             continue
         if isinstance(e, Tensor):
-            entry = leaf_grads.get(id(e))
-            if entry is None:
-                leaf_grads[id(e)] = [e, g]
-            else:
-                entry[1] = entry[1] + g
+            give_leaf(e, g, leaf_grads)
         else:
             prev = node_grads.get(e)
             node_grads[e] = g if prev is None else prev + g
+
+
+def give_leaf(t: Tensor, g, leaf_grads: dict) -> None:
+    """Add ``g`` to leaf ``t``'s total for this backward (``leaf_grads``: id -> [leaf, total])."""
+    entry = leaf_grads.get(id(t))
+    if entry is None:
+        leaf_grads[id(t)] = [t, g]
+    else:
+        entry[1] = entry[1] + g
 
 
 class PostAccumulateGradHook:

@@ -306,19 +306,24 @@ class FlatState(MutableMapping):
     flat parameter: arrays are slices of the flat buffers, scalars (``step``, ...) are shared, and
     assigning fans out to every parameter's own state."""
 
-    __slots__ = ("_seg", "_state", "_lo", "_hi", "_part")
+    __slots__ = ("_seg", "_state", "_lo", "_hi", "_part", "_first_state")
 
     def __init__(self, seg: FlatSegment, state: dict, lo: int = 0, hi: int | None = None):
         self._seg, self._state = seg, state
         self._lo, self._hi = lo, len(seg.params) if hi is None else hi
         whole = lo == 0 and self._hi == len(seg.params)
         self._part = None if whole else seg.bounds(lo, self._hi)
+        self._first_state = None
 
     def _first(self) -> dict:
-        return self._state[self._seg.params[self._lo]]
+        """The first parameter's state dict (looked up once: a step does not replace it)."""
+        st = self._first_state
+        if st is None:
+            st = self._first_state = self._state[self._seg.params[self._lo]]
+        return st
 
     def __getitem__(self, name: str):
-        value = self._first()[name]
+        value = (self._first_state or self._first())[name]
         arr = self._seg.arrays.get(name)
         if arr is None:
             return value

@@ -17,6 +17,7 @@ import operator
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from functools import partial
 from itertools import chain
 
 import numpy as np
@@ -267,8 +268,7 @@ class Optimizer:
                 if not (seg.in_place(self.state) and all(map(self.state.get, seg.params))):
                     return None
                 slot = Slot(seg.data, seg.grad, FlatState(seg, self.state), seg.work())
-                entries.append((group, slot, Unchanged(seg, self.state)))
-        update = self._update
+                entries.append((self._repeat_update(group, slot), Unchanged(seg, self.state)))
 
         def again() -> bool:
             if len(self.param_groups) != len(groups) or not all(map(operator.is_, self.param_groups, groups)):
@@ -276,16 +276,21 @@ class Optimizer:
             for lay, group in zip(layouts, groups):
                 if not lay.matches(group):
                     return False
-            for _, _, unchanged in entries:
+            for _, unchanged in entries:
                 if not unchanged():
                     return False
             self._stepped = True
-            for group, slot, unchanged in entries:
-                update(group, slot)
+            for update, unchanged in entries:
+                update()
                 unchanged.note()
             return True
 
         return again
+
+    def _repeat_update(self, group: dict, slot: Slot) -> Callable[[], None]:
+        """``_update(group, slot)`` as a function of nothing, for ``repeater``; a subclass may
+        return a quicker one with the same effect."""
+        return partial(self._update, group, slot)
 
     def _update(self, group: dict, slot: Slot) -> None:
         """Run the update rule on one slot: its parameter, gradient, state and scratch arrays."""

@@ -30,6 +30,7 @@ parameters or hooks and build a new step.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from ..autograd.tensor import Tensor
 from ..nn.modules.module import Module
 
 _OP, _HELD, _ARG, _CONST = range(4)  # where an op's input comes from
+_DATA = attrgetter("_data")
 
 
 class CaptureError(RuntimeError):
@@ -50,7 +52,8 @@ class _Tape:
     """One recorded step, laid out for a quick replay. Each call fills a list of slots, ``x``, ``y``,
     the held tensors' arrays (read afresh), the constants, then each op's output as it runs; an
     op's inputs are slot numbers. Its edges are numbers into a list of references: None, the
-    leaves, then each op's node. ``order``: the ops whose backward the engine ran, in its order."""
+    leaves, then each op's node. ``order``: the ops whose backward the engine ran, in its order
+    (``backward`` holds their node numbers and where each sends its input gradients)."""
 
     def __init__(self, ops: list, loss_index: int, order: list[int]):
         held: dict = {}
@@ -82,9 +85,26 @@ class _Tape:
                 0 if e is None else leaf_ref[id(e)] if isinstance(e, Tensor) else first_node + e
                 for e in edges)
             self.ops.append((cls, tuple(slots), kwargs, needs, refs))
+        # what a replay runs per op: its class, a function picking its inputs from the slots, its
+        # constant keyword arguments, which inputs need a gradient, one picking its edges or None
+        self.run = [(cls, _picker(at), kwargs, list(needs), None if refs is None else _picker(refs))
+                    for cls, at, kwargs, needs, refs in self.ops]
         self.held, self.consts, self.leaves = list(held.values()), consts, list(leaves.values())
         self.loss_slot, self.loss_node = first_output + loss_index, first_node + loss_index
-        self.order = [first_node + k for k in order]
+        # backward: per node the engine ran, in its order, where its input gradients go: (input
+        # position, reference, whether that is a leaf), the engine's ``_give`` laid out in advance
+        self.backward = [(first_node + k, tuple((i, r, r < first_node) for i, r in enumerate(self.ops[k][4])
+                                                if r))
+                         for k in order]
+        self.n_refs = first_node + len(self.ops)
+
+
+def _picker(indices: tuple) -> Callable[[list], tuple]:
+    """A function of a list that returns the tuple of its items at ``indices``."""
+    if len(indices) == 1:
+        i = indices[0]
+        return lambda items: (items[i],)
+    return itemgetter(*indices) if indices else lambda items: ()
 
 
 class _Recorder:
@@ -250,33 +270,42 @@ class CompiledStep:
 
     def _replay(self, tape: _Tape, inputs: tuple) -> Tensor:
         self.optimizer.zero_grad()
-        slots = [*inputs, *[t._data for t in tape.held], *tape.consts]
+        slots = [*inputs, *map(_DATA, tape.held), *tape.consts]
         refs = [None, *tape.leaves]
-        for cls, inputs_at, kwargs, needs, edges_at in tape.ops:  # forward: each op's own kernel
+        for cls, pick_inputs, kwargs, needs, pick_edges in tape.run:  # forward: each op's own kernel
             ctx = cls()
-            ctx.needs_input_grad = list(needs)
-            out = cls.forward(ctx, *[slots[i] for i in inputs_at], **kwargs)
+            ctx.needs_input_grad = needs  # shared by the replays; nothing changes it
+            out = cls.forward(ctx, *pick_inputs(slots), **kwargs)
             slots.append(out if type(out) is np.ndarray else np.asarray(out))
-            if edges_at is not None:
-                ctx.edges = tuple([refs[i] for i in edges_at])
+            if pick_edges is not None:
+                ctx.edges = pick_edges(refs)
             refs.append(ctx)
         # backward: the engine's routing and accumulation, in the order it ran the nodes
         loss = slots[tape.loss_slot]
-        node_grads: dict = {}
-        leaf_grads: dict = {}
-        _engine._give((refs[tape.loss_node],), (_engine.seed_gradient(loss),), node_grads, leaf_grads)
-        for k in tape.order:
-            node = refs[k]
-            g = node_grads.pop(node, None)
+        grads: list = [None] * tape.n_refs  # each node's gradient so far
+        grads[tape.loss_node] = _engine.seed_gradient(loss)
+        leaf_grads: dict = {}  # id(leaf) -> [leaf, its gradient so far], as the engine keeps them
+        for k, routes in tape.backward:
+            g = grads[k]
             if g is None:
                 continue
+            grads[k] = None
+            node = refs[k]
             node._leaf_grads = leaf_grads
-            try:
-                in_grads = node.backward(node, g)
-            finally:
-                node._leaf_grads = None
-            _engine._give(node.edges, in_grads if type(in_grads) is tuple else (in_grads,), node_grads,
-                          leaf_grads)
+            in_grads = node.backward(node, g)
+            node._leaf_grads = None
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            n = len(in_grads)
+            for i, r, leaf in routes:
+                gi = in_grads[i] if i < n else None
+                if gi is None:
+                    continue
+                if leaf:
+                    _engine.give_leaf(refs[r], gi, leaf_grads)
+                else:
+                    prev = grads[r]
+                    grads[r] = gi if prev is None else prev + gi
         for t, g in leaf_grads.values():
             _engine._accumulate_leaf(t, g)
         self._step()
