@@ -79,13 +79,14 @@ def main(argv: list[str]) -> None:
                     _threads.LOOP_MIN_ELEMENTS = batch * 16 * 784 // 2
                     results[mode].append(_time(fn, calls, 1))
             jit.use(None)
-            _threads.LOOP_MIN_ELEMENTS, _threads.free_cpus = saved
+            _threads.LOOP_MIN_ELEMENTS = saved[0]
             wall = {m: (min(r[0] for r in v), sorted(r[0] for r in v)[len(v) // 2], min(r[2] for r in v))
                     for m, v in results.items()}
             one, two = wall[1], wall[2]
             print(f"| {name} | {batch} | {batch * 16 * 784} | {wall['numpy'][0]:.0f} | {one[0]:.0f} / "
                   f"{one[1]:.0f} | {one[2]:.0f} | {two[0]:.0f} / {two[1]:.0f} | {two[2]:.0f} | "
                   f"{two[0] / one[0]:.2f} |")
+    _threads.free_cpus = saved[1]
 
 
 if __name__ == "__main__":

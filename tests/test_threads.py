@@ -4,6 +4,8 @@
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -313,3 +315,88 @@ def test_a_bad_environment_value_warns_in_one_line_and_the_default_applies(var, 
     assert proc.stdout.strip() == str(_threads.physical_cores())
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and var in lines[0] and repr(value) in lines[0] and "default" in lines[0], lines
+
+
+def _side_by_side(i, j):
+    """A chunk pair that finishes only when two threads run it (so the helper surely takes one)."""
+    _side_by_side.ran[i > 0].set()
+    return _side_by_side.ran[i == 0].wait(timeout=60)
+
+
+def test_a_helper_waits_awake_for_a_bounded_time_then_sleeps(two_threads_everywhere, monkeypatch):
+    from gradstep.kernels import jit
+    if not jit.enabled():
+        pytest.skip("helpers spin only with compiled kernels")
+    monkeypatch.setattr(_threads, "SPIN_SECONDS", 0.3)
+    _side_by_side.ran = (threading.Event(), threading.Event())
+    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
+    pool = parallel._pool
+    seen_awake = pool.spinning == 1 and _threads.own_running() == 1  # polling, counted as ours
+    deadline = time.monotonic() + 30
+    while (pool.spinning or pool.sleeping < len(pool.threads)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert seen_awake
+    assert pool.spinning == 0 and pool.sleeping == len(pool.threads)  # then asleep on the queue
+    assert _threads.own_running() == 0
+
+
+def test_without_compiled_kernels_helpers_sleep_at_once(two_threads_everywhere):
+    from gradstep.kernels import jit
+    jit.use(False)
+    try:
+        _side_by_side.ran = (threading.Event(), threading.Event())
+        assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
+        pool = parallel._pool
+        deadline = time.monotonic() + 30
+        while pool.sleeping < len(pool.threads) and time.monotonic() < deadline:
+            assert pool.spinning == 0
+            time.sleep(0.001)
+        assert pool.sleeping == len(pool.threads)
+    finally:
+        jit.use(None)
+
+
+def test_spinning_helpers_do_not_count_as_load(monkeypatch):
+    monkeypatch.setattr(_threads, "running_threads", lambda: 2)
+    monkeypatch.setattr(_threads, "_free", (0.0, 0))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert _threads.free_cpus() == 1  # this thread and another process's
+    monkeypatch.setattr(_threads, "_free", (0.0, 0))
+    monkeypatch.setattr(_threads, "own_running", lambda: 1)
+    assert _threads.free_cpus() == 2  # this thread and one of its pool's helpers, polling
+
+
+def test_a_forked_child_gets_its_own_helpers(two_threads_everywhere):
+    _side_by_side.ran = (threading.Event(), threading.Event())
+    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]  # the parent's pool runs
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's helpers do not exist here; a split must start new ones
+        _side_by_side.ran = (threading.Event(), threading.Event())
+        ok = parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
+        os._exit(0 if ok and parallel._pool is not None and len(parallel._pool.threads) == 1 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_split_soon_after_another_goes_to_the_awake_helper(two_threads_everywhere, monkeypatch):
+    """The helper is still polling when the next split comes: it is handed the work without the
+    GIL (``publish``), not woken from the queue, and both splits' chunks run side by side."""
+    from gradstep.kernels import jit
+    if not jit.enabled():
+        pytest.skip("helpers spin only with compiled kernels")
+    monkeypatch.setattr(_threads, "SPIN_SECONDS", 5.0)
+    _side_by_side.ran = (threading.Event(), threading.Event())
+    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
+    pool = parallel._pool
+    published = []
+    real = pool.publish
+    monkeypatch.setattr(pool, "publish", lambda *args: (published.append(pool.spinning), real(*args))[1])
+    deadline = time.monotonic() + 30
+    while pool.spinning == 0 and time.monotonic() < deadline:  # the helper finishes its chunk
+        time.sleep(0.001)
+    _side_by_side.ran = (threading.Event(), threading.Event())
+    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
+    assert published == [1]
+    monkeypatch.setattr(_threads, "SPIN_SECONDS", 0.0)  # the next split's helper goes to sleep
+    _side_by_side.ran = (threading.Event(), threading.Event())
+    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]

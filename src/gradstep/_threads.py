@@ -7,9 +7,10 @@ default. Whether an operation uses them depends on its size (``benchmarks/thread
 chunks that run on a small persistent pool of Python threads (NumPy releases the GIL), each
 product chunk on one BLAS thread. Small work stays in the calling thread:
 below ``MATMUL_MIN_MACS`` multiply-adds, ``SPLIT_MIN_ELEMENTS`` elements of a NumPy pass or
-``LOOP_MIN_ELEMENTS`` of a compiled loop's pass per thread the hand-off (~10-50 µs) costs more than
-it gives. The MLP's products (64 x 784 by 784 x 200: 10 M
-multiply-adds) stay on one thread; convolutions' and large products' are split.
+``LOOP_MIN_ELEMENTS`` of a compiled loop's pass per thread the hand-off (~10-20 µs when the pool's
+helpers are awake after a recent split, 40-60 µs when they sleep) costs more than it gives. The
+MLP's products (64 x 784 by 784 x 200: 10 M multiply-adds) stay on one thread; convolutions' and
+large products' are split.
 
 Why not the BLAS's own threads: OpenBLAS synchronises its threads many times inside one product
 and its idle threads spin, so on a machine whose cores are busy with other work a two-thread
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 ENV = "GRADSTEP_NUM_THREADS"
 USER_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -49,13 +51,26 @@ USER_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # below which a split costs so much more CPU time than one thread that free cores gain little.
 MATMUL_MIN_MACS = 16_000_000       # multiply-adds of one product, per thread
 SPLIT_MIN_ELEMENTS = 1_000_000     # elements of an elementwise pass, per thread
-LOOP_MIN_ELEMENTS = 600_000        # elements of a compiled elementwise pass (kernels.jit), per thread
+LOOP_MIN_ELEMENTS = 400_000        # elements of a compiled elementwise pass (kernels.jit), per thread
 
 LOAD_SAMPLE_SECONDS = 0.1         # how long one reading of the machine's load is trusted
+# How long a helper of kernels.parallel's pool (and a caller waiting for a helper's chunk) waits
+# awake after a split before sleeping: OpenMP's blocktime. Covers the gap to the next layer's split
+# in a training step; bounded, so an idle process holds no core for longer.
+SPIN_SECONDS = 300e-6
+HANDOFF_SECONDS = 50e-6           # how long a split waits for a spinning helper to start its chunk
+GIL_GRACE_SECONDS = 8e-6          # how long the other thread's Python is given before taking the GIL
 
 _num_threads: int | None = None    # the intra-op count (get_num_threads)
 _leave_blas = False                # the BLAS is the user's (=default or their variables): no split
 _free = (0.0, 0)                   # (monotonic time, free CPUs) of the last reading
+
+
+def _none_running() -> int:
+    return 0
+
+
+own_running: Callable[[], int] = _none_running  # this process's helpers spinning now (kernels.parallel)
 
 
 def _threadpoolctl():
@@ -146,20 +161,24 @@ def apply_default(environ=os.environ) -> None:
 
 def free_cpus() -> int:
     """CPUs not taken by other runnable threads: the machine's CPUs minus the running threads
-    other than this one (the running count of ``/proc/loadavg``, read at most every
-    ``LOAD_SAMPLE_SECONDS``); all CPUs where it cannot be read. The idea of OpenMP's dynamic
-    thread adjustment (``OMP_DYNAMIC``), without its minute-long average."""
+    other than this one and its pool's spinning helpers (the running count of ``/proc/loadavg``,
+    read at most every ``LOAD_SAMPLE_SECONDS``); all CPUs where it cannot be read. The idea of
+    OpenMP's dynamic thread adjustment (``OMP_DYNAMIC``), without its minute-long average."""
     global _free
     now = time.monotonic()
     if now - _free[0] > LOAD_SAMPLE_SECONDS:
         cpus = os.cpu_count() or 1
-        try:
-            with open("/proc/loadavg", "rb") as f:
-                running = int(f.read().split()[3].split(b"/")[0])
-        except (OSError, ValueError, IndexError):
-            running = 1
-        _free = (now, max(1, cpus - (running - 1)))
+        _free = (now, max(1, cpus - (running_threads() - 1 - own_running())))
     return _free[1]
+
+
+def running_threads() -> int:
+    """Threads running or ready to run on the machine now (``/proc/loadavg``; 1 if unreadable)."""
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            return int(f.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return 1
 
 
 def threads_for(work: int, min_per_thread: int) -> int:

@@ -16,47 +16,126 @@ blocks, fixed by its shape, with one thread or several. Its bits can differ from
 take another BLAS kernel): by float32 rounding, the same with ``set_num_threads(1)`` as with more.
 Below the crossover, and when the BLAS is the user's (``GRADSTEP_NUM_THREADS=default`` or their
 thread variables), everything is plain NumPy.
+
+The pool's helpers wait awake for a short while after a chunk (``_Pool``), so that the splits of
+one training step, which follow each other within microseconds, start on them at once.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .. import _threads
+from . import jit
 
 MIN_BLOCK = 64  # rows, columns or summed terms of one product block (smaller ones lose to packing)
 MAX_BLOCKS = 8  # blocks of one product; each repacks an operand (16 cost 1.27x at 1024^3 on one thread)
 
-_pool: ThreadPoolExecutor | None = None
-_pool_workers = 0
+_pool: _Pool | None = None
 _inside = threading.local()  # .on while this thread runs a chunk: nested work is not split again
 
 
+class _Pool:
+    """Helper threads taking tasks from a queue. After a task a helper stays awake for
+    ``_threads.SPIN_SECONDS`` of CPU, polling the pool's signal without the GIL (``kernels._spin``), so that
+    the next split of a step starts on it at once; then it sleeps on the queue. Without compiled
+    kernels (``kernels.jit``) it sleeps at once."""
+
+    def __init__(self):
+        self.cond = threading.Condition(threading.Lock())
+        self.tasks: deque = deque()
+        self.signal = np.zeros(1, np.int64)  # bumped by every submission, under ``cond``
+        self.submissions = 0                 # submissions so far (``signal[0]`` once published)
+        self.threads: list[threading.Thread] = []
+        self.sleeping = self.spinning = 0    # helpers waiting on ``cond`` / polling ``signal``
+        self.rate = 0.0                      # signal reads per second of a spin (0: not measured)
+        self.spin: Callable = _no_spin       # ``_spin.spin`` and ``_spin.publish`` once compiled
+        self.publish: Callable = _no_spin    # kernels have been on
+
+    def grow(self, n: int) -> None:
+        if self.rate == 0.0 and jit.enabled():
+            from . import _spin  # numba's import and the spin's compilation: here, not in a helper
+            self.rate, self.spin, self.publish = _spin.iterations_per_second(), _spin.spin, _spin.publish
+        while len(self.threads) < n:
+            thread = threading.Thread(target=self._run, name=f"gradstep-{len(self.threads)}", daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def submit(self, job: _Job, count: int) -> None:
+        """Queue ``count`` calls of ``job.work``. When a helper is spinning, the submission is made
+        known and a helper's start awaited without the GIL (at most ``_threads.HANDOFF_SECONDS``):
+        the helper then takes the GIL at once, and this thread takes it back once the helper's
+        chunk has released it (``_threads.GIL_GRACE_SECONDS``)."""
+        with self.cond:
+            self.tasks.extend([job.work] * count)
+            self.submissions += 1
+            if self.sleeping:
+                self.cond.notify(min(count, self.sleeping))
+            if not self.spinning:
+                self.signal[0] = self.submissions
+                return
+        self.publish(self.signal, self.submissions, job.started, self.reads(_threads.HANDOFF_SECONDS),
+                     self.reads(_threads.GIL_GRACE_SECONDS))
+
+    def reads(self, seconds: float) -> int:
+        """Reads of a spin that lasts ``seconds`` (0 when compiled kernels are off)."""
+        return int(seconds * self.rate) if self.rate and jit.enabled() else 0
+
+    def _run(self) -> None:
+        reads = 0
+        while True:
+            with self.cond:
+                self.spinning -= reads > 0
+                while not self.tasks:
+                    self.sleeping += 1
+                    self.cond.wait()
+                    self.sleeping -= 1
+                task = self.tasks.popleft()
+            task()
+            with self.cond:
+                reads = 0 if self.tasks else self.reads(_threads.SPIN_SECONDS)
+                seen = int(self.signal[0])
+                self.spinning += reads > 0
+            if reads:
+                self.spin(self.signal, seen, reads, 0)  # returns at the next submission or after the budget
+
+
+def _no_spin(*args) -> None:  # pragma: no cover - never called (reads() is 0 without compiled kernels)
+    pass
+
+
+def _awake_helpers() -> int:
+    return _pool.spinning if _pool is not None else 0
+
+
+_threads.own_running = _awake_helpers  # a spinning helper is runnable, but its CPU is ours to use
+
+
 def _forget_pool() -> None:  # a forked child has the pool object but not its threads
-    global _pool, _pool_workers
-    _pool, _pool_workers = None, 0
+    global _pool
+    _pool = None
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _helpers(n: int) -> ThreadPoolExecutor:
-    global _pool, _pool_workers
-    if _pool is None or _pool_workers < n:
-        if _pool is not None:
-            _pool.shutdown(wait=False)
-        _pool, _pool_workers = ThreadPoolExecutor(n, thread_name_prefix="gradstep"), n
+def _helpers(n: int) -> _Pool:
+    global _pool
+    if _pool is None:
+        _pool = _Pool()
+    _pool.grow(n)
     return _pool
 
 
 class _Job:
-    """Chunks taken in order by whichever thread is free; ``done`` is set after the last one."""
+    """Chunks taken in order by whichever thread is free; ``done`` is set (and ``state[0]`` is 1)
+    after the last one."""
 
     def __init__(self, fn: Callable, bounds: list[int]):
         self.fn, self.bounds = fn, bounds
@@ -66,8 +145,10 @@ class _Job:
         self.taken = self.finished = 0
         self.lock = threading.Lock()
         self.done = threading.Event()
+        self.state = np.zeros(1, np.int64)    # 1 once every chunk has finished
+        self.started = np.zeros(1, np.int64)  # chunks started by helpers
 
-    def work(self) -> None:
+    def work(self, helper: bool = True) -> None:
         outer = getattr(_inside, "on", False)
         _inside.on = True
         try:
@@ -77,6 +158,8 @@ class _Job:
                     if i >= self.chunks:
                         return
                     self.taken += 1
+                    if helper:
+                        self.started[0] += 1
                 try:
                     self.results[i] = self.fn(self.bounds[i], self.bounds[i + 1])
                 except BaseException as error:  # raised in the caller, after every chunk is done
@@ -84,6 +167,7 @@ class _Job:
                 with self.lock:
                     self.finished += 1
                     if self.finished == self.chunks:
+                        self.state[0] = 1
                         self.done.set()
         finally:
             _inside.on = outer
@@ -118,10 +202,13 @@ def _split(fn: Callable[[int, int], object], bounds: list[int], t: int) -> list:
     job = _Job(fn, bounds)
     helpers = min(t, chunks) - 1
     pool = _helpers(helpers)
-    for _ in range(helpers):
-        pool.submit(job.work)
-    job.work()
-    job.done.wait()
+    pool.submit(job, helpers)
+    job.work(helper=False)
+    if not job.done.is_set():  # a helper's chunk still runs: wait awake for a while, then asleep
+        reads = pool.reads(_threads.SPIN_SECONDS)
+        if reads:
+            pool.spin(job.state, 0, reads, pool.reads(_threads.GIL_GRACE_SECONDS))
+        job.done.wait()
     if job.errors:
         raise job.errors[0]
     return job.results
