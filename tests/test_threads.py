@@ -323,14 +323,23 @@ def _side_by_side(i, j):
     return _side_by_side.ran[i == 0].wait(timeout=60)
 
 
-def test_a_helper_waits_awake_for_a_bounded_time_then_sleeps(two_threads_everywhere, monkeypatch):
+def _split_in_two():
+    """One split whose two chunks run on two threads; the pool that ran it."""
+    _side_by_side.ran = (threading.Event(), threading.Event())
+    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
+    return parallel._pool
+
+
+def _needs_spinning_helpers():
     from gradstep.kernels import jit
     if not jit.enabled():
         pytest.skip("helpers spin only with compiled kernels")
+
+
+def test_a_helper_waits_awake_for_a_bounded_time_then_sleeps(two_threads_everywhere, monkeypatch):
+    _needs_spinning_helpers()
     monkeypatch.setattr(_threads, "SPIN_SECONDS", 0.3)
-    _side_by_side.ran = (threading.Event(), threading.Event())
-    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
-    pool = parallel._pool
+    pool = _split_in_two()
     seen_awake = pool.spinning == 1 and _threads.own_running() == 1  # polling, counted as ours
     deadline = time.monotonic() + 30
     while (pool.spinning or pool.sleeping < len(pool.threads)) and time.monotonic() < deadline:
@@ -344,9 +353,7 @@ def test_without_compiled_kernels_helpers_sleep_at_once(two_threads_everywhere):
     from gradstep.kernels import jit
     jit.use(False)
     try:
-        _side_by_side.ran = (threading.Event(), threading.Event())
-        assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
-        pool = parallel._pool
+        pool = _split_in_two()
         deadline = time.monotonic() + 30
         while pool.sleeping < len(pool.threads) and time.monotonic() < deadline:
             assert pool.spinning == 0
@@ -367,8 +374,7 @@ def test_spinning_helpers_do_not_count_as_load(monkeypatch):
 
 
 def test_a_forked_child_gets_its_own_helpers(two_threads_everywhere):
-    _side_by_side.ran = (threading.Event(), threading.Event())
-    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]  # the parent's pool runs
+    _split_in_two()  # the parent's pool runs
     pid = os.fork()
     if pid == 0:  # the child: the parent's helpers do not exist here; a split must start new ones
         _side_by_side.ran = (threading.Event(), threading.Event())
@@ -381,22 +387,16 @@ def test_a_forked_child_gets_its_own_helpers(two_threads_everywhere):
 def test_a_split_soon_after_another_goes_to_the_awake_helper(two_threads_everywhere, monkeypatch):
     """The helper is still polling when the next split comes: it is handed the work without the
     GIL (``publish``), not woken from the queue, and both splits' chunks run side by side."""
-    from gradstep.kernels import jit
-    if not jit.enabled():
-        pytest.skip("helpers spin only with compiled kernels")
+    _needs_spinning_helpers()
     monkeypatch.setattr(_threads, "SPIN_SECONDS", 5.0)
-    _side_by_side.ran = (threading.Event(), threading.Event())
-    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
-    pool = parallel._pool
+    pool = _split_in_two()
     published = []
     real = pool.publish
     monkeypatch.setattr(pool, "publish", lambda *args: (published.append(pool.spinning), real(*args))[1])
     deadline = time.monotonic() + 30
     while pool.spinning == 0 and time.monotonic() < deadline:  # the helper finishes its chunk
         time.sleep(0.001)
-    _side_by_side.ran = (threading.Event(), threading.Event())
-    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
+    _split_in_two()
     assert published == [1]
     monkeypatch.setattr(_threads, "SPIN_SECONDS", 0.0)  # the next split's helper goes to sleep
-    _side_by_side.ran = (threading.Event(), threading.Event())
-    assert parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
+    _split_in_two()
