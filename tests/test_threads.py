@@ -31,8 +31,8 @@ def splits(monkeypatch):
     """(threads, blocks) of each split gradstep makes, in order."""
     calls = []
     real = parallel._split
-    monkeypatch.setattr(parallel, "_split",
-                        lambda fn, bounds, t: (calls.append((t, len(bounds) - 1)), real(fn, bounds, t))[1])
+    monkeypatch.setattr(parallel, "_split", lambda fn, bounds, t, work=0: (
+        calls.append((t, len(bounds) - 1)), real(fn, bounds, t, work))[1])
     return calls
 
 
@@ -43,6 +43,7 @@ def two_threads_everywhere(monkeypatch, restore_threads):
     monkeypatch.setattr(_threads, "MATMUL_MIN_MACS", 1)
     monkeypatch.setattr(_threads, "SPLIT_MIN_ELEMENTS", 1)
     monkeypatch.setattr(_threads, "free_cpus", lambda: 64)  # as on an idle machine
+    monkeypatch.setattr(parallel, "feedback", False)  # split whenever allowed, however splits fare
 
 
 def _threads_in_fresh_process(code="print(gradstep.get_num_threads())", **env_vars) -> str:
@@ -400,3 +401,56 @@ def test_a_split_soon_after_another_goes_to_the_awake_helper(two_threads_everywh
     assert published == [1]
     monkeypatch.setattr(_threads, "SPIN_SECONDS", 0.0)  # the next split's helper goes to sleep
     _split_in_two()
+
+
+@pytest.fixture
+def timed_splits(monkeypatch, restore_threads):
+    """Two threads on an idle machine, every split timed afresh (``parallel._Timing``)."""
+    gs.set_num_threads(2)
+    monkeypatch.setattr(_threads, "free_cpus", lambda: 64)
+    monkeypatch.setattr(parallel, "feedback", True)
+    monkeypatch.setattr(parallel, "_timings", {})
+
+
+def test_timing_runs_work_alone_after_two_losing_splits_and_probes_again():
+    timing = parallel._Timing()
+    assert timing.splits()
+    timing.fared(0.3, None)  # the caller ran no chunk: nothing learnt
+    timing.fared(2.0, 1.0)
+    assert timing.splits()  # one loss is not enough
+    timing.fared(2.0, 1.0)
+    runs = [timing.splits() for _ in range(2 * parallel.PROBE_EVERY)]
+    assert runs.count(True) == 2 and runs[parallel.PROBE_EVERY - 1]  # a probe once in PROBE_EVERY calls
+    timing.fared(1.5, 1.0)  # the probe lost: still alone
+    assert not timing.splits()
+    timing.fared(0.6, 1.0)  # a probe won: split again, every call
+    assert all(timing.splits() for _ in range(2 * parallel.PROBE_EVERY))
+
+
+def test_work_whose_helper_is_slow_runs_in_the_calling_thread_with_the_same_results(timed_splits):
+    """A helper thread that takes far longer than the caller (a CPU busy with another machine's work)
+    makes splits lose: the work then runs in the calling thread, except for a probe now and then."""
+    caller = threading.get_ident()
+
+    def chunk(i, j):
+        time.sleep(0.05 if threading.get_ident() != caller else 0.001)
+        return i, j
+
+    threads_used = []
+    for _ in range(parallel.PROBE_EVERY + 4):
+        idents = []
+        assert parallel.parallel_for(lambda i, j: (idents.append(threading.get_ident()), chunk(i, j))[1],
+                                     8, 10 ** 9, chunks=8) == [(k, k + 1) for k in range(8)]
+        threads_used.append(len(set(idents)))
+    assert [t.splitting for t in parallel._timings.values()] == [False]
+    assert threads_used[2:].count(2) <= 2  # after two losing splits the calling thread, but for a probe
+
+
+def test_work_that_gains_from_a_second_thread_stays_split(timed_splits):
+    def chunk(i, j):
+        time.sleep(0.02)  # sleeping releases the GIL, as NumPy's kernels do
+        return threading.get_ident()
+
+    used = [len(set(parallel.parallel_for(chunk, 2, 10 ** 9, chunks=2))) for _ in range(6)]
+    assert used == [2] * 6
+    assert [t.splitting for t in parallel._timings.values()] == [True]

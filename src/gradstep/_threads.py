@@ -18,7 +18,10 @@ product waited for a descheduled thread again and again (measured up to hundreds
 slower than one thread under load). A split here has one hand-off per operation, and the calling
 thread takes any chunk no helper has started. Even so a helper that gets a core late costs time,
 so work is split only over CPUs that no other runnable thread takes at the moment
-(``free_cpus``): on a busy machine gradstep computes on one thread, as it always did.
+(``free_cpus``): on a busy machine gradstep computes on one thread, as it always did. And each
+split is timed against what the calling thread alone would have taken: work whose splits keep
+losing (a CPU slowed by what the load average cannot see, such as another virtual machine on its
+core) runs in the calling thread for a while (``kernels.parallel._Timing``).
 
 NumPy's BLAS itself is set to one thread at ``import gradstep`` (as before), and the count comes
 from, first to last:

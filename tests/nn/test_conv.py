@@ -203,10 +203,11 @@ def two_threads(monkeypatch):
     monkeypatch.setattr(_threads, "MATMUL_MIN_MACS", 1)
     monkeypatch.setattr(_threads, "SPLIT_MIN_ELEMENTS", 1)
     monkeypatch.setattr(_threads, "free_cpus", lambda: 64)  # as on an idle machine
+    monkeypatch.setattr(parallel, "feedback", False)        # split whenever allowed, however splits fare
 
-    def split(fn, bounds, t):                               # records the threads of each loop cut in parts
+    def split(fn, bounds, t, work=0):                       # records the threads of each loop cut in parts
         splits.append(t if len(bounds) > 2 else 1)
-        return real(fn, bounds, t)
+        return real(fn, bounds, t, work)
 
     monkeypatch.setattr(parallel, "_split", split)
     gs.set_num_threads(2)

@@ -19,6 +19,15 @@ thread variables), everything is plain NumPy.
 
 The pool's helpers wait awake for a short while after a chunk (``_Pool``), so that the splits of
 one training step, which follow each other within microseconds, start on them at once.
+
+Whether a split pays is also checked as it runs (``_Timing``): each split is timed against what the
+calling thread alone would have taken (its own chunks' seconds per chunk, times all the chunks).
+A kind of split work (the same code over the same range, chunks and amount of work, e.g. one
+layer's convolution at one batch size) that loses twice in a row runs in the calling thread, and is
+split again once in ``PROBE_EVERY`` calls to see whether splits win again. A second CPU that is
+slow for a while (another virtual machine on its core, say: the load average does not show it)
+then costs a few calls, not every one. This is feedback in the spirit of OpenMP's dynamic
+adjustment; it changes only where chunks run, never the results.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable
+from time import perf_counter
 
 import numpy as np
 
@@ -35,6 +45,9 @@ from . import jit
 
 MIN_BLOCK = 64  # rows, columns or summed terms of one product block (smaller ones lose to packing)
 MAX_BLOCKS = 8  # blocks of one product; each repacks an operand (16 cost 1.27x at 1024^3 on one thread)
+LOSSES = 2        # losing splits in a row after which a kind of work runs in the calling thread
+PROBE_EVERY = 16  # ... and is split again once in this many calls, to look whether splits win again
+MAX_KINDS = 4096  # kinds of split work timed at once; the table starts afresh beyond
 
 _pool: _Pool | None = None
 _inside = threading.local()  # .on while this thread runs a chunk: nested work is not split again
@@ -147,6 +160,7 @@ class _Job:
         self.done = threading.Event()
         self.state = np.zeros(1, np.int64)    # 1 once every chunk has finished
         self.started = np.zeros(1, np.int64)  # chunks started by helpers
+        self.own_chunks, self.own_seconds = 0, 0.0  # the chunks the caller ran, and their time
 
     def work(self, helper: bool = True) -> None:
         outer = getattr(_inside, "on", False)
@@ -160,10 +174,14 @@ class _Job:
                     self.taken += 1
                     if helper:
                         self.started[0] += 1
+                start = perf_counter()
                 try:
                     self.results[i] = self.fn(self.bounds[i], self.bounds[i + 1])
                 except BaseException as error:  # raised in the caller, after every chunk is done
                     self.errors.append(error)
+                if not helper:
+                    self.own_chunks += 1
+                    self.own_seconds += perf_counter() - start
                 with self.lock:
                     self.finished += 1
                     if self.finished == self.chunks:
@@ -171,6 +189,43 @@ class _Job:
                         self.done.set()
         finally:
             _inside.on = outer
+
+
+class _Timing:
+    """Whether one kind of split work is run split, from how its splits fared: a split loses
+    when it took longer than the calling thread alone would have, estimated from the calling
+    thread's own chunks in that very split (its seconds per chunk times all the chunks), so the
+    comparison is made under the same conditions. After ``LOSSES`` losing splits in a row the work
+    runs in the calling thread, and is split again once in ``PROBE_EVERY`` calls to look whether
+    splits win again."""
+
+    __slots__ = ("splitting", "lost", "calls")
+
+    def __init__(self):
+        self.splitting, self.lost, self.calls = True, 0, 0
+
+    def splits(self) -> bool:
+        """Whether this call runs split."""
+        if self.splitting:
+            return True
+        self.calls += 1
+        return self.calls % PROBE_EVERY == 0
+
+    def fared(self, seconds: float, alone: float | None) -> None:
+        """A split took ``seconds``; the calling thread alone would have taken ``alone`` (None:
+        it ran no chunk, and nothing is learnt)."""
+        if alone is None:
+            return
+        if seconds <= alone:
+            self.splitting, self.lost = True, 0
+        else:
+            self.lost += 1
+            if self.lost >= LOSSES:
+                self.splitting, self.calls = False, 0
+
+
+_timings: dict[tuple, _Timing] = {}
+feedback = True  # False: split whenever the size and free CPUs allow (tests of the threaded paths)
 
 
 def parallel_for(fn: Callable[[int, int], object], length: int, work: int,
@@ -191,14 +246,37 @@ def parallel_for(fn: Callable[[int, int], object], length: int, work: int,
     """
     floor = _threads.SPLIT_MIN_ELEMENTS if min_per_thread is None else min_per_thread
     t = _threads.threads_for(work, floor)
-    return _split(fn, _even(length, min(t, length) if chunks is None else max(1, min(chunks, length))), t)
+    return _split(fn, _even(length, min(t, length) if chunks is None else max(1, min(chunks, length))), t,
+                  work)
 
 
-def _split(fn: Callable[[int, int], object], bounds: list[int], t: int) -> list:
-    """``fn`` over the ranges ``bounds[i]:bounds[i + 1]`` on up to ``t`` threads, in order."""
+def _split(fn: Callable[[int, int], object], bounds: list[int], t: int, work: int = 0) -> list:
+    """``fn`` over the ranges ``bounds[i]:bounds[i + 1]`` on up to ``t`` threads, in order, or in
+    the calling thread where that has been faster for this kind of work (``_Timing``); ``work``
+    tells apart calls of the same code over the same range that do different amounts of work."""
     chunks = len(bounds) - 1
     if t <= 1 or chunks == 1 or getattr(_inside, "on", False):
         return [fn(bounds[i], bounds[i + 1]) for i in range(chunks)]
+    if not feedback:
+        return _run_split(fn, bounds, t).results
+    key = (getattr(fn, "__code__", type(fn)), bounds[-1], chunks, t, work)
+    timing = _timings.get(key)
+    if timing is None:
+        if len(_timings) >= MAX_KINDS:
+            _timings.clear()
+        timing = _timings[key] = _Timing()
+    if not timing.splits():
+        return [fn(bounds[i], bounds[i + 1]) for i in range(chunks)]
+    start = perf_counter()
+    job = _run_split(fn, bounds, t)
+    seconds = perf_counter() - start
+    timing.fared(seconds, job.own_seconds / job.own_chunks * chunks if job.own_chunks else None)
+    return job.results
+
+
+def _run_split(fn: Callable[[int, int], object], bounds: list[int], t: int) -> _Job:
+    """The finished job of ``fn`` over ``bounds`` on the caller and up to ``t - 1`` helpers."""
+    chunks = len(bounds) - 1
     job = _Job(fn, bounds)
     helpers = min(t, chunks) - 1
     pool = _helpers(helpers)
@@ -211,7 +289,7 @@ def _split(fn: Callable[[int, int], object], bounds: list[int], t: int) -> list:
         job.done.wait()
     if job.errors:
         raise job.errors[0]
-    return job.results
+    return job
 
 
 def _even(length: int, parts: int) -> list[int]:
@@ -240,16 +318,16 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     if batch >= 2:
         def block(i, j):
             np.matmul(a[i:j] if a.ndim == 3 else a, b[i:j] if b.ndim == 3 else b, out=out[i:j])
-        _split(block, _even(batch, min(blocks, batch)), t)
+        _split(block, _even(batch, min(blocks, batch)), t, macs)
     elif max(m, n) >= 2 * MIN_BLOCK:
         bounds = _even(max(m, n), min(blocks, max(m, n) // MIN_BLOCK))
         if m >= n:
-            _split(lambda i, j: np.matmul(a[..., i:j, :], b, out=out[..., i:j, :]), bounds, t)
+            _split(lambda i, j: np.matmul(a[..., i:j, :], b, out=out[..., i:j, :]), bounds, t, macs)
         else:
-            _split(lambda i, j: np.matmul(a, b[..., i:j], out=out[..., i:j]), bounds, t)
+            _split(lambda i, j: np.matmul(a, b[..., i:j], out=out[..., i:j]), bounds, t, macs)
     elif k >= 2 * MIN_BLOCK:
         bounds = _even(k, min(blocks, k // MIN_BLOCK))
-        parts = _split(lambda i, j: np.matmul(a[..., i:j], b[..., i:j, :]), bounds, t)
+        parts = _split(lambda i, j: np.matmul(a[..., i:j], b[..., i:j, :]), bounds, t, macs)
         np.add(parts[0], parts[1], out=out)
         for p in parts[2:]:
             out += p
