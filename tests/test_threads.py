@@ -430,17 +430,17 @@ def test_timing_runs_work_alone_after_two_losing_splits_and_probes_again():
 def test_work_whose_helper_is_slow_runs_in_the_calling_thread_with_the_same_results(timed_splits):
     """A helper thread that takes far longer than the caller (a CPU busy with another machine's work)
     makes splits lose: the work then runs in the calling thread, except for a probe now and then."""
-    caller = threading.get_ident()
+    caller, idents = threading.get_ident(), []
 
     def chunk(i, j):
-        time.sleep(0.05 if threading.get_ident() != caller else 0.001)
+        idents.append(threading.get_ident())
+        time.sleep(0.05 if idents[-1] != caller else 0.001)
         return i, j
 
     threads_used = []
     for _ in range(parallel.PROBE_EVERY + 4):
-        idents = []
-        assert parallel.parallel_for(lambda i, j: (idents.append(threading.get_ident()), chunk(i, j))[1],
-                                     8, 10 ** 9, chunks=8) == [(k, k + 1) for k in range(8)]
+        idents.clear()
+        assert parallel.parallel_for(chunk, 8, 10 ** 9, chunks=8) == [(k, k + 1) for k in range(8)]
         threads_used.append(len(set(idents)))
     assert [t.splitting for t in parallel._timings.values()] == [False]
     assert threads_used[2:].count(2) <= 2  # after two losing splits the calling thread, but for a probe
