@@ -184,6 +184,50 @@ def test_batch_norm_and_dropout_in_eval_mode_are_captured_with_the_eager_bits():
     _assert_same(state, c_state)
 
 
+@pytest.mark.parametrize("compiled_kernels", [True, False])
+def test_a_linear_and_its_relu_run_as_one_node_with_the_eager_bits(compiled_kernels):
+    """A Linear whose only use is a ReLU runs fused (the product's copy, bias and ReLU in one
+    pass when the product is taken as (W x^T)^T: 128 or more outputs, at most 64 rows); a Linear
+    whose output is also used elsewhere, or that ends the network, is not fused. Weights with a
+    zero row and a NaN-free -0.0 bias, so ReLU's ties at zero are among the values."""
+    from gradstep.train.compiled_step import _LinearRelu
+
+    class Skip(nn.Module):  # the first layer's output goes to the ReLU and to the sum
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.out = nn.Linear(12, 128), nn.Linear(128, 128), nn.Linear(128, 5)
+
+        def forward(self, x):
+            h = self.a(x)
+            return self.out(nn.functional.relu(self.b(nn.functional.relu(h))) + h)
+
+    def run(compiled, make):
+        gs.manual_seed(0)
+        net = make()
+        with gs.no_grad():
+            for m in net.modules():
+                if isinstance(m, nn.Linear) and m.out_features == 128:
+                    m.weight[3] = 0.0
+                    m.bias[3] = -0.0
+        crit, opt = nn.CrossEntropyLoss(), gs.optim.Adam(net.parameters(), lr=1e-2)
+        step = compile_step(net, crit, opt)
+        losses = [(step(x, y) if compiled else _eager(net, crit, opt, x, y)).item()
+                  for x, y in _batches(batch=16, short=70)]
+        return losses, _snapshot(net, opt), step
+
+    jit.use(compiled_kernels)
+    try:
+        for make, fused in ((lambda: nn.Sequential(nn.Linear(12, 128), nn.ReLU(), nn.Linear(128, 128),
+                                                   nn.ReLU(), nn.Linear(128, 5)), 2), (Skip, 1)):
+            (a, sa, _), (b, sb, step) = run(False, make), run(True, make)
+            assert a == b
+            _assert_same(sa, sb)
+            for tape in step._tapes.values():  # batches of 16 (fused pass) and 70 (two ops' kernels)
+                assert [op[0] for op in tape.ops].count(_LinearRelu) == fused
+    finally:
+        jit.use(None)
+
+
 class _HalvesWhileTraining(nn.Module):
     def forward(self, x):
         return x * 0.5 if self.training else x

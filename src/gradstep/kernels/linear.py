@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import jit
+from .activation import relu
 from .parallel import matmul
 
 
@@ -30,6 +32,33 @@ def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.nda
         if b is not None:
             out += b
     return out if x.ndim == 2 else out.reshape(*x.shape[:-1], w.shape[0])
+
+
+def linear_relu_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``relu(linear_forward(x, w, b))`` and ReLU's mask, with the same bits. Where the product is
+    taken as ``(W x^T)^T`` (``_swap_pays``) and compiled kernels are on, the copy to C order, the
+    bias and ReLU are one pass over the output instead of two (what a captured step runs for a
+    Linear followed by a ReLU, ``train.compiled_step``)."""
+    if (b is not None and x.ndim == 2 and _swap_pays(x.shape[0], w) and x.dtype == w.dtype == b.dtype
+            and w.dtype in (np.float32, np.float64) and jit.enabled()):
+        r = matmul(w, x.T)  # (out, rows)
+        y = np.empty((x.shape[0], w.shape[0]), r.dtype)
+        mask = np.empty(y.shape, bool)
+        _bias_relu_transposed(r, b, y, mask)
+        return y, mask
+    return relu(linear_forward(x, w, b))
+
+
+@jit.compiled
+def _bias_relu_transposed(r, b, y, mask):  # pragma: no cover - compiled, so coverage cannot see it
+    """y = max(r^T + b, 0) and mask = r^T + b > 0, as ``np.add`` then ``activation.relu``."""
+    zero = y.dtype.type(0)
+    for j in range(y.shape[0]):
+        for i in range(y.shape[1]):
+            v = r[i, j] + b[i]
+            m = v > zero
+            mask[j, i] = m
+            y[j, i] = v if (m or v != v) else zero
 
 
 def linear_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need_x: bool = True,

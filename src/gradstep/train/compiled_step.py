@@ -14,7 +14,8 @@ Later calls replay that tape: each op's own ``forward`` on the arrays, then each
 engine's own functions into the same buffers, then ``optimizer.step()`` as usual. The same kernels
 run in the same order on the same values, so parameters, gradients and optimizer state equal the
 eager step's. A new shape (an epoch's last, shorter batch) records a tape of its own, as
-``jax.jit`` traces again.
+``jax.jit`` traces again. One fusion is made: a Linear whose output only a ReLU takes runs as one
+node (``_LinearRelu``), the same kernels' bits with one pass over the output and one node fewer.
 
 What a tape cannot replay is refused in one line when it is recorded, before the optimizer steps
 and with the model's buffers and the random stream put back as they were: ops that draw random
@@ -36,8 +37,13 @@ import numpy as np
 
 from .. import random as _random
 from ..autograd import function as _engine
+from ..autograd.function import Function
 from ..autograd.grad_mode import _state as _grad_state
+from ..autograd.ops import Relu
 from ..autograd.tensor import Tensor
+from ..kernels import activation as _kact
+from ..kernels import linear as _klinear
+from ..nn.functional.linear import LinearFunction
 from ..nn.modules.module import Module
 
 _OP, _HELD, _ARG, _CONST = range(4)  # where an op's input comes from
@@ -46,6 +52,66 @@ _DATA = attrgetter("_data")
 
 class CaptureError(RuntimeError):
     """What a captured step cannot replay, found while recording it."""
+
+
+class _LinearRelu(Function):
+    """``relu(linear(x, w, b))`` as one node: what a tape runs for a Linear whose output only a ReLU
+    takes (``_fuse``). The same kernels and the same bits as the two ops, with the copy of the
+    product, the bias and ReLU in one pass (``kernels.linear.linear_relu_forward``) and one node
+    fewer to run and route."""
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        y, mask = _klinear.linear_relu_forward(x, w, b)
+        ctx.save_for_backward(x, w, mask)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, mask = ctx.saved_tensors
+        nx, nw, nb = ctx.needs_input_grad
+        return _klinear.linear_backward(_kact.relu_backward(grad, mask), x, w, nx, nw, nb,
+                                        dw_out=ctx.grad_buffer(1) if nw else None,
+                                        db_out=ctx.grad_buffer(2) if nb else None)
+
+
+def _fuse(ops: list, loss_index: int, order: list[int]) -> tuple[list, int, list[int]]:
+    """The recorded ops with each Linear whose output only the next op, a ReLU, takes, and whose
+    backward the engine ran right after that ReLU's, replaced by one ``_LinearRelu`` op (the
+    ReLU's op dropped); op numbers in sources, edges, the loss and the backward order renumbered.
+    The fused node's backward runs where the ReLU's ran, so every gradient is summed in the
+    same order as in the eager step."""
+    uses = [0] * len(ops)
+    for _, sources, _, _, edges in ops:
+        for kind, v in sources:
+            if kind == _OP:
+                uses[v] += 1
+        for e in edges or ():
+            if type(e) is int:
+                uses[e] += 1
+    position = {k: i for i, k in enumerate(order)}
+    fused = set()
+    for k in range(len(ops) - 1):
+        cls, _, _, _, edges = ops[k]
+        nxt = ops[k + 1]
+        if (cls is LinearFunction and nxt[0] is Relu and nxt[1] == ((_OP, k),) and not nxt[2]
+                and edges is not None and nxt[4] == (k,) and uses[k] == 2 and k != loss_index
+                and k not in fused and position.get(k) == position.get(k + 1, -2) + 1):
+            fused.add(k)
+    if not fused:
+        return ops, loss_index, order
+    new: list[int] = []  # old op number -> new
+    kept = []
+    for j, op in enumerate(ops):
+        if j - 1 in fused:  # the ReLU: its output is the fused op's
+            new.append(len(kept) - 1)
+            continue
+        new.append(len(kept))
+        kept.append((_LinearRelu, *op[1:]) if j in fused else op)
+    renumbered = [(cls, tuple((kind, new[v]) if kind == _OP else (kind, v) for kind, v in sources), kwargs,
+                   needs, None if edges is None else tuple(new[e] if type(e) is int else e for e in edges))
+                  for cls, sources, kwargs, needs, edges in kept]
+    return renumbered, new[loss_index], [new[k] for k in order if k not in fused]
 
 
 class _Tape:
@@ -243,7 +309,7 @@ class CompiledStep:
             _random.set_rng_state(rng)
             raise CaptureError(f"cannot capture this step: {problem}; run the eager step")
         nodes = _engine._topological_order([loss._node])
-        tape = _Tape(rec.ops, rec.index[id(loss)], [rec.node_index[id(n)] for n in nodes])
+        tape = _Tape(*_fuse(rec.ops, rec.index[id(loss)], [rec.node_index[id(n)] for n in nodes]))
         loss.backward()
         optimizer.step()
         return Tensor._make(loss._data), tape
