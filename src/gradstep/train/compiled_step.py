@@ -96,7 +96,7 @@ def _fuse(ops: list, loss_index: int, order: list[int]) -> tuple[list, int, list
         nxt = ops[k + 1]
         if (cls is LinearFunction and nxt[0] is Relu and nxt[1] == ((_OP, k),) and not nxt[2]
                 and edges is not None and nxt[4] == (k,) and uses[k] == 2 and k != loss_index
-                and k not in fused and position.get(k) == position.get(k + 1, -2) + 1):
+                and position.get(k) == position.get(k + 1, -2) + 1):
             fused.add(k)
     if not fused:
         return ops, loss_index, order
