@@ -228,6 +228,64 @@ def test_a_linear_and_its_relu_run_as_one_node_with_the_eager_bits(compiled_kern
         jit.use(None)
 
 
+def test_batch_norm_in_training_mode_is_captured_with_the_eager_bits_running_statistics_included():
+    """Its running statistics are updated by its op (in place, read afresh at each replay) and its
+    step count by one per call, as in the eager step; a network that uses one batch norm twice, a
+    last shorter batch, and buffers loaded between steps (load_state_dict), replaced, or given new
+    values through ``.data``."""
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.bn, self.out = nn.Linear(12, 16), nn.BatchNorm1d(16, momentum=0.3), nn.Linear(16, 5)
+
+        def forward(self, x):
+            return self.out(self.bn(nn.functional.relu(self.bn(self.a(x)))))
+
+    def run(compiled, make):
+        gs.manual_seed(0)
+        net = make()
+        crit, opt = nn.CrossEntropyLoss(), gs.optim.Adam(net.parameters(), lr=1e-2)
+        step = compile_step(net, crit, opt)
+        bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm1d)]
+        losses = []
+        for k, (x, y) in enumerate(_batches()):
+            if k == 2:  # a buffer given new values through ``.data`` (a new array, the same tensor)
+                bns[0].running_mean.data = gs.zeros(16)
+            if k == 3:  # buffers loaded in place between steps
+                bns[0].load_state_dict({**bns[0].state_dict(), "running_mean": gs.full((16,), 0.5)})
+            if k == 5:  # and a buffer replaced by a new tensor
+                bns[0].running_var = gs.full((16,), 2.0)
+            losses.append((step(x, y) if compiled else _eager(net, crit, opt, x, y)).item())
+        return losses, _snapshot(net, opt), step
+
+    for make in (lambda: _mlp(lambda: (nn.BatchNorm1d(16),)), Twice):
+        (a, sa, _), (b, sb, step) = run(False, make), run(True, make)
+        assert a == b
+        _assert_same(sa, sb)  # parameters, gradients, optimizer state, every buffer
+        assert len(step._tapes) == 2
+    assert int(sb[-1]) == 2 * len(_batches())  # Twice's step count: two calls per step
+
+
+def test_the_small_cnn_in_training_mode_is_captured_with_the_eager_bits():
+    """Convolutions, batch norm in training mode, ReLU, max pooling and the linear layers."""
+    from gradstep.models import cnn
+    rng = np.random.default_rng(5)
+    batches = [(gs.from_numpy(rng.standard_normal((s, 1, 28, 28), dtype=np.float32)),
+                gs.from_numpy(rng.integers(0, 10, s))) for s in (8, 8, 8, 5)]
+
+    def run(compiled):
+        gs.manual_seed(0)
+        net = cnn(1, 10)
+        crit, opt = nn.CrossEntropyLoss(), gs.optim.Adam(net.parameters(), lr=1e-2)
+        step = compile_step(net, crit, opt)
+        losses = [(step(x, y) if compiled else _eager(net, crit, opt, x, y)).item() for x, y in batches]
+        return losses, _snapshot(net, opt)
+
+    (a, sa), (b, sb) = run(False), run(True)
+    assert a == b
+    _assert_same(sa, sb)
+
+
 class _HalvesWhileTraining(nn.Module):
     def forward(self, x):
         return x * 0.5 if self.training else x
@@ -271,6 +329,28 @@ def _refused(net, message, x=None, crit=None):
     assert gs.get_rng_state() == rng
 
 
+class _CountsCalls(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("calls", gs.zeros(()))
+
+    def forward(self, x):
+        with gs.no_grad():
+            self.calls.add_(1)
+        return x
+
+
+class _NudgesTheNorm(nn.Module):  # changes batch norm's running mean besides batch norm itself
+    def __init__(self):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(16)
+
+    def forward(self, x):
+        with gs.no_grad():
+            self.bn.running_mean.add_(1)
+        return self.bn(x)
+
+
 class _AddsAConstant(nn.Module):
     def forward(self, x):
         return x + gs.ones(x.shape[1])  # made in forward, outside any op of the tape
@@ -285,7 +365,9 @@ class _InPlace(nn.Module):
 
 @pytest.mark.parametrize("extra, message", [
     (lambda: (nn.Dropout(0.5),), "draws random numbers"),
-    (lambda: (nn.BatchNorm1d(16),), "a buffer changed outside the recorded ops"),
+    (lambda: (_CountsCalls(),), "a buffer changed outside the recorded ops"),
+    (lambda: (nn.BatchNorm1d(16, momentum=None),), r"BatchNorm1d\(momentum=None\)"),
+    (lambda: (_NudgesTheNorm(),), "a batch norm buffer changed outside its batch norm"),
     (lambda: (_AddsAConstant(),), "nor the output of an earlier op"),
     (lambda: (_InPlace(),), r"or changed in place\)"),
 ])

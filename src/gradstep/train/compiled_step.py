@@ -14,18 +14,24 @@ Later calls replay that tape: each op's own ``forward`` on the arrays, then each
 engine's own functions into the same buffers, then ``optimizer.step()`` as usual. The same kernels
 run in the same order on the same values, so parameters, gradients and optimizer state equal the
 eager step's. A new shape (an epoch's last, shorter batch) records a tape of its own, as
-``jax.jit`` traces again. One fusion is made: a Linear whose output only a ReLU takes runs as one
-node (``_LinearRelu``), the same kernels' bits with one pass over the output and one node fewer.
+``jax.jit`` traces again, and so does a module whose parameter or buffer has been replaced by a
+new tensor. One fusion is made: a Linear whose output only a ReLU takes runs as one node
+(``_LinearRelu``), the same kernels' bits with one pass over the output and one node fewer.
+
+Batch norm in training mode is replayed with its running statistics: its op updates them in
+place (their arrays read afresh at each call, as parameters are), and a replay adds one to its
+``num_batches_tracked`` per call, as its module does; recording checks that nothing else changed
+them (their version counts).
 
 What a tape cannot replay is refused in one line when it is recorded, before the optimizer steps
 and with the model's buffers and the random stream put back as they were: ops that draw random
-numbers (dropout in training mode), modules whose buffers change outside the recorded ops (batch
-norm's running statistics in training mode), in-place changes of op outputs, inputs that require
-grad, hooks on modules or parameters, and tensors or arrays that enter an op from elsewhere than
-the inputs, the model's and criterion's parameters and buffers, or earlier ops. Python control flow
-that depends on values (``if x.sum() > 0``) is fixed at recording, as under ``jax.jit``: such a
-model must not be captured. The eager step stays the reference; change the model's structure,
-parameters or hooks and build a new step.
+numbers (dropout in training mode), batch norm with ``momentum=None`` in training mode (its factor
+changes at every step), modules whose buffers change outside the recorded ops, in-place changes of
+op outputs, inputs that require grad, hooks on modules or parameters, and tensors or arrays that
+enter an op from elsewhere than the inputs, the model's and criterion's parameters and buffers, or
+earlier ops. Python control flow that depends on values (``if x.sum() > 0``) is fixed at
+recording, as under ``jax.jit``: such a model must not be captured. The eager step stays the
+reference; change the model's structure or hooks and build a new step.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ from ..autograd.tensor import Tensor
 from ..kernels import activation as _kact
 from ..kernels import linear as _klinear
 from ..nn.functional.linear import LinearFunction
+from ..nn.functional.normalization import BatchNormFunction
+from ..nn.modules.batchnorm import _BatchNorm
 from ..nn.modules.module import Module
 
 _OP, _HELD, _ARG, _CONST = range(4)  # where an op's input comes from
@@ -52,6 +60,11 @@ _DATA = attrgetter("_data")
 
 class CaptureError(RuntimeError):
     """What a captured step cannot replay, found while recording it."""
+
+
+class _Buffers(tuple):
+    """A keyword argument of an op that holds buffers' arrays (batch norm's ``running``): the
+    buffers themselves, whose arrays a replay reads afresh at every call."""
 
 
 class _LinearRelu(Function):
@@ -152,9 +165,17 @@ class _Tape:
                 for e in edges)
             self.ops.append((cls, tuple(slots), kwargs, needs, refs))
         # what a replay runs per op: its class, a function picking its inputs from the slots, its
-        # constant keyword arguments, which inputs need a gradient, one picking its edges or None
-        self.run = [(cls, _picker(at), kwargs, list(needs), None if refs is None else _picker(refs))
-                    for cls, at, kwargs, needs, refs in self.ops]
+        # keyword arguments, which inputs need a gradient, one picking its edges or None; a keyword
+        # argument that holds buffers gets their arrays afresh at each replay (``fresh``)
+        self.run, self.fresh = [], []
+        for cls, at, kwargs, needs, refs in self.ops:
+            if any(type(v) is _Buffers for v in kwargs.values()):
+                kwargs = dict(kwargs)
+                self.fresh += [(kwargs, name, v) for name, v in kwargs.items() if type(v) is _Buffers]
+            self.run.append((cls, _picker(at), kwargs, list(needs), None if refs is None else _picker(refs)))
+        self.owned: list[tuple[dict, str, Tensor]] = []  # (module's dict, name, parameter or buffer)
+        self.counts: list[tuple[Tensor, int]] = []  # (batch norm's step count, its calls per step)
+        self.versions: list[tuple[Tensor, int]] = []  # (buffer, in-place changes per step)
         self.held, self.consts, self.leaves = list(held.values()), consts, list(leaves.values())
         self.loss_slot, self.loss_node = first_output + loss_index, first_node + loss_index
         # backward: per node the engine ran, in its order, where its input gradients go: (input
@@ -163,6 +184,14 @@ class _Tape:
                                                 if r))
                          for k in order]
         self.n_refs = first_node + len(self.ops)
+
+    def current(self) -> bool:
+        """Whether the modules still hold the parameters and buffers this tape was recorded with
+        (one replaced by a new tensor, ``bn.running_var = ...`` say, records a new tape)."""
+        for d, name, t in self.owned:
+            if d.get(name) is not t:
+                return False
+        return True
 
 
 def _picker(indices: tuple) -> Callable[[list], tuple]:
@@ -183,6 +212,7 @@ class _Recorder:
         self.index: dict[int, int] = {}  # id(output tensor) -> op index
         self.node_index: dict[int, int] = {}  # id(recorded node) -> op index
         self.outputs: list[tuple[Tensor, int]] = []  # (tensor, its version when made)
+        self.updated: dict[int, int] = {}  # id(buffer) -> batch norm ops (training) that update it
         self.ops: list = []
         self.problem: str | None = None
 
@@ -190,9 +220,19 @@ class _Recorder:
         sources = []
         for a in args:
             sources.append(self._source(a, type(ctx).__name__))
-        for v in kwargs.values():
+        recorded = dict(kwargs)
+        for name, v in kwargs.items():
             if isinstance(v, (Tensor, np.ndarray)):
                 self._refuse(f"{type(ctx).__name__} takes a tensor or array as a keyword argument")
+            elif isinstance(v, tuple) and v and all(isinstance(a, np.ndarray) for a in v):
+                held = [self.held_arrays.get(id(a)) for a in v]
+                if not all(t is not None and t._data is a for t, a in zip(held, v)):
+                    self._refuse(f"{type(ctx).__name__} takes arrays that are not the values of buffers")
+                    continue
+                recorded[name] = _Buffers(held)
+                if type(ctx) is BatchNormFunction and kwargs.get("training"):  # it updates them
+                    for t in held:
+                        self.updated[id(t)] = self.updated.get(id(t), 0) + 1
         edges = None
         if out._node is ctx:
             edges = tuple(None if e is None else e if isinstance(e, Tensor) else self._node_index(e)
@@ -200,7 +240,7 @@ class _Recorder:
             self.node_index[id(ctx)] = len(self.ops)
         self.index[id(out)] = len(self.ops)
         self.outputs.append((out, out._vc[0]))
-        self.ops.append((type(ctx), tuple(sources), kwargs, tuple(ctx.needs_input_grad), edges))
+        self.ops.append((type(ctx), tuple(sources), recorded, tuple(ctx.needs_input_grad), edges))
 
     def _node_index(self, node) -> int | None:
         k = self.node_index.get(id(node))
@@ -244,6 +284,20 @@ def _held_tensors(*owners) -> dict:
     return held
 
 
+def _step_counts(rec: _Recorder, *owners) -> dict:
+    """id(count) -> (count, calls): the ``num_batches_tracked`` of each batch norm module that ran
+    in training mode, and how many times (the recorded ops that updated its running mean)."""
+    counts = {}
+    for owner in owners:
+        if isinstance(owner, Module):
+            for m in owner.modules():
+                if isinstance(m, _BatchNorm) and m.training and m.track_running_stats:
+                    k = rec.updated.get(id(m.running_mean), 0)
+                    if k:
+                        counts[id(m.num_batches_tracked)] = (m.num_batches_tracked, k)
+    return counts
+
+
 def _check_before(model, criterion, x) -> None:
     if x.requires_grad:
         raise CaptureError("a captured step cannot take an input that requires grad (its gradient "
@@ -255,6 +309,11 @@ def _check_before(model, criterion, x) -> None:
             if m._forward_hooks or m._forward_pre_hooks:
                 raise CaptureError(f"a captured step cannot replay hooks, and {type(m).__name__} has a "
                                    f"forward hook; remove it or run the eager step")
+        for m in owner.modules():
+            if isinstance(m, _BatchNorm) and m.training and m.track_running_stats and m.momentum is None:
+                raise CaptureError(f"a captured step cannot replay {type(m).__name__}(momentum=None) in "
+                                   f"training mode, whose factor (a cumulative average) changes at every "
+                                   f"step; give it a momentum or run the eager step")
         for p in owner.parameters():
             if p._hooks:
                 raise CaptureError("a captured step cannot replay hooks, and a parameter has one; remove "
@@ -278,7 +337,7 @@ class CompiledStep:
         key = (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, _grad_state.enabled,
                tuple([m.training for m in self._modules]), tuple([p._requires_grad for p in self._params]))
         tape = self._tapes.get(key)
-        if tape is None or x._requires_grad:
+        if tape is None or x._requires_grad or not tape.current():
             loss, tape = self._record(x, y)
             self._tapes[key] = tape
             self._again = None
@@ -291,8 +350,8 @@ class CompiledStep:
         model, criterion, optimizer = self.model, self.criterion, self.optimizer
         _check_before(model, criterion, x)
         held = _held_tensors(model, criterion)
-        buffers = [(t, t._data, t._data.copy()) for o in (model, criterion) if isinstance(o, Module)
-                   for t in o.buffers()]
+        buffers = [(t, t._data, t._data.copy(), t._vc[0]) for o in (model, criterion)
+                   if isinstance(o, Module) for t in o.buffers()]
         rng = _random.get_rng_state()
         rec = _Recorder((x, y), held)
         optimizer.zero_grad()
@@ -301,21 +360,27 @@ class CompiledStep:
             loss = criterion(model(x), y)
         finally:
             _engine.recorders.pop()
-        problem = rec.problem or self._problem_after(rec, loss, buffers, rng)
+        counts = _step_counts(rec, model, criterion)
+        problem = rec.problem or self._problem_after(rec, loss, buffers, counts, rng)
         if problem is not None:
-            for t, data, copy in buffers:  # as they were: the step did not happen
+            for t, data, copy, _ in buffers:  # as they were: the step did not happen
                 t._data = data
                 np.copyto(data, copy)
             _random.set_rng_state(rng)
             raise CaptureError(f"cannot capture this step: {problem}; run the eager step")
         nodes = _engine._topological_order([loss._node])
         tape = _Tape(*_fuse(rec.ops, rec.index[id(loss)], [rec.node_index[id(n)] for n in nodes]))
+        tape.owned = [(d, name, t) for o in (model, criterion) if isinstance(o, Module) for m in o.modules()
+                      for d in (m._parameters, m._buffers) for name, t in d.items() if t is not None]
+        tape.counts = list(counts.values())
+        tape.versions = [(t, rec.updated.get(id(t)) or counts[id(t)][1]) for t, *_ in buffers
+                         if id(t) in rec.updated or id(t) in counts]
         loss.backward()
         optimizer.step()
         return Tensor._make(loss._data), tape
 
     @staticmethod
-    def _problem_after(rec: _Recorder, loss, buffers, rng) -> str | None:
+    def _problem_after(rec: _Recorder, loss, buffers, counts: dict, rng) -> str | None:
         if not isinstance(loss, Tensor) or id(loss) not in rec.index:
             return "the criterion's result is not the output of an op of the step"
         if loss._node is None or loss._data.size != 1:
@@ -323,10 +388,20 @@ class CompiledStep:
         if _random.get_rng_state() != rng:
             return ("the step draws random numbers (dropout in training mode, say), which a replay "
                     "would not draw again")
-        for t, data, copy in buffers:
-            if t._data is not data or not np.array_equal(data, copy, equal_nan=True):
-                return ("a buffer changed outside the recorded ops (batch norm's running statistics in "
-                        "training mode, say)")
+        for t, data, copy, version in buffers:
+            # batch norm's running statistics, changed in place by its recorded ops, and its step
+            # count, by one per call: as expected, and by nothing else (their versions say)
+            k = rec.updated.get(id(t))
+            if k is None and id(t) in counts:
+                k = counts[id(t)][1]
+                if t._data is not data or not np.array_equal(data, copy + k):
+                    k = -1
+            if k is not None:
+                if t._data is not data or t._vc[0] - version != k:
+                    return f"a batch norm buffer changed outside its batch norm ({type(t).__name__})"
+            elif t._data is not data or not np.array_equal(data, copy, equal_nan=True):
+                return ("a buffer changed outside the recorded ops (a module that writes its buffers in "
+                        "forward, say)")
         for t, version in rec.outputs:
             if t._vc[0] != version:
                 return "an op's output was changed in place"
@@ -336,6 +411,8 @@ class CompiledStep:
 
     def _replay(self, tape: _Tape, inputs: tuple) -> Tensor:
         self.optimizer.zero_grad()
+        for kwargs, name, buffers in tape.fresh:  # batch norm's running statistics, as they are now
+            kwargs[name] = tuple([t._data for t in buffers])
         slots = [*inputs, *map(_DATA, tape.held), *tape.consts]
         refs = [None, *tape.leaves]
         for cls, pick_inputs, kwargs, needs, pick_edges in tape.run:  # forward: each op's own kernel
@@ -346,6 +423,10 @@ class CompiledStep:
             if pick_edges is not None:
                 ctx.edges = pick_edges(refs)
             refs.append(ctx)
+        for t, k in tape.counts:  # batch norm's step counts, as its forward adds to them
+            t._data += k
+        for t, k in tape.versions:
+            t._vc[0] += k
         # backward: the engine's routing and accumulation, in the order it ran the nodes
         loss = slots[tape.loss_slot]
         grads: list = [None] * tape.n_refs  # each node's gradient so far
