@@ -367,7 +367,7 @@ class _InPlace(nn.Module):
     (lambda: (nn.Dropout(0.5),), "draws random numbers"),
     (lambda: (_CountsCalls(),), "a buffer changed outside the recorded ops"),
     (lambda: (nn.BatchNorm1d(16, momentum=None),), r"BatchNorm1d\(momentum=None\)"),
-    (lambda: (_NudgesTheNorm(),), "a batch norm buffer changed outside its batch norm"),
+    (lambda: (_NudgesTheNorm(),), r"batch norm's buffer 2\.bn\.running_mean changed outside its batch norm"),
     (lambda: (_AddsAConstant(),), "nor the output of an earlier op"),
     (lambda: (_InPlace(),), r"or changed in place\)"),
 ])

@@ -350,8 +350,8 @@ class CompiledStep:
         model, criterion, optimizer = self.model, self.criterion, self.optimizer
         _check_before(model, criterion, x)
         held = _held_tensors(model, criterion)
-        buffers = [(t, t._data, t._data.copy(), t._vc[0]) for o in (model, criterion)
-                   if isinstance(o, Module) for t in o.buffers()]
+        buffers = [(t, t._data, t._data.copy(), t._vc[0], name) for o in (model, criterion)
+                   if isinstance(o, Module) for name, t in o.named_buffers()]
         rng = _random.get_rng_state()
         rec = _Recorder((x, y), held)
         optimizer.zero_grad()
@@ -363,7 +363,7 @@ class CompiledStep:
         counts = _step_counts(rec, model, criterion)
         problem = rec.problem or self._problem_after(rec, loss, buffers, counts, rng)
         if problem is not None:
-            for t, data, copy, _ in buffers:  # as they were: the step did not happen
+            for t, data, copy, *_ in buffers:  # as they were: the step did not happen
                 t._data = data
                 np.copyto(data, copy)
             _random.set_rng_state(rng)
@@ -388,7 +388,7 @@ class CompiledStep:
         if _random.get_rng_state() != rng:
             return ("the step draws random numbers (dropout in training mode, say), which a replay "
                     "would not draw again")
-        for t, data, copy, version in buffers:
+        for t, data, copy, version, name in buffers:
             # batch norm's running statistics, changed in place by its recorded ops, and its step
             # count, by one per call: as expected, and by nothing else (their versions say)
             k = rec.updated.get(id(t))
@@ -398,7 +398,7 @@ class CompiledStep:
                     k = -1
             if k is not None:
                 if t._data is not data or t._vc[0] - version != k:
-                    return f"a batch norm buffer changed outside its batch norm ({type(t).__name__})"
+                    return f"batch norm's buffer {name} changed outside its batch norm"
             elif t._data is not data or not np.array_equal(data, copy, equal_nan=True):
                 return ("a buffer changed outside the recorded ops (a module that writes its buffers in "
                         "forward, say)")
