@@ -1,7 +1,8 @@
 """The small CNN of ``gradstep train --model cnn`` (``gradstep.models.cnn(1, 10)``: conv 3x3 - batch
 norm - ReLU - max-pool 2, twice (16 and 32 channels), then linear 128 - ReLU - linear 10) for one
-epoch of Fashion-MNIST, batch 64, Adam (lr 1e-3), in gradstep, in PyTorch and in JAX (the whole
-step under one ``jax.jit``, ``jax_steps.py``).
+epoch of Fashion-MNIST, batch 64, Adam (lr 1e-3), in gradstep (the eager loop, and
+``gradstep-compiled``: the captured step, ``gradstep.compile_step``, batch norm in training mode
+included), in PyTorch and in JAX (the whole step under one ``jax.jit``, ``jax_steps.py``).
 
 Both start from the same weights and see the same batches; the epoch is timed, then the test set
 is evaluated in eval mode.
@@ -12,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import fashion, jax_steps, machine
-from .mlp import Batches, eager_epoch, warm_up
+from .mlp import EPOCHS, Batches, warm_up
 
-CONTENDERS = ("gradstep", "torch", "jax")
+CONTENDERS = ("gradstep", "gradstep-compiled", "torch", "jax")
 
 
 def shapes() -> dict:
@@ -67,10 +68,11 @@ def run(contender: str, batch: int = 64, lr: float = 1e-3, train=None, test=None
 
     crit = lib.nn.CrossEntropyLoss()
     net, opt = build()
-    compile_seconds = warm_up(lib, build, crit, xtr, ytr, batch, shape=(-1, 1, 28, 28))
+    loop = "compiled" if contender == "gradstep-compiled" else "eager"
+    compile_seconds = warm_up(lib, build, crit, xtr, ytr, batch, shape=(-1, 1, 28, 28), loop=loop)
     loader = Batches(lib, xtr, ytr, batch, shape=(-1, 1, 28, 28))
     stop = machine.clock()
-    mean_loss = eager_epoch(loader, net, crit, opt)
+    mean_loss = EPOCHS[loop](loader, net, crit, opt)
     seconds, cpu = stop()
     net.eval()
     with lib.no_grad():

@@ -68,6 +68,10 @@ def targets(run: dict) -> list[dict]:
     ratio("cnn", "gradstep / torch", 1.0, "small CNN, one thread: gradstep <= 1.0x PyTorch")
     ratio("cnn", "gradstep / jax", 1.0, "small CNN, one thread: gradstep <= 1.0x JAX")
     ratio("cnn", "gradstep / torch", 1.0, "small CNN, default threads: gradstep <= 1.0x PyTorch", "default")
+    ratio("cnn", "gradstep-compiled / torch", None, "small CNN, one thread: gradstep.compile_step / PyTorch "
+          "(reported)")
+    ratio("cnn", "gradstep-compiled / torch", None, "small CNN, default threads: gradstep.compile_step / "
+          "PyTorch (reported)", "default")
     ratio("trainer", "gradstep-trainer / gradstep", 1.05, "Trainer.fit <= 1.05x the eager loop")
     for case, setting in (("mlp64", "one"), ("mlp1", "one"), ("cnn", "one"), ("cnn", "default")):
         accuracy(case, setting)

@@ -46,7 +46,7 @@ def test_smoke_run_completes_and_writes_results(torch, smoke_run):
         assert ("jax" in accs) == jax_installed
     if jax_installed:
         assert cases["cnn"]["summary"]["contenders"]["jax"]["compile_seconds"] > 0
-    assert [t["group"] for t in results["targets"]] == ["goal"] * 18 + ["earlier"] * 5
+    assert [t["group"] for t in results["targets"]] == ["goal"] * 20 + ["earlier"] * 5
     text = (smoke_run / "results.md").read_text()
     assert "smoke mode" in text and "## Goals of the performance issue" in text and "Machine:" in text
 
