@@ -178,6 +178,18 @@ class _Tape:
         self.versions: list[tuple[Tensor, int]] = []  # (buffer, in-place changes per step)
         self.held, self.consts, self.leaves = list(held.values()), consts, list(leaves.values())
         self.loss_slot, self.loss_node = first_output + loss_index, first_node + loss_index
+        # the outputs no later op takes, dropped from the slots after the op that takes them last,
+        # as the eager step lets them go (the ops that need them for backward keep them)
+        last: dict = {}
+        for i, (_, at, *_) in enumerate(self.ops):
+            for j in at:
+                if j >= first_output:
+                    last[j] = i
+        drops: list = [[] for _ in self.ops]
+        for j, i in last.items():
+            if j != self.loss_slot:
+                drops[i].append(j)
+        self.drops = [tuple(d) for d in drops]
         # backward: per node the engine ran, in its order, where its input gradients go: (input
         # position, reference, whether that is a leaf), the engine's ``_give`` laid out in advance
         self.backward = [(first_node + k, tuple((i, r, r < first_node) for i, r in enumerate(self.ops[k][4])
@@ -415,11 +427,13 @@ class CompiledStep:
             kwargs[name] = tuple([t._data for t in buffers])
         slots = [*inputs, *map(_DATA, tape.held), *tape.consts]
         refs = [None, *tape.leaves]
-        for cls, pick_inputs, kwargs, needs, pick_edges in tape.run:  # forward: each op's own kernel
+        for (cls, pick_inputs, kwargs, needs, pick_edges), drop in zip(tape.run, tape.drops):  # forward
             ctx = cls()
             ctx.needs_input_grad = needs  # shared by the replays; nothing changes it
             out = cls.forward(ctx, *pick_inputs(slots), **kwargs)
             slots.append(out if type(out) is np.ndarray else np.asarray(out))
+            for j in drop:
+                slots[j] = None
             if pick_edges is not None:
                 ctx.edges = pick_edges(refs)
             refs.append(ctx)
@@ -441,6 +455,7 @@ class CompiledStep:
             node._leaf_grads = leaf_grads
             in_grads = node.backward(node, g)
             node._leaf_grads = None
+            node.saved_tensors = _engine._FREED  # as the engine frees them: their memory is reused
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             n = len(in_grads)
