@@ -17,6 +17,7 @@ from this process's environment. Figures, not a test.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import statistics
@@ -51,12 +52,16 @@ def main(argv: list[str]) -> None:
     if any(k in os.environ for k in PINS):
         env = {k: v for k, v in os.environ.items() if k not in PINS}
         os.execve(sys.executable, [sys.executable, "-m", "benchmarks.split_feedback", *argv], env)
-    busy = None
-    if "--busy" in argv:
-        i = argv.index("--busy")
-        busy, argv = argv[i + 1:i + 3], argv[:i] + argv[i + 3:]
-    rounds = int(argv[0]) if argv else 10
-    steps = int(argv[1]) if len(argv) > 1 else 24
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.split_feedback",
+                                     description="The CNN step on one thread, always split, with feedback.")
+    parser.add_argument("rounds", type=int, nargs="?", default=10)
+    parser.add_argument("steps", type=int, nargs="?", default=24)
+    parser.add_argument("--busy", type=float, nargs=2, metavar=("ON_MS", "OFF_MS"),
+                        help="a process busy ON_MS, idle OFF_MS in turn on the last CPU")
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.steps < 1 or (args.busy and min(args.busy) < 0):
+        parser.error("rounds and steps must be positive and the busy times not negative")
+    rounds, steps, busy = args.rounds, args.steps, args.busy and [f"{v:g}" for v in args.busy]
     import numpy as np
 
     import gradstep
