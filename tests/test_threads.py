@@ -341,6 +341,9 @@ def test_a_helper_waits_awake_for_a_bounded_time_then_sleeps(two_threads_everywh
     _needs_spinning_helpers()
     monkeypatch.setattr(_threads, "SPIN_SECONDS", 0.3)
     pool = _split_in_two()
+    deadline = time.monotonic() + 0.25  # the helper counts itself as polling once its chunk is done
+    while pool.spinning != 1 and time.monotonic() < deadline:
+        time.sleep(0.001)
     seen_awake = pool.spinning == 1 and _threads.own_running() == 1  # polling, counted as ours
     deadline = time.monotonic() + 30
     while (pool.spinning or pool.sleeping < len(pool.threads)) and time.monotonic() < deadline:
@@ -378,9 +381,13 @@ def test_a_forked_child_gets_its_own_helpers(two_threads_everywhere):
     _split_in_two()  # the parent's pool runs
     pid = os.fork()
     if pid == 0:  # the child: the parent's helpers do not exist here; a split must start new ones
-        _side_by_side.ran = (threading.Event(), threading.Event())
-        ok = parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
-        os._exit(0 if ok and parallel._pool is not None and len(parallel._pool.threads) == 1 else 1)
+        ok = False
+        try:
+            _side_by_side.ran = (threading.Event(), threading.Event())
+            ok = (parallel.parallel_for(_side_by_side, 2, 10 ** 9) == [True, True]
+                  and parallel._pool is not None and len(parallel._pool.threads) == 1)
+        finally:  # never back into the test session, whatever happened
+            os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
 
@@ -448,7 +455,7 @@ def test_work_whose_helper_is_slow_runs_in_the_calling_thread_with_the_same_resu
 
 def test_work_that_gains_from_a_second_thread_stays_split(timed_splits):
     def chunk(i, j):
-        time.sleep(0.02)  # sleeping releases the GIL, as NumPy's kernels do
+        time.sleep(0.1)  # sleeping releases the GIL, as NumPy's kernels do; long beside a hand-off
         return threading.get_ident()
 
     used = [len(set(parallel.parallel_for(chunk, 2, 10 ** 9, chunks=2))) for _ in range(6)]
