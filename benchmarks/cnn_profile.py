@@ -27,15 +27,9 @@ import os
 import sys
 import time
 
-PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+from . import machine
+
 BATCH = 64
-
-
-def _unpinned() -> None:
-    """Re-execute without the OpenBLAS pins (they are read when NumPy loads OpenBLAS)."""
-    if any(k in os.environ for k in PINS):
-        env = {k: v for k, v in os.environ.items() if k not in PINS}
-        os.execve(sys.executable, [sys.executable, "-m", "benchmarks.cnn_profile", *sys.argv[1:]], env)
 
 
 def gemm_peak(np, threads: int, size: int = 2048) -> float:
@@ -166,7 +160,7 @@ class Library:
 
 
 def main(argv: list[str]) -> None:
-    _unpinned()
+    machine.unpinned("benchmarks.cnn_profile", sys.argv[1:])
     rounds = int(argv[0]) if argv else 20
     threads = int(argv[1]) if len(argv) > 1 else 1
     size = int(argv[2]) if len(argv) > 2 else 2048

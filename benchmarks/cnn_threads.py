@@ -16,13 +16,11 @@ import statistics
 import sys
 import time
 
-PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+from . import machine
 
 
 def main(argv: list[str]) -> None:
-    if any(k in os.environ for k in PINS):
-        env = {k: v for k, v in os.environ.items() if k not in PINS}
-        os.execve(sys.executable, [sys.executable, "-m", "benchmarks.cnn_threads", *argv], env)
+    machine.unpinned("benchmarks.cnn_threads", argv)
     rounds = int(argv[0]) if argv else 7
     steps = int(argv[1]) if len(argv) > 1 else 10
     import numpy as np

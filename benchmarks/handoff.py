@@ -17,18 +17,12 @@ test.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import threading
 import time
 
-PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-
-
-def _running() -> int:
-    with open("/proc/loadavg") as f:
-        return int(f.read().split()[3].split("/")[0])
+from . import machine
 
 
 def _python_for(us: float) -> None:
@@ -38,9 +32,7 @@ def _python_for(us: float) -> None:
 
 
 def main(argv: list[str]) -> None:
-    if any(k in os.environ for k in PINS):
-        env = {k: v for k, v in os.environ.items() if k not in PINS}
-        os.execve(sys.executable, [sys.executable, "-m", "benchmarks.handoff", *argv], env)
+    machine.unpinned("benchmarks.handoff", argv)
     splits = int(argv[0]) if argv else 300
     gaps = [float(g) for g in argv[1:]] or [20.0, 100.0, 250.0, 1000.0]
     import numpy as np
@@ -81,7 +73,7 @@ def main(argv: list[str]) -> None:
                 # a split counts only when no other process's thread was running just before it
                 # (the running count less this process's running threads); the reading is part of
                 # the gap, so the splits follow each other as they would anyway
-                free = _running() - 1 - _threads.own_running() <= 0
+                free = _threads.running_threads() - 1 - _threads.own_running() <= 0
                 _python_for(gap)
                 starts.clear()
                 t0 = time.perf_counter_ns()

@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 import sys
 
+from . import machine
 from .threads import _calls, _time
 
-PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 BATCHES = (4, 8, 16, 32, 64, 128)
 
 
@@ -47,9 +47,7 @@ def _cases(np, batch: int) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    if any(k in os.environ for k in PINS):
-        env = {k: v for k, v in os.environ.items() if k not in PINS}
-        os.execve(sys.executable, [sys.executable, "-m", "benchmarks.loops", *argv], env)
+    machine.unpinned("benchmarks.loops", argv)
     rounds = int(argv[0]) if argv else 15
     batches = [int(b) for b in argv[1:]] or BATCHES
     import numpy as np

@@ -5,12 +5,23 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import sys
 import time
 
 # the variables that decide thread counts and OpenBLAS's kernel, recorded with every setting
 ENVIRONMENT = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GRADSTEP_NUM_THREADS",
                "PJRT_NPROC", "XLA_FLAGS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _TIMED: dict = {}  # the per-thread CPU seconds of the last part timed with ``clock``
+
+PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # this workplace's OpenBLAS pins: never in a benchmark
+
+
+def unpinned(module: str, argv: list[str]) -> None:
+    """Run ``python -m module *argv`` afresh without ``PINS`` when either is set (they are read
+    when NumPy loads OpenBLAS, so they must be gone before); returns only when neither is."""
+    if any(k in os.environ for k in PINS):
+        env = {k: v for k, v in os.environ.items() if k not in PINS}
+        os.execve(sys.executable, [sys.executable, "-m", module, *argv], env)
 
 
 def cpu_model() -> str:

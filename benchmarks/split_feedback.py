@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 
-PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+from . import machine
 
 BUSY = """
 import os, sys, time
@@ -49,9 +49,7 @@ def _busy_process(on_ms: str, off_ms: str) -> subprocess.Popen:
 
 
 def main(argv: list[str]) -> None:
-    if any(k in os.environ for k in PINS):
-        env = {k: v for k, v in os.environ.items() if k not in PINS}
-        os.execve(sys.executable, [sys.executable, "-m", "benchmarks.split_feedback", *argv], env)
+    machine.unpinned("benchmarks.split_feedback", argv)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.split_feedback",
                                      description="The CNN step on one thread, always split, with feedback.")
     parser.add_argument("rounds", type=int, nargs="?", default=10)

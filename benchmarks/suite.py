@@ -41,7 +41,7 @@ from . import machine, report
 ROOT = Path(__file__).resolve().parents[1]
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GRADSTEP_NUM_THREADS",
                "PJRT_NPROC")
-PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # never in a benchmark process: see the docstring
+PINS = machine.PINS  # never in a benchmark process: see the docstring
 SETTINGS = {"one": "one thread (OMP/OPENBLAS/MKL/GRADSTEP_NUM_THREADS=1, and PJRT_NPROC=1 for JAX's pool)",
             "default": "each library's default thread settings (no thread variable set)"}
 
