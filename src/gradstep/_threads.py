@@ -171,7 +171,7 @@ def free_cpus() -> int:
     now = time.monotonic()
     if now - _free[0] > LOAD_SAMPLE_SECONDS:
         cpus = os.cpu_count() or 1
-        _free = (now, max(1, cpus - (running_threads() - 1 - own_running())))
+        _free = (now, min(cpus, max(1, cpus - (running_threads() - 1 - own_running()))))
     return _free[1]
 
 

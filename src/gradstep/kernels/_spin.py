@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import time
 
-import numba
 import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-_compile = numba.njit(nogil=True, cache=True)  # as kernels.jit compiles, eagerly: numba is here
+from . import jit
+
+_compile = jit._compile  # kernels.jit's compile (cache, or none on a read-only install), eagerly
 
 
 @intrinsic

@@ -19,7 +19,7 @@ from . import jit
 def count_correct(scores: np.ndarray, target: np.ndarray) -> int:
     """The number of rows of ``scores`` (N, C) whose argmax is ``target`` (N,), class indices."""
     if (jit.enabled() and scores.dtype.char in "fd" and target.dtype.kind in "iu"
-            and scores.flags.c_contiguous and scores.shape[1] > 0):
+            and scores.flags.c_contiguous and scores.shape[1] > 0 and target.shape == scores.shape[:1]):
         return int(_count_correct(scores, target))
     return int(np.count_nonzero(scores.argmax(axis=1) == target))
 
