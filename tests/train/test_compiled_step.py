@@ -314,7 +314,7 @@ def test_switching_modes_and_freezing_record_new_tapes_with_the_eager_bits():
     assert len(step._tapes) == 6
 
 
-def _refused(net, message, x=None, crit=None):
+def _refused(net, message, x=None, crit=None, y=None):
     """The step is refused with ``message`` and changes nothing: parameters, buffers, the stream."""
     crit = crit or nn.CrossEntropyLoss()
     opt = gs.optim.Adam(net.parameters(), lr=1e-2)
@@ -323,10 +323,24 @@ def _refused(net, message, x=None, crit=None):
     before = [t.detach().numpy().copy() for t in (*net.parameters(), *net.buffers())]
     rng = gs.get_rng_state()
     with pytest.raises(CaptureError, match=message) as info:
-        step(bx if x is None else x, by)
+        step(bx if x is None else x, by if y is None else y)
     assert "\n" not in str(info.value) and str(info.value).endswith("run the eager step")
     _assert_same(before, [t.detach().numpy() for t in (*net.parameters(), *net.buffers())])
     assert gs.get_rng_state() == rng
+
+
+class _HookOnAnOutput(nn.Module):
+    def forward(self, x):
+        x = x * 2.0
+        x.register_hook(lambda g: g * 3.0)
+        return x
+
+
+class _RetainsAGradient(nn.Module):
+    def forward(self, x):
+        x = x * 2.0
+        x.retain_grad()
+        return x
 
 
 class _CountsCalls(nn.Module):
@@ -366,6 +380,8 @@ class _InPlace(nn.Module):
 @pytest.mark.parametrize("extra, message", [
     (lambda: (nn.Dropout(0.5),), "draws random numbers"),
     (lambda: (_CountsCalls(),), "a buffer changed outside the recorded ops"),
+    (lambda: (_HookOnAnOutput(),), r"has a hook or keeps its gradient \(register_hook"),
+    (lambda: (_RetainsAGradient(),), r"has a hook or keeps its gradient \(register_hook"),
     (lambda: (nn.BatchNorm1d(16, momentum=None),), r"BatchNorm1d\(momentum=None\)"),
     (lambda: (_NudgesTheNorm(),), r"batch norm's buffer 2\.bn\.running_mean changed outside its batch norm"),
     (lambda: (_AddsAConstant(),), "nor the output of an earlier op"),
@@ -384,6 +400,8 @@ def test_hooks_and_inputs_that_require_grad_are_refused():
     _refused(net, "a parameter has one")
     x = gs.from_numpy(np.ones((8, 12), np.float32)).requires_grad_()
     _refused(_mlp(), "an input that requires grad", x=x)
+    y = gs.from_numpy(np.ones((8, 5), np.float32)).requires_grad_()
+    _refused(_mlp(), "a target that requires grad", crit=nn.MSELoss(), y=y)
 
 
 def test_bad_arguments_are_refused_in_one_line():

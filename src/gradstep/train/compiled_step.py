@@ -310,10 +310,10 @@ def _step_counts(rec: _Recorder, *owners) -> dict:
     return counts
 
 
-def _check_before(model, criterion, x) -> None:
-    if x.requires_grad:
-        raise CaptureError("a captured step cannot take an input that requires grad (its gradient "
-                           "would not be replayed); run the eager step")
+def _check_before(model, criterion, x, y) -> None:
+    if x.requires_grad or y.requires_grad:
+        raise CaptureError(f"a captured step cannot take {'an input' if x.requires_grad else 'a target'} "
+                           f"that requires grad (its gradient would not be replayed); run the eager step")
     for owner in (model, criterion):
         if not isinstance(owner, Module):
             continue
@@ -349,7 +349,7 @@ class CompiledStep:
         key = (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, _grad_state.enabled,
                tuple([m.training for m in self._modules]), tuple([p._requires_grad for p in self._params]))
         tape = self._tapes.get(key)
-        if tape is None or x._requires_grad or not tape.current():
+        if tape is None or x._requires_grad or y._requires_grad or not tape.current():
             loss, tape = self._record(x, y)
             self._tapes[key] = tape
             self._again = None
@@ -360,7 +360,7 @@ class CompiledStep:
 
     def _record(self, x, y) -> tuple[Tensor, _Tape]:
         model, criterion, optimizer = self.model, self.criterion, self.optimizer
-        _check_before(model, criterion, x)
+        _check_before(model, criterion, x, y)
         held = _held_tensors(model, criterion)
         buffers = [(t, t._data, t._data.copy(), t._vc[0], name) for o in (model, criterion)
                    if isinstance(o, Module) for name, t in o.named_buffers()]
@@ -417,6 +417,10 @@ class CompiledStep:
         for t, version in rec.outputs:
             if t._vc[0] != version:
                 return "an op's output was changed in place"
+        for node in _engine._topological_order([loss._node]):
+            if node._hooks or node._retain is not None:
+                return ("a tensor made in the step has a hook or keeps its gradient (register_hook, "
+                        "retain_grad), which a replay would not run")
         return None
 
     # ------------------------------------------------------------------ replaying
