@@ -374,11 +374,9 @@ class Unchanged:
         self.values = list(chain.from_iterable(map(dict.values, self.states)))
 
     def __call__(self) -> bool:
-        seg, params = self.seg, self.seg.params
         try:
-            if not (all(map(is_, map(_DATA, params), seg.data_views))
-                    and all(map(is_, map(_DATA, map(_GRAD, params)), seg.grad_views))
-                    and all(map(is_, map(self.state.get, params), self.states))):
+            if not (self.seg._views_in_place()
+                    and all(map(is_, map(self.state.get, self.seg.params), self.states))):
                 return False
             values = list(chain.from_iterable(map(dict.values, self.states)))
         except (AttributeError, TypeError):  # a gradient set to None, a state that is not a dict

@@ -403,14 +403,15 @@ class CompiledStep:
         for t, data, copy, version, name in buffers:
             # batch norm's running statistics, changed in place by its recorded ops, and its step
             # count, by one per call: as expected, and by nothing else (their versions say)
+            outside = f"batch norm's buffer {name} changed outside its batch norm"
             k = rec.updated.get(id(t))
             if k is None and id(t) in counts:
                 k = counts[id(t)][1]
                 if t._data is not data or not np.array_equal(data, copy + k):
-                    k = -1
+                    return outside
             if k is not None:
                 if t._data is not data or t._vc[0] - version != k:
-                    return f"batch norm's buffer {name} changed outside its batch norm"
+                    return outside
             elif t._data is not data or not np.array_equal(data, copy, equal_nan=True):
                 return ("a buffer changed outside the recorded ops (a module that writes its buffers in "
                         "forward, say)")
