@@ -33,7 +33,9 @@ def executed():
 
     async def run(path):
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, timeout=300, kernel_name="python3",
+        # every notebook's kernel starts at once: on 2 busy cores that took over nbclient's default
+        # 60 s once, so the start (not any cell's result) gets as long as a cell
+        client = NotebookClient(nb, timeout=300, startup_timeout=300, kernel_name="python3",
                                 resources={"metadata": {"path": str(NOTEBOOKS)}})
         await client.async_execute()
         return path.stem, nb
