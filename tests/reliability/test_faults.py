@@ -101,6 +101,31 @@ def test_interrupt_through_the_api_returns_from_fit(tmp_path):
     assert signal.getsignal(signal.SIGINT) is previous
 
 
+def test_a_signal_during_the_ranks_reduction_is_kept_for_the_next_step(monkeypatch):
+    """Under an MPI launcher the ranks agree on a signal by a reduction at each step; Ctrl-C reaching
+    this rank while the reduction runs (its handler runs as the call returns) is not overwritten by
+    the reduction's "none": every rank goes on this step and stops at the next."""
+    from gradstep import nn, optim
+    from gradstep.train import Trainer
+    from gradstep.train import trainer as trainer_module
+
+    model = nn.Linear(2, 1)
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.MSELoss(), verbose=0)
+    trainer._world = 2
+    reduced = []
+
+    def all_reduce(flag, op):  # the other rank had none; this rank's signal lands meanwhile
+        reduced.append(int(flag[0]))
+        if len(reduced) == 1:
+            trainer._signal = signal.SIGINT
+
+    monkeypatch.setattr(trainer_module.dist, "all_reduce", all_reduce)
+    trainer._signal = None
+    assert trainer._signal_received() is False and trainer._signal == signal.SIGINT
+    assert trainer._signal_received() is True and trainer._signal == signal.SIGINT
+    assert reduced == [0, int(signal.SIGINT)]
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_kill_9_during_epochs_then_resume_is_bitwise(tmp_path, straight, seed):
     out = tmp_path / "r"

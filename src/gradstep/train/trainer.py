@@ -216,7 +216,9 @@ class Trainer:
         if self._world > 1:
             flag = np.array([self._signal or 0], dtype=np.int64)
             dist.all_reduce(flag, op="max")
-            self._signal = int(flag[0]) or None
+            if not flag[0]:  # every process goes on; a signal that came during the reduction (its
+                return False  # handler runs as the call returns) is in ``_signal``, for the next step
+            self._signal = int(flag[0])
         return self._signal is not None
 
     def _optimizer_step(self, hooks: dict | None = None) -> None:
