@@ -51,14 +51,18 @@ def linear_relu_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> t
 
 @jit.compiled
 def _bias_relu_transposed(r, b, y, mask):  # pragma: no cover - compiled, so coverage cannot see it
-    """y = max(r^T + b, 0) and mask = r^T + b > 0, as ``np.add`` then ``activation.relu``."""
+    """y = max(r^T + b, 0) and mask = r^T + b > 0, as ``np.add`` then ``activation.relu``. r is
+    read a row at a time (contiguous); the mask is taken from y afterwards (y > 0 exactly where
+    r^T + b > 0: a NaN stays NaN and is not positive)."""
     zero = y.dtype.type(0)
+    for i in range(y.shape[1]):
+        bi = b[i]
+        for j in range(y.shape[0]):
+            v = r[i, j] + bi
+            y[j, i] = v if (v > zero or v != v) else zero
     for j in range(y.shape[0]):
         for i in range(y.shape[1]):
-            v = r[i, j] + b[i]
-            m = v > zero
-            mask[j, i] = m
-            y[j, i] = v if (m or v != v) else zero
+            mask[j, i] = y[j, i] > zero
 
 
 def linear_backward(grad: np.ndarray, x: np.ndarray, w: np.ndarray, need_x: bool = True,
