@@ -70,20 +70,40 @@ def runs_on(*arrays) -> bool:
     return True
 
 
+class AdamLoop:
+    """``adam`` on the same arrays again and again: ``set(step=..., lr=..., ...)`` fills the loop's
+    scalars, ``run()`` makes the pass (a repeated step sets them before a training step's forward
+    and runs the pass after its backward: ``optim.Adam``)."""
+
+    __slots__ = ("scalars", "args")
+
+    def __init__(self, param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
+                 max_exp_avg_sq: np.ndarray | None = None):
+        flat = [a.reshape(-1) for a in (param, grad, exp_avg, exp_avg_sq)]  # views: C-contiguous
+        vmax = flat[3] if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1)
+        self.scalars = np.empty(5, param.dtype)
+        self.args = [*flat, vmax, max_exp_avg_sq is not None, False, self.scalars]
+
+    def set(self, *, step: float, lr: float, beta1: float, beta2: float, eps: float) -> AdamLoop:
+        weight = 1 - beta1
+        from_end = weight >= 0.5
+        eps_hat, step_size = adam_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        # each scalar in the arrays' precision, as NumPy casts a Python float
+        self.scalars[:] = (1 - weight if from_end else weight, beta2, 1 - beta2, eps_hat, step_size)
+        self.args[6] = from_end
+        return self
+
+    def run(self) -> None:
+        _adam_loop(*self.args)
+
+
 def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
          max_exp_avg_sq: np.ndarray | None, *, step: float, lr: float, beta1: float, beta2: float,
          eps: float) -> None:
     """``kernels.optim.adam`` in one pass (the same arguments but ``work``; arrays as ``runs_on``
     accepts)."""
-    weight = 1 - beta1
-    from_end = weight >= 0.5
-    eps_hat, step_size = adam_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
-    # each scalar in the arrays' precision, as NumPy casts a Python float
-    scalars = np.array((1 - weight if from_end else weight, beta2, 1 - beta2, eps_hat, step_size),
-                       param.dtype)
-    flat = [a.reshape(-1) for a in (param, grad, exp_avg, exp_avg_sq)]  # views: C-contiguous
-    vmax = flat[3] if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1)
-    _adam_loop(*flat, vmax, max_exp_avg_sq is not None, from_end, scalars)
+    AdamLoop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq).set(
+        step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps).run()
 
 
 def sgd(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray | None, *, lr: float,

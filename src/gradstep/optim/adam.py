@@ -90,26 +90,33 @@ class Adam(Optimizer):
         else:
             rules.adam(*arrays, vmax, work=s.work, **hyper)
 
-    def _repeat_update(self, group: dict, s: Slot) -> Callable[[], None]:
+    def _repeat_update(self, group: dict, s: Slot) -> Callable[[], Callable[[], None]]:
         """``_update`` with the compiled loop called directly while the group asks for the plain
-        rule (no weight decay, amsgrad or maximize; compiled kernels on): the same calls with the
-        same arguments, less Python; otherwise ``_update`` itself."""
+        rule (no weight decay, amsgrad or maximize; compiled kernels on): its scalars set before the
+        step's forward, the pass and the new step count after its backward (the same calls with
+        the same arguments, less Python between the kernels); otherwise ``_update`` itself."""
         plain = super()._repeat_update(group, s)
         st = s.state
         arrays = (s.param, s.grad, st["exp_avg"], st["exp_avg_sq"])
         fused = compiled_rules(group)
         if type(self)._update is not Adam._update or fused is None or not fused.runs_on(*arrays):
             return plain
+        loop, count = fused.AdamLoop(*arrays), [0.0]
 
         def update() -> None:
+            st["step"] = count[0]
+            loop.run()
+
+        def prepare() -> Callable[[], None]:
             if (group["weight_decay"] or group["amsgrad"] or group["maximize"]
                     or compiled_rules(group) is not fused):
                 return plain()
-            st["step"] = step = st["step"] + 1
             beta1, beta2 = group["betas"]
-            fused.adam(*arrays, None, step=step, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"])
+            count[0] = step = st["step"] + 1
+            loop.set(step=step, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"])
+            return update
 
-        return update
+        return prepare
 
     def _step_size(self, group: dict, state: dict, grad: np.ndarray) -> np.ndarray:
         # P = γ / (√v̂ + ε) with v updated by g (its running maximum with amsgrad);  d = m̂

@@ -215,10 +215,15 @@ class FlatSegment:
 
     def _views_in_place(self) -> bool:
         """Every parameter's data and gradient are its views (C-level loops: the common case)."""
-        params = self.params
-        if not all(map(is_, map(_DATA, params), self.data_views)):
-            return False
-        grads = list(map(_GRAD, params))
+        return self._data_in_place() and self._grads_in_place()
+
+    def _data_in_place(self) -> bool:
+        """Every parameter's data is its view."""
+        return all(map(is_, map(_DATA, self.params), self.data_views))
+
+    def _grads_in_place(self) -> bool:
+        """Every parameter has a gradient, and it is its view."""
+        grads = list(map(_GRAD, self.params))
         return all(map(is_not, grads, repeat(None))) and all(map(is_, map(_DATA, grads), self.grad_views))
 
     def in_place(self, state: dict) -> bool:
@@ -359,7 +364,8 @@ class Unchanged:
     """Whether a segment is still exactly as the last ``note()`` left it: every parameter's data and
     gradient are its views, and its state is the same dict holding the same keys and the same objects
     (by identity: a step count or array put in its place, even an equal one, counts as a change).
-    A cheap test, for a loop that repeats a step, that ``in_place`` would still hold."""
+    A cheap test, for a loop that repeats a step, that ``in_place`` would still hold
+    (``settled()``, then ``seg._grads_in_place()``)."""
 
     __slots__ = ("seg", "state", "states", "keys", "values")
 
@@ -373,9 +379,12 @@ class Unchanged:
         self.keys = list(chain.from_iterable(self.states))
         self.values = list(chain.from_iterable(map(dict.values, self.states)))
 
-    def __call__(self) -> bool:
+    def settled(self) -> bool:
+        """The test but for the gradients (``seg._grads_in_place()``): every parameter's data is its
+        view and its state as the last ``note()`` left it. A captured step checks this before its
+        forward and the gradients after its backward."""
         try:
-            if not (self.seg._views_in_place()
+            if not (self.seg._data_in_place()
                     and all(map(is_, map(self.state.get, self.seg.params), self.states))):
                 return False
             values = list(chain.from_iterable(map(dict.values, self.states)))

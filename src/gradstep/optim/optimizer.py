@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 
@@ -156,6 +157,16 @@ _UNORDERED = ("optimizer parameters need to be organized in ordered collections,
               "tensors in sets will change between runs. Please use a list instead.")
 
 
+class Repeat(NamedTuple):
+    """An optimizer's repeated step (``Optimizer.repeater``), in two halves around a training step's
+    forward and backward: ``updates = ready()`` checks that nothing changed but the gradients (None:
+    something did) and reads the hyperparameters; ``take(updates)`` checks the gradients and
+    takes the step (False: it took none)."""
+
+    ready: Callable[[], list | None]
+    take: Callable[[list], bool]
+
+
 class _GroupLayout:
     """The flat segments of one parameter group, with what they were built from."""
 
@@ -247,14 +258,16 @@ class Optimizer:
             self._update(group, slot)
         return loss
 
-    def repeater(self) -> Callable[[], bool] | None:
+    def repeater(self) -> Repeat | None:
         """For a loop that steps again and again on the same parameters (``compile_step``), right
-        after a ``step()``: a function that takes the next step on that step's slots without looking
-        for them again, returning True, or does nothing and returns False when anything that chose
-        them changed since (the groups, a parameter's data, gradient or state replaced, even by an
-        equal value: then call ``step()``). The hyperparameters are read at each step, as ``step``
-        reads them. None when the optimizer has no such step (``flat=False``, its own ``step``, a
-        parameter without gradient or state, parameters whose states differ)."""
+        after a ``step()``: the next step on that step's slots without looking for them again, in two
+        halves (``Repeat``): ``ready()`` before the loop's forward, ``take(...)`` after its backward.
+        They take the step and return True, or do nothing and return None / False when anything
+        that chose the slots changed since (the groups, a parameter's data, gradient or state
+        replaced, even by an equal value: then call ``step()``). The hyperparameters are read by
+        ``ready()``, as nothing runs between the halves but the step's own ops. None when the
+        optimizer has no such step (``flat=False``, its own ``step``, a parameter without gradient
+        or state, parameters whose states differ)."""
         if not self.flat or type(self).step is not Optimizer.step:
             return None
         groups = list(self.param_groups)
@@ -270,27 +283,35 @@ class Optimizer:
                 slot = Slot(seg.data, seg.grad, FlatState(seg, self.state), seg.work())
                 entries.append((self._repeat_update(group, slot), Unchanged(seg, self.state)))
 
-        def again() -> bool:
+        def ready() -> list | None:
             if len(self.param_groups) != len(groups) or not all(map(operator.is_, self.param_groups, groups)):
-                return False
+                return None
             for lay, group in zip(layouts, groups):
                 if not lay.matches(group):
-                    return False
+                    return None
             for _, unchanged in entries:
-                if not unchanged():
+                if not unchanged.settled():
+                    return None
+            return [prepare() for prepare, _ in entries]
+
+        def take(updates: list) -> bool:
+            for _, unchanged in entries:
+                if not unchanged.seg._grads_in_place():
                     return False
             self._stepped = True
-            for update, unchanged in entries:
+            for update, (_, unchanged) in zip(updates, entries):
                 update()
                 unchanged.note()
             return True
 
-        return again
+        return Repeat(ready, take)
 
-    def _repeat_update(self, group: dict, slot: Slot) -> Callable[[], None]:
-        """``_update(group, slot)`` as a function of nothing, for ``repeater``; a subclass may
-        return a quicker one with the same effect."""
-        return partial(self._update, group, slot)
+    def _repeat_update(self, group: dict, slot: Slot) -> Callable[[], Callable[[], None]]:
+        """For ``repeater``: a function that reads the group's hyperparameters before a step's
+        forward and returns the update to run after its backward; by default ``_update(group,
+        slot)`` itself. A subclass may prepare a quicker one with the same effect."""
+        update = partial(self._update, group, slot)
+        return lambda: update
 
     def _update(self, group: dict, slot: Slot) -> None:
         """Run the update rule on one slot: its parameter, gradient, state and scratch arrays."""

@@ -427,6 +427,8 @@ class CompiledStep:
     # ------------------------------------------------------------------ replaying
 
     def _replay(self, tape: _Tape, inputs: tuple) -> Tensor:
+        again = self._again
+        updates = again.ready() if again else None  # the optimizer's checks, while caches are warm
         self.optimizer.zero_grad()
         for kwargs, name, buffers in tape.fresh:  # batch norm's running statistics, as they are now
             kwargs[name] = tuple([t._data for t in buffers])
@@ -475,16 +477,16 @@ class CompiledStep:
                     grads[r] = gi if prev is None else prev + gi
         for t, g in leaf_grads.values():
             _engine._accumulate_leaf(t, g)
-        self._step()
+        if updates is None or not again.take(updates):
+            self._step()
         return Tensor._make(loss)
 
     def _step(self) -> None:
-        """``optimizer.step()``, or its repeated step on the same slots while nothing that chose them
-        changed (the same bits, less Python); a step that finds a change runs ``step()`` and looks
-        for a repeated step afresh."""
+        """``optimizer.step()``, then a look for its repeated step (``Optimizer.repeater``), which the
+        next replays take on the same slots while nothing that chose them changes (the same bits,
+        less Python: its checks and hyperparameters before the forward, the update after the
+        backward)."""
         again = self._again
-        if again and again():
-            return
         self.optimizer.step()
         if again is not False:
             repeater = getattr(self.optimizer, "repeater", None)
