@@ -228,6 +228,24 @@ def test_a_linear_and_its_relu_run_as_one_node_with_the_eager_bits(compiled_kern
         jit.use(None)
 
 
+def test_a_tape_is_replayed_by_a_program_written_from_numbers_only():
+    """The replay is one generated function per tape: its text names nothing from the model, the
+    data or the user (classes, tensors, keyword arguments and constants are objects it is given),
+    and batch norm in training mode has it add to its step counts."""
+    import re
+
+    allowed = {"def", "replay", "x", "y", "o", "r", "gi", "LG", "if", "is", "not", "None", "else", "type",
+               "tuple", "len", "return", "ndarray", "asarray", "seed", "give_leaf", "FREED", "counted",
+               "_data", "needs_input_grad", "forward", "backward", "edges", "_leaf_grads", "saved_tensors"}
+    for extra, mode in ((lambda: (nn.BatchNorm1d(16),), "train"), (lambda: (nn.Dropout(0.5),), "eval")):
+        _, _, step = _run(OPTIMIZERS["adam"], True, extra, mode=mode)
+        for tape in step._tapes.values():
+            tape.program()  # written at a tape's first replay (the last, short batch has none)
+            words = set(re.findall(r"[A-Za-z_]\w*", tape.source))
+            assert {w for w in words if not re.fullmatch(r"[sHQLnNCKg]\d+", w)} <= allowed, tape.source
+            assert ("counted()" in tape.source) == (mode == "train")
+
+
 def test_batch_norm_in_training_mode_is_captured_with_the_eager_bits_running_statistics_included():
     """Its running statistics are updated by its op (in place, read afresh at each replay) and its
     step count by one per call, as in the eager step; a network that uses one batch norm twice, a

@@ -18,9 +18,11 @@ from .optim import adam_scalars
 
 
 @compiled
-def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lerp_from_end,
-               scalars):  # pragma: no cover - compiled, so coverage cannot see it
-    w, beta2, one_minus_beta2, eps, step_size = scalars[0], scalars[1], scalars[2], scalars[3], scalars[4]
+def _adam_loop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, amsgrad, lerp_from_end, w, beta2,
+               one_minus_beta2, eps, step_size):  # pragma: no cover - compiled, so coverage cannot see it
+    # each scalar in the arrays' precision, rounded as NumPy casts a Python float
+    f = param.dtype.type
+    w, beta2, one_minus_beta2, eps, step_size = f(w), f(beta2), f(one_minus_beta2), f(eps), f(step_size)
     for i in range(param.shape[0]):
         g = grad[i]
         m = exp_avg[i]
@@ -75,22 +77,21 @@ class AdamLoop:
     scalars, ``run()`` makes the pass (a repeated step sets them before a training step's forward
     and runs the pass after its backward: ``optim.Adam``)."""
 
-    __slots__ = ("scalars", "args")
+    __slots__ = ("arrays", "args")
 
     def __init__(self, param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
                  max_exp_avg_sq: np.ndarray | None = None):
         flat = [a.reshape(-1) for a in (param, grad, exp_avg, exp_avg_sq)]  # views: C-contiguous
         vmax = flat[3] if max_exp_avg_sq is None else max_exp_avg_sq.reshape(-1)
-        self.scalars = np.empty(5, param.dtype)
-        self.args = [*flat, vmax, max_exp_avg_sq is not None, False, self.scalars]
+        self.arrays = (*flat, vmax, max_exp_avg_sq is not None)
+        self.args = ()
 
     def set(self, *, step: float, lr: float, beta1: float, beta2: float, eps: float) -> AdamLoop:
         weight = 1 - beta1
         from_end = weight >= 0.5
         eps_hat, step_size = adam_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
-        # each scalar in the arrays' precision, as NumPy casts a Python float
-        self.scalars[:] = (1 - weight if from_end else weight, beta2, 1 - beta2, eps_hat, step_size)
-        self.args[6] = from_end
+        self.args = (*self.arrays, from_end, 1 - weight if from_end else weight, beta2, 1 - beta2, eps_hat,
+                     step_size)
         return self
 
     def run(self) -> None:

@@ -11,7 +11,9 @@ the op, where each input comes from (the call's ``x`` or ``y``, a parameter or b
 or criterion, read afresh at every call, or an earlier op's output) and its constant arguments.
 Later calls replay that tape: each op's own ``forward`` on the arrays, then each node's own
 ``backward`` in the order the engine ran them, the gradients routed and accumulated by the
-engine's own functions into the same buffers, then ``optimizer.step()`` as usual. The same kernels
+engine's own functions into the same buffers, then ``optimizer.step()`` as usual (or its repeated
+step, ``Optimizer.repeater``). A tape is replayed by one Python function written out from it, the
+ops in a row with no loop over the tape (``_Tape.program``; its text is ``tape.source``). The same kernels
 run in the same order on the same values, so parameters, gradients and optimizer state equal the
 eager step's. A new shape (an epoch's last, shorter batch) records a tape of its own, as
 ``jax.jit`` traces again, and so does a module whose parameter or buffer has been replaced by a
@@ -37,7 +39,6 @@ reference; change the model's structure or hooks and build a new step.
 from __future__ import annotations
 
 from collections.abc import Callable
-from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -55,7 +56,6 @@ from ..nn.modules.batchnorm import _BatchNorm
 from ..nn.modules.module import Module
 
 _OP, _HELD, _ARG, _CONST = range(4)  # where an op's input comes from
-_DATA = attrgetter("_data")
 
 
 class CaptureError(RuntimeError):
@@ -128,11 +128,11 @@ def _fuse(ops: list, loss_index: int, order: list[int]) -> tuple[list, int, list
 
 
 class _Tape:
-    """One recorded step, laid out for a quick replay. Each call fills a list of slots, ``x``, ``y``,
-    the held tensors' arrays (read afresh), the constants, then each op's output as it runs; an
-    op's inputs are slot numbers. Its edges are numbers into a list of references: None, the
-    leaves, then each op's node. ``order``: the ops whose backward the engine ran, in its order
-    (``backward`` holds their node numbers and where each sends its input gradients)."""
+    """One recorded step, laid out for a quick replay (``program``). Its values are numbered slots:
+    ``x``, ``y``, the held tensors' arrays (read afresh), the constants, then each op's output; an
+    op's inputs are slot numbers. Its edges are numbered references: None, the leaves, then each
+    op's node. ``order``: the ops whose backward the engine ran, in its order (``backward`` holds
+    their node numbers and where each sends its input gradients)."""
 
     def __init__(self, ops: list, loss_index: int, order: list[int]):
         held: dict = {}
@@ -164,15 +164,13 @@ class _Tape:
                 0 if e is None else leaf_ref[id(e)] if isinstance(e, Tensor) else first_node + e
                 for e in edges)
             self.ops.append((cls, tuple(slots), kwargs, needs, refs))
-        # what a replay runs per op: its class, a function picking its inputs from the slots, its
-        # keyword arguments, which inputs need a gradient, one picking its edges or None; a keyword
-        # argument that holds buffers gets their arrays afresh at each replay (``fresh``)
-        self.run, self.fresh = [], []
-        for cls, at, kwargs, needs, refs in self.ops:
+        # a keyword argument that holds buffers gets their arrays afresh at each replay (``fresh``)
+        self.fresh = []
+        for n, (cls, at, kwargs, needs, refs) in enumerate(self.ops):
             if any(type(v) is _Buffers for v in kwargs.values()):
                 kwargs = dict(kwargs)
                 self.fresh += [(kwargs, name, v) for name, v in kwargs.items() if type(v) is _Buffers]
-            self.run.append((cls, _picker(at), kwargs, list(needs), None if refs is None else _picker(refs)))
+                self.ops[n] = (cls, at, kwargs, needs, refs)
         self.owned: list[tuple[dict, str, Tensor]] = []  # (module's dict, name, parameter or buffer)
         self.counts: list[tuple[Tensor, int]] = []  # (batch norm's step count, its calls per step)
         self.versions: list[tuple[Tensor, int]] = []  # (buffer, in-place changes per step)
@@ -195,7 +193,82 @@ class _Tape:
         self.backward = [(first_node + k, tuple((i, r, r < first_node) for i, r in enumerate(self.ops[k][4])
                                                 if r))
                          for k in order]
-        self.n_refs = first_node + len(self.ops)
+        self.first_output, self.first_node = first_output, first_node
+        self._program: Callable | None = None
+        self.source = ""
+
+    def program(self) -> Callable[[np.ndarray, np.ndarray], tuple]:
+        """The replay of this tape as one Python function of the arrays x and y, written out from
+        it on the first call (its text is ``source``): each op's ``forward`` on its inputs, then
+        each node's ``backward`` in the engine's order with its gradients routed as the engine
+        routes them (summed into the next node's, or given to a leaf by ``give_leaf``), so that a
+        replay runs no loop over the tape. Returns the loss's array and the leaves' gradients
+        (``give_leaf``'s dict). The text holds only variable names and numbers: the classes,
+        keyword arguments, constants and tensors it uses are objects it is given."""
+        if self._program is None:
+            self.source, names = self._write()
+            code = compile(self.source, "<compile_step tape>", "exec")
+            exec(code, names)  # noqa: S102 - text written above from numbers only
+            self._program = names["replay"]
+        return self._program
+
+    def _write(self) -> tuple[str, dict]:
+        names: dict = {"ndarray": np.ndarray, "asarray": np.asarray, "seed": _engine.seed_gradient,
+                       "give_leaf": _engine.give_leaf, "FREED": _engine._FREED, "counted": self._counted}
+        names.update({f"H{i}": t for i, t in enumerate(self.held)})
+        names.update({f"Q{i}": v for i, v in enumerate(self.consts)})
+        names.update({f"L{i}": t for i, t in enumerate(self.leaves)})
+        first_const, fo, fn = 2 + len(self.held), self.first_output, self.first_node
+
+        def slot(j: int) -> str:
+            if j < 2:
+                return "xy"[j]
+            return f"Q{j - first_const}" if first_const <= j < fo else f"s{j}"
+
+        def ref(r: int) -> str:
+            return "None" if r == 0 else f"L{r - 1}" if r < fn else f"n{r - fn}"
+
+        lines = ["def replay(x, y):"]
+        lines += [f"    s{2 + i} = H{i}._data" for i in range(len(self.held))]
+        for k, ((cls, at, kwargs, needs, refs), drop) in enumerate(zip(self.ops, self.drops)):
+            names[f"C{k}"], names[f"N{k}"], names[f"K{k}"] = cls, list(needs), kwargs
+            args = ", ".join([f"n{k}", *map(slot, at)] + ([f"**K{k}"] if kwargs else []))
+            lines += [f"    n{k} = C{k}()", f"    n{k}.needs_input_grad = N{k}",
+                      f"    o = C{k}.forward({args})",
+                      f"    s{fo + k} = o if type(o) is ndarray else asarray(o)"]
+            lines += [f"    s{j} = None" for j in drop]
+            if refs is not None:
+                lines.append(f"    n{k}.edges = ({', '.join(map(ref, refs))},)")
+        if self.counts or self.versions:
+            lines.append("    counted()")
+        loss = self.loss_node - fn
+        lines += ["    LG = {}"] + [f"    g{r - fn} = None" for r, _ in self.backward if r - fn != loss]
+        lines.append(f"    g{loss} = seed(s{self.loss_slot})")
+        for r, routes in self.backward:
+            k = r - fn
+            pad = "    " if k == loss else "        "
+            if k != loss:
+                lines.append(f"    if g{k} is not None:")
+            lines += [f"{pad}n{k}._leaf_grads = LG", f"{pad}r = C{k}.backward(n{k}, g{k})",
+                      f"{pad}n{k}._leaf_grads = None", f"{pad}n{k}.saved_tensors = FREED",
+                      f"{pad}g{k} = None", f"{pad}if type(r) is not tuple:", f"{pad}    r = (r,)"]
+            for i, to, leaf in routes:
+                lines.append(f"{pad}gi = r[{i}] if len(r) > {i} else None")
+                if leaf:
+                    lines.append(f"{pad}if gi is not None: give_leaf(L{to - 1}, gi, LG)")
+                else:
+                    t = to - fn
+                    lines.append(f"{pad}if gi is not None: g{t} = gi if g{t} is None else g{t} + gi")
+        lines.append(f"    return s{self.loss_slot}, LG")
+        return "\n".join(lines) + "\n", names
+
+    def _counted(self) -> None:
+        """What a replay's forward adds to batch norm's step counts and to its buffers' versions,
+        as its modules and ops do."""
+        for t, k in self.counts:
+            t._data += k
+        for t, k in self.versions:
+            t._vc[0] += k
 
     def current(self) -> bool:
         """Whether the modules still hold the parameters and buffers this tape was recorded with
@@ -204,14 +277,6 @@ class _Tape:
             if d.get(name) is not t:
                 return False
         return True
-
-
-def _picker(indices: tuple) -> Callable[[list], tuple]:
-    """A function of a list that returns the tuple of its items at ``indices``."""
-    if len(indices) == 1:
-        i = indices[0]
-        return lambda items: (items[i],)
-    return itemgetter(*indices) if indices else lambda items: ()
 
 
 class _Recorder:
@@ -428,53 +493,11 @@ class CompiledStep:
 
     def _replay(self, tape: _Tape, inputs: tuple) -> Tensor:
         again = self._again
-        updates = again.ready() if again else None  # the optimizer's checks, while caches are warm
+        updates = again.ready() if again else None  # the optimizer's checks and hyperparameters
         self.optimizer.zero_grad()
         for kwargs, name, buffers in tape.fresh:  # batch norm's running statistics, as they are now
             kwargs[name] = tuple([t._data for t in buffers])
-        slots = [*inputs, *map(_DATA, tape.held), *tape.consts]
-        refs = [None, *tape.leaves]
-        for (cls, pick_inputs, kwargs, needs, pick_edges), drop in zip(tape.run, tape.drops):  # forward
-            ctx = cls()
-            ctx.needs_input_grad = needs  # shared by the replays; nothing changes it
-            out = cls.forward(ctx, *pick_inputs(slots), **kwargs)
-            slots.append(out if type(out) is np.ndarray else np.asarray(out))
-            for j in drop:
-                slots[j] = None
-            if pick_edges is not None:
-                ctx.edges = pick_edges(refs)
-            refs.append(ctx)
-        for t, k in tape.counts:  # batch norm's step counts, as its forward adds to them
-            t._data += k
-        for t, k in tape.versions:
-            t._vc[0] += k
-        # backward: the engine's routing and accumulation, in the order it ran the nodes
-        loss = slots[tape.loss_slot]
-        grads: list = [None] * tape.n_refs  # each node's gradient so far
-        grads[tape.loss_node] = _engine.seed_gradient(loss)
-        leaf_grads: dict = {}  # id(leaf) -> [leaf, its gradient so far], as the engine keeps them
-        for k, routes in tape.backward:
-            g = grads[k]
-            if g is None:
-                continue
-            grads[k] = None
-            node = refs[k]
-            node._leaf_grads = leaf_grads
-            in_grads = node.backward(node, g)
-            node._leaf_grads = None
-            node.saved_tensors = _engine._FREED  # as the engine frees them: their memory is reused
-            if type(in_grads) is not tuple:
-                in_grads = (in_grads,)
-            n = len(in_grads)
-            for i, r, leaf in routes:
-                gi = in_grads[i] if i < n else None
-                if gi is None:
-                    continue
-                if leaf:
-                    _engine.give_leaf(refs[r], gi, leaf_grads)
-                else:
-                    prev = grads[r]
-                    grads[r] = gi if prev is None else prev + gi
+        loss, leaf_grads = tape.program()(*inputs)  # forward and backward, as the eager step
         for t, g in leaf_grads.values():
             _engine._accumulate_leaf(t, g)
         if updates is None or not again.take(updates):
