@@ -86,7 +86,7 @@ class AdamLoop:
         self.arrays = (*flat, vmax, max_exp_avg_sq is not None)
         self.args = ()
 
-    def set(self, *, step: float, lr: float, beta1: float, beta2: float, eps: float) -> AdamLoop:
+    def set(self, step: float, lr: float, beta1: float, beta2: float, eps: float) -> AdamLoop:
         weight = 1 - beta1
         from_end = weight >= 0.5
         eps_hat, step_size = adam_scalars(step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
@@ -103,8 +103,7 @@ def adam(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: n
          eps: float) -> None:
     """``kernels.optim.adam`` in one pass (the same arguments but ``work``; arrays as ``runs_on``
     accepts)."""
-    AdamLoop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq).set(
-        step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps).run()
+    AdamLoop(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq).set(step, lr, beta1, beta2, eps).run()
 
 
 def sgd(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray | None, *, lr: float,

@@ -111,9 +111,8 @@ class Adam(Optimizer):
             if (group["weight_decay"] or group["amsgrad"] or group["maximize"]
                     or compiled_rules(group) is not fused):
                 return plain()
-            beta1, beta2 = group["betas"]
             count[0] = step = st["step"] + 1
-            loop.set(step=step, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"])
+            loop.set(step, group["lr"], *group["betas"], group["eps"])
             return update
 
         return prepare

@@ -39,6 +39,7 @@ reference; change the model's structure or hooks and build a new step.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 
 import numpy as np
 
@@ -56,6 +57,7 @@ from ..nn.modules.batchnorm import _BatchNorm
 from ..nn.modules.module import Module
 
 _OP, _HELD, _ARG, _CONST = range(4)  # where an op's input comes from
+_TRAINING, _REQUIRES_GRAD = attrgetter("training"), attrgetter("_requires_grad")
 
 
 class CaptureError(RuntimeError):
@@ -412,7 +414,7 @@ class CompiledStep:
             raise TypeError(f"a captured step takes tensors x and y, got {type(x).__name__} and "
                             f"{type(y).__name__}")
         key = (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, _grad_state.enabled,
-               tuple([m.training for m in self._modules]), tuple([p._requires_grad for p in self._params]))
+               tuple(map(_TRAINING, self._modules)), tuple(map(_REQUIRES_GRAD, self._params)))
         tape = self._tapes.get(key)
         if tape is None or x._requires_grad or y._requires_grad or not tape.current():
             loss, tape = self._record(x, y)
@@ -499,7 +501,10 @@ class CompiledStep:
             kwargs[name] = tuple([t._data for t in buffers])
         loss, leaf_grads = tape.program()(*inputs)  # forward and backward, as the eager step
         for t, g in leaf_grads.values():
-            _engine._accumulate_leaf(t, g)
+            if g is t._grad_buffer and t._grad is None and not t._hooks:  # written there: .grad
+                t._grad = Tensor._make(g)
+            else:
+                _engine._accumulate_leaf(t, g)
         if updates is None or not again.take(updates):
             self._step()
         return Tensor._make(loss)
