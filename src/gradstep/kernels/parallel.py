@@ -245,6 +245,8 @@ def parallel_for(fn: Callable[[int, int], object], length: int, work: int,
     are the same bits on any machine.
     """
     floor = _threads.SPLIT_MIN_ELEMENTS if min_per_thread is None else min_per_thread
+    if chunks is None and 0 < length and work < 2 * floor:  # one thread whatever the settings
+        return [fn(0, length)]
     t = _threads.threads_for(work, floor)
     return _split(fn, _even(length, min(t, length) if chunks is None else max(1, min(chunks, length))), t,
                   work)

@@ -90,7 +90,7 @@ class Adam(Optimizer):
         else:
             rules.adam(*arrays, vmax, work=s.work, **hyper)
 
-    def _repeat_update(self, group: dict, s: Slot) -> Callable[[], Callable[[], None]]:
+    def _repeat_update(self, group: dict, s: Slot) -> Callable[[], Callable[[], tuple | None]]:
         """``_update`` with the compiled loop called directly while the group asks for the plain
         rule (no weight decay, amsgrad or maximize; compiled kernels on): its scalars set before the
         step's forward, the pass and the new step count after its backward (the same calls with
@@ -103,11 +103,12 @@ class Adam(Optimizer):
             return plain
         loop, count = fused.AdamLoop(*arrays), [0.0]
 
-        def update() -> None:
-            st["step"] = count[0]
+        def update() -> tuple:
+            st["step"] = step = count[0]
             loop.run()
+            return "step", step
 
-        def prepare() -> Callable[[], None]:
+        def prepare() -> Callable[[], tuple | None]:
             if (group["weight_decay"] or group["amsgrad"] or group["maximize"]
                     or compiled_rules(group) is not fused):
                 return plain()

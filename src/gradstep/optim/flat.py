@@ -367,7 +367,7 @@ class Unchanged:
     A cheap test, for a loop that repeats a step, that ``in_place`` would still hold
     (``settled()``, then ``seg._grads_in_place()``)."""
 
-    __slots__ = ("seg", "state", "states", "keys", "values")
+    __slots__ = ("seg", "state", "states", "keys", "values", "_at")
 
     def __init__(self, seg: FlatSegment, state: dict):
         self.seg, self.state = seg, state
@@ -378,6 +378,17 @@ class Unchanged:
         """Remember the state's keys and values as they are now (after a step)."""
         self.keys = list(chain.from_iterable(self.states))
         self.values = list(chain.from_iterable(map(dict.values, self.states)))
+        self._at: dict = {}  # key -> its positions in keys and values
+
+    def renote(self, key: str, value) -> None:
+        """``note()`` after a step that put ``value`` under ``key`` in every state and changed
+        nothing else there (arrays in place): only those entries are remembered afresh."""
+        at = self._at.get(key)
+        if at is None:
+            at = self._at[key] = [i for i, k in enumerate(self.keys) if k == key]
+        values = self.values
+        for i in at:
+            values[i] = value
 
     def settled(self) -> bool:
         """The test but for the gradients (``seg._grads_in_place()``): every parameter's data is its

@@ -300,16 +300,21 @@ class Optimizer:
                     return False
             self._stepped = True
             for update, (_, unchanged) in zip(updates, entries):
-                update()
-                unchanged.note()
+                replaced = update()
+                if replaced is None:
+                    unchanged.note()
+                else:  # only one key's value, the same in every state (Adam's step count)
+                    unchanged.renote(*replaced)
             return True
 
         return Repeat(ready, take)
 
-    def _repeat_update(self, group: dict, slot: Slot) -> Callable[[], Callable[[], None]]:
+    def _repeat_update(self, group: dict, slot: Slot) -> Callable[[], Callable[[], tuple | None]]:
         """For ``repeater``: a function that reads the group's hyperparameters before a step's
         forward and returns the update to run after its backward; by default ``_update(group,
-        slot)`` itself. A subclass may prepare a quicker one with the same effect."""
+        slot)`` itself. A subclass may prepare a quicker one with the same effect; an update that
+        puts a new value under one key of the state and changes nothing else there (but arrays in
+        place) may return ``(key, value)``."""
         update = partial(self._update, group, slot)
         return lambda: update
 
