@@ -126,6 +126,37 @@ def test_a_signal_during_the_ranks_reduction_is_kept_for_the_next_step(monkeypat
     assert reduced == [0, int(signal.SIGINT)]
 
 
+@pytest.mark.parametrize("other_rank", [0, int(signal.SIGINT)])
+def test_a_signal_after_the_last_steps_reduction_reaches_every_rank(monkeypatch, other_rank):
+    """A signal kept for a next step that never comes (it reached one rank after the last step's
+    reduction) is reduced once more as the fit ends, so every rank says the same: all
+    interrupted, or none (they evaluate together next, and one rank skipping it would hang the
+    others)."""
+    from gradstep import nn, optim
+    from gradstep.train import Trainer
+    from gradstep.train import trainer as trainer_module
+
+    model = nn.Linear(2, 1)
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.MSELoss(), verbose=0)
+    trainer._world = 2
+
+    def all_reduce(flag, op):  # the other rank's flag
+        flag[0] = max(int(flag[0]), other_rank)
+
+    monkeypatch.setattr(trainer_module.dist, "all_reduce", all_reduce)
+    for mine in (None, signal.SIGINT):
+        trainer.interrupted = None
+        with trainer_module._StopOnSignals(trainer):
+            trainer._signal = mine
+        agreed = mine or other_rank or None
+        assert trainer.interrupted == agreed and trainer._signal is None
+    calls = []
+    monkeypatch.setattr(trainer_module.dist, "all_reduce", lambda flag, op: calls.append(1))
+    with pytest.raises(RuntimeError), trainer_module._StopOnSignals(trainer):  # no collective on an error
+        raise RuntimeError("a step failed")
+    assert calls == []
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_kill_9_during_epochs_then_resume_is_bitwise(tmp_path, straight, seed):
     out = tmp_path / "r"

@@ -399,7 +399,7 @@ class Unchanged:
                     and all(map(is_, map(self.state.get, self.seg.params), self.states))):
                 return False
             values = list(chain.from_iterable(map(dict.values, self.states)))
-        except (AttributeError, TypeError):  # a gradient set to None, a state that is not a dict
+        except (AttributeError, TypeError):  # a state that is not a dict
             return False
         return (len(values) == len(self.values) and all(map(is_, values, self.values))
                 and list(chain.from_iterable(self.states)) == self.keys)

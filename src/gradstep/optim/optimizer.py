@@ -160,8 +160,9 @@ _UNORDERED = ("optimizer parameters need to be organized in ordered collections,
 class Repeat(NamedTuple):
     """An optimizer's repeated step (``Optimizer.repeater``), in two halves around a training step's
     forward and backward: ``updates = ready()`` checks that nothing changed but the gradients (None:
-    something did) and reads the hyperparameters; ``take(updates)`` checks the gradients and
-    takes the step (False: it took none)."""
+    something did) and prepares each slot's update (Adam's compiled loop reads the hyperparameters
+    there; the default update reads them when it runs); ``take(updates)`` checks the gradients and
+    takes the step (False: it took none, and changed nothing)."""
 
     ready: Callable[[], list | None]
     take: Callable[[list], bool]
@@ -261,13 +262,14 @@ class Optimizer:
     def repeater(self) -> Repeat | None:
         """For a loop that steps again and again on the same parameters (``compile_step``), right
         after a ``step()``: the next step on that step's slots without looking for them again, in two
-        halves (``Repeat``): ``ready()`` before the loop's forward, ``take(...)`` after its backward.
-        They take the step and return True, or do nothing and return None / False when anything
-        that chose the slots changed since (the groups, a parameter's data, gradient or state
-        replaced, even by an equal value: then call ``step()``). The hyperparameters are read by
-        ``ready()``, as nothing runs between the halves but the step's own ops. None when the
-        optimizer has no such step (``flat=False``, its own ``step``, a parameter without gradient
-        or state, parameters whose states differ)."""
+        halves (``Repeat``): ``ready()`` before the loop's forward returns the prepared updates,
+        ``take(updates)`` after its backward takes the step and returns True. They do nothing and
+        return None / False when anything that chose the slots changed since (the groups, a
+        parameter's data, gradient or state replaced, even by an equal value: then call
+        ``step()``). Hyperparameters read by ``ready()`` are the step's, as nothing runs between
+        the halves but the step's own ops. None when the optimizer has no such step
+        (``flat=False``, its own ``step``, a parameter without gradient or state, parameters whose
+        states differ)."""
         if not self.flat or type(self).step is not Optimizer.step:
             return None
         groups = list(self.param_groups)

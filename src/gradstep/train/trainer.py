@@ -518,12 +518,17 @@ class _StopOnSignals:
         for s, handler in self.previous.items():  # the next signal acts as it would have
             signal.signal(s, handler)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         for s, handler in self.previous.items():
             signal.signal(s, handler)
-        if self.trainer._signal is not None and self.trainer.interrupted is None:
-            self.trainer.interrupted = self.trainer._signal  # came after the last step: say so too
-        self.trainer._signal = None
+        trainer = self.trainer
+        if exc_type is None and trainer._world > 1 and trainer.interrupted is None:
+            # a signal that came after the last step's reduction: every process learns of it here
+            # (or none says it was interrupted: they must agree, they evaluate together next)
+            trainer._signal_received()
+        if trainer._signal is not None and trainer.interrupted is None:
+            trainer.interrupted = trainer._signal  # came after the last step: say so too
+        trainer._signal = None
 
 
 def _overrides(callback, hook: str) -> bool:
