@@ -517,6 +517,9 @@ class PostAccumulateGradHook:
 def _accumulate_leaf(t: Tensor, g) -> None:
     """``t.grad += g`` (or ``t.grad = g`` the first time), in ``t``'s dtype and shape."""
     hooks = t._hooks
+    if g is t._grad_buffer and t._grad is None and not hooks:  # a backward wrote it there (the usual)
+        t._grad = Tensor._make(g)
+        return
     if hooks:
         for hook in hooks:
             if type(hook) is not PostAccumulateGradHook:

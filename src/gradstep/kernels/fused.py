@@ -73,8 +73,8 @@ def runs_on(*arrays) -> bool:
 
 
 class AdamLoop:
-    """``adam`` on the same arrays again and again: ``set(step=..., lr=..., ...)`` fills the loop's
-    scalars, ``run()`` makes the pass (a repeated step sets them before a training step's forward
+    """``adam`` on the same arrays again and again: ``set(step, lr, beta1, beta2, eps)`` works out
+    the loop's scalars, ``run()`` makes the pass (a repeated step sets them before a training step's forward
     and runs the pass after its backward: ``optim.Adam``)."""
 
     __slots__ = ("arrays", "args")

@@ -501,10 +501,7 @@ class CompiledStep:
             kwargs[name] = tuple([t._data for t in buffers])
         loss, leaf_grads = tape.program()(*inputs)  # forward and backward, as the eager step
         for t, g in leaf_grads.values():
-            if g is t._grad_buffer and t._grad is None and not t._hooks:  # written there: .grad
-                t._grad = Tensor._make(g)
-            else:
-                _engine._accumulate_leaf(t, g)
+            _engine._accumulate_leaf(t, g)
         if updates is None or not again.take(updates):
             self._step()
         return Tensor._make(loss)
