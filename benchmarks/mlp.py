@@ -6,7 +6,9 @@ with a test-set evaluation, so their accuracies must agree. The timed part is th
 - ``gradstep``: the eager loop a user writes, ``out = net(x); loss = crit(out, y);
   opt.zero_grad(); loss.backward(); opt.step()`` (plus ``loss.item()`` for the running loss);
 - ``gradstep-trainer``: the same through ``Trainer.fit`` with its defaults (non-finite guard,
-  accuracy metric, history, progress line);
+  accuracy metric, history, progress line, and the captured step that ``compile_step="auto"``
+  runs for a network of gradstep's own layers);
+- ``gradstep-trainer-eager``: ``Trainer.fit`` with ``compile_step=False`` (the eager step inside);
 - ``gradstep-compiled``: the captured step, ``step = gradstep.compile_step(net, crit, opt)`` and
   ``loss = step(x, y)`` per batch (records one eager step per batch shape inside the clock, then
   replays its kernels: the same bits as the eager loop);
@@ -26,7 +28,8 @@ from . import fashion, jax_steps, machine
 
 SHAPES = {"0.weight": ("weight", (200, 784)), "0.bias": ("bias", (200,)),
           "2.weight": ("weight", (10, 200)), "2.bias": ("bias", (10,))}
-CONTENDERS = ("gradstep", "gradstep-trainer", "gradstep-compiled", "torch", "numpy", "jax")
+CONTENDERS = ("gradstep", "gradstep-trainer", "gradstep-trainer-eager", "gradstep-compiled", "torch", "numpy",
+              "jax")
 
 
 def run(contender: str, batch: int, optimizer: str, lr: float, train=None, test=None,
@@ -38,8 +41,8 @@ def run(contender: str, batch: int, optimizer: str, lr: float, train=None, test=
         (seconds, cpu), scores, loss, extra["compile_seconds"] = jax_steps.mlp(init, xtr, ytr, xte, batch,
                                                                                optimizer, lr, list(SHAPES))
     else:
-        fn = {"gradstep": _gradstep, "gradstep-trainer": _gradstep, "gradstep-compiled": _gradstep,
-              "torch": _torch, "numpy": _numpy}[contender]
+        fn = {"gradstep": _gradstep, "gradstep-trainer": _gradstep, "gradstep-trainer-eager": _gradstep,
+              "gradstep-compiled": _gradstep, "torch": _torch, "numpy": _numpy}[contender]
         (seconds, cpu), scores, loss, *compiled = fn(init, xtr, ytr, xte, batch, optimizer, lr,
                                                      loop=contender.partition("-")[2] or "eager")
         if compiled:
@@ -92,10 +95,15 @@ def eager_epoch(loader, net, crit, opt) -> float:
     return total / len(loader)
 
 
-def trainer_epoch(loader, net, crit, opt) -> float:
+def trainer_epoch(loader, net, crit, opt, compile_step="auto") -> float:
     """One epoch of ``Trainer.fit`` with its defaults; returns the mean loss."""
     from gradstep.train import Trainer
-    return Trainer(net, opt, crit).fit(loader, epochs=1)["train_loss"][0]
+    return Trainer(net, opt, crit, compile_step=compile_step).fit(loader, epochs=1)["train_loss"][0]
+
+
+def eager_trainer_epoch(loader, net, crit, opt) -> float:
+    """One epoch of ``Trainer.fit`` with ``compile_step=False``; returns the mean loss."""
+    return trainer_epoch(loader, net, crit, opt, compile_step=False)
 
 
 def compiled_epoch(loader, net, crit, opt) -> float:
@@ -107,7 +115,8 @@ def compiled_epoch(loader, net, crit, opt) -> float:
     return total / len(loader)
 
 
-EPOCHS = {"eager": eager_epoch, "trainer": trainer_epoch, "compiled": compiled_epoch}
+EPOCHS = {"eager": eager_epoch, "trainer": trainer_epoch, "trainer-eager": eager_trainer_epoch,
+          "compiled": compiled_epoch}
 
 
 def _evaluate(lib, net, xte) -> np.ndarray:

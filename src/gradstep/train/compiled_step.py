@@ -58,6 +58,7 @@ from ..nn.modules.module import Module
 
 _OP, _HELD, _ARG, _CONST = range(4)  # where an op's input comes from
 _TRAINING, _REQUIRES_GRAD = attrgetter("training"), attrgetter("_requires_grad")
+_LATER = object()  # CompiledStep._updates: the repeated step is prepared in ``_update``
 
 
 class CaptureError(RuntimeError):
@@ -90,12 +91,13 @@ class _LinearRelu(Function):
                                         db_out=ctx.grad_buffer(2) if nb else None)
 
 
-def _fuse(ops: list, loss_index: int, order: list[int]) -> tuple[list, int, list[int]]:
+def _fuse(ops: list, loss_index: int, order: list[int],
+          out_index: int | None = None) -> tuple[list, int, list[int], int | None]:
     """The recorded ops with each Linear whose output only the next op, a ReLU, takes, and whose
     backward the engine ran right after that ReLU's, replaced by one ``_LinearRelu`` op (the
     ReLU's op dropped); op numbers in sources, edges, the loss and the backward order renumbered.
     The fused node's backward runs where the ReLU's ran, so every gradient is summed in the
-    same order as in the eager step."""
+    same order as in the eager step. ``out_index``, the model's output (or None), is renumbered too."""
     uses = [0] * len(ops)
     for _, sources, _, _, edges in ops:
         for kind, v in sources:
@@ -114,7 +116,7 @@ def _fuse(ops: list, loss_index: int, order: list[int]) -> tuple[list, int, list
                 and position.get(k) == position.get(k + 1, -2) + 1):
             fused.add(k)
     if not fused:
-        return ops, loss_index, order
+        return ops, loss_index, order, out_index
     new: list[int] = []  # old op number -> new
     kept = []
     for j, op in enumerate(ops):
@@ -126,7 +128,8 @@ def _fuse(ops: list, loss_index: int, order: list[int]) -> tuple[list, int, list
     renumbered = [(cls, tuple((kind, new[v]) if kind == _OP else (kind, v) for kind, v in sources), kwargs,
                    needs, None if edges is None else tuple(new[e] if type(e) is int else e for e in edges))
                   for cls, sources, kwargs, needs, edges in kept]
-    return renumbered, new[loss_index], [new[k] for k in order if k not in fused]
+    return (renumbered, new[loss_index], [new[k] for k in order if k not in fused],
+            None if out_index is None else new[out_index])
 
 
 class _Tape:
@@ -134,9 +137,10 @@ class _Tape:
     ``x``, ``y``, the held tensors' arrays (read afresh), the constants, then each op's output; an
     op's inputs are slot numbers. Its edges are numbered references: None, the leaves, then each
     op's node. ``order``: the ops whose backward the engine ran, in its order (``backward`` holds
-    their node numbers and where each sends its input gradients)."""
+    their node numbers and where each sends its input gradients). ``out_index``: the op whose output
+    is the model's, which a replay returns too (None: it returns None in its place)."""
 
-    def __init__(self, ops: list, loss_index: int, order: list[int]):
+    def __init__(self, ops: list, loss_index: int, order: list[int], out_index: int | None = None):
         held: dict = {}
         leaves: dict = {}
         consts: list = []
@@ -173,11 +177,12 @@ class _Tape:
                 kwargs = dict(kwargs)
                 self.fresh += [(kwargs, name, v) for name, v in kwargs.items() if type(v) is _Buffers]
                 self.ops[n] = (cls, at, kwargs, needs, refs)
-        self.owned: list[tuple[dict, str, Tensor]] = []  # (module's dict, name, parameter or buffer)
+        self.owned: list[tuple[dict, str, object]] = []  # (module's dict, name, parameter, buffer or layer)
         self.counts: list[tuple[Tensor, int]] = []  # (batch norm's step count, its calls per step)
         self.versions: list[tuple[Tensor, int]] = []  # (buffer, in-place changes per step)
         self.held, self.consts, self.leaves = list(held.values()), consts, list(leaves.values())
         self.loss_slot, self.loss_node = first_output + loss_index, first_node + loss_index
+        self.out_slot = None if out_index is None else first_output + out_index
         # the outputs no later op takes, dropped from the slots after the op that takes them last,
         # as the eager step lets them go (the ops that need them for backward keep them)
         last: dict = {}
@@ -187,7 +192,7 @@ class _Tape:
                     last[j] = i
         drops: list = [[] for _ in self.ops]
         for j, i in last.items():
-            if j != self.loss_slot:
+            if j != self.loss_slot and j != self.out_slot:
                 drops[i].append(j)
         self.drops = [tuple(d) for d in drops]
         # backward: per node the engine ran, in its order, where its input gradients go: (input
@@ -204,8 +209,9 @@ class _Tape:
         it on the first call (its text is ``source``): each op's ``forward`` on its inputs, then
         each node's ``backward`` in the engine's order with its gradients routed as the engine
         routes them (summed into the next node's, or given to a leaf by ``give_leaf``), so that a
-        replay runs no loop over the tape. Returns the loss's array and the leaves' gradients
-        (``give_leaf``'s dict). The text holds only variable names and numbers: the classes,
+        replay runs no loop over the tape. Returns the loss's array, the model's output array (None
+        without ``out_index``) and the leaves' gradients (``give_leaf``'s dict). The text holds only
+        variable names and numbers: the classes,
         keyword arguments, constants and tensors it uses are objects it is given."""
         if self._program is None:
             self.source, names = self._write()
@@ -261,7 +267,8 @@ class _Tape:
                 else:
                     t = to - fn
                     lines.append(f"{pad}if gi is not None: g{t} = gi if g{t} is None else g{t} + gi")
-        lines.append(f"    return s{self.loss_slot}, LG")
+        out = "None" if self.out_slot is None else f"s{self.out_slot}"
+        lines.append(f"    return s{self.loss_slot}, {out}, LG")
         return "\n".join(lines) + "\n", names
 
     def _counted(self) -> None:
@@ -273,8 +280,9 @@ class _Tape:
             t._vc[0] += k
 
     def current(self) -> bool:
-        """Whether the modules still hold the parameters and buffers this tape was recorded with
-        (one replaced by a new tensor, ``bn.running_var = ...`` say, records a new tape)."""
+        """Whether the modules still hold the parameters, buffers and layers this tape was recorded
+        with (one replaced, ``bn.running_var = ...`` or ``model[2] = nn.Linear(...)`` say, records a
+        new tape)."""
         for d, name, t in self.owned:
             if d.get(name) is not t:
                 return False
@@ -400,32 +408,77 @@ def _check_before(model, criterion, x, y) -> None:
 
 
 class CompiledStep:
-    """``step(x, y)``: one training step from a recorded tape (see the module's docstring)."""
+    """``step(x, y)``: one training step from a recorded tape (see the module's docstring).
 
-    def __init__(self, model: Module, criterion: Callable, optimizer):
+    ``Trainer`` runs it in two halves, with its callbacks between them: ``_forward_backward(x, y)``
+    (the gradients in ``.grad``; the loss's and the model's output arrays returned), then
+    ``_update()`` (the optimizer's step). Built with ``outputs=True``, a step refuses a model whose
+    output is not an op's (the half returns it)."""
+
+    def __init__(self, model: Module, criterion: Callable, optimizer, outputs: bool = False):
         self.model, self.criterion, self.optimizer = model, criterion, optimizer
-        self._params = list(model.parameters())
-        self._modules = list(model.modules())
+        self._layers()
         self._tapes: dict = {}
         self._again = None  # the optimizer's repeated step (``Optimizer.repeater``); False: it has none
+        self._outputs = outputs
+        self._updates = None  # what ``_forward_backward`` prepared for ``_update``; None: step()
 
     def __call__(self, x: Tensor, y: Tensor) -> Tensor:
+        loss, _ = self._forward_backward(x, y, early=True)
+        self._update()
+        return Tensor._make(loss)
+
+    def _forward_backward(self, x: Tensor, y: Tensor, early: bool = False) -> tuple:
+        """Zero the gradients, run the forward and backward (recording on a new key, replaying
+        otherwise); the loss's array and the model's output array (None unless ``outputs``). With
+        ``early``, the optimizer's repeated step is prepared before the forward (nothing else runs
+        before ``_update``); without, ``_update`` prepares it (callbacks may change the
+        hyperparameters in between)."""
         if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
             raise TypeError(f"a captured step takes tensors x and y, got {type(x).__name__} and "
                             f"{type(y).__name__}")
-        key = (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, _grad_state.enabled,
-               tuple(map(_TRAINING, self._modules)), tuple(map(_REQUIRES_GRAD, self._params)))
-        tape = self._tapes.get(key)
+        tape = self._tapes.get(self._key(x, y))
+        self._updates = None
         if tape is None or x._requires_grad or y._requires_grad or not tape.current():
-            loss, tape = self._record(x, y)
-            self._tapes[key] = tape
+            if tape is not None:  # a layer, parameter or buffer replaced: the modules afresh
+                self._layers()
+            loss, out, tape = self._record(x, y)
+            self._tapes[self._key(x, y)] = tape
             self._again = None
-            return loss
-        return self._replay(tape, (x._data, y._data))
+            return loss, out
+        if self._again:  # the optimizer's checks and hyperparameters, now or in ``_update``
+            self._updates = self._again.ready() if early else _LATER
+        self.optimizer.zero_grad()
+        for kwargs, name, buffers in tape.fresh:  # batch norm's running statistics, as they are now
+            kwargs[name] = tuple([t._data for t in buffers])
+        loss, out, leaf_grads = tape.program()(x._data, y._data)  # forward and backward, as eager
+        for t, g in leaf_grads.values():
+            _engine._accumulate_leaf(t, g)
+        return loss, out
+
+    def _key(self, x: Tensor, y: Tensor) -> tuple:
+        return (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, _grad_state.enabled,
+                tuple(map(_TRAINING, self._modules)), tuple(map(_REQUIRES_GRAD, self._params)))
+
+    def _layers(self) -> None:
+        """The model's parameters and layers, whose modes and flags choose a tape, and every layer
+        of the model and criterion (``watched``: where ``Trainer`` looks for hooks)."""
+        self._params = list(self.model.parameters())
+        self._modules = list(self.model.modules())
+        self.watched = self._modules + (list(self.criterion.modules()) if isinstance(self.criterion, Module)
+                                        else [])
+
+    def _update(self) -> None:
+        """The optimizer's step after ``_forward_backward``: its repeated step where one is ready."""
+        updates, self._updates = self._updates, None
+        if updates is _LATER:
+            updates = self._again.ready()
+        if updates is None or not self._again.take(updates):
+            self._step()
 
     # ------------------------------------------------------------------ recording
 
-    def _record(self, x, y) -> tuple[Tensor, _Tape]:
+    def _record(self, x, y) -> tuple[np.ndarray, np.ndarray | None, _Tape]:
         model, criterion, optimizer = self.model, self.criterion, self.optimizer
         _check_before(model, criterion, x, y)
         held = _held_tensors(model, criterion)
@@ -436,11 +489,15 @@ class CompiledStep:
         optimizer.zero_grad()
         _engine.recorders.append(rec)
         try:
-            loss = criterion(model(x), y)
+            out = model(x)
+            loss = criterion(out, y)
         finally:
             _engine.recorders.pop()
         counts = _step_counts(rec, model, criterion)
         problem = rec.problem or self._problem_after(rec, loss, buffers, counts, rng)
+        out_index = rec.index.get(id(out)) if isinstance(out, Tensor) else None
+        if problem is None and self._outputs and out_index is None:
+            problem = "the model's output is not the output of an op of the step"
         if problem is not None:
             for t, data, copy, *_ in buffers:  # as they were: the step did not happen
                 t._data = data
@@ -448,15 +505,16 @@ class CompiledStep:
             _random.set_rng_state(rng)
             raise CaptureError(f"cannot capture this step: {problem}; run the eager step")
         nodes = _engine._topological_order([loss._node])
-        tape = _Tape(*_fuse(rec.ops, rec.index[id(loss)], [rec.node_index[id(n)] for n in nodes]))
+        tape = _Tape(*_fuse(rec.ops, rec.index[id(loss)], [rec.node_index[id(n)] for n in nodes],
+                            out_index if self._outputs else None))
         tape.owned = [(d, name, t) for o in (model, criterion) if isinstance(o, Module) for m in o.modules()
-                      for d in (m._parameters, m._buffers) for name, t in d.items() if t is not None]
+                      for d in (m._parameters, m._buffers, m._modules) for name, t in d.items()
+                      if t is not None]
         tape.counts = list(counts.values())
         tape.versions = [(t, rec.updated.get(id(t)) or counts[id(t)][1]) for t, *_ in buffers
                          if id(t) in rec.updated or id(t) in counts]
         loss.backward()
-        optimizer.step()
-        return Tensor._make(loss._data), tape
+        return loss._data, out._data if self._outputs else None, tape
 
     @staticmethod
     def _problem_after(rec: _Recorder, loss, buffers, counts: dict, rng) -> str | None:
@@ -492,19 +550,6 @@ class CompiledStep:
         return None
 
     # ------------------------------------------------------------------ replaying
-
-    def _replay(self, tape: _Tape, inputs: tuple) -> Tensor:
-        again = self._again
-        updates = again.ready() if again else None  # the optimizer's checks and hyperparameters
-        self.optimizer.zero_grad()
-        for kwargs, name, buffers in tape.fresh:  # batch norm's running statistics, as they are now
-            kwargs[name] = tuple([t._data for t in buffers])
-        loss, leaf_grads = tape.program()(*inputs)  # forward and backward, as the eager step
-        for t, g in leaf_grads.values():
-            _engine._accumulate_leaf(t, g)
-        if updates is None or not again.take(updates):
-            self._step()
-        return Tensor._make(loss)
 
     def _step(self) -> None:
         """``optimizer.step()``, then a look for its repeated step (``Optimizer.repeater``), which the

@@ -11,6 +11,18 @@ epoch or per step, keeps the ``History`` and calls the callbacks. ``state_dict()
 piece of state (model, optimizer, scheduler, RNG, the loader's position, history, callbacks), so
 a run saved mid-epoch and resumed in a new process ends with bitwise the same weights.
 
+Where it can, ``fit`` runs that iteration as a captured step (``compile_step``): the same ops and
+the same bits with less Python, the callbacks and clipping between its backward and its update,
+as Keras's ``fit`` runs a compiled step. With ``compile_step="auto"`` (the default) that is when
+the model is built from gradstep's own layers alone (``Sequential``, ``Linear``, ``Conv2d``, batch
+norm, activations, pooling: ``CAPTURED_LAYERS``), whose forward has no Python that depends on the
+values, the loss is one of ``CAPTURED_LOSSES``, batches are tensors, gradients are not accumulated
+and the optimizer takes no closure; a step the tape refuses (dropout in training mode, say) runs
+eagerly for the rest of the fit, and so does every step once a hook is added to the model.
+``compile_step=True`` captures any model (its author vouches that its forward runs the same ops for
+every batch of a shape); ``False`` never. ``trainer.captured`` says whether the last fit's steps
+were captured, ``trainer.capture_refused`` why not when a tape was refused.
+
 Started by ``mpiexec`` with a ``DistributedDataParallel`` model, every process runs this loop on
 its share of the data: the per-step loss and the metrics are summed over the processes (so all
 log and decide alike), evaluation adds up every process's share, only rank 0 shows progress and
@@ -35,6 +47,7 @@ from ..autograd.tensor import Tensor
 from ..data.sampler import DistributedSampler
 from ..serialization import CheckpointError, copy_state, load, save
 from .callbacks import Callback, NonFiniteGuard
+from .compiled_step import CaptureError, CompiledStep
 from .history import History
 from .metrics import make_metric
 from .progress import ProgressBar
@@ -43,6 +56,15 @@ CHECKPOINT_FORMAT = "gradstep-training-checkpoint/1"
 _HOOKS = ("on_fit_start", "on_epoch_start", "on_batch_start", "on_before_optimizer_step",
           "on_after_optimizer_step", "on_batch_end", "on_epoch_end", "on_fit_end")
 _CLASSIFICATION_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.BCEWithLogitsLoss)
+# what compile_step="auto" captures: layers whose forward runs the same ops for every batch of a
+# shape and checks values only inside its ops (so a replay checks them too), and such losses
+CAPTURED_LAYERS = (nn.Sequential, nn.Linear, nn.Conv1d, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d,
+                   nn.LayerNorm, nn.ReLU, nn.LeakyReLU, nn.ReLU6, nn.ELU, nn.GELU, nn.SiLU, nn.Mish,
+                   nn.Sigmoid, nn.Tanh, nn.Softplus, nn.Hardtanh, nn.Flatten, nn.Unflatten,
+                   nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d, nn.AdaptiveAvgPool1d,
+                   nn.AdaptiveAvgPool2d, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Identity)
+CAPTURED_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.MSELoss, nn.L1Loss, nn.BCEWithLogitsLoss,
+                   nn.SmoothL1Loss, nn.HuberLoss)
 
 
 def _batch_size(y) -> int:
@@ -58,12 +80,16 @@ class Trainer:
     ``ReduceLROnPlateau`` gets the validation loss, or the training loss without validation) or
     ``"step"`` (after every optimizer step). ``metrics`` defaults to accuracy for classification
     losses (cross-entropy, NLL, BCE with logits) and to none otherwise. The non-finite guard is on
-    unless ``nonfinite_guard=False``; a progress bar is shown unless ``verbose=0``.
+    unless ``nonfinite_guard=False``; a progress bar is shown unless ``verbose=0``. ``compile_step``
+    ("auto", True or False) says when the steps are captured (see the module docstring).
     """
 
     def __init__(self, model, optimizer, loss_fn, scheduler=None, scheduler_interval: str = "epoch",
                  metrics=None, callbacks=(), grad_clip_norm: float | None = None,
-                 accumulate_steps: int = 1, nonfinite_guard: bool = True, verbose: int = 1):
+                 accumulate_steps: int = 1, nonfinite_guard: bool = True, verbose: int = 1,
+                 compile_step: bool | str = "auto"):
+        if compile_step not in ("auto", True, False) or type(compile_step) not in (bool, str):
+            raise ValueError(f"compile_step must be 'auto', True or False, got {compile_step!r}")
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
         if not isinstance(accumulate_steps, int) or accumulate_steps < 1:
@@ -92,6 +118,11 @@ class Trainer:
         self._hooked: list | None = None  # the callbacks that self._hooks was built from
         self._hooks: dict = {}      # hook name -> those callbacks' bound hooks, in their order
         self._guarded = nonfinite_guard
+        self.compile_step = compile_step
+        self.captured = False       # whether the last fit's steps ran as a captured step
+        self.capture_refused: str | None = None  # why a tape was refused, when one was
+        self._capture: CompiledStep | None = None   # this fit's captured step, while it runs
+        self._half = False          # this batch's backward came from it: its update goes there too
         self.named_parameters = list(dist.unwrap_model(model).named_parameters())
         self.history = History()
         self.epoch = 0              # completed epochs
@@ -147,6 +178,7 @@ class Trainer:
 
     def _fit(self, train_loader, epochs, val_loader, max_steps) -> History:
         self._call("on_fit_start")
+        self._capture, self.captured, self.capture_refused = self._capturing(), False, None
         self._hooked = None  # a callback may have switched a hook on or off there (see _overrides)
         while self.epoch < self.epochs and self.stop_reason is None:
             if self.batch_in_epoch == 0:
@@ -167,19 +199,59 @@ class Trainer:
                 break
             self._end_epoch(val_loader)
         self.history.stopped_reason = self.stop_reason
+        self._capture = None
         self._call("on_fit_end")
         return self.history
+
+    def _capturing(self) -> CompiledStep | None:
+        """This fit's captured step, when ``compile_step`` allows one (see the module docstring)."""
+        model, loss_fn = self.model, self.loss_fn
+        if (self.compile_step is False or self.accumulate_steps > 1 or self._world > 1
+                or self.optimizer.requires_closure or not isinstance(model, nn.Module)):
+            return None
+        if self.compile_step == "auto" and not (type(loss_fn) in CAPTURED_LOSSES and all(
+                type(m) in CAPTURED_LAYERS for m in model.modules())):
+            return None
+        return CompiledStep(model, loss_fn, self.optimizer, outputs=True)
+
+    def _captured_half(self, x, y):
+        """The loss and the model's output array from the captured step's forward and backward, or
+        None where this batch runs eagerly (the step then stays off for the rest of the fit when a
+        hook was added or its tape was refused)."""
+        step = self._capture
+        if not (isinstance(x, Tensor) and isinstance(y, Tensor)) or step.model is not self.model:
+            return None
+        if any(m._forward_hooks or m._forward_pre_hooks for m in step.watched) or any(
+                p._hooks for p in step._params):
+            self._capture = None
+            self.capture_refused = "a layer or parameter has a hook, which a captured step would not run"
+            return None
+        try:
+            loss, out = step._forward_backward(x, y)
+        except CaptureError as e:
+            self._capture, self.capture_refused = None, str(e)
+            if self.compile_step is True:
+                warnings.warn(f"Trainer(compile_step=True): {e}", stacklevel=4)
+            return None
+        self.captured = self._half = True
+        return loss.item(), out
 
     def _train_batch(self, x, y) -> None:
         hooks = self._current_hooks()  # read once per batch: these run every step
         for hook in hooks["on_batch_start"]:
             hook(self)
         self._batch = (x, y)
-        out = self.model(x)
-        loss = self.loss_fn(out, y)
-        self.last_loss = loss_value = loss.item()
-        (loss / self.accumulate_steps if self.accumulate_steps > 1 else loss).backward()
-        o, t = out._data, (y._data if isinstance(y, Tensor) else np.asarray(y))
+        half = self._captured_half(x, y) if self._capture is not None else None
+        if half is None:
+            out = self.model(x)
+            loss = self.loss_fn(out, y)
+            self.last_loss = loss_value = loss.item()
+            (loss / self.accumulate_steps if self.accumulate_steps > 1 else loss).backward()
+            o = out._data
+        else:
+            loss_value, o = half
+            self.last_loss = loss_value
+        t = y._data if isinstance(y, Tensor) else np.asarray(y)
         n = t.shape[0] if t.ndim else 1  # _batch_size(y)
         if self._world > 1:  # the global batch: every process's share
             start = [m.sums() for m in self.metrics]
@@ -223,6 +295,7 @@ class Trainer:
 
     def _optimizer_step(self, hooks: dict | None = None) -> None:
         hooks = hooks or self._current_hooks()
+        half, self._half = self._half, False
         for hook in hooks["on_before_optimizer_step"]:
             hook(self)
         if self.stop_reason is not None:
@@ -230,7 +303,9 @@ class Trainer:
         if self.grad_clip_norm is not None:
             from ..nn.utils import clip_grad_norm_
             clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
-        if self.optimizer.requires_closure:  # L-BFGS re-evaluates the loss on this batch
+        if half:  # the captured step's update (the optimizer's repeated step, or step())
+            self._capture._update()
+        elif self.optimizer.requires_closure:  # L-BFGS re-evaluates the loss on this batch
             self.optimizer.step(self._closure)
         else:
             self.optimizer.step()
