@@ -68,7 +68,7 @@ CASES = [
          ("gradstep", "gradstep-compiled", "torch", "numpy", "jax"),
          {"batch": 64, "optimizer": "adam", "lr": 1e-3}, {"train": 512, "test": 256, "smoke": True}, 5,
          MLP_RATIOS + COMPILED_RATIOS,
-         {"settings": ("one",), "rounds": 7, "train": 19200, "test": 2000}),
+         {"settings": ("one",), "rounds": 11, "train": 19200, "test": 2000}),
     Case("mlp1", "MLP 784-200-10, one epoch, batch 1, plain SGD (lr 1e-2)", "mlp",
          ("gradstep", "gradstep-compiled", "torch", "numpy", "jax"),
          {"batch": 1, "optimizer": "sgd", "lr": 1e-2},
