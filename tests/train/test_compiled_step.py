@@ -432,3 +432,69 @@ def test_bad_arguments_are_refused_in_one_line():
     with pytest.raises(CaptureError, match="LBFGS re-evaluates the loss through a closure"):
         compile_step(net, nn.CrossEntropyLoss(), gs.optim.LBFGS(net.parameters()))
     assert gs.compile_step is compile_step
+
+
+def test_a_hook_added_after_recording_is_refused_at_the_next_call():
+    for add, message in ((lambda net: net[0].register_forward_hook(lambda m, a, out: None), "forward hook"),
+                         (lambda net: net[0].weight.register_hook(lambda g: g), "a parameter has one")):
+        net = _mlp()
+        opt = gs.optim.SGD(net.parameters(), lr=0.1)
+        step = compile_step(net, nn.CrossEntropyLoss(), opt)
+        (x, y), _ = _batches()[:2]
+        step(x, y)
+        step(x, y)  # replayed
+        add(net)
+        before = [p.detach().numpy().copy() for p in net.parameters()]
+        with pytest.raises(CaptureError, match=message):
+            step(x, y)
+        assert all(np.array_equal(a, p.detach().numpy()) for a, p in zip(before, net.parameters()))
+
+
+CHANGED_LAYERS = {
+    "leaky_slope": (lambda: (nn.LeakyReLU(0.01),), lambda net: setattr(net[2], "negative_slope", 0.3)),
+    "batchnorm_momentum": (lambda: (nn.BatchNorm1d(16),), lambda net: setattr(net[2], "momentum", 0.7)),
+    "batchnorm_eps": (lambda: (nn.BatchNorm1d(16),), lambda net: setattr(net[2], "eps", 0.5)),
+    "layer_replaced": (lambda: (), lambda net: net.__setitem__(2, nn.Linear(16, 5))),
+    "layer_appended": (lambda: (), lambda net: net.append(nn.Tanh())),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGED_LAYERS))
+def test_a_layer_changed_between_steps_records_a_new_tape_with_the_eager_bits(change):
+    extra, edit = CHANGED_LAYERS[change]
+
+    def run(compiled):
+        net = _mlp(extra)
+        crit, opt = nn.CrossEntropyLoss(), gs.optim.SGD(net.parameters(), lr=0.1)
+        step = compile_step(net, crit, opt)
+        losses = []
+        for i, (x, y) in enumerate(_batches(n=6, short=8)):
+            if i == 3:
+                gs.manual_seed(4)
+                edit(net)
+                new = [p for p in net.parameters() if all(p is not q for g in opt.param_groups
+                                                          for q in g["params"])]
+                if new:
+                    opt.add_param_group({"params": new})
+            losses.append((step(x, y) if compiled else _eager(net, crit, opt, x, y)).item())
+        return losses, [p.detach().numpy().copy() for p in net.parameters()], step
+
+    (le, pe, _), (lc, pc, step) = run(False), run(True)
+    assert le == lc
+    assert all(np.array_equal(a, b) for a, b in zip(pe, pc))
+    assert len(step._tapes) == 1  # the tape of before the change was dropped
+
+
+def test_a_steady_loop_does_not_look_at_its_layers_again():
+    net = _mlp(lambda: (nn.BatchNorm1d(16),))
+    step = compile_step(net, nn.CrossEntropyLoss(), gs.optim.Adam(net.parameters(), lr=1e-2))
+    looks = []
+    plain = step._look
+    step._look = lambda: looks.append(1) or plain()
+    for x, y in _batches(n=6, short=8):
+        step(x, y)
+    assert len(looks) == 2  # the first call's, and the recording's after its forward
+    net.eval()
+    net.train()
+    step(*_batches()[0])
+    assert len(looks) == 3

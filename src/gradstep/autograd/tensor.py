@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from .. import _device, _dtype
+from .. import _changes, _device, _dtype
 from .._errors import DTypeError, ShapeError
 from .._printing import tensor_repr
 from .._size import Size
@@ -124,6 +124,7 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
 
     @data.setter
     def data(self, value) -> None:
+        _changes.count[0] += 1  # a captured step looks at its parameters' dtypes and shapes again
         if isinstance(value, Tensor):
             self._data = value._data
         elif isinstance(value, np.ndarray):
@@ -434,6 +435,7 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        _changes.count[0] += 1  # a captured step's parameters' hooks (gradstep._changes)
         if self._node is not None:
             if self._node._hooks is None:
                 self._node._hooks = []
@@ -452,6 +454,7 @@ class Tensor(TensorMath, MoreMath, MoreIndex):
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        _changes.count[0] += 1
         if self._hooks is None:
             self._hooks = []
         entry = function.PostAccumulateGradHook(hook)

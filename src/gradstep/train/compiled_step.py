@@ -16,9 +16,12 @@ step, ``Optimizer.repeater``). A tape is replayed by one Python function written
 ops in a row with no loop over the tape (``_Tape.program``; its text is ``tape.source``). The same kernels
 run in the same order on the same values, so parameters, gradients and optimizer state equal the
 eager step's. A new shape (an epoch's last, shorter batch) records a tape of its own, as
-``jax.jit`` traces again, and so does a module whose parameter or buffer has been replaced by a
-new tensor. One fusion is made: a Linear whose output only a ReLU takes runs as one node
-(``_LinearRelu``), the same kernels' bits with one pass over the output and one node fewer.
+``jax.jit`` traces again, and so does a model whose parameter, buffer or layer has been replaced
+or added, or whose layer's setting has changed (``bn.momentum = 0.5``: what its ops took as
+constants). The step looks at its layers again only when ``gradstep._changes`` counts a change
+(an attribute set, a mode switched, a hook added), not at every call. One fusion is made: a
+Linear whose output only a ReLU takes runs as one node (``_LinearRelu``), the same kernels' bits
+with one pass over the output and one node fewer.
 
 Batch norm in training mode is replayed with its running statistics: its op updates them in
 place (their arrays read afresh at each call, as parameters are), and a replay adds one to its
@@ -31,18 +34,20 @@ numbers (dropout in training mode), batch norm with ``momentum=None`` in trainin
 changes at every step), modules whose buffers change outside the recorded ops, in-place changes of
 op outputs, inputs that require grad, hooks on modules or parameters, and tensors or arrays that
 enter an op from elsewhere than the inputs, the model's and criterion's parameters and buffers, or
-earlier ops. Python control flow that depends on values (``if x.sum() > 0``) is fixed at
-recording, as under ``jax.jit``: such a model must not be captured. The eager step stays the
-reference; change the model's structure or hooks and build a new step.
+earlier ops; a hook added after recording is refused at the next call. Python control flow
+that depends on values (``if x.sum() > 0``) is fixed at recording, as under ``jax.jit``: such a
+model must not be captured. The eager step stays the reference.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from operator import attrgetter
 
 import numpy as np
 
+from .. import _changes
 from .. import random as _random
 from ..autograd import function as _engine
 from ..autograd.function import Function
@@ -54,6 +59,7 @@ from ..kernels import linear as _klinear
 from ..nn.functional.linear import LinearFunction
 from ..nn.functional.normalization import BatchNormFunction
 from ..nn.modules.batchnorm import _BatchNorm
+from ..nn.modules.lazy import LazyModuleMixin
 from ..nn.modules.module import Module
 
 _OP, _HELD, _ARG, _CONST = range(4)  # where an op's input comes from
@@ -177,7 +183,9 @@ class _Tape:
                 kwargs = dict(kwargs)
                 self.fresh += [(kwargs, name, v) for name, v in kwargs.items() if type(v) is _Buffers]
                 self.ops[n] = (cls, at, kwargs, needs, refs)
-        self.owned: list[tuple[dict, str, object]] = []  # (module's dict, name, parameter, buffer or layer)
+        self.owned: list[tuple[dict, dict]] = []  # (a layer's parameters, buffers or layers, a copy)
+        self.settings: list[tuple[Module, int, dict]] = []  # (a layer, how many attributes, ``_settings``)
+        self.arrays: list[tuple[Tensor, np.dtype, tuple]] = []  # (held tensor, its dtype and shape)
         self.counts: list[tuple[Tensor, int]] = []  # (batch norm's step count, its calls per step)
         self.versions: list[tuple[Tensor, int]] = []  # (buffer, in-place changes per step)
         self.held, self.consts, self.leaves = list(held.values()), consts, list(leaves.values())
@@ -279,14 +287,23 @@ class _Tape:
         for t, k in self.versions:
             t._vc[0] += k
 
-    def current(self) -> bool:
-        """Whether the modules still hold the parameters, buffers and layers this tape was recorded
-        with (one replaced, ``bn.running_var = ...`` or ``model[2] = nn.Linear(...)`` say, records a
-        new tape)."""
-        for d, name, t in self.owned:
-            if d.get(name) is not t:
+    def current(self, watched: list, params: list) -> bool:
+        """Whether the layers are still as this tape was recorded: the same parameters, buffers and
+        layers in each (one replaced or added, ``bn.running_var = ...`` or ``model[2] =
+        nn.Linear(...)`` say), the same settings (``bn.momentum = 0.5``: what the ops took as
+        constants) and no hook on a layer or parameter. ``CompiledStep`` asks when
+        ``gradstep._changes`` has moved; a tape that is not current is dropped."""
+        for d, copy in self.owned:
+            if len(d) != len(copy) or not all(d.get(k) is v for k, v in copy.items()):
                 return False
-        return True
+        for m, n, settings in self.settings:
+            d = m.__dict__
+            if len(d) != n or not all(_same(d.get(k, _same), v) for k, v in settings.items()):
+                return False
+        if not all(t._data.dtype == dtype and t._data.shape == shape for t, dtype, shape in self.arrays):
+            return False  # ``net.double()``, ``p.data = ...`` of another shape
+        return not (any(m._forward_hooks or m._forward_pre_hooks for m in watched)
+                    or any(p._hooks for p in params))
 
 
 class _Recorder:
@@ -320,6 +337,8 @@ class _Recorder:
                 if type(ctx) is BatchNormFunction and kwargs.get("training"):  # it updates them
                     for t in held:
                         self.updated[id(t)] = self.updated.get(id(t), 0) + 1
+            elif _holds_arrays(v):  # kept as a constant, it would not follow the tensor it came from
+                self._refuse(f"{type(ctx).__name__} takes tensors or arrays inside a keyword argument")
         edges = None
         if out._node is ctx:
             edges = tuple(None if e is None else e if isinstance(e, Tensor) else self._node_index(e)
@@ -362,6 +381,43 @@ class _Recorder:
             self.problem = why
 
 
+_REGISTRIES = frozenset(("_parameters", "_buffers", "_modules", "_forward_hooks", "_forward_pre_hooks",
+                         "_non_persistent_buffers_set"))
+
+
+def _settings(m: Module) -> dict:
+    """A layer's attributes as a tape saw them, but its mode (the key holds it): its registries as
+    they are (``owned`` looks into them), lists, dicts and sets copied (a pool's ``kernel_size=[2,
+    2]`` changed in place is a change)."""
+    return {k: v if k in _REGISTRIES or type(v) not in (list, dict, set) else deepcopy(v)
+            for k, v in m.__dict__.items() if k != "training"}
+
+
+def _same(a, b) -> bool:
+    """Whether a layer's attribute is still what the tape saw: the same object, or an equal value
+    of the same type (``1.0`` and ``np.float64(1.0)`` differ: the eager ops would compute in
+    float64)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - a value that does not compare (an array): a change
+        return False
+
+
+def _holds_arrays(v) -> bool:
+    """Whether a list, tuple or dict holds a tensor or array, at any depth."""
+    if isinstance(v, (Tensor, np.ndarray)):
+        return True
+    if isinstance(v, dict):
+        v = v.values()
+    elif not isinstance(v, (list, tuple)):
+        return False
+    return any(map(_holds_arrays, v))
+
+
 def _held_tensors(*owners) -> dict:
     held = {}
     for m in owners:
@@ -385,14 +441,26 @@ def _step_counts(rec: _Recorder, *owners) -> dict:
     return counts
 
 
-def _check_before(model, criterion, x, y) -> None:
+def _check_before(model, criterion, x, y, layers=None, losses=None) -> None:
     if x.requires_grad or y.requires_grad:
         raise CaptureError(f"a captured step cannot take {'an input' if x.requires_grad else 'a target'} "
                            f"that requires grad (its gradient would not be replayed); run the eager step")
+    for kind, allowed, owner in (("layer", layers, model), ("loss", losses, criterion)):
+        if allowed is None:
+            continue
+        for m in owner.modules() if isinstance(owner, Module) else (owner,):
+            if type(m) not in allowed:
+                raise CaptureError(f"{getattr(type(m), '__name__', type(m))} is not one of gradstep's own "
+                                   f"{kind}s that are captured without being asked (its forward may run "
+                                   f"Python that depends on the values); compile_step=True captures it")
     for owner in (model, criterion):
         if not isinstance(owner, Module):
             continue
         for m in owner.modules():
+            if isinstance(m, LazyModuleMixin) and m.has_uninitialized_params():
+                raise CaptureError(f"a captured step cannot record {type(m).__name__} before it has seen an "
+                                   f"input (making its parameters draws random numbers); run one eager "
+                                   f"step first")
             if m._forward_hooks or m._forward_pre_hooks:
                 raise CaptureError(f"a captured step cannot replay hooks, and {type(m).__name__} has a "
                                    f"forward hook; remove it or run the eager step")
@@ -415,9 +483,11 @@ class CompiledStep:
     ``_update()`` (the optimizer's step). Built with ``outputs=True``, a step refuses a model whose
     output is not an op's (the half returns it)."""
 
-    def __init__(self, model: Module, criterion: Callable, optimizer, outputs: bool = False):
+    def __init__(self, model: Module, criterion: Callable, optimizer, outputs: bool = False,
+                 layers: tuple | None = None, losses: tuple | None = None):
         self.model, self.criterion, self.optimizer = model, criterion, optimizer
-        self._layers()
+        self._allowed = (layers, losses)  # the only layer and loss classes recorded (None: any)
+        self._seen = None  # the count of ``gradstep._changes`` when the layers were last looked at
         self._tapes: dict = {}
         self._again = None  # the optimizer's repeated step (``Optimizer.repeater``); False: it has none
         self._outputs = outputs
@@ -437,13 +507,15 @@ class CompiledStep:
         if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
             raise TypeError(f"a captured step takes tensors x and y, got {type(x).__name__} and "
                             f"{type(y).__name__}")
-        tape = self._tapes.get(self._key(x, y))
+        if _changes.count[0] != self._seen:  # a layer, setting, mode or hook changed somewhere
+            self._look()
+        key = (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, _grad_state.enabled,
+               self._modes, tuple(map(_REQUIRES_GRAD, self._params)))
+        tape = self._tapes.get(key)
         self._updates = None
-        if tape is None or x._requires_grad or y._requires_grad or not tape.current():
-            if tape is not None:  # a layer, parameter or buffer replaced: the modules afresh
-                self._layers()
+        if tape is None or x._requires_grad or y._requires_grad:
             loss, out, tape = self._record(x, y)
-            self._tapes[self._key(x, y)] = tape
+            self._tapes[key] = tape
             self._again = None
             return loss, out
         if self._again:  # the optimizer's checks and hyperparameters, now or in ``_update``
@@ -456,17 +528,16 @@ class CompiledStep:
             _engine._accumulate_leaf(t, g)
         return loss, out
 
-    def _key(self, x: Tensor, y: Tensor) -> tuple:
-        return (x._data.shape, x._data.dtype, y._data.shape, y._data.dtype, _grad_state.enabled,
-                tuple(map(_TRAINING, self._modules)), tuple(map(_REQUIRES_GRAD, self._params)))
-
-    def _layers(self) -> None:
-        """The model's parameters and layers, whose modes and flags choose a tape, and every layer
-        of the model and criterion (``watched``: where ``Trainer`` looks for hooks)."""
+    def _look(self) -> None:
+        """The model's parameters and layers afresh (their modes and flags choose a tape), and the
+        tapes that are still current (``_Tape.current``); run when ``gradstep._changes`` moved."""
+        self._seen = _changes.count[0]
         self._params = list(self.model.parameters())
         self._modules = list(self.model.modules())
-        self.watched = self._modules + (list(self.criterion.modules()) if isinstance(self.criterion, Module)
-                                        else [])
+        self._modes = tuple(map(_TRAINING, self._modules))
+        self._watched = self._modules + (list(self.criterion.modules()) if isinstance(self.criterion, Module)
+                                         else [])
+        self._tapes = {k: t for k, t in self._tapes.items() if t.current(self._watched, self._params)}
 
     def _update(self) -> None:
         """The optimizer's step after ``_forward_backward``: its repeated step where one is ready."""
@@ -480,7 +551,7 @@ class CompiledStep:
 
     def _record(self, x, y) -> tuple[np.ndarray, np.ndarray | None, _Tape]:
         model, criterion, optimizer = self.model, self.criterion, self.optimizer
-        _check_before(model, criterion, x, y)
+        _check_before(model, criterion, x, y, *self._allowed)
         held = _held_tensors(model, criterion)
         buffers = [(t, t._data, t._data.copy(), t._vc[0], name) for o in (model, criterion)
                    if isinstance(o, Module) for name, t in o.named_buffers()]
@@ -507,9 +578,10 @@ class CompiledStep:
         nodes = _engine._topological_order([loss._node])
         tape = _Tape(*_fuse(rec.ops, rec.index[id(loss)], [rec.node_index[id(n)] for n in nodes],
                             out_index if self._outputs else None))
-        tape.owned = [(d, name, t) for o in (model, criterion) if isinstance(o, Module) for m in o.modules()
-                      for d in (m._parameters, m._buffers, m._modules) for name, t in d.items()
-                      if t is not None]
+        self._look()  # the layers as they are after the forward (a lazy layer made its parameters)
+        tape.owned = [(d, dict(d)) for m in self._watched for d in (m._parameters, m._buffers, m._modules)]
+        tape.settings = [(m, len(m.__dict__), _settings(m)) for m in self._watched]
+        tape.arrays = [(t, t._data.dtype, t._data.shape) for t in tape.held]
         tape.counts = list(counts.values())
         tape.versions = [(t, rec.updated.get(id(t)) or counts[id(t)][1]) for t, *_ in buffers
                          if id(t) in rec.updated or id(t) in counts]

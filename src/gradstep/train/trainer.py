@@ -180,6 +180,17 @@ class Trainer:
         self._call("on_fit_start")
         self._capture, self.captured, self.capture_refused = self._capturing(), False, None
         self._hooked = None  # a callback may have switched a hook on or off there (see _overrides)
+        if self.batch_in_epoch % self.accumulate_steps == 0:  # no accumulation under way: each
+            self.optimizer.zero_grad()  # step's gradients are its own (a stopped fit's are gone)
+        try:
+            self._fit_epochs(train_loader, val_loader, max_steps)
+        finally:
+            self._capture, self._half = None, False
+        self.history.stopped_reason = self.stop_reason
+        self._call("on_fit_end")
+        return self.history
+
+    def _fit_epochs(self, train_loader, val_loader, max_steps) -> None:
         while self.epoch < self.epochs and self.stop_reason is None:
             if self.batch_in_epoch == 0:
                 self._reset_epoch_totals()
@@ -198,10 +209,6 @@ class Trainer:
             if self.stop_reason is not None:
                 break
             self._end_epoch(val_loader)
-        self.history.stopped_reason = self.stop_reason
-        self._capture = None
-        self._call("on_fit_end")
-        return self.history
 
     def _capturing(self) -> CompiledStep | None:
         """This fit's captured step, when ``compile_step`` allows one (see the module docstring)."""
@@ -209,22 +216,25 @@ class Trainer:
         if (self.compile_step is False or self.accumulate_steps > 1 or self._world > 1
                 or self.optimizer.requires_closure or not isinstance(model, nn.Module)):
             return None
-        if self.compile_step == "auto" and not (type(loss_fn) in CAPTURED_LOSSES and all(
-                type(m) in CAPTURED_LAYERS for m in model.modules())):
-            return None
+        if self.compile_step == "auto":
+            if type(loss_fn) not in CAPTURED_LOSSES or any(type(m) not in CAPTURED_LAYERS
+                                                           for m in model.modules()):
+                return None
+            return CompiledStep(model, loss_fn, self.optimizer, outputs=True, layers=CAPTURED_LAYERS,
+                                losses=CAPTURED_LOSSES)
         return CompiledStep(model, loss_fn, self.optimizer, outputs=True)
 
     def _captured_half(self, x, y):
         """The loss and the model's output array from the captured step's forward and backward, or
-        None where this batch runs eagerly (the step then stays off for the rest of the fit when a
-        hook was added or its tape was refused)."""
+        None where this batch runs eagerly (the step then stays off for the rest of the fit when its
+        tape was refused: a hook added, say)."""
         step = self._capture
-        if not (isinstance(x, Tensor) and isinstance(y, Tensor)) or step.model is not self.model:
-            return None
-        if any(m._forward_hooks or m._forward_pre_hooks for m in step.watched) or any(
-                p._hooks for p in step._params):
-            self._capture = None
-            self.capture_refused = "a layer or parameter has a hook, which a captured step would not run"
+        if not (step.model is self.model and step.criterion is self.loss_fn
+                and step.optimizer is self.optimizer):
+            step = self._capture = self._capturing()  # one of them replaced by a callback
+            if step is None:
+                return None
+        if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
             return None
         try:
             loss, out = step._forward_backward(x, y)
@@ -303,8 +313,8 @@ class Trainer:
         if self.grad_clip_norm is not None:
             from ..nn.utils import clip_grad_norm_
             clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
-        if half:  # the captured step's update (the optimizer's repeated step, or step())
-            self._capture._update()
+        if half and self._capture.optimizer is self.optimizer:  # the captured step's update (the
+            self._capture._update()  # optimizer's repeated step, or step())
         elif self.optimizer.requires_closure:  # L-BFGS re-evaluates the loss on this batch
             self.optimizer.step(self._closure)
         else:

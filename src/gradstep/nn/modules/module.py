@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
-from ... import _device, _dtype
+from ... import _changes, _device, _dtype
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ..parameter import Parameter
@@ -131,12 +131,14 @@ class Module:
 
     def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(module, args)`` before ``forward``; a returned value replaces ``args``."""
+        _changes.count[0] += 1
         handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = hook
         return handle
 
     def register_forward_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after ``forward``; a returned value replaces the output."""
+        _changes.count[0] += 1
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         return handle
@@ -154,6 +156,7 @@ class Module:
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"cannot assign non-leaf tensor to parameter '{name}'; use .detach() "
                              f"to make it a leaf first")
+        _changes.count[0] += 1
         self._parameters[name] = param
         self.__dict__[name] = param
 
@@ -168,6 +171,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             f"(gradstep.Tensor or None required)")
+        _changes.count[0] += 1
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -182,12 +186,14 @@ class Module:
         if "_modules" not in self.__dict__:
             raise AttributeError("cannot assign module before Module.__init__() call")
         _check_name(self, name, "module", self._modules)
+        _changes.count[0] += 1
         self._modules[name] = module
         self.__dict__[name] = module
 
     register_module = add_module
 
     def _forget(self, name: str) -> None:
+        _changes.count[0] += 1
         d = self.__dict__
         for registry in (d["_parameters"], d["_buffers"], d["_modules"]):
             registry.pop(name, None)
@@ -195,6 +201,7 @@ class Module:
         d.pop(name, None)
 
     def __setattr__(self, name: str, value) -> None:
+        _changes.count[0] += 1  # what a captured step looks at (gradstep._changes)
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -237,6 +244,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        _changes.count[0] += 1
         d = self.__dict__
         if name in d.get("_parameters", ()) or name in d.get("_buffers", ()) or name in d.get("_modules", ()):
             self._forget(name)
@@ -339,6 +347,7 @@ class Module:
         """Set training mode (``training=True``) on this module and every descendant."""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
+        _changes.count[0] += 1
         for m in self.modules():
             m.__dict__["training"] = mode
         return self
@@ -375,6 +384,7 @@ class Module:
     def _apply_to_tensors(self, convert: Callable[[np.ndarray], np.ndarray]) -> Module:
         """Replace the array of every floating parameter, gradient and buffer by ``convert(array)``,
         keeping each Parameter object (so optimizers holding it stay valid)."""
+        _changes.count[0] += 1
         for m in self.modules():
             for t in [*m._parameters.values(), *m._buffers.values()]:
                 if t is None or t._data.dtype.kind != "f":
