@@ -58,9 +58,11 @@ def _flatten(obj, path: str, arrays: dict):
     if isinstance(obj, Mapping):
         out = {}
         for k, v in obj.items():
-            if isinstance(k, bool) or not isinstance(k, (str, int)) or (isinstance(k, str) and _SEP in k):
+            if isinstance(k, bool) or not isinstance(k, (str, int)):
                 raise TypeError(f"cannot save key {k!r} at {path or 'the top level'}: keys must be "
-                                f"ints or strings without {_SEP!r}")
+                                f"ints or strings")
+            # a key holding the separator ("lr/group0") is kept as it is; where it would give two
+            # arrays one name, the second is refused
             sub = f"{path}{_SEP}{k}" if path else str(k)
             out[("i:" if isinstance(k, int) else "s:") + str(k)] = _flatten(v, sub, arrays)
         return {"__dict__": out}

@@ -131,6 +131,27 @@ def test_lr_monitor_csv_logger_and_scheduler_per_step(tmp_path):
     assert len(lines) == 3 and "lr/group0" in lines[0] and "train_accuracy" in lines[0]
 
 
+def test_lr_monitor_columns_are_saved_in_checkpoints_and_resumed(tmp_path):
+    """The monitor's ``lr/group0`` column holds the path separator of the checkpoint format; its
+    history is saved and read back whole."""
+    ds = _spirals(64)
+    model = _mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    trainer = Trainer(model, opt, nn.CrossEntropyLoss(), callbacks=[LearningRateMonitor()], verbose=0)
+    trainer.fit(DataLoader(ds, batch_size=16), epochs=2)
+    trainer.save_checkpoint(tmp_path / "c.ckpt")
+    model2 = _mlp()
+    again = Trainer(model2, optim.SGD(model2.parameters(), lr=0.1), nn.CrossEntropyLoss(),
+                    callbacks=[LearningRateMonitor()], verbose=0)
+    again.load_checkpoint(tmp_path / "c.ckpt")
+    assert [e["lr/group0"] for e in again.history.epochs] == [0.1, 0.1]
+    assert again.history.epochs == trainer.history.epochs
+    from gradstep.serialization import save
+    with pytest.raises(TypeError, match="two entries would be saved under the name 'a/b'"):
+        save({"a/b": np.zeros(1), "a": {"b": np.ones(1)}}, tmp_path / "x.gs")
+    assert not (tmp_path / "x.gs").exists()
+
+
 def test_plateau_scheduler_gets_the_validation_loss():
     ds = _spirals(64)
     model = _mlp()

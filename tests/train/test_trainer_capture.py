@@ -403,7 +403,7 @@ def test_an_optimizer_replaced_right_before_the_update_is_the_one_that_steps():
         losses = trainer.fit(_loader(_data()), epochs=2).iteration_loss
         return trainer.captured, losses, [p.detach().numpy().copy() for p in model.parameters()]
 
-    (ce, le, pe), (cc, lc, pc) = run(False), run("auto")
+    (_, le, pe), (cc, lc, pc) = run(False), run("auto")
     assert cc and le == lc and all(np.array_equal(a, b) for a, b in zip(pe, pc))
 
 
@@ -415,3 +415,25 @@ def test_a_lazy_layer_is_not_recorded_before_it_has_seen_an_input():
     (_, le, pe), (tc, lc, pc) = _run_both(build, lambda t: None)
     assert not tc.captured and "LazyLinear before it has seen an input" in tc.capture_refused
     assert le == lc and all(np.array_equal(a, b) for a, b in zip(pe, pc))
+
+
+def test_a_list_setting_changed_in_place_between_two_steps_of_an_epoch_gives_the_eager_bits():
+    """Nothing counts an in-place change of a list, so a tape compares the few list settings it
+    recorded at every call (a change at an epoch's start is also seen through the mode switch)."""
+    class Grow(Callback):
+        def on_batch_end(self, trainer, logs):
+            if trainer.global_step == 3:
+                trainer.model[1].kernel_size[:] = [1, 1]
+                trainer.model[1].stride[:] = [2, 2]
+
+    def run(mode):
+        gs.manual_seed(0)
+        model = nn.Sequential(nn.Unflatten(1, (2, 3, 3)), nn.MaxPool2d([2, 2], stride=[1, 1]), nn.Flatten(),
+                              nn.Linear(8, 3))
+        trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-2), nn.CrossEntropyLoss(), verbose=0,
+                          compile_step=mode, callbacks=[Grow()])
+        losses = trainer.fit(_loader(_data(n=64, features=18)), epochs=1).iteration_loss
+        return trainer.captured, losses, [p.detach().numpy().copy() for p in model.parameters()]
+
+    (_, le, pe), (cc, lc, pc) = run(False), run("auto")
+    assert cc and le == lc and all(np.array_equal(a, b) for a, b in zip(pe, pc))

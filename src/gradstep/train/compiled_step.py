@@ -186,6 +186,8 @@ class _Tape:
         self.owned: list[tuple[dict, dict]] = []  # (a layer's parameters, buffers or layers, a copy)
         self.settings: list[tuple[Module, int, dict]] = []  # (a layer, how many attributes, ``_settings``)
         self.arrays: list[tuple[Tensor, np.dtype, tuple]] = []  # (held tensor, its dtype and shape)
+        self.mutable: list[tuple[dict, str, object]] = []  # settings that change in place: (layer's
+        # attributes, name, a copy), compared at every call (usually there are none)
         self.counts: list[tuple[Tensor, int]] = []  # (batch norm's step count, its calls per step)
         self.versions: list[tuple[Tensor, int]] = []  # (buffer, in-place changes per step)
         self.held, self.consts, self.leaves = list(held.values()), consts, list(leaves.values())
@@ -286,6 +288,11 @@ class _Tape:
             t._data += k
         for t, k in self.versions:
             t._vc[0] += k
+
+    def unmutated(self) -> bool:
+        """Whether the settings that can change in place (a pool's ``kernel_size=[2, 2]``) are
+        still those of the recording."""
+        return all(_same(d.get(k, _same), v) for d, k, v in self.mutable)
 
     def current(self, watched: list, params: list) -> bool:
         """Whether the layers are still as this tape was recorded: the same parameters, buffers and
@@ -513,6 +520,8 @@ class CompiledStep:
                self._modes, tuple(map(_REQUIRES_GRAD, self._params)))
         tape = self._tapes.get(key)
         self._updates = None
+        if tape is not None and tape.mutable and not tape.unmutated():  # a list changed in place
+            tape = None
         if tape is None or x._requires_grad or y._requires_grad:
             loss, out, tape = self._record(x, y)
             self._tapes[key] = tape
@@ -582,6 +591,8 @@ class CompiledStep:
         tape.owned = [(d, dict(d)) for m in self._watched for d in (m._parameters, m._buffers, m._modules)]
         tape.settings = [(m, len(m.__dict__), _settings(m)) for m in self._watched]
         tape.arrays = [(t, t._data.dtype, t._data.shape) for t in tape.held]
+        tape.mutable = [(m.__dict__, k, v) for m, _, settings in tape.settings for k, v in settings.items()
+                        if type(v) in (list, dict, set)]
         tape.counts = list(counts.values())
         tape.versions = [(t, rec.updated.get(id(t)) or counts[id(t)][1]) for t, *_ in buffers
                          if id(t) in rec.updated or id(t) in counts]
