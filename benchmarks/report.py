@@ -186,7 +186,7 @@ def _unit(runs, case, setting, contenders) -> tuple[str, float]:
     return ("ms", 1e3) if steps and max(steps) >= 1e-2 else ("µs", 1e6)
 
 
-def _step_cell(runs, case, setting, contender, unit: tuple[str, float]) -> str:
+def _step_cell(runs, case, setting, contender, unit: tuple[str, float], compile_time: bool = True) -> str:
     steps = _per_step(runs, case, setting, contender)
     if not steps:
         unavailable = [(_summary(r, case, setting) or {}).get("unavailable", {}).get(contender) for r in runs]
@@ -196,7 +196,7 @@ def _step_cell(runs, case, setting, contender, unit: tuple[str, float]) -> str:
     compile_s = [c["compile_seconds"] for r in runs
                  if (c := ((_summary(r, case, setting) or {}).get("contenders", {}).get(contender) or {}))
                  and c.get("compile_seconds") is not None]
-    if compile_s:
+    if compile_s and compile_time:
         cell += f" (+{_range(compile_s, '{:.1f}')} s compile)"
     return cell
 
@@ -211,9 +211,9 @@ def step_table(runs: list[dict]) -> list[str]:
             continue
         if case == "trainer":
             unit = _unit(runs, case, setting, ("gradstep", "gradstep-trainer", "gradstep-compiled"))
-            cells = [_step_cell(runs, case, setting, "gradstep-trainer", unit) + " (eager loop "
-                     + _step_cell(runs, case, setting, "gradstep", unit) + "; compile_step=False "
-                     + _step_cell(runs, case, setting, "gradstep-trainer-eager", unit) + ")",
+            cells = [_step_cell(runs, case, setting, "gradstep-trainer", unit, False) + "; the eager loop "
+                     + _step_cell(runs, case, setting, "gradstep", unit, False) + "; compile_step=False "
+                     + _step_cell(runs, case, setting, "gradstep-trainer-eager", unit, False),
                      _step_cell(runs, case, setting, "gradstep-compiled", unit) + " (its loop)", "", "", ""]
         else:
             names = ("gradstep", "gradstep-compiled", "torch", "numpy", "jax")
