@@ -498,3 +498,23 @@ def test_a_steady_loop_does_not_look_at_its_layers_again():
     net.train()
     step(*_batches()[0])
     assert len(looks) == 3
+
+
+def test_a_replay_text_seen_before_is_not_compiled_again():
+    from gradstep.train import compiled_step as cs
+
+    def first_program(extra=lambda: ()):
+        net = _mlp(extra)
+        step = compile_step(net, nn.CrossEntropyLoss(), gs.optim.SGD(net.parameters(), lr=0.1))
+        x, y = _batches()[0]
+        step(x, y)
+        step(x, y)
+        (tape,) = step._tapes.values()
+        return tape
+
+    a, b = first_program(), first_program()
+    assert a.source == b.source and a._program is not b._program  # functions of their own tensors
+    assert a._program.__code__ is b._program.__code__  # the one compilation's function body
+    assert a._program.__code__ in cs._CODE[a.source].co_consts
+    c = first_program(lambda: (nn.Tanh(),))
+    assert c.source != a.source and c._program.__code__ is not a._program.__code__

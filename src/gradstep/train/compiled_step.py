@@ -65,6 +65,7 @@ from ..nn.modules.module import Module
 _OP, _HELD, _ARG, _CONST = range(4)  # where an op's input comes from
 _TRAINING, _REQUIRES_GRAD = attrgetter("training"), attrgetter("_requires_grad")
 _LATER = object()  # CompiledStep._updates: the repeated step is prepared in ``_update``
+_CODE: dict = {}  # a replay's text -> its compiled code (``_Tape.program``), the 64 latest
 
 
 class CaptureError(RuntimeError):
@@ -225,7 +226,11 @@ class _Tape:
         keyword arguments, constants and tensors it uses are objects it is given."""
         if self._program is None:
             self.source, names = self._write()
-            code = compile(self.source, "<compile_step tape>", "exec")
+            code = _CODE.get(self.source)
+            if code is None:  # the same text (a new step on the same network) compiles once
+                if len(_CODE) >= 64:
+                    del _CODE[next(iter(_CODE))]
+                code = _CODE[self.source] = compile(self.source, "<compile_step tape>", "exec")
             exec(code, names)  # noqa: S102 - text written above from numbers only
             self._program = names["replay"]
         return self._program
