@@ -16,7 +16,7 @@ with a test-set evaluation, so their accuracies must agree. The timed part is th
 - ``numpy``: the network written by hand (fused softmax cross-entropy, ReLU mask, in-place Adam);
 - ``jax``: the whole step under one ``jax.jit`` (``jax_steps.py``; its compile time apart).
 
-gradstep and PyTorch first take one step on a throwaway copy (``warm_up``), so what a process
+gradstep and PyTorch first take two steps on a throwaway copy (``warm_up``), so what a process
 prepares once (compiled kernels, oneDNN primitives) is outside the clock, like JAX's compile.
 """
 
