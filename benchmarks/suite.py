@@ -86,7 +86,7 @@ CASES = [
          {"train": 128, "test": 100, "smoke": True}, 3,
          (("gradstep", "torch"), ("gradstep", "jax"), ("gradstep-compiled", "torch"),
           ("gradstep-compiled", "jax")),
-         {"settings": ("one", "default"), "rounds": 5, "train": 4800, "test": 2000}),
+         {"settings": ("one", "default"), "rounds": 9, "train": 4800, "test": 2000}),
     Case("optim", "one optimizer step (µs), 4 / 40 / 200 parameter tensors", "optim_step",
          ("flat", "per-param", "torch"), {}, {"steps": 2, "warmup": 1}, 5),
     Case("hvp", "one Hessian-vector product against one gradient (µs), MLP and CNN, batch 64", "hvp",

@@ -314,8 +314,7 @@ class _Tape:
                 return False
         if not all(t._data.dtype == dtype and t._data.shape == shape for t, dtype, shape in self.arrays):
             return False  # ``net.double()``, ``p.data = ...`` of another shape
-        return not (any(m._forward_hooks or m._forward_pre_hooks for m in watched)
-                    or any(p._hooks for p in params))
+        return _hook_on(watched, params) is None
 
 
 class _Recorder:
@@ -393,8 +392,7 @@ class _Recorder:
             self.problem = why
 
 
-_REGISTRIES = frozenset(("_parameters", "_buffers", "_modules", "_forward_hooks", "_forward_pre_hooks",
-                         "_non_persistent_buffers_set"))
+_REGISTRIES = frozenset(k for k in Module().__dict__ if k != "training")  # what Module.__init__ makes
 
 
 def _settings(m: Module) -> dict:
@@ -453,6 +451,15 @@ def _step_counts(rec: _Recorder, *owners) -> dict:
     return counts
 
 
+def _hook_on(modules, params) -> str | None:
+    """What holds a hook a captured step cannot replay (a layer's forward hook, a parameter's
+    gradient hook), or None."""
+    for m in modules:
+        if m._forward_hooks or m._forward_pre_hooks:
+            return f"{type(m).__name__} has a forward hook"
+    return "a parameter has one" if any(p._hooks for p in params) else None
+
+
 def _check_before(model, criterion, x, y, layers=None, losses=None) -> None:
     if x.requires_grad or y.requires_grad:
         raise CaptureError(f"a captured step cannot take {'an input' if x.requires_grad else 'a target'} "
@@ -473,18 +480,15 @@ def _check_before(model, criterion, x, y, layers=None, losses=None) -> None:
                 raise CaptureError(f"a captured step cannot record {type(m).__name__} before it has seen an "
                                    f"input (making its parameters draws random numbers); run one eager "
                                    f"step first")
-            if m._forward_hooks or m._forward_pre_hooks:
-                raise CaptureError(f"a captured step cannot replay hooks, and {type(m).__name__} has a "
-                                   f"forward hook; remove it or run the eager step")
+        hooked = _hook_on(owner.modules(), owner.parameters())
+        if hooked:
+            raise CaptureError(f"a captured step cannot replay hooks, and {hooked}; remove it or run the "
+                               f"eager step")
         for m in owner.modules():
             if isinstance(m, _BatchNorm) and m.training and m.track_running_stats and m.momentum is None:
                 raise CaptureError(f"a captured step cannot replay {type(m).__name__}(momentum=None) in "
                                    f"training mode, whose factor (a cumulative average) changes at every "
                                    f"step; give it a momentum or run the eager step")
-        for p in owner.parameters():
-            if p._hooks:
-                raise CaptureError("a captured step cannot replay hooks, and a parameter has one; remove "
-                                   "it or run the eager step")
 
 
 class CompiledStep:
