@@ -96,6 +96,11 @@ def _openblas_setter():
 
 
 _POLICY: dict = {}
+# OpenBLAS's worker threads keep spinning for a while after a threaded call (its thread timeout,
+# 2^28 cycles by default: ~0.1 s). Measured right after the two-thread way, gradstep's split of a
+# square 1024 product took 20-27 ms against 15-18 ms half a second later, its helper competing
+# with a spinning worker for the second core; so the ways after it wait this long, untimed.
+OPENBLAS_REST_SECONDS = 0.5
 
 
 def _force_split(on: bool) -> None:
@@ -135,6 +140,9 @@ def child_gemm(mode: str) -> list:
                 wall, _, used = _time(lambda f=fn, a=a, b=b, o=out: f(a, b, out=o), calls, 1)
                 res[w].append(wall)
                 cpu[w].append(used)
+                if blas > 1:  # OpenBLAS's workers spin on after a call: let them sleep before the next way
+                    set_blas(1)
+                    time.sleep(OPENBLAS_REST_SECONDS)
         set_blas(1)
         rows.append({"name": name, "macs": m * k * n, **{f"{w} min": min(v) for w, v in res.items()},
                      **{f"{w} med": statistics.median(v) for w, v in res.items()},
