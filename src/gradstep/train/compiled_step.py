@@ -601,7 +601,7 @@ class CompiledStep:
         tape.settings = [(m, len(m.__dict__), _settings(m)) for m in self._watched]
         tape.arrays = [(t, t._data.dtype, t._data.shape) for t in tape.held]
         tape.mutable = [(m.__dict__, k, v) for m, _, settings in tape.settings for k, v in settings.items()
-                        if type(v) in (list, dict, set)]
+                        if type(v) in (list, dict, set) and k not in _REGISTRIES]  # ``owned`` sees those
         tape.counts = list(counts.values())
         tape.versions = [(t, rec.updated.get(id(t)) or counts[id(t)][1]) for t, *_ in buffers
                          if id(t) in rec.updated or id(t) in counts]
